@@ -1,0 +1,79 @@
+// swift-tools-version: 6.1
+// Module map and one-way import rules: ../shared/ARCHITECTURE.md (successor: docs/architecture.md).
+import PackageDescription
+
+let package = Package(
+    name: "Hyades",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "hyades", targets: ["hyades"]),
+        .library(name: "HyadesCore", targets: ["HyadesCore"]),
+        .library(name: "HyadesStorage", targets: ["HyadesStorage"]),
+        .library(name: "HyadesClient", targets: ["HyadesClient"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        // C libraries from Debian: liblz4-dev, libsnappy-dev, libisal-dev (hardware CRC32C).
+        .systemLibrary(name: "CLZ4", pkgConfig: "liblz4", providers: [.apt(["liblz4-dev"])]),
+        .systemLibrary(name: "CSnappy", providers: [.apt(["libsnappy-dev"])]),
+        .systemLibrary(name: "CISAL", pkgConfig: "libisal", providers: [.apt(["libisal-dev"])]),
+
+        // The vocabulary. No I/O, imports nothing of ours.
+        .target(name: "HyadesCore", dependencies: ["CISAL"]),
+        // One LSM engine per table. Imports Core only.
+        .target(name: "HyadesStorage", dependencies: [
+            "HyadesCore", "CLZ4", "CSnappy",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // Lexer, parser, analyzer. Pure: Core only.
+        .target(name: "HyadesCQL", dependencies: ["HyadesCore"]),
+        // Native protocol v4 frames on ByteBuffer. Core + NIOCore, never CQL.
+        .target(name: "HyadesProtocol", dependencies: [
+            "HyadesCore", "CLZ4", "CSnappy",
+            .product(name: "NIOCore", package: "swift-nio"),
+        ]),
+        // Ring, gossip, failure detection as state machines. Core only.
+        .target(name: "HyadesCluster", dependencies: ["HyadesCore"]),
+        // Coordinator, query processor, schema. Joins Core, Storage, CQL, Cluster.
+        .target(name: "HyadesService", dependencies: [
+            "HyadesCore", "HyadesStorage", "HyadesCQL", "HyadesCluster",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // The edges: listeners, config, lifecycle.
+        .target(name: "HyadesServer", dependencies: [
+            "HyadesService", "HyadesProtocol", "HyadesCore",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Yams", package: "Yams"),
+        ]),
+        // The Swift driver. Core + Protocol + NIOPosix, never Storage or Service.
+        .target(name: "HyadesClient", dependencies: [
+            "HyadesCore", "HyadesProtocol",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
+        .target(name: "HyadesCompute", dependencies: ["HyadesCore", "HyadesClient"]),
+        .target(name: "HyadesLoader", dependencies: ["HyadesCore", "HyadesStorage", "HyadesClient"]),
+        .target(name: "HyadesShell", dependencies: ["HyadesCore", "HyadesClient"]),
+        .executableTarget(name: "hyades", dependencies: [
+            "HyadesCore", "HyadesStorage", "HyadesServer", "HyadesShell", "HyadesLoader",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
+        .testTarget(name: "HyadesCoreTests", dependencies: ["HyadesCore"]),
+        .testTarget(name: "HyadesStorageTests", dependencies: ["HyadesCore", "HyadesStorage"],
+                    resources: [.copy("testdata")]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,68 @@
+/// Every byte the engine reads or writes goes through this seam, so tests can substitute a
+/// file system that drops unsynced data, tears writes and returns EIO
+/// (`FaultInjectingFileSystem`), and the real one (`PosixFileSystem`) stays small.
+///
+/// Contract: data appended to a `WritableFile` is durable only after `sync()` returns;
+/// a rename is durable only after `syncDirectory` of its directory. An error from `sync`
+/// means the data's fate is unknown: callers must stop (never retry an fsync).
+public protocol FileSystem: Sendable {
+    func createDirectory(_ path: String) throws
+    /// Names (not paths) of the entries of a directory.
+    func listDirectory(_ path: String) throws -> [String]
+    func fileExists(_ path: String) -> Bool
+    func fileSize(_ path: String) throws -> Int64
+    func removeFile(_ path: String) throws
+    /// Atomically replaces `to` with `from`.
+    func rename(_ from: String, to: String) throws
+    /// fsync of a directory, making creations, renames and removals in it durable.
+    func syncDirectory(_ path: String) throws
+    /// Creates (or truncates) a file for appending.
+    func createForWriting(_ path: String) throws -> any WritableFile
+    /// Opens an existing file for appending at its end (commit-log segments reopened).
+    func openForAppending(_ path: String) throws -> any WritableFile
+    func openForReading(_ path: String) throws -> any ReadableFile
+}
+
+public protocol WritableFile: AnyObject, Sendable {
+    var path: String { get }
+    /// Bytes appended so far (the file's logical size).
+    var size: Int64 { get }
+    func append(_ bytes: UnsafeRawBufferPointer) throws
+    /// Makes everything appended so far durable. Throwing means the node must stop.
+    func sync() throws
+    func close() throws
+}
+
+extension WritableFile {
+    public func append(_ bytes: [UInt8]) throws {
+        try bytes.withUnsafeBytes { try append($0) }
+    }
+}
+
+public protocol ReadableFile: AnyObject, Sendable {
+    var path: String { get }
+    var size: Int64 { get }
+    /// Reads exactly `count` bytes at `offset` (throws on a short read or an I/O error).
+    func read(at offset: Int64, count: Int) throws -> [UInt8]
+    /// Calls `body` with `count` bytes at `offset` without copying where the
+    /// implementation can (memory-mapped files); the pointer is valid only inside `body`.
+    func withBytes<R>(at offset: Int64, count: Int, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R
+    func close()
+}
+
+/// A failed file operation: which operation, on which file, and why.
+public struct FileSystemError: Error, CustomStringConvertible, Sendable {
+    public var operation: String
+    public var path: String
+    public var errno: Int32
+    public var message: String
+
+    public init(operation: String, path: String, errno: Int32, message: String) {
+        self.operation = operation
+        self.path = path
+        self.errno = errno
+        self.message = message
+    }
+
+    public var description: String { "\(operation) \(path): \(message) (errno \(errno))" }
+}

@@ -1,0 +1,30 @@
+/// Block compression of SSTables (CQL `compression = {'class': ...}`).
+public enum CompressionAlgorithm: UInt8, Sendable, Hashable, CaseIterable {
+    // On-disk values: never change.
+    case none = 0
+    case lz4 = 1
+    case snappy = 2
+}
+
+public enum CompactionStrategyKind: Sendable, Hashable {
+    /// Size-tiered (Cassandra's default): merge `minThreshold` SSTables of similar size.
+    case sizeTiered(minThreshold: Int = 4, maxThreshold: Int = 32)
+    /// Leveled: L0 then levels of non-overlapping SSTables, each `fanout` times larger.
+    case leveled(sstableSizeBytes: Int = 160 << 20, fanout: Int = 10)
+}
+
+/// The per-table engine settings (CQL table options and cassandra.yaml limits).
+public struct TableOptions: Sendable, Hashable {
+    public var compression: CompressionAlgorithm = .lz4
+    /// Uncompressed size of a data block (CQL `chunk_length_in_kb`), default 16 KiB.
+    public var chunkLengthBytes: Int = 16 * 1024
+    public var bloomFilterFpChance: Double = 0.01
+    /// One index summary entry per this many index entries.
+    public var indexSummaryInterval: Int = 128
+    public var compaction: CompactionStrategyKind = .sizeTiered()
+    public var gcGraceSeconds: Int32 = 864_000
+    /// Memtable bound in bytes: a flush starts at half, writers wait only at the bound.
+    public var memtableLimitBytes: Int = 64 << 20
+
+    public init() {}
+}

@@ -1,0 +1,10 @@
+import ArgumentParser
+
+@main
+struct Hyades: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "hyades",
+        abstract: "Hyades: a Cassandra-compatible wide-column store for astronomy catalogues.",
+        subcommands: [SSTableCommand.self]
+    )
+}
