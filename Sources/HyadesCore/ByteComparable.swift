@@ -4,8 +4,10 @@
 ///
 /// Every encoding is
 ///  - ORDER-PRESERVING: memcmp(enc(a), enc(b)) has the sign of compare(a, b) (ties in
-///    Cassandra's order that are distinct byte values, such as decimal 1.0 vs 1.00, are
-///    broken deterministically, see each type);
+///    Cassandra's order that are distinct byte values, such as decimal 1.0 vs 1.00, NaNs
+///    with different payloads, or boolean 0x01 vs 0x02, are broken deterministically, see
+///    each type; inside a frozen collection or tuple such a tie-broken element therefore
+///    decides before later elements, where Cassandra would look further);
 ///  - PREFIX-FREE: no encoding is a proper prefix of another, so components can be
 ///    concatenated and a DESC component can simply invert every byte (two prefix-free
 ///    strings differ at some position, and inverting that byte reverses their order);
