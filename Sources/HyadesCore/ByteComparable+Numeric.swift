@@ -139,9 +139,6 @@ extension ByteComparable {
     // (1.0 < 1.00, for negative values too). Cassandra considers them equal; we only break
     // the tie.
 
-    static let decimalNegative: UInt8 = 0x01
-    static let decimalZero: UInt8 = 0x02
-    static let decimalPositive: UInt8 = 0x03
     /// Refuse to rebuild absurd powers of ten from corrupt exponents.
     static let maxDecimalTrailingZeros = 10_000_000
 
@@ -165,7 +162,7 @@ extension ByteComparable {
                 out.append(negative ? 100 - pair : pair + 1)
                 i += 2
             }
-            out.append(negative ? 0xFF : 0x00)
+            out.append(negative ? decimalNegativeTerminator : decimalPositiveTerminator)
         }
         let s = UInt32(bitPattern: scale) ^ 0x8000_0000
         for k in stride(from: 24, through: 0, by: -8) { out.append(UInt8(truncatingIfNeeded: s >> UInt32(k))) }
@@ -187,7 +184,7 @@ extension ByteComparable {
             exponent = negative ? -e : e
             while true {
                 let b = try r.byte(.decimal)
-                if b == (negative ? 0xFF : 0x00) { break }
+                if b == (negative ? decimalNegativeTerminator : decimalPositiveTerminator) { break }
                 guard b >= 1 && b <= 100 else { throw r.malformed(.decimal, "bad digit byte 0x\(String(format2: b))", at: r.offset - 1) }
                 let pair = negative ? 100 - b : b - 1
                 digits.append(pair / 10)

@@ -1,4 +1,4 @@
-/// Byte-comparable key encodings: a serialized CQL value becomes bytes whose unsigned
+/// Byte-comparable key encodings (spec: docs/formats/byte-comparable-keys.md): a serialized CQL value becomes bytes whose unsigned
 /// lexicographic (memcmp) order is Cassandra's comparator order for its type, so the engine
 /// compares keys without knowing types.
 ///
@@ -118,30 +118,30 @@ public enum ByteComparable {
         case .list(let e), .set(let e):
             let elements = try composite(CQLSerialized.collectionElements(v, perEntry: 1), type)
             for el in elements {
-                out.append(0x01)
+                out.append(elementMarker)
                 try encodeAscending(el, e, &out)
             }
-            out.append(0x00)
+            out.append(sequenceEnd)
         case .map(let k, let val):
             let elements = try composite(CQLSerialized.collectionElements(v, perEntry: 2), type)
             for i in 0..<(elements.count / 2) {
-                out.append(0x01)
+                out.append(elementMarker)
                 try encodeAscending(elements[2 * i], k, &out)
                 try encodeAscending(elements[2 * i + 1], val, &out)
             }
-            out.append(0x00)
+            out.append(sequenceEnd)
         case .tuple, .udt:
             let types = CQLSerialized.componentTypes(type)!
             let comps = try composite(CQLSerialized.tupleElements(v, maxCount: types.count), type)
             for (i, c) in comps.enumerated() {
                 if let c {
-                    out.append(0x02)
+                    out.append(componentValue)
                     try encodeAscending(c, types[i], &out)
                 } else {
-                    out.append(0x01)
+                    out.append(componentNull)
                 }
             }
-            out.append(0x00)
+            out.append(sequenceEnd)
         }
     }
 
@@ -177,11 +177,11 @@ public enum ByteComparable {
             while true {
                 let at = r.offset
                 let marker = try r.byte(type)
-                if marker == 0x00 { break }
+                if marker == sequenceEnd { break }
                 guard i < types.count else { throw r.malformed(type, "more than \(types.count) components", at: at) }
                 switch marker {
-                case 0x01: CQLSerialized.appendInt32(-1, to: &out)
-                case 0x02: try decodeLengthPrefixed(&r, types[i], &out)
+                case componentNull: CQLSerialized.appendInt32(-1, to: &out)
+                case componentValue: try decodeLengthPrefixed(&r, types[i], &out)
                 default: throw r.malformed(type, "bad component marker 0x\(String(format2: marker))", at: at)
                 }
                 i += 1
@@ -198,8 +198,8 @@ public enum ByteComparable {
         while true {
             let at = r.offset
             let marker = try r.byte(type)
-            if marker == 0x00 { break }
-            guard marker == 0x01 else { throw r.malformed(type, "bad element marker 0x\(String(format2: marker))", at: at) }
+            if marker == sequenceEnd { break }
+            guard marker == elementMarker else { throw r.malformed(type, "bad element marker 0x\(String(format2: marker))", at: at) }
             try entry(&r, &out)
             guard count < Int32.max else { throw r.malformed(type, "too many elements", at: at) }
             count += 1
@@ -242,10 +242,10 @@ public enum ByteComparable {
         out.reserveCapacity(out.count + v.count + 2)
         for b in v {
             out.append(b)
-            if b == 0 { out.append(0xFF) }
+            if b == 0 { out.append(escapedZeroFollower) }
         }
         out.append(0x00)
-        out.append(0x00)
+        out.append(stringTerminator)
     }
 
     static func decodeEscaped(_ r: inout Reader, _ type: CQLType, _ out: inout [UInt8]) throws {
@@ -254,8 +254,8 @@ public enum ByteComparable {
             if b != 0 { out.append(b); continue }
             let at = r.offset
             let next = try r.byte(type)
-            if next == 0x00 { return }
-            guard next == 0xFF else { throw r.malformed(type, "0x00 followed by 0x\(String(format2: next))", at: at) }
+            if next == stringTerminator { return }
+            guard next == escapedZeroFollower else { throw r.malformed(type, "0x00 followed by 0x\(String(format2: next))", at: at) }
             out.append(0)
         }
     }
@@ -268,10 +268,10 @@ public enum ByteComparable {
         switch v.count {
         case 4:
             out.append(contentsOf: v)
-            out.append(0x00)
+            out.append(inetIPv4)
         case 16:
             out.append(contentsOf: UnsafeRawBufferPointer(rebasing: v[0..<4]))
-            out.append(0x01)
+            out.append(inetIPv6)
             out.append(contentsOf: UnsafeRawBufferPointer(rebasing: v[4..<16]))
         default:
             throw CQLTypeError(.invalidValue, "invalid inet value: expected 4 (IPv4) or 16 (IPv6) bytes, got \(v.count)")
@@ -282,8 +282,8 @@ public enum ByteComparable {
         try r.copy(4, into: &out, .inet)
         let at = r.offset
         switch try r.byte(.inet) {
-        case 0x00: return
-        case 0x01: try r.copy(12, into: &out, .inet)
+        case inetIPv4: return
+        case inetIPv6: try r.copy(12, into: &out, .inet)
         case let m: throw r.malformed(.inet, "bad address-family marker 0x\(String(format2: m))", at: at)
         }
     }

@@ -123,6 +123,10 @@ public indirect enum CQLType: Hashable, Sendable {
     }
 }
 
+extension CQLType: CustomStringConvertible {
+    public var description: String { cqlName }
+}
+
 /// A field of a user-defined type (a struct so that `CQLType` stays Hashable).
 public struct CQLField: Hashable, Sendable {
     public var name: String

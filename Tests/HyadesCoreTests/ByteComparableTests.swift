@@ -490,3 +490,41 @@ let keyTypes: [CQLType] = [
         #expect(try ByteComparable.compare(b, b, type: .int) == 0)
     }
 }
+
+/// Keys are stored on disk in these forms, so the bytes themselves are pinned: a change
+/// here is a format change (docs/formats/byte-comparable-keys.md).
+@Suite struct ByteComparableGoldenTests {
+    static func hex(_ s: String) -> [UInt8] {
+        let c = Array(s.utf8).filter { $0 != 0x20 }
+        return stride(from: 0, to: c.count, by: 2).map { UInt8(String(decoding: c[$0..<($0 + 2)], as: UTF8.self), radix: 16)! }
+    }
+
+    static let uuidHigh = "00112233 4455"
+    static let vectors: [(CQLType, [UInt8], String)] = [
+        (.int, int32Bytes(1), "80000001"),
+        (.bigint, be(UInt64.max, 8), "7fffffffffffffff"),
+        (.text, [0x61, 0x00], "6100ff0000"),
+        (.blob, [], "0000"),
+        (.double, be(Double(1).bitPattern, 8), "bfe0000000000001"),
+        (.float, be(0x8000_0000, 4), "7f800000"),
+        (.varint, [0x00, 0x80], "820080"),
+        (.varint, [0xFF], "7eff"),
+        (.decimal, decimalBytes(scale: 1, unscaled: "15"), "03 8000000000000001 10 00 80000001"),
+        (.decimal, decimalBytes(scale: 0, unscaled: "-15"), "01 7ffffffffffffffe 55 ff 80000000"),
+        (.decimal, decimalBytes(scale: 3, unscaled: "0"), "02 80000003"),
+        (.boolean, [1], "01"),
+        (.inet, [1, 2, 3, 4], "0102030400"),
+        (.inet, [UInt8](repeating: 0, count: 15) + [1], "00000000 01 000000000000000000000001"),
+        (.date, be(1 << 31, 4), "80000000"),
+        (.timeuuid, hex("00112233 4455 1677 8899aabbccddeeff"), "1677445500112233 08192a3b4c5d6e7f"),
+        (.uuid, hex("00112233 4455 4677 8899aabbccddeeff"), "4001122334455677 8899aabbccddeeff"),
+        (.frozen(.list(.int)), collectionBytes([int32Bytes(1)]), "01 80000001 00"),
+        (.tuple([.int, .text]), lengthPrefixed([int32Bytes(1), nil]), "02 80000001 01 00"),
+    ]
+
+    @Test(arguments: vectors)
+    func pinnedBytes(type: CQLType, value: [UInt8], expected: String) throws {
+        #expect(try ByteComparable.encode(value, type: type) == Self.hex(expected))
+        #expect(try ByteComparable.decode(Self.hex(expected), type: type) == value)
+    }
+}
