@@ -139,8 +139,10 @@ extension ByteComparable {
     // (1.0 < 1.00, for negative values too). Cassandra considers them equal; we only break
     // the tie.
 
-    /// Refuse to rebuild absurd powers of ten from corrupt exponents.
-    static let maxDecimalTrailingZeros = 10_000_000
+    /// The most trailing decimal zeros an unscaled value may have as a key. Decoding
+    /// rebuilds them (schoolbook, quadratic), so a corrupt exponent must not make it
+    /// build millions; encode refuses the same values so every stored key decodes.
+    static let maxDecimalTrailingZeros = 100_000
 
     static func encodeDecimal(_ v: UnsafeRawBufferPointer, _ out: inout [UInt8]) throws {
         if let p = CQLType.decimal.problem(v) { throw CQLTypeError(.invalidValue, "invalid decimal value: \(p)") }
@@ -152,6 +154,9 @@ extension ByteComparable {
             var digits = mag.decimalDigits()
             var trailing = 0
             while digits.last == 0 { digits.removeLast(); trailing += 1 }
+            guard trailing <= maxDecimalTrailingZeros else {
+                throw CQLTypeError(.invalidValue, "invalid decimal key: unscaled value has \(trailing) trailing zero digits (at most \(maxDecimalTrailingZeros) in a key)")
+            }
             let exponent = Int64(digits.count) + Int64(trailing) - Int64(scale)
             out.append(negative ? decimalNegative : decimalPositive)
             let e = UInt64(bitPattern: negative ? -exponent : exponent) ^ (1 << 63)

@@ -463,6 +463,8 @@ let keyTypes: [CQLType] = [
             (.inet, [1, 2, 3, 4, 7]), (.frozen(.list(.int)), [0x01, 0x80, 0, 0, 1, 0x05]),
             (.tuple([.int]), [0x02, 0x80, 0, 0, 1, 0x02]), (.uuid, [1, 2, 3]), (.blob, []),
             (.decimal, [0x03] + [UInt8](repeating: 0xFF, count: 8) + [0x02, 0x00, 0x80, 0, 0, 0]),
+            // 1 with a corrupt exponent asking for ~2^62 trailing zeros: refused, not built.
+            (.decimal, [0x03, 0xC0, 0, 0, 0, 0, 0, 0, 0, 0x0B, 0x00, 0x80, 0, 0, 0]),
         ]
         for (type, bytes) in cases {
             #expect(throws: CQLTypeError.self, "\(type.cqlName) \(bytes)") { try ByteComparable.decode(bytes, type: type) }
