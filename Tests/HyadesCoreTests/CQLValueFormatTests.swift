@@ -78,6 +78,30 @@ import Testing
         #expect(CQLValueFormat.json(value, type: type) == json)
     }
 
+    /// Arbitrary bytes (mostly invalid) never trap in validate / literal / json, and every
+    /// generated valid key value formats without falling back to the blob form.
+    @Test(arguments: propertySeeds)
+    func formattingNeverTraps(seed: UInt64) {
+        var rng = SeededGenerator(seed: seed)
+        let types: [CQLType] = CQLType.scalars + [.list(.int), .set(.text), .map(.text, .decimal), .tuple([.int, .duration]),
+                                                  Self.address, .frozen(.list(.frozen(.map(.int, .varint))))]
+        for type in types {
+            for _ in 0..<100 {
+                let junk = Gen.bytes(Int.random(in: 0...20, using: &rng), &rng)
+                _ = try? type.validate(junk)
+                _ = CQLValueFormat.literal(junk, type: type)
+                _ = CQLValueFormat.json(junk, type: type)
+            }
+        }
+        for type in keyTypes {
+            for _ in 0..<20 {
+                let v = Gen.value(type, &rng)
+                let lit = CQLValueFormat.literal(v, type: type)
+                #expect(type == .blob || v.isEmpty || !lit.hasPrefix("0x"), "\(type) \(v) printed as \(lit)")
+            }
+        }
+    }
+
     @Test func varintDecimalConversionRoundTrips() {
         var rng = SeededGenerator(seed: 99)
         for _ in 0..<300 {
