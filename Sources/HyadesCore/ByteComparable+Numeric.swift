@@ -142,7 +142,7 @@ extension ByteComparable {
     /// The most trailing decimal zeros an unscaled value may have as a key. Decoding
     /// rebuilds them (schoolbook, quadratic), so a corrupt exponent must not make it
     /// build millions; encode refuses the same values so every stored key decodes.
-    static let maxDecimalTrailingZeros = 100_000
+    static let maxDecimalTrailingZeros = 10_000
 
     static func encodeDecimal(_ v: UnsafeRawBufferPointer, _ out: inout [UInt8]) throws {
         if let p = CQLType.decimal.problem(v) { throw CQLTypeError(.invalidValue, "invalid decimal value: \(p)") }
@@ -206,6 +206,9 @@ extension ByteComparable {
         let scale = Int32(bitPattern: try r.uint32(.decimal) ^ 0x8000_0000)
         if sign != decimalZero {
             // unscaled = digits * 10^trailing, with exponent = digits + trailing - scale.
+            // |exponent| of a real value is at most digits + trailing zeros + |scale|, far
+            // below 2^40; bounding it first keeps this arithmetic from overflowing.
+            guard exponent.magnitude < 1 << 40 else { throw r.malformed(.decimal, "exponent \(exponent) out of range", at: at) }
             let trailing = exponent - Int64(digits.count) + Int64(scale)
             guard trailing >= 0, trailing <= Int64(maxDecimalTrailingZeros) else {
                 throw r.malformed(.decimal, "exponent \(exponent) does not fit scale \(scale)", at: at)

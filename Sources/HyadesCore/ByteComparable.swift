@@ -240,10 +240,14 @@ public enum ByteComparable {
 
     static func encodeEscaped(_ v: UnsafeRawBufferPointer, _ out: inout [UInt8]) {
         out.reserveCapacity(out.count + v.count + 2)
-        for b in v {
-            out.append(b)
-            if b == 0 { out.append(escapedZeroFollower) }
+        // Copy zero-free runs in bulk (the common case is one run: no zero byte at all).
+        var runStart = 0
+        for i in 0..<v.count where v[i] == 0 {
+            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: v[runStart...i]))
+            out.append(escapedZeroFollower)
+            runStart = i + 1
         }
+        if runStart < v.count { out.append(contentsOf: UnsafeRawBufferPointer(rebasing: v[runStart...])) }
         out.append(0x00)
         out.append(stringTerminator)
     }

@@ -465,6 +465,9 @@ let keyTypes: [CQLType] = [
             (.decimal, [0x03] + [UInt8](repeating: 0xFF, count: 8) + [0x02, 0x00, 0x80, 0, 0, 0]),
             // 1 with a corrupt exponent asking for ~2^62 trailing zeros: refused, not built.
             (.decimal, [0x03, 0xC0, 0, 0, 0, 0, 0, 0, 0, 0x0B, 0x00, 0x80, 0, 0, 0]),
+            // Int64.max exponent with Int32.max scale: must not overflow.
+            (.decimal, [0x03] + [UInt8](repeating: 0xFF, count: 8) + [0x0B, 0x00, 0xFF, 0xFF, 0xFF, 0xFF]),
+            (.decimal, [0x01] + [UInt8](repeating: 0x00, count: 8) + [0x5A, 0xFF, 0x00, 0x00, 0x00, 0x00]),
         ]
         for (type, bytes) in cases {
             #expect(throws: CQLTypeError.self, "\(type.cqlName) \(bytes)") { try ByteComparable.decode(bytes, type: type) }
@@ -474,6 +477,26 @@ let keyTypes: [CQLType] = [
             for _ in 0..<200 {
                 let junk = Gen.bytes(Int.random(in: 0...24, using: &rng), &rng)
                 _ = try? ByteComparable.decode(junk, type: type)  // must not trap
+            }
+        }
+    }
+
+    /// Valid encodings with a byte changed or cut: decode throws or yields a value whose
+    /// encoding is exactly those bytes (each value has one encoding, so the engine can
+    /// never hold two keys that decode the same); it never traps.
+    @Test("mutated encodings", arguments: propertySeeds)
+    func mutatedEncodingsAreRejectedOrCanonical(seed: UInt64) throws {
+        var rng = SeededGenerator(seed: seed)
+        for type in keyTypes {
+            for _ in 0..<60 {
+                var e = try ByteComparable.encode(Gen.value(type, &rng), type: type)
+                switch rng.next() % 3 {
+                case 0: e[Int.random(in: 0..<e.count, using: &rng)] = UInt8.random(in: 0...255, using: &rng)
+                case 1: e.removeLast(Int.random(in: 1...e.count, using: &rng))
+                default: e[Int.random(in: 0..<e.count, using: &rng)] ^= 1 << UInt8.random(in: 0...7, using: &rng)
+                }
+                guard let v = try? ByteComparable.decode(e, type: type) else { continue }
+                #expect(try ByteComparable.encode(v, type: type) == e, "\(type) seed \(seed): \(e) decodes to \(v)")
             }
         }
     }
