@@ -27,7 +27,8 @@ extension CQLType {
     }
 
     /// The canonical type text, as Cassandra prints it in `system_schema.columns.type`
-    /// (`frozen<map<text, int>>`, user types by bare name, quoted when needed).
+    /// (`frozen<map<text, int>>`, `frozen<tuple<int, text>>` for every tuple, user types by
+    /// bare name, quoted when needed).
     public var cqlName: String {
         switch self {
         case .ascii: return "ascii"
@@ -53,7 +54,9 @@ extension CQLType {
         case .list(let e): return "list<\(e.cqlName)>"
         case .set(let e): return "set<\(e.cqlName)>"
         case .map(let k, let v): return "map<\(k.cqlName), \(v.cqlName)>"
-        case .tuple(let es): return "tuple<\(es.map(\.cqlName).joined(separator: ", "))>"
+        // Tuples are always frozen and Cassandra says so (CQL3Type.Tuple.toString(true)).
+        case .tuple(let es): return "frozen<tuple<\(es.map(\.cqlName).joined(separator: ", "))>>"
+        case .frozen(.tuple(let es)): return CQLType.tuple(es).cqlName
         case .frozen(let inner): return "frozen<\(inner.cqlName)>"
         case .udt(_, let name, _): return CQLType.maybeQuote(name)
         }
@@ -234,6 +237,8 @@ struct TypeTextParser {
                 guard args.count == 1 else { throw error("\(name) takes 1 type argument, got \(args.count)") }
                 if name == "list" { return .list(args[0]) }
                 if name == "set" { return .set(args[0]) }
+                // frozen<tuple<...>> is just a tuple: tuples are always frozen.
+                if case .tuple = args[0] { return args[0] }
                 return .frozen(args[0])
             case "map":
                 let args = try arguments(resolve)

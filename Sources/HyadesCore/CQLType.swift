@@ -4,7 +4,8 @@
 ///
 /// `frozen` is kept as written so that `cqlName` round-trips what the user (or
 /// system_schema) said; nested collections inside a frozen type are implicitly frozen and
-/// are treated structurally the same way everywhere else.
+/// are treated structurally the same way everywhere else. Tuples are always frozen:
+/// `parse` turns `frozen<tuple<...>>` into `.tuple`, and both print `frozen<tuple<...>>`.
 public indirect enum CQLType: Hashable, Sendable {
     case ascii, bigint, blob, boolean, counter, date, decimal, double, duration, float
     case inet, int, smallint, text, time, timestamp, timeuuid, tinyint, uuid, varint

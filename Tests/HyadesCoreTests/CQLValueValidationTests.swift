@@ -46,10 +46,10 @@ import Testing
          "invalid frozen<map<text, int>> value: key 0 (text): invalid UTF-8 at offset 0"),
         (.map(.text, .int), collectionBytes([[0x61], [1]], entries: 1), "invalid map<text, int> value: value 0 (int): expected 4 bytes, got 1"),
         (.tuple([.int, .text]), lengthPrefixed([int32Bytes(1), [0xFF]]),
-         "invalid tuple<int, text> value: component 1 (text): invalid UTF-8 at offset 0"),
-        (.tuple([.int]), lengthPrefixed([int32Bytes(1), int32Bytes(2)]), "invalid tuple<int> value: more than 1 components"),
-        (.tuple([.int]), int32Bytes(-2), "invalid tuple<int> value: component 0 has invalid length -2"),
-        (.tuple([.int]), int32Bytes(9) + [1], "invalid tuple<int> value: component 0 has length 9 but only 1 bytes remain"),
+         "invalid frozen<tuple<int, text>> value: component 1 (text): invalid UTF-8 at offset 0"),
+        (.tuple([.int]), lengthPrefixed([int32Bytes(1), int32Bytes(2)]), "invalid frozen<tuple<int>> value: more than 1 components"),
+        (.tuple([.int]), int32Bytes(-2), "invalid frozen<tuple<int>> value: component 0 has invalid length -2"),
+        (.tuple([.int]), int32Bytes(9) + [1], "invalid frozen<tuple<int>> value: component 0 has length 9 but only 1 bytes remain"),
         (address, lengthPrefixed([[0x61], [1, 2]]), "invalid address value: component 1 (int): expected 4 bytes, got 2"),
     ]
 
