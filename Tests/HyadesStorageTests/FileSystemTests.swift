@@ -3,13 +3,13 @@ import Testing
 @testable import HyadesStorage
 
 /// A fresh directory under the system temp dir, removed by `cleanup`.
-func makeTemporaryDirectory(_ label: String) -> String {
+func fsTestTemporaryDirectory(_ label: String) -> String {
     let path = NSTemporaryDirectory() + "hyades-\(label)-\(UUID().uuidString)"
     try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     return path
 }
 
-func removeTemporaryDirectory(_ path: String) {
+func fsTestRemoveDirectory(_ path: String) {
     try? FileManager.default.removeItem(atPath: path)
 }
 
@@ -71,8 +71,8 @@ struct FileSystemTests {
     }
 
     @Test func posixContract() throws {
-        let root = makeTemporaryDirectory("fs")
-        defer { removeTemporaryDirectory(root) }
+        let root = fsTestTemporaryDirectory("fs")
+        defer { fsTestRemoveDirectory(root) }
         try exerciseContract(PosixFileSystem(), root: root)
     }
 
