@@ -137,9 +137,10 @@ struct CommitLogTests {
     }
 
     /// Group commit: concurrent writers share fsyncs and every acknowledged append survives.
-    @Test func concurrentBatchAppendsAreAllDurable() throws {
+    @Test(arguments: [CommitLogSync.batch, .group(windowMs: 2)])
+    func concurrentAppendsAreAllDurable(sync: CommitLogSync) throws {
         let fs = FaultInjectingFileSystem()
-        let log = try newLog(fs, sync: .batch, segmentSizeBytes: 16 << 10)
+        let log = try newLog(fs, sync: sync, segmentSizeBytes: 16 << 10)
         let threads = 4, perThread = 100
         let done = Mutex<[[Mutation]]>(Array(repeating: [], count: threads))
         DispatchQueue.concurrentPerform(iterations: threads) { t in

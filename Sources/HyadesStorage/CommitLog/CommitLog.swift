@@ -418,6 +418,12 @@ public final class CommitLog: Sendable {
     /// Final sync, then stops the sync thread and closes the active segment. Later appends
     /// throw `CommitLogError.shutDown`.
     public func shutdown() throws {
+        // Refuse new appends first, so the final sync covers every entry ever accepted
+        // (a group-mode writer must not be left waiting for a sync that never comes).
+        let first = state.withLock { s -> Bool in
+            defer { s.isShutDown = true }
+            return !s.isShutDown
+        }
         let c = coordinator
         c.condition.lock()
         c.stopping = true
@@ -429,16 +435,13 @@ public final class CommitLog: Sendable {
         if failure == nil {
             do { try performSync() } catch { syncError = error }
         }
-        let handle = state.withLock { s -> SegmentHandle? in
-            guard !s.isShutDown else { return nil }
-            s.isShutDown = true
-            return s.active
-        }
-        if let h = handle {
+        if first {
+            // Under writeLock: a rollover in flight has finished and installed its segment.
+            let handle = writeLock.withLock { _ in state.withLock { $0.active } }
             fsyncLock.withLock { _ in
-                if !h.closed {
-                    h.closed = true
-                    try? h.file.close()
+                if !handle.closed {
+                    handle.closed = true
+                    try? handle.file.close()
                 }
             }
         }
