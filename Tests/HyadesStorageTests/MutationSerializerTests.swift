@@ -4,11 +4,11 @@ import Testing
 
 /// Seeded random mutations covering every field the serializer stores.
 struct MutationFuzzer {
-    var rng: SplitMix64
+    var rng: CrashRandom
     let tables: [TableID]
 
     init(seed: UInt64, tables: [TableID] = [TableID(high: 1, low: 2), TableID(high: 0xFFFF_FFFF_FFFF_FFFF, low: 7)]) {
-        rng = SplitMix64(seed: seed)
+        rng = CrashRandom(seed: seed)
         self.tables = tables
     }
 
