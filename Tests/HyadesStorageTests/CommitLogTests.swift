@@ -294,6 +294,16 @@ struct CommitLogTests {
             }
             try fs.flipBit(path: path, offset: offset, bit: bit)  // restore
         }
+        // A zeroed hole with valid entries after it is damage to synced data, not a tail.
+        let saved = Array(fs.contents(path)![start..<end])
+        try fs.overwrite(path: path, at: start, with: [UInt8](repeating: 0, count: end - start))
+        do {
+            _ = try commitLogReopen(fs, dir)
+            Issue.record("a zeroed entry followed by valid ones must throw")
+        } catch let e as CommitLogReplayError {
+            #expect(e.offset == Int64(start))
+        }
+        try fs.overwrite(path: path, at: start, with: saved)
         // Restored: replays again.
         let (l2, replayed, _, _) = try commitLogReopen(fs, dir)
         #expect(replayed.count == 10)
