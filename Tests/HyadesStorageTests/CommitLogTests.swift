@@ -162,6 +162,20 @@ struct CommitLogTests {
         try l2.shutdown()
     }
 
+    @Test func periodicWritersWaitWhenSyncsLag() throws {
+        let fs = FaultInjectingFileSystem()
+        var fuzz = MutationFuzzer(seed: 43)
+        let log = try newLog(fs, sync: .periodic(periodMs: 20))
+        let path = log.activeSegmentPaths.last!
+        // Pretend the last sync completed long ago (a stuck disk): the append must not
+        // return before the sync thread has made it durable.
+        log.lastSyncNanos.store(0, ordering: .relaxed)
+        try log.append(fuzz.small(table: commitLogTableA))
+        #expect(fs.unsyncedByteCount(path) == 0)
+        #expect(fs.contents(path)!.count > CommitLogFormat.segmentHeaderBytes)
+        try log.shutdown()
+    }
+
     /// Periodic mode: everything appended before the last completed sync survives; the
     /// unsynced window may be lost (in part, torn, garbled) but never corrupts replay.
     @Test func periodicModeKeepsEverythingSyncedBeforeTheCrash() throws {

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Foundation
 import HyadesCore
 import Logging
@@ -76,6 +79,8 @@ public final class CommitLog: Sendable {
     let writeLock = Mutex(())
     let fsyncLock = Mutex(())
     let coordinator = Coordinator()
+    /// Monotonic time of the last completed sync (ns), for the periodic-mode lag limit.
+    let lastSyncNanos = Atomic<Int64>(monotonicNanos())
     /// Segments present when the log was opened, oldest first: what `replay` reads.
     let recoveredSegments: [(id: Int64, path: String)]
 
@@ -188,7 +193,14 @@ public final class CommitLog: Sendable {
                 try rollover(from: id)
             case .appended(let position, let flush):
                 if flush { _ = try writeLock.withLock { _ in try writeBufferLocked() } }
-                if case .periodic = options.sync { return position }
+                if case .periodic(let periodMs) = options.sync {
+                    // Cassandra's periodic_commitlog_sync_lag_block: when syncs fall behind
+                    // by half a period more than promised (a stuck disk), writers wait for
+                    // the sync thread instead of piling up unsynced data.
+                    let lagNanos = monotonicNanos() - lastSyncNanos.load(ordering: .relaxed)
+                    if lagNanos > Int64(periodMs) * 1_500_000 { try waitUntilDurable(position) }
+                    return position
+                }
                 try waitUntilDurable(position)
                 return position
             }
@@ -225,7 +237,10 @@ public final class CommitLog: Sendable {
         coordinator.condition.lock()
         let already = coordinator.synced >= target
         coordinator.condition.unlock()
-        if already { return target }
+        if already {
+            lastSyncNanos.store(monotonicNanos(), ordering: .relaxed)
+            return target
+        }
         try fsyncLock.withLock { _ in
             // A rollover that closed this segment already fsynced all of it.
             guard !handle.closed else { return }
@@ -236,6 +251,7 @@ public final class CommitLog: Sendable {
                 throw error
             }
         }
+        lastSyncNanos.store(monotonicNanos(), ordering: .relaxed)
         advanceSynced(to: target)
         return target
     }
@@ -264,7 +280,7 @@ public final class CommitLog: Sendable {
     }
 
     /// Batch: group commit (one waiter becomes the leader and fsyncs for everyone queued
-    /// behind it). Group: the sync thread fsyncs every window; waiters only wait.
+    /// behind it). Group (and periodic when syncs lag): the sync thread fsyncs; waiters wait.
     func waitUntilDurable(_ position: CommitLogPosition) throws {
         let c = coordinator
         let leads: Bool
@@ -489,4 +505,11 @@ public final class CommitLog: Sendable {
         }
         try? fileSystem.syncDirectory(directory)
     }
+}
+
+@inline(__always)
+func monotonicNanos() -> Int64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
 }
