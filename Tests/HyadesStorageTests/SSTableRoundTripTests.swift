@@ -78,6 +78,30 @@ struct SSTableRoundTripTests {
         }
     }
 
+    @Test("scans and point reads with slices return exactly the rows in the slices")
+    func slicedScans() throws {
+        let fs = SSTableTestFileSystem()
+        var options = TableOptions()
+        options.chunkLengthBytes = 800
+        let partitions = S.randomPartitions(seed: 31, count: 40, maxRows: 40)
+        let reader = try S.write(partitions, fs: fs, options: options)
+        let sliceSets: [Slices] = [
+            Slices([ClusteringSlice(start: S.clustering(5), end: S.clustering(9))]),
+            Slices([ClusteringSlice(start: S.clustering(0), end: S.clustering(3)),
+                    ClusteringSlice(start: S.clustering(20), end: S.clustering(30)),
+                    ClusteringSlice(start: S.clustering(60), end: ClusteringEncoding.top)]),
+            Slices([ClusteringSlice(start: S.clustering(1000), end: S.clustering(2000))]),
+        ]
+        for slices in sliceSets {
+            let expected = partitions.map { TestPartition(header: $0.header, rows: $0.rows.filter { slices.contains($0.clustering) }) }
+            #expect(try S.drain(reader.scan(.all, slices: slices, columns: .all)) == expected)
+            for p in expected {
+                let it = try #require(try reader.partition(p.header.key, slices: slices, columns: .all))
+                #expect(try S.drain(it) == [p])
+            }
+        }
+    }
+
     @Test("wide partitions spanning many blocks serve slices from the blocks they need")
     func widePartitionSlices() throws {
         let fs = SSTableTestFileSystem()

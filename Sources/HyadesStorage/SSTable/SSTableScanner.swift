@@ -29,6 +29,8 @@ final class SSTableScanner: UnfilteredPartitionIterator {
     var sliceIndex = 0
     var jumpCheckPending = false
     var partitionsReturned = 0
+    /// Where the current partition starts: its block's offset and entry index (for dumps).
+    var partitionPosition: (blockOffset: Int64, entryIndex: Int) = (0, 0)
 
     init(reader: SSTableReader, start: Start, upper: [UInt8]?, slices: Slices, columns: ColumnFilter) {
         self.reader = reader
@@ -123,6 +125,7 @@ final class SSTableScanner: UnfilteredPartitionIterator {
             guard try b.peekKind() == SSTableFormat.entryPartitionStart else {
                 throw DecodeFailure("expected a partition start")
             }
+            partitionPosition = (b.offset, b.entryIndex)
             let (keyBytes, deletion, rts) = try b.readPartitionStart()
             if let upper, ByteOrder.compare(keyBytes, upper) >= 0 {
                 state = .ended
@@ -172,6 +175,8 @@ final class SSTableScanner: UnfilteredPartitionIterator {
                     jumpCheckPending = true
                 }
                 if sliceIndex == slices.count {
+                    // Consume this row so the entries cursor stays on an entry boundary.
+                    _ = try b.readRowBody(clustering: clustering, decodeColumns: false)
                     state = .rowsDone
                     return nil
                 }
