@@ -266,9 +266,40 @@ final class DecodedBlock {
         return (key, deletion, rts)
     }
 
-    /// Skips a partition start without materialising it.
+    /// Skips a partition start without materialising it (no allocation).
     func skipPartitionStart() throws(DecodeFailure) {
-        _ = try readPartitionStart()
+        guard try entryCursor.u8() == SSTableFormat.entryPartitionStart else { throw DecodeFailure("expected a partition start") }
+        try entryCursor.skipLengthPrefixed()
+        let flags = try entryCursor.u8()
+        if flags & SSTableFormat.partitionHasDeletion != 0 { _ = try entryCursor.varint(); _ = try entryCursor.varint() }
+        if flags & SSTableFormat.partitionHasRangeTombstones != 0 {
+            let n = try entryCursor.count()
+            for _ in 0..<n {
+                try entryCursor.skipLengthPrefixed()
+                try entryCursor.skipLengthPrefixed()
+                _ = try entryCursor.varint(); _ = try entryCursor.varint()
+            }
+        }
+        entryIndex += 1
+    }
+
+    /// Skips a row or static row entry without materialising it (no allocation).
+    func skipRow() throws(DecodeFailure) {
+        let kind = try entryCursor.u8()
+        switch kind {
+        case SSTableFormat.entryStaticRow: break
+        case SSTableFormat.entryRow: try entryCursor.skipLengthPrefixed()
+        default: throw DecodeFailure("expected a row, found entry kind \(kind)")
+        }
+        let flags = try entryCursor.u8()
+        if flags & SSTableFormat.rowHasLiveness != 0 {
+            _ = try entryCursor.varint()
+            if flags & SSTableFormat.rowLivenessExpiring != 0 { _ = try entryCursor.varint(); _ = try entryCursor.varint() }
+        }
+        if flags & SSTableFormat.rowHasDeletion != 0 { _ = try entryCursor.varint(); _ = try entryCursor.varint() }
+        guard rowOrdinal < header.rowCount else { throw DecodeFailure("more rows than the header says") }
+        rowOrdinal += 1
+        entryIndex += 1
     }
 
     /// Reads the clustering of the next row entry (kind already peeked), leaving the cursor
@@ -319,8 +350,7 @@ final class DecodedBlock {
         if try peekKind() == SSTableFormat.entryPartitionStart {
             try skipPartitionStart()
         } else {
-            let (_, clustering) = try readRowKindAndClustering()
-            _ = try readRowBody(clustering: clustering, decodeColumns: false)
+            try skipRow()
         }
     }
 

@@ -228,15 +228,42 @@ struct PartitionIndexReader: Sendable {
         return lo == 0 ? nil : lo - 1
     }
 
-    /// The entry of exactly `key`, or nil.
+    /// The entry of exactly `key`, or nil. Compares keys in place and materialises only
+    /// the match: a point read allocates one entry, not a group.
     func find(_ key: [UInt8]) throws -> PartitionIndexEntry? {
         guard let gi = groupIndex(for: key) else { return nil }
-        for e in try group(gi) {
-            let c = ByteOrder.compare(e.key, key)
-            if c == 0 { return e }
-            if c > 0 { return nil }
+        let g = summary[gi]
+        let path = file.path
+        return try file.withBytes(at: g.groupOffset, count: g.groupLength) { raw in
+            let n = g.groupLength
+            let stored = UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: n - 4, as: UInt32.self))
+            guard CRC32C.checksum(UnsafeRawBufferPointer(rebasing: raw[0..<(n - 4)])) == stored else {
+                throw SSTableCorruptionError(path: path, offset: g.groupOffset, what: "index group \(gi) checksum mismatch")
+            }
+            do {
+                var c = ByteCursor(UnsafeRawBufferPointer(rebasing: raw[0..<(n - 4)]))
+                guard Int(try c.u32()) == n - 8 else { throw DecodeFailure("group length mismatch") }
+                let count = try c.count()
+                return try key.withUnsafeBytes { k throws(DecodeFailure) -> PartitionIndexEntry? in
+                    for _ in 0..<count {
+                        let start = c.pos
+                        let len = try c.length()
+                        let cmp = ByteOrder.compare(UnsafeRawBufferPointer(rebasing: c.bytes[c.pos..<(c.pos + len)]), k)
+                        if cmp > 0 { return nil }
+                        if cmp == 0 {
+                            c.pos = start
+                            return try PartitionIndexEntry.decode(&c)
+                        }
+                        try c.skip(len)
+                        _ = try c.varint(); _ = try c.varint()
+                        for _ in 0..<(try c.count()) { try c.skipLengthPrefixed(); _ = try c.varint() }
+                    }
+                    return nil
+                }
+            } catch {
+                throw SSTableCorruptionError(path: path, offset: g.groupOffset, what: "index group \(gi): \(describe(error))")
+            }
         }
-        return nil
     }
 
     /// The first entry with a key >= `key`, or nil past the end.
