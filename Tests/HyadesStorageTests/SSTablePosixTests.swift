@@ -32,6 +32,35 @@ struct SSTablePosixTests {
         #expect(try SSTableReader.generations(in: dir, fileSystem: fs) == [4])
     }
 
+    /// Leaves a small SSTable with a schema header for trying `hyades sstable dump/verify`:
+    /// HYADES_SSTABLE_FIXTURE_DIR=/tmp/x swift test --filter SSTablePosixTests
+    @Test("fixture for the CLI", .enabled(if: ProcessInfo.processInfo.environment["HYADES_SSTABLE_FIXTURE_DIR"] != nil))
+    func cliFixture() throws {
+        let dir = ProcessInfo.processInfo.environment["HYADES_SSTABLE_FIXTURE_DIR"]!
+        let fs = PosixFileSystem()
+        try fs.createDirectory(dir)
+        let schema = SSTableSchemaHeader(keyspace: "gaia", table: "source", partitionKeyColumns: [.init(name: "healpix", type: "bigint")],
+                                         clusteringColumns: [.init(name: "source_id", type: "bigint", order: .descending)],
+                                         columns: [.init(id: 0, name: "ra", type: "double"), .init(id: 1, name: "designation", type: "text"),
+                                                   .init(id: 2, name: "flags", type: "set<int>")])
+        func bigint(_ v: Int64) -> [UInt8] { withUnsafeBytes(of: v.bigEndian) { Array($0) } }
+        func double(_ v: Double) -> [UInt8] { withUnsafeBytes(of: v.bitPattern.bigEndian) { Array($0) } }
+        let w = try SSTableWriter(fileSystem: fs, directory: dir, generation: 1, options: TableOptions(), schema: schema, expectedPartitions: 3)
+        let keys = [Int64(1), 2, 3].map { DecoratedKey(key: bigint($0)) }.sorted()
+        for (i, k) in keys.enumerated() {
+            try w.beginPartition(PartitionHeader(key: k))
+            for sid in [Int64(30), 20, 10] {
+                let c = try ClusteringEncoding.encode([bigint(sid + Int64(i))], types: [.bigint], descending: [true])
+                let flag = try CellPath.setElement(withUnsafeBytes(of: Int32(7).bigEndian) { Array($0) }, elementType: .int)
+                try w.append(Row(clustering: c, liveness: LivenessInfo(timestamp: 100),
+                                 columns: [.simple(0, .live(timestamp: 100, value: double(45.5 + Double(sid)))),
+                                           .simple(1, .live(timestamp: 100, value: Array("Gaia DR3 \(sid)".utf8))),
+                                           .complex(2, ComplexColumnData(cells: [.live(timestamp: 100, value: [], path: flag)]))]))
+            }
+        }
+        _ = try w.finish()
+    }
+
     /// Throughput on 1M rows of 16-byte keys and 100-byte values (the RocksDB comparison
     /// of BENCHMARKS.md). Prints timings, asserts only correctness; opt-in because it is
     /// slow in debug builds: HYADES_SSTABLE_PERF=1 swift test -c release --filter SSTablePosixTests

@@ -78,7 +78,9 @@ public enum SSTableDump {
         if c.isTombstone {
             s += ", \"deletion_info\" : { \"local_delete_time\" : \(c.localDeletionTime) }"
         } else {
-            s += ", \"value\" : \(valueType.map { CQLValueFormat.json(c.value, type: $0) } ?? jsonString(hex(c.value)))"
+            // Set elements live in the path; their value is empty (Cassandra prints "").
+            let value = valueType.map { CQLValueFormat.json(c.value, type: $0) } ?? (c.value.isEmpty ? "\"\"" : jsonString(hex(c.value)))
+            s += ", \"value\" : \(value)"
         }
         s += ", \"tstamp\" : \(c.timestamp)"
         if c.isExpiring { s += ", \"ttl\" : \(c.ttl), \"expires_at\" : \(c.localDeletionTime)" }
