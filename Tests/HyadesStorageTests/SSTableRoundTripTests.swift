@@ -156,6 +156,32 @@ struct SSTableRoundTripTests {
         #expect(try SSTableReader.generations(in: "/t", fileSystem: fs) == [12])
     }
 
+    @Test("an SSTable without partitions opens, scans empty and verifies")
+    func emptyTable() throws {
+        let fs = SSTableTestFileSystem()
+        let reader = try S.write([], fs: fs)
+        #expect(try S.drain(reader.scan(.all, slices: .all, columns: .all)).isEmpty)
+        #expect(!reader.mayContain(S.key("x")))
+        #expect(try reader.partition(S.key("x"), slices: .all, columns: .all) == nil)
+        #expect(reader.verify() == [])
+    }
+
+    @Test("file names parse; a newer format version is refused, not guessed at")
+    func versionRule() throws {
+        #expect(SSTableFormat.parseFileName("hy-42-Data.db")! == (42, .data))
+        #expect(SSTableFormat.parseFileName("hy-42-Summary.db") == nil)
+        #expect(SSTableFormat.parseFileName("hy--1-Data.db") == nil)
+        let fs = SSTableTestFileSystem()
+        _ = try S.write(S.randomPartitions(seed: 1, count: 3, maxRows: 1), fs: fs)
+        let path = "/t/hy-1-Statistics.db"
+        var bytes = fs.bytes(path)
+        bytes[4] = 2
+        let crc = CRC32C.checksum(Array(bytes[0..<16]))
+        withUnsafeBytes(of: crc.littleEndian) { for i in 0..<4 { bytes[16 + i] = $0[i] } }
+        fs.setBytes(path, bytes)
+        #expect(throws: SSTableVersionError.self) { _ = try SSTableReader.open(fileSystem: fs, directory: "/t", generation: 1) }
+    }
+
     @Test("the writer refuses keys and rows out of order")
     func orderChecks() throws {
         let fs = SSTableTestFileSystem()
