@@ -105,6 +105,19 @@ struct SSTablePosixTests {
             if let p = try reader.partition(k, slices: .all, columns: .all), try p.nextPartition() != nil, try p.nextRow() != nil { found += 1 }
         }
         print("point reads \(lookups): \(clock.now - t)")
+        t = clock.now
+        var hits = 0
+        for i in 0..<lookups where reader.mayContain(keys[(i &* 7919) % n]) { hits += 1 }
+        print("  of which bloom filter: \(clock.now - t)")
+        t = clock.now
+        for i in 0..<lookups where try reader.index.find(keys[(i &* 7919) % n].byteComparable) != nil { hits += 1 }
+        print("  of which index: \(clock.now - t)")
+        t = clock.now
+        for i in 0..<lookups {
+            let e = try reader.index.find(keys[(i &* 7919) % n].byteComparable)!
+            _ = try reader.readBlock(at: e.blockOffset, columns: .all)
+        }
+        print("  index + block decode: \(clock.now - t)")
         #expect(found == lookups)
     }
 }

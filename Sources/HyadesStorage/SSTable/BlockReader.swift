@@ -233,10 +233,24 @@ final class DecodedBlock {
         var c = ByteCursor(entries.bytes)
         do {
             self.entriesBase = try c.signedVarint()
+            self.entriesStart = c.pos
         } catch {
             throw SSTableCorruptionError(path: path, offset: header.offset + Int64(header.segments[0].offset), what: "entries segment: \(error.what)")
         }
         self.entryCursor = c
+    }
+
+    /// Position of the first entry (after segment 0's base timestamp).
+    var entriesStart: Int
+
+    /// Jumps to an entry the index located: its number, byte offset after the base
+    /// timestamp, and the row ordinal of the rows that follow it.
+    func seek(entryIndex: Int, byteOffset: Int, rowOrdinal: Int) throws(DecodeFailure) {
+        guard entryIndex < header.entryCount, byteOffset < entryCursor.bytes.count - entriesStart,
+              rowOrdinal <= header.rowCount else { throw DecodeFailure("index entry points past the block") }
+        entryCursor.pos = entriesStart + byteOffset
+        self.entryIndex = entryIndex
+        self.rowOrdinal = rowOrdinal
     }
 
     /// The kind byte of the next entry without consuming it.
@@ -247,19 +261,22 @@ final class DecodedBlock {
 
     /// Consumes a partition start: key bytes, deletion, range tombstones.
     func readPartitionStart() throws(DecodeFailure) -> (key: [UInt8], deletion: DeletionTime, rangeTombstones: [RangeTombstone]) {
-        guard try entryCursor.u8() == SSTableFormat.entryPartitionStart else { throw DecodeFailure("expected a partition start") }
-        let key = try entryCursor.lengthPrefixed()
-        let flags = try entryCursor.u8()
+        // A local copy: class-property accesses pay a dynamic exclusivity check each.
+        var c = entryCursor
+        defer { entryCursor = c }
+        guard try c.u8() == SSTableFormat.entryPartitionStart else { throw DecodeFailure("expected a partition start") }
+        let key = try c.lengthPrefixed()
+        let flags = try c.u8()
         var deletion = DeletionTime.live
-        if flags & SSTableFormat.partitionHasDeletion != 0 { deletion = try entryCursor.deletion(base: entriesBase) }
+        if flags & SSTableFormat.partitionHasDeletion != 0 { deletion = try c.deletion(base: entriesBase) }
         var rts: [RangeTombstone] = []
         if flags & SSTableFormat.partitionHasRangeTombstones != 0 {
-            let n = try entryCursor.count()
+            let n = try c.count()
             rts.reserveCapacity(n)
             for _ in 0..<n {
-                let start = try entryCursor.lengthPrefixed()
-                let end = try entryCursor.lengthPrefixed()
-                rts.append(RangeTombstone(start: start, end: end, deletion: try entryCursor.deletion(base: entriesBase)))
+                let start = try c.lengthPrefixed()
+                let end = try c.lengthPrefixed()
+                rts.append(RangeTombstone(start: start, end: end, deletion: try c.deletion(base: entriesBase)))
             }
         }
         entryIndex += 1
@@ -268,16 +285,19 @@ final class DecodedBlock {
 
     /// Skips a partition start without materialising it (no allocation).
     func skipPartitionStart() throws(DecodeFailure) {
-        guard try entryCursor.u8() == SSTableFormat.entryPartitionStart else { throw DecodeFailure("expected a partition start") }
-        try entryCursor.skipLengthPrefixed()
-        let flags = try entryCursor.u8()
-        if flags & SSTableFormat.partitionHasDeletion != 0 { _ = try entryCursor.varint(); _ = try entryCursor.varint() }
+        // A local copy: class-property accesses pay a dynamic exclusivity check each.
+        var c = entryCursor
+        defer { entryCursor = c }
+        guard try c.u8() == SSTableFormat.entryPartitionStart else { throw DecodeFailure("expected a partition start") }
+        try c.skipLengthPrefixed()
+        let flags = try c.u8()
+        if flags & SSTableFormat.partitionHasDeletion != 0 { _ = try c.varint(); _ = try c.varint() }
         if flags & SSTableFormat.partitionHasRangeTombstones != 0 {
-            let n = try entryCursor.count()
+            let n = try c.count()
             for _ in 0..<n {
-                try entryCursor.skipLengthPrefixed()
-                try entryCursor.skipLengthPrefixed()
-                _ = try entryCursor.varint(); _ = try entryCursor.varint()
+                try c.skipLengthPrefixed()
+                try c.skipLengthPrefixed()
+                _ = try c.varint(); _ = try c.varint()
             }
         }
         entryIndex += 1
@@ -285,18 +305,21 @@ final class DecodedBlock {
 
     /// Skips a row or static row entry without materialising it (no allocation).
     func skipRow() throws(DecodeFailure) {
-        let kind = try entryCursor.u8()
+        // A local copy: class-property accesses pay a dynamic exclusivity check each.
+        var c = entryCursor
+        defer { entryCursor = c }
+        let kind = try c.u8()
         switch kind {
         case SSTableFormat.entryStaticRow: break
-        case SSTableFormat.entryRow: try entryCursor.skipLengthPrefixed()
+        case SSTableFormat.entryRow: try c.skipLengthPrefixed()
         default: throw DecodeFailure("expected a row, found entry kind \(kind)")
         }
-        let flags = try entryCursor.u8()
+        let flags = try c.u8()
         if flags & SSTableFormat.rowHasLiveness != 0 {
-            _ = try entryCursor.varint()
-            if flags & SSTableFormat.rowLivenessExpiring != 0 { _ = try entryCursor.varint(); _ = try entryCursor.varint() }
+            _ = try c.varint()
+            if flags & SSTableFormat.rowLivenessExpiring != 0 { _ = try c.varint(); _ = try c.varint() }
         }
-        if flags & SSTableFormat.rowHasDeletion != 0 { _ = try entryCursor.varint(); _ = try entryCursor.varint() }
+        if flags & SSTableFormat.rowHasDeletion != 0 { _ = try c.varint(); _ = try c.varint() }
         guard rowOrdinal < header.rowCount else { throw DecodeFailure("more rows than the header says") }
         rowOrdinal += 1
         entryIndex += 1
@@ -305,10 +328,13 @@ final class DecodedBlock {
     /// Reads the clustering of the next row entry (kind already peeked), leaving the cursor
     /// after it; `isStatic` rows have none.
     func readRowKindAndClustering() throws(DecodeFailure) -> (isStatic: Bool, clustering: [UInt8]) {
-        let kind = try entryCursor.u8()
+        // A local copy: class-property accesses pay a dynamic exclusivity check each.
+        var c = entryCursor
+        defer { entryCursor = c }
+        let kind = try c.u8()
         switch kind {
         case SSTableFormat.entryStaticRow: return (true, [])
-        case SSTableFormat.entryRow: return (false, try entryCursor.lengthPrefixed())
+        case SSTableFormat.entryRow: return (false, try c.lengthPrefixed())
         default: throw DecodeFailure("expected a row, found entry kind \(kind)")
         }
     }
@@ -316,20 +342,23 @@ final class DecodedBlock {
     /// Reads the rest of a row whose clustering was just read; decodes the projected
     /// columns when `decodeColumns`, else only advances.
     func readRowBody(clustering: [UInt8], decodeColumns: Bool) throws(DecodeFailure) -> Row? {
-        let flags = try entryCursor.u8()
+        // A local copy: class-property accesses pay a dynamic exclusivity check each.
+        var c = entryCursor
+        defer { entryCursor = c }
+        let flags = try c.u8()
         var liveness = LivenessInfo.empty
         if flags & SSTableFormat.rowHasLiveness != 0 {
-            let ts = try entryCursor.timestamp(base: entriesBase)
+            let ts = try c.timestamp(base: entriesBase)
             if flags & SSTableFormat.rowLivenessExpiring != 0 {
-                let ttl = try entryCursor.int32()
-                let exp = try entryCursor.int32()
+                let ttl = try c.int32()
+                let exp = try c.int32()
                 liveness = LivenessInfo(timestamp: ts, ttl: ttl, localExpirationTime: exp)
             } else {
                 liveness = LivenessInfo(timestamp: ts)
             }
         }
         var deletion = DeletionTime.live
-        if flags & SSTableFormat.rowHasDeletion != 0 { deletion = try entryCursor.deletion(base: entriesBase) }
+        if flags & SSTableFormat.rowHasDeletion != 0 { deletion = try c.deletion(base: entriesBase) }
         let ordinal = rowOrdinal
         guard ordinal < header.rowCount else { throw DecodeFailure("more rows than the header says") }
         rowOrdinal += 1

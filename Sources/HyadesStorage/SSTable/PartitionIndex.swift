@@ -8,6 +8,10 @@ public struct PartitionIndexEntry: Hashable, Sendable {
     public var key: [UInt8]
     public var blockOffset: Int64
     public var entryIndex: Int
+    /// Byte offset of the partition start within segment 0 (after its base timestamp) and
+    /// the row ordinal of its first row: a point read seeks straight to it.
+    var entryByteOffset: Int
+    var rowOrdinal: Int
     public var blocks: [(firstClustering: [UInt8], offset: Int64)] {
         get { blockList.map { ($0.firstClustering, $0.offset) } }
         set { blockList = newValue.map { BlockRef(firstClustering: $0.firstClustering, offset: $0.offset) } }
@@ -23,6 +27,8 @@ public struct PartitionIndexEntry: Hashable, Sendable {
         out.putLengthPrefixed(key)
         out.putVarint(UInt64(blockOffset))
         out.putVarint(UInt64(entryIndex))
+        out.putVarint(UInt64(entryByteOffset))
+        out.putVarint(UInt64(rowOrdinal))
         out.putVarint(UInt64(blockList.count))
         for b in blockList {
             out.putLengthPrefixed(b.firstClustering)
@@ -34,7 +40,10 @@ public struct PartitionIndexEntry: Hashable, Sendable {
         let key = try c.lengthPrefixed()
         let offset = try c.varint()
         let entryIndex = try c.varint()
-        guard offset <= UInt64(Int64.max), entryIndex <= UInt64(UInt32.max) else { throw DecodeFailure("bad index entry position") }
+        let byteOffset = try c.varint()
+        let rowOrdinal = try c.varint()
+        guard offset <= UInt64(Int64.max), entryIndex <= UInt64(UInt32.max), byteOffset <= UInt64(UInt32.max),
+              rowOrdinal <= UInt64(UInt32.max) else { throw DecodeFailure("bad index entry position") }
         let n = try c.count()
         var blocks: [BlockRef] = []
         blocks.reserveCapacity(n)
@@ -44,7 +53,8 @@ public struct PartitionIndexEntry: Hashable, Sendable {
             guard o <= UInt64(Int64.max) else { throw DecodeFailure("bad block offset") }
             blocks.append(BlockRef(firstClustering: first, offset: Int64(o)))
         }
-        return PartitionIndexEntry(key: key, blockOffset: Int64(offset), entryIndex: Int(entryIndex), blockList: blocks)
+        return PartitionIndexEntry(key: key, blockOffset: Int64(offset), entryIndex: Int(entryIndex),
+                                   entryByteOffset: Int(byteOffset), rowOrdinal: Int(rowOrdinal), blockList: blocks)
     }
 
     /// The offset of the last block whose first clustering is <= `clustering` (where a slice
@@ -255,7 +265,7 @@ struct PartitionIndexReader: Sendable {
                             return try PartitionIndexEntry.decode(&c)
                         }
                         try c.skip(len)
-                        _ = try c.varint(); _ = try c.varint()
+                        _ = try c.varint(); _ = try c.varint(); _ = try c.varint(); _ = try c.varint()
                         for _ in 0..<(try c.count()) { try c.skipLengthPrefixed(); _ = try c.varint() }
                     }
                     return nil

@@ -41,6 +41,11 @@ final class SSTableScanner: UnfilteredPartitionIterator {
         self.columns = columns
     }
 
+    var startKey: [UInt8]? {
+        if case .lowerBound(let k) = start, !k.isEmpty { return k }
+        return nil
+    }
+
     var singleEntry: PartitionIndexEntry? {
         if case .entry(let e) = start { return e }
         return nil
@@ -60,12 +65,7 @@ final class SSTableScanner: UnfilteredPartitionIterator {
         switch start {
         case .entry(let e):
             try load(e.blockOffset)
-            do {
-                for _ in 0..<e.entryIndex {
-                    guard !block!.exhausted else { throw DecodeFailure("index entry points past the block") }
-                    try block!.skipEntry()
-                }
-            } catch { throw corrupt(error) }
+            do { try block!.seek(entryIndex: e.entryIndex, byteOffset: e.entryByteOffset, rowOrdinal: e.rowOrdinal) } catch { throw corrupt(error) }
         case .lowerBound(let lower):
             if lower.isEmpty {
                 guard reader.dataEnd > reader.dataStart else { state = .ended; return }
@@ -73,12 +73,7 @@ final class SSTableScanner: UnfilteredPartitionIterator {
             } else {
                 guard let e = try reader.index.lowerBound(lower) else { state = .ended; return }
                 try load(e.blockOffset)
-                do {
-                    for _ in 0..<e.entryIndex {
-                        guard !block!.exhausted else { throw DecodeFailure("index entry points past the block") }
-                        try block!.skipEntry()
-                    }
-                } catch { throw corrupt(error) }
+                do { try block!.seek(entryIndex: e.entryIndex, byteOffset: e.entryByteOffset, rowOrdinal: e.rowOrdinal) } catch { throw corrupt(error) }
             }
         }
         state = .betweenPartitions
@@ -132,6 +127,9 @@ final class SSTableScanner: UnfilteredPartitionIterator {
                 return nil
             }
             if let e = singleEntry, e.key != keyBytes { throw DecodeFailure("index entry points at another partition") }
+            if partitionsReturned == 0, let lower = startKey, ByteOrder.compare(keyBytes, lower) < 0 {
+                throw DecodeFailure("index entry points before its partition")
+            }
             guard let key = DecoratedKey(byteComparable: keyBytes) else { throw DecodeFailure("bad partition key") }
             var staticRow: Row?
             if !b.exhausted, try b.peekKind() == SSTableFormat.entryStaticRow {
