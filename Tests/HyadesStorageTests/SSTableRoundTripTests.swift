@@ -156,6 +156,27 @@ struct SSTableRoundTripTests {
         #expect(try SSTableReader.generations(in: "/t", fileSystem: fs) == [12])
     }
 
+    @Test("the block cache serves repeated, differently projected and evicted reads correctly",
+          arguments: [64 << 10, 1 << 20])
+    func blockCache(capacityBytes: Int) throws {
+        let fs = SSTableTestFileSystem()
+        var options = TableOptions()
+        options.chunkLengthBytes = 2048
+        let partitions = S.randomPartitions(seed: 8, count: 80, maxRows: 20, columnCount: 10)
+        _ = try S.write(partitions, fs: fs, options: options)
+        let cache = SSTableBlockCache(capacityBytes: capacityBytes)
+        let reader = try SSTableReader.open(fileSystem: fs, directory: "/t", generation: 1, blockCache: cache)
+        for filter in [ColumnFilter([2]), .all, ColumnFilter([2, 7]), .all] {
+            for p in partitions {
+                let it = try #require(try reader.partition(p.header.key, slices: .all, columns: filter))
+                var h = p.header
+                h.staticRow = h.staticRow.map { S.project($0, filter) }
+                #expect(try S.drain(it) == [TestPartition(header: h, rows: p.rows.map { S.project($0, filter) })])
+            }
+        }
+        #expect(cache.sizeBytes > 0 && cache.sizeBytes <= capacityBytes)
+    }
+
     @Test("an SSTable without partitions opens, scans empty and verifies")
     func emptyTable() throws {
         let fs = SSTableTestFileSystem()

@@ -1,7 +1,8 @@
 import HyadesCore
 
 /// A decompressed segment: owns its bytes so cursors can hold a stable pointer.
-final class SegmentBuffer {
+/// Immutable once filled (before it is shared), hence @unchecked Sendable.
+final class SegmentBuffer: @unchecked Sendable {
     let bytes: UnsafeRawBufferPointer
 
     init(count: Int) {
@@ -198,8 +199,16 @@ final class DecodedBlock {
 
     /// Reads, checks and decodes the block at `offset` of `file`, decoding segment 0 and
     /// only the segments of the columns `filter` selects.
-    static func read(_ file: any ReadableFile, at offset: Int64, dataEnd: Int64, columns filter: ColumnFilter) throws -> DecodedBlock {
+    static func read(_ file: any ReadableFile, at offset: Int64, dataEnd: Int64, columns filter: ColumnFilter,
+                     cache: SSTableBlockCache? = nil, owner: UInt64 = 0, populate: Bool = true) throws -> DecodedBlock {
         let path = file.path
+        let cached = cache?.get(owner: owner, offset: offset)
+        var needed: [Int] = []
+        if let cached {
+            for i in 1..<cached.header.segments.count
+            where cached.segments[i] == nil && filter.includes(cached.header.segments[i].columnID) { needed.append(i) }
+            if needed.isEmpty { return try assemble(cached.header, cached.segments, filter, path) }
+        }
         let limit = dataEnd - offset
         guard offset >= Int64(SSTableFormat.fileHeaderSize), limit >= Int64(SSTableFormat.blockHeaderFixedSize) else {
             throw SSTableCorruptionError(path: path, offset: offset, what: "block offset beyond the data")
@@ -210,20 +219,35 @@ final class DecodedBlock {
         guard fixed >= SSTableFormat.blockHeaderFixedSize, Int64(fixed) <= limit else {
             throw SSTableCorruptionError(path: path, offset: offset, what: "bad block length \(fixed)")
         }
-        return try file.withBytes(at: offset, count: fixed) { raw throws -> DecodedBlock in
+        // Every segment read from the file is checksummed here; the cache holds only
+        // segments that passed.
+        let (header, segments) = try file.withBytes(at: offset, count: fixed) { raw throws -> (BlockHeader, [SegmentBuffer?]) in
             let header = try BlockHeader.parse(raw, offset: offset, limit: limit, path: path)
-            let entries = try header.decode(segment: 0, block: raw, path: path)
-            var cols: [ColumnCursor] = []
-            for i in 1..<header.segments.count where filter.includes(header.segments[i].columnID) {
-                let buffer = try header.decode(segment: i, block: raw, path: path)
-                do {
-                    cols.append(try ColumnCursor(columnID: header.segments[i].columnID, buffer: buffer, rowCount: header.rowCount))
-                } catch {
-                    throw SSTableCorruptionError(path: path, offset: offset + Int64(header.segments[i].offset), what: "segment \(i): \(describe(error))")
-                }
+            var segments = cached?.segments ?? [SegmentBuffer?](repeating: nil, count: header.segments.count)
+            guard segments.count == header.segments.count else {
+                throw SSTableCorruptionError(path: path, offset: offset, what: "block changed under the cache")
             }
-            return try DecodedBlock(header: header, entries: entries, columns: cols, path: path)
+            if segments[0] == nil { segments[0] = try header.decode(segment: 0, block: raw, path: path) }
+            for i in 1..<header.segments.count where segments[i] == nil && filter.includes(header.segments[i].columnID) {
+                segments[i] = try header.decode(segment: i, block: raw, path: path)
+            }
+            return (header, segments)
         }
+        if populate { cache?.put(owner: owner, offset: offset, SSTableBlockCache.Entry(header: header, segments: segments)) }
+        return try assemble(header, segments, filter, path)
+    }
+
+    static func assemble(_ header: BlockHeader, _ segments: [SegmentBuffer?], _ filter: ColumnFilter, _ path: String) throws -> DecodedBlock {
+        var cols: [ColumnCursor] = []
+        for i in 1..<header.segments.count where filter.includes(header.segments[i].columnID) {
+            guard let buffer = segments[i] else { continue }
+            do {
+                cols.append(try ColumnCursor(columnID: header.segments[i].columnID, buffer: buffer, rowCount: header.rowCount))
+            } catch {
+                throw SSTableCorruptionError(path: path, offset: header.offset + Int64(header.segments[i].offset), what: "segment \(i): \(describe(error))")
+            }
+        }
+        return try DecodedBlock(header: header, entries: segments[0]!, columns: cols, path: path)
     }
 
     init(header: BlockHeader, entries: SegmentBuffer, columns: [ColumnCursor], path: String) throws {

@@ -58,7 +58,7 @@ final class SSTableScanner: UnfilteredPartitionIterator {
     }
 
     func load(_ offset: Int64) throws {
-        block = try reader.readBlock(at: offset, columns: columns)
+        block = try reader.readBlock(at: offset, columns: columns, populate: singleEntry != nil)
     }
 
     func position() throws {
