@@ -114,7 +114,8 @@ struct ColumnCursor {
     }
 
     @inline(__always) func present(_ ordinal: Int) -> Bool {
-        buffer.bytes[bitmapStart + ordinal >> 3] & (1 << UInt8(ordinal & 7)) != 0
+        // Through the cursor's own pointer: no class access (and no retain) per bit.
+        cursor.bytes[bitmapStart + ordinal >> 3] & (1 << UInt8(ordinal & 7)) != 0
     }
 
     /// The column's data for row `ordinal` (ordinals asked in increasing order), or nil.
@@ -162,7 +163,7 @@ struct ColumnCursor {
                     isTombstone: flags & SSTableFormat.cellIsTombstone != 0, path: path, value: value)
     }
 
-    mutating func skipCell() throws(DecodeFailure) {
+    @inline(__always) mutating func skipCell() throws(DecodeFailure) {
         let flags = try cursor.u8()
         if flags & SSTableFormat.cellIsComplex != 0 {
             if flags & SSTableFormat.complexHasDeletion != 0 { _ = try cursor.varint(); _ = try cursor.varint() }
@@ -173,7 +174,7 @@ struct ColumnCursor {
         }
     }
 
-    mutating func skipSimple(flags: UInt8, withPath: Bool) throws(DecodeFailure) {
+    @inline(__always) mutating func skipSimple(flags: UInt8, withPath: Bool) throws(DecodeFailure) {
         if flags & SSTableFormat.cellUsesRowTimestamp == 0 { _ = try cursor.varint() }
         if flags & SSTableFormat.cellHasDeletionInfo != 0 { _ = try cursor.varint(); _ = try cursor.varint() }
         if withPath { try cursor.skipLengthPrefixed() }
