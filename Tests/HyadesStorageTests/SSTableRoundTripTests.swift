@@ -177,6 +177,25 @@ struct SSTableRoundTripTests {
         #expect(cache.sizeBytes > 0 && cache.sizeBytes <= capacityBytes)
     }
 
+    @Test("point reads deep inside big blocks jump through cell checkpoints")
+    func cellCheckpoints() throws {
+        let fs = SSTableTestFileSystem()
+        var rng = SplitMix64(seed: 23)
+        let partitions = (0..<3000).map { i -> TestPartition in
+            var cols: [ColumnData] = [.simple(1, .live(timestamp: Int64(i), value: S.randomBytes(i % 7, &rng)))]
+            if i % 3 == 0 { cols.append(.simple(2, .live(timestamp: 9, value: [UInt8(i & 0xFF)]))) }
+            if i % 11 == 0 { cols.append(.complex(3, ComplexColumnData(cells: [.live(timestamp: 1, value: [1], path: [0x40, 1])]))) }
+            return TestPartition(header: PartitionHeader(key: S.key("p\(i)")), rows: [Row(clustering: [], columns: cols)])
+        }.sorted { $0.header.key < $1.header.key }
+        let reader = try S.write(partitions, fs: fs)
+        for p in partitions.reversed() {
+            for filter in [ColumnFilter.all, ColumnFilter([2])] {
+                let it = try #require(try reader.partition(p.header.key, slices: .all, columns: filter))
+                #expect(try S.drain(it) == [TestPartition(header: p.header, rows: p.rows.map { S.project($0, filter) })])
+            }
+        }
+    }
+
     @Test("an SSTable without partitions opens, scans empty and verifies")
     func emptyTable() throws {
         let fs = SSTableTestFileSystem()

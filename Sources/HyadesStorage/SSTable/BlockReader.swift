@@ -81,7 +81,7 @@ struct BlockHeader {
         let stored = UnsafeRawBufferPointer(rebasing: raw[s.offset..<(s.offset + s.storedLength)])
         guard CRC32C.checksum(stored) == s.crc else {
             throw SSTableCorruptionError(path: path, offset: offset + Int64(s.offset),
-                                         what: "segment \(i) (column \(s.columnID == SSTableFormat.entriesSegmentID ? "entries" : String(s.columnID))) checksum mismatch")
+                                         what: "segment \(i) (\(s.columnID == SSTableFormat.entriesSegmentID ? "entries" : "column \(s.columnID)")) checksum mismatch")
         }
         let buffer = SegmentBuffer(count: s.rawLength)
         guard BlockCompressor.decompress(stored, s.codec, into: buffer.mutableBytes) else {
@@ -98,9 +98,14 @@ struct ColumnCursor {
     let base: Int64
     let bitmapStart: Int
     let rowCount: Int
+    let checkpointsStart: Int
+    let checkpointCount: Int
+    let cellsStart: Int
     var cursor: ByteCursor
     /// Every present ordinal below this has been consumed.
     var scannedOrdinal = 0
+    /// Cells consumed so far.
+    var cellIndex = 0
 
     init(columnID: ColumnID, buffer: SegmentBuffer, rowCount: Int) throws(DecodeFailure) {
         self.columnID = columnID
@@ -110,7 +115,33 @@ struct ColumnCursor {
         self.base = try c.signedVarint()
         self.bitmapStart = c.pos
         try c.skip((rowCount + 7) / 8)
+        let n = try c.length()
+        self.checkpointCount = n
+        self.checkpointsStart = c.pos
+        try c.skip(n * 4)
+        self.cellsStart = c.pos
         self.cursor = c
+    }
+
+    /// Moves to the first cell of `ordinal`'s row or later, through a checkpoint when the
+    /// gap is long.
+    @inline(__always) mutating func skip(to ordinal: Int) throws(DecodeFailure) {
+        var between = 0
+        for o in scannedOrdinal..<ordinal where present(o) { between += 1 }
+        let target = cellIndex + between
+        let j = target / SSTableFormat.cellCheckpointInterval
+        if j >= 1, j * SSTableFormat.cellCheckpointInterval > cellIndex, j <= checkpointCount {
+            let at = checkpointsStart + (j - 1) * 4
+            let offset = Int(UInt32(littleEndian: cursor.bytes.loadUnaligned(fromByteOffset: at, as: UInt32.self)))
+            guard offset <= cursor.bytes.count - cellsStart else { throw DecodeFailure("bad cell checkpoint") }
+            cursor.pos = cellsStart + offset
+            cellIndex = j * SSTableFormat.cellCheckpointInterval
+        }
+        while cellIndex < target {
+            try skipCell()
+            cellIndex += 1
+        }
+        scannedOrdinal = ordinal
     }
 
     @inline(__always) func present(_ ordinal: Int) -> Bool {
@@ -121,12 +152,10 @@ struct ColumnCursor {
     /// The column's data for row `ordinal` (ordinals asked in increasing order), or nil.
     mutating func data(ordinal: Int, rowLiveness: LivenessInfo) throws(DecodeFailure) -> ColumnData? {
         guard ordinal >= scannedOrdinal, ordinal < rowCount else { throw DecodeFailure("row ordinal out of order") }
-        while scannedOrdinal < ordinal {
-            if present(scannedOrdinal) { try skipCell() }
-            scannedOrdinal += 1
-        }
+        if ordinal > scannedOrdinal { try skip(to: ordinal) }
         scannedOrdinal = ordinal + 1
         guard present(ordinal) else { return nil }
+        cellIndex += 1
         let flags = try cursor.u8()
         if flags & SSTableFormat.cellIsComplex != 0 {
             var deletion = DeletionTime.live
