@@ -1,0 +1,331 @@
+import HyadesCore
+
+/// A decompressed segment: owns its bytes so cursors can hold a stable pointer.
+final class SegmentBuffer {
+    let bytes: UnsafeRawBufferPointer
+
+    init(count: Int) {
+        let b = UnsafeMutableRawBufferPointer.allocate(byteCount: max(count, 1), alignment: 8)
+        self.bytes = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(b)[0..<count])
+    }
+
+    var mutableBytes: UnsafeMutableRawBufferPointer { UnsafeMutableRawBufferPointer(mutating: bytes) }
+
+    deinit { UnsafeMutableRawBufferPointer(mutating: bytes).baseAddress.map { $0.deallocate() } }
+}
+
+/// One directory entry of a block.
+struct SegmentDescriptor {
+    var columnID: UInt16
+    var codec: CompressionAlgorithm
+    /// Offset of the stored bytes from the start of the block.
+    var offset: Int
+    var storedLength: Int
+    var rawLength: Int
+    var crc: UInt32
+}
+
+/// The checked header and directory of a block.
+struct BlockHeader {
+    var offset: Int64
+    var length: Int
+    var entryCount: Int
+    var rowCount: Int
+    var segments: [SegmentDescriptor]
+
+    /// Parses and checks (CRC) the header at the start of `raw`, which holds the block's
+    /// first bytes (at least the header). `limit` is how many bytes the data file has
+    /// from the block's offset.
+    static func parse(_ raw: UnsafeRawBufferPointer, offset: Int64, limit: Int64, path: String) throws(SSTableCorruptionError) -> BlockHeader {
+        func fail(_ what: String) -> SSTableCorruptionError { SSTableCorruptionError(path: path, offset: offset, what: what) }
+        var c = ByteCursor(raw)
+        guard let length = try? c.u32(), let entryCount = try? c.u32(), let rowCount = try? c.u32(),
+              let segmentCount = try? c.u16(), (try? c.u16()) != nil else { throw fail("block header truncated") }
+        let headerSize = SSTableFormat.blockHeaderFixedSize + Int(segmentCount) * SSTableFormat.directoryEntrySize + 4
+        guard segmentCount >= 1, Int(length) >= headerSize, Int64(length) <= limit else {
+            throw fail("bad block header (length \(length), \(segmentCount) segments)")
+        }
+        guard raw.count >= headerSize else { throw fail("block header truncated") }
+        let stored = UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: headerSize - 4, as: UInt32.self))
+        guard CRC32C.checksum(UnsafeRawBufferPointer(rebasing: raw[0..<(headerSize - 4)])) == stored else {
+            throw fail("block header checksum mismatch")
+        }
+        var segments: [SegmentDescriptor] = []
+        segments.reserveCapacity(Int(segmentCount))
+        var at = headerSize
+        for i in 0..<Int(segmentCount) {
+            guard let id = try? c.u16(), let codecRaw = try? c.u8(), (try? c.u8()) != nil,
+                  let storedLength = try? c.u32(), let rawLength = try? c.u32(), let crc = try? c.u32() else {
+                throw fail("block directory truncated")
+            }
+            guard let codec = CompressionAlgorithm(rawValue: codecRaw) else { throw fail("segment \(i): unknown codec \(codecRaw)") }
+            guard Int(rawLength) <= SSTableFormat.maxSegmentRawLength, at + Int(storedLength) <= Int(length) else {
+                throw fail("segment \(i): bad lengths")
+            }
+            if i == 0 && id != SSTableFormat.entriesSegmentID { throw fail("segment 0 is not the entries segment") }
+            if i > 0 && (id == SSTableFormat.entriesSegmentID || (i > 1 && id <= segments[i - 1].columnID)) {
+                throw fail("segment \(i): column ids out of order")
+            }
+            segments.append(SegmentDescriptor(columnID: id, codec: codec, offset: at, storedLength: Int(storedLength),
+                                              rawLength: Int(rawLength), crc: crc))
+            at += Int(storedLength)
+        }
+        guard at == Int(length) else { throw fail("segments do not fill the block") }
+        return BlockHeader(offset: offset, length: Int(length), entryCount: Int(entryCount), rowCount: Int(rowCount), segments: segments)
+    }
+
+    /// Checks the segment's CRC over its stored bytes and decompresses it.
+    func decode(segment i: Int, block raw: UnsafeRawBufferPointer, path: String) throws(SSTableCorruptionError) -> SegmentBuffer {
+        let s = segments[i]
+        let stored = UnsafeRawBufferPointer(rebasing: raw[s.offset..<(s.offset + s.storedLength)])
+        guard CRC32C.checksum(stored) == s.crc else {
+            throw SSTableCorruptionError(path: path, offset: offset + Int64(s.offset),
+                                         what: "segment \(i) (column \(s.columnID == SSTableFormat.entriesSegmentID ? "entries" : String(s.columnID))) checksum mismatch")
+        }
+        let buffer = SegmentBuffer(count: s.rawLength)
+        guard BlockCompressor.decompress(stored, s.codec, into: buffer.mutableBytes) else {
+            throw SSTableCorruptionError(path: path, offset: offset + Int64(s.offset), what: "segment \(i) does not decompress")
+        }
+        return buffer
+    }
+}
+
+/// The cells of one projected column within a decoded block, read in row-ordinal order.
+struct ColumnCursor {
+    let columnID: ColumnID
+    let buffer: SegmentBuffer
+    let base: Int64
+    let bitmapStart: Int
+    let rowCount: Int
+    var cursor: ByteCursor
+    /// Every present ordinal below this has been consumed.
+    var scannedOrdinal = 0
+
+    init(columnID: ColumnID, buffer: SegmentBuffer, rowCount: Int) throws(DecodeFailure) {
+        self.columnID = columnID
+        self.buffer = buffer
+        self.rowCount = rowCount
+        var c = ByteCursor(buffer.bytes)
+        self.base = try c.signedVarint()
+        self.bitmapStart = c.pos
+        try c.skip((rowCount + 7) / 8)
+        self.cursor = c
+    }
+
+    @inline(__always) func present(_ ordinal: Int) -> Bool {
+        buffer.bytes[bitmapStart + ordinal >> 3] & (1 << UInt8(ordinal & 7)) != 0
+    }
+
+    /// The column's data for row `ordinal` (ordinals asked in increasing order), or nil.
+    mutating func data(ordinal: Int, rowLiveness: LivenessInfo) throws(DecodeFailure) -> ColumnData? {
+        guard ordinal >= scannedOrdinal, ordinal < rowCount else { throw DecodeFailure("row ordinal out of order") }
+        while scannedOrdinal < ordinal {
+            if present(scannedOrdinal) { try skipCell() }
+            scannedOrdinal += 1
+        }
+        scannedOrdinal = ordinal + 1
+        guard present(ordinal) else { return nil }
+        let flags = try cursor.u8()
+        if flags & SSTableFormat.cellIsComplex != 0 {
+            var deletion = DeletionTime.live
+            if flags & SSTableFormat.complexHasDeletion != 0 { deletion = try cursor.deletion(base: base) }
+            let n = try cursor.count()
+            var cells: [Cell] = []
+            cells.reserveCapacity(n)
+            for _ in 0..<n {
+                cells.append(try cell(flags: try cursor.u8(), withPath: true, rowLiveness: rowLiveness))
+            }
+            return .complex(columnID, ComplexColumnData(deletion: deletion, cells: cells))
+        }
+        return .simple(columnID, try cell(flags: flags, withPath: false, rowLiveness: rowLiveness))
+    }
+
+    @inline(__always)
+    mutating func cell(flags: UInt8, withPath: Bool, rowLiveness: LivenessInfo) throws(DecodeFailure) -> Cell {
+        var ts: Int64, ttl: Int32 = 0, ldt = Cell.noDeletionTime
+        if flags & SSTableFormat.cellUsesRowTimestamp != 0 {
+            guard !rowLiveness.isEmpty else { throw DecodeFailure("cell uses the timestamp of a row without one") }
+            ts = rowLiveness.timestamp
+            ttl = rowLiveness.ttl
+            ldt = rowLiveness.localExpirationTime
+        } else {
+            ts = try cursor.timestamp(base: base)
+        }
+        if flags & SSTableFormat.cellHasDeletionInfo != 0 {
+            ttl = try cursor.int32()
+            ldt = try cursor.int32()
+        }
+        let path = withPath ? try cursor.lengthPrefixed() : []
+        let value = try cursor.lengthPrefixed()
+        return Cell(timestamp: ts, ttl: ttl, localDeletionTime: ldt,
+                    isTombstone: flags & SSTableFormat.cellIsTombstone != 0, path: path, value: value)
+    }
+
+    mutating func skipCell() throws(DecodeFailure) {
+        let flags = try cursor.u8()
+        if flags & SSTableFormat.cellIsComplex != 0 {
+            if flags & SSTableFormat.complexHasDeletion != 0 { _ = try cursor.varint(); _ = try cursor.varint() }
+            let n = try cursor.count()
+            for _ in 0..<n { try skipSimple(flags: try cursor.u8(), withPath: true) }
+        } else {
+            try skipSimple(flags: flags, withPath: false)
+        }
+    }
+
+    mutating func skipSimple(flags: UInt8, withPath: Bool) throws(DecodeFailure) {
+        if flags & SSTableFormat.cellUsesRowTimestamp == 0 { _ = try cursor.varint() }
+        if flags & SSTableFormat.cellHasDeletionInfo != 0 { _ = try cursor.varint(); _ = try cursor.varint() }
+        if withPath { try cursor.skipLengthPrefixed() }
+        try cursor.skipLengthPrefixed()
+    }
+}
+
+/// One decoded block: the entries segment plus the projected column segments.
+final class DecodedBlock {
+    let header: BlockHeader
+    let entries: SegmentBuffer
+    let entriesBase: Int64
+    var entryCursor: ByteCursor
+    /// Index of the next entry to read in segment 0.
+    var entryIndex = 0
+    /// Ordinal of the next row or static row entry.
+    var rowOrdinal = 0
+    var columns: [ColumnCursor]
+
+    var offset: Int64 { header.offset }
+    var nextOffset: Int64 { header.offset + Int64(header.length) }
+    var exhausted: Bool { entryIndex >= header.entryCount }
+
+    /// Reads, checks and decodes the block at `offset` of `file`, decoding segment 0 and
+    /// only the segments of the columns `filter` selects.
+    static func read(_ file: any ReadableFile, at offset: Int64, dataEnd: Int64, columns filter: ColumnFilter) throws -> DecodedBlock {
+        let path = file.path
+        let limit = dataEnd - offset
+        guard offset >= Int64(SSTableFormat.fileHeaderSize), limit >= Int64(SSTableFormat.blockHeaderFixedSize) else {
+            throw SSTableCorruptionError(path: path, offset: offset, what: "block offset beyond the data")
+        }
+        let fixed = try file.withBytes(at: offset, count: SSTableFormat.blockHeaderFixedSize) { raw -> Int in
+            Int(UInt32(littleEndian: raw.loadUnaligned(as: UInt32.self)))
+        }
+        guard fixed >= SSTableFormat.blockHeaderFixedSize, Int64(fixed) <= limit else {
+            throw SSTableCorruptionError(path: path, offset: offset, what: "bad block length \(fixed)")
+        }
+        return try file.withBytes(at: offset, count: fixed) { raw throws -> DecodedBlock in
+            let header = try BlockHeader.parse(raw, offset: offset, limit: limit, path: path)
+            let entries = try header.decode(segment: 0, block: raw, path: path)
+            var cols: [ColumnCursor] = []
+            for i in 1..<header.segments.count where filter.includes(header.segments[i].columnID) {
+                let buffer = try header.decode(segment: i, block: raw, path: path)
+                do {
+                    cols.append(try ColumnCursor(columnID: header.segments[i].columnID, buffer: buffer, rowCount: header.rowCount))
+                } catch {
+                    throw SSTableCorruptionError(path: path, offset: offset + Int64(header.segments[i].offset), what: "segment \(i): \(describe(error))")
+                }
+            }
+            return try DecodedBlock(header: header, entries: entries, columns: cols, path: path)
+        }
+    }
+
+    init(header: BlockHeader, entries: SegmentBuffer, columns: [ColumnCursor], path: String) throws {
+        self.header = header
+        self.entries = entries
+        self.columns = columns
+        var c = ByteCursor(entries.bytes)
+        do {
+            self.entriesBase = try c.signedVarint()
+        } catch {
+            throw SSTableCorruptionError(path: path, offset: header.offset + Int64(header.segments[0].offset), what: "entries segment: \(error.what)")
+        }
+        self.entryCursor = c
+    }
+
+    /// The kind byte of the next entry without consuming it.
+    func peekKind() throws(DecodeFailure) -> UInt8 {
+        guard entryCursor.pos < entryCursor.bytes.count else { throw DecodeFailure("entries end early") }
+        return entryCursor.bytes[entryCursor.pos]
+    }
+
+    /// Consumes a partition start: key bytes, deletion, range tombstones.
+    func readPartitionStart() throws(DecodeFailure) -> (key: [UInt8], deletion: DeletionTime, rangeTombstones: [RangeTombstone]) {
+        guard try entryCursor.u8() == SSTableFormat.entryPartitionStart else { throw DecodeFailure("expected a partition start") }
+        let key = try entryCursor.lengthPrefixed()
+        let flags = try entryCursor.u8()
+        var deletion = DeletionTime.live
+        if flags & SSTableFormat.partitionHasDeletion != 0 { deletion = try entryCursor.deletion(base: entriesBase) }
+        var rts: [RangeTombstone] = []
+        if flags & SSTableFormat.partitionHasRangeTombstones != 0 {
+            let n = try entryCursor.count()
+            rts.reserveCapacity(n)
+            for _ in 0..<n {
+                let start = try entryCursor.lengthPrefixed()
+                let end = try entryCursor.lengthPrefixed()
+                rts.append(RangeTombstone(start: start, end: end, deletion: try entryCursor.deletion(base: entriesBase)))
+            }
+        }
+        entryIndex += 1
+        return (key, deletion, rts)
+    }
+
+    /// Skips a partition start without materialising it.
+    func skipPartitionStart() throws(DecodeFailure) {
+        _ = try readPartitionStart()
+    }
+
+    /// Reads the clustering of the next row entry (kind already peeked), leaving the cursor
+    /// after it; `isStatic` rows have none.
+    func readRowKindAndClustering() throws(DecodeFailure) -> (isStatic: Bool, clustering: [UInt8]) {
+        let kind = try entryCursor.u8()
+        switch kind {
+        case SSTableFormat.entryStaticRow: return (true, [])
+        case SSTableFormat.entryRow: return (false, try entryCursor.lengthPrefixed())
+        default: throw DecodeFailure("expected a row, found entry kind \(kind)")
+        }
+    }
+
+    /// Reads the rest of a row whose clustering was just read; decodes the projected
+    /// columns when `decodeColumns`, else only advances.
+    func readRowBody(clustering: [UInt8], decodeColumns: Bool) throws(DecodeFailure) -> Row? {
+        let flags = try entryCursor.u8()
+        var liveness = LivenessInfo.empty
+        if flags & SSTableFormat.rowHasLiveness != 0 {
+            let ts = try entryCursor.timestamp(base: entriesBase)
+            if flags & SSTableFormat.rowLivenessExpiring != 0 {
+                let ttl = try entryCursor.int32()
+                let exp = try entryCursor.int32()
+                liveness = LivenessInfo(timestamp: ts, ttl: ttl, localExpirationTime: exp)
+            } else {
+                liveness = LivenessInfo(timestamp: ts)
+            }
+        }
+        var deletion = DeletionTime.live
+        if flags & SSTableFormat.rowHasDeletion != 0 { deletion = try entryCursor.deletion(base: entriesBase) }
+        let ordinal = rowOrdinal
+        guard ordinal < header.rowCount else { throw DecodeFailure("more rows than the header says") }
+        rowOrdinal += 1
+        entryIndex += 1
+        guard decodeColumns else { return nil }
+        var data: [ColumnData] = []
+        if !columns.isEmpty {
+            data.reserveCapacity(columns.count)
+            for i in columns.indices {
+                if let d = try columns[i].data(ordinal: ordinal, rowLiveness: liveness) { data.append(d) }
+            }
+        }
+        return Row(clustering: clustering, liveness: liveness, deletion: deletion, columns: data)
+    }
+
+    /// Skips one entry of any kind.
+    func skipEntry() throws(DecodeFailure) {
+        if try peekKind() == SSTableFormat.entryPartitionStart {
+            try skipPartitionStart()
+        } else {
+            let (_, clustering) = try readRowKindAndClustering()
+            _ = try readRowBody(clustering: clustering, decodeColumns: false)
+        }
+    }
+
+    /// Checks that segment 0 ended exactly where the header said.
+    func checkEnd() throws(DecodeFailure) {
+        guard entryCursor.atEnd, rowOrdinal == header.rowCount else { throw DecodeFailure("entry or row count mismatch") }
+    }
+}

@@ -1,0 +1,116 @@
+import HyadesCore
+
+/// An open, immutable SSTable: statistics, bloom filter and index summary in memory;
+/// index groups and data blocks read (mmapped where the file system can) on demand, every
+/// checksum checked on every read.
+public final class SSTableReader: Sendable {
+    public let generation: Int64
+    public let directory: String
+    let fileSystem: any FileSystem
+    let data: any ReadableFile
+    let index: PartitionIndexReader
+    let filter: BloomFilter
+    public let statistics: SSTableStatistics
+    public let firstKey: DecoratedKey
+    public let lastKey: DecoratedKey
+    public let onDiskSizeBytes: Int64
+    public let filePaths: [String]
+    /// Where the first block starts and the last one ends.
+    let dataStart = Int64(SSTableFormat.fileHeaderSize)
+    let dataEnd: Int64
+
+    init(fileSystem: any FileSystem, directory: String, generation: Int64, data: any ReadableFile,
+         index: PartitionIndexReader, filter: BloomFilter, statistics: SSTableStatistics, paths: [String], size: Int64) throws {
+        self.fileSystem = fileSystem
+        self.directory = directory
+        self.generation = generation
+        self.data = data
+        self.index = index
+        self.filter = filter
+        self.statistics = statistics
+        self.filePaths = paths
+        self.onDiskSizeBytes = size
+        self.dataEnd = statistics.dataEndOffset
+        let statsPath = paths[3]
+        guard statistics.dataEndOffset == data.size else {
+            throw SSTableCorruptionError(path: data.path, offset: data.size,
+                                         what: "data file is \(data.size) bytes, statistics say \(statistics.dataEndOffset)")
+        }
+        if statistics.partitionCount == 0 {
+            firstKey = DecoratedKey(token: .minimum, key: [])
+            lastKey = firstKey
+        } else {
+            guard let f = DecoratedKey(byteComparable: statistics.firstKey),
+                  let l = DecoratedKey(byteComparable: statistics.lastKey) else {
+                throw SSTableCorruptionError(path: statsPath, offset: 0, what: "bad first/last key")
+            }
+            firstKey = f
+            lastKey = l
+        }
+    }
+
+    deinit {
+        data.close()
+        index.file.close()
+    }
+
+    public static func open(fileSystem: any FileSystem, directory: String, generation: Int64) throws -> SSTableReader {
+        let paths = SSTableFormat.Component.allCases.map { directory + "/" + SSTableFormat.fileName(generation: generation, $0) }
+        var opened: [any ReadableFile] = []
+        do {
+            for p in paths { opened.append(try fileSystem.openForReading(p)) }
+            let stats = try SSTableStatistics.read(opened[3], generation: generation)
+            let filter = try BloomFilter.read(opened[2], generation: generation)
+            let index = try PartitionIndexReader(file: opened[1], generation: generation)
+            let dataHeader = try SSTableFileHeader.read(opened[0], component: .data, generation: generation)
+            guard CompressionAlgorithm(rawValue: UInt8(truncatingIfNeeded: dataHeader.flags)) != nil else {
+                throw SSTableCorruptionError(path: paths[0], offset: 6, what: "unknown compression in header")
+            }
+            let size = opened.reduce(Int64(0)) { $0 + $1.size }
+            opened[2].close()
+            opened[3].close()
+            return try SSTableReader(fileSystem: fileSystem, directory: directory, generation: generation, data: opened[0],
+                                     index: index, filter: filter, statistics: stats, paths: paths, size: size)
+        } catch {
+            for f in opened { f.close() }
+            throw error
+        }
+    }
+
+    /// Generations with at least one file in `directory` (complete or not: the engine's
+    /// manifest says which are live).
+    public static func generations(in directory: String, fileSystem: any FileSystem) throws -> [Int64] {
+        var gens = Set<Int64>()
+        for name in try fileSystem.listDirectory(directory) {
+            if let (g, _) = SSTableFormat.parseFileName(name) { gens.insert(g) }
+        }
+        return gens.sorted()
+    }
+
+    /// False only when the partition is certainly absent (bloom filter and key bounds).
+    public func mayContain(_ key: DecoratedKey) -> Bool {
+        guard statistics.partitionCount > 0, key >= firstKey, key <= lastKey else { return false }
+        return filter.mayContain(key.key)
+    }
+
+    /// One partition, or nil when it is not in this SSTable.
+    public func partition(_ key: DecoratedKey, slices: Slices, columns: ColumnFilter) throws -> (any UnfilteredPartitionIterator)? {
+        guard mayContain(key) else { return nil }
+        guard let entry = try index.find(key.byteComparable) else { return nil }
+        return SSTableScanner(reader: self, start: .entry(entry), upper: nil, slices: slices, columns: columns)
+    }
+
+    /// Partitions in `range` in ring order.
+    public func scan(_ range: PartitionRange, slices: Slices, columns: ColumnFilter) -> any UnfilteredPartitionIterator {
+        SSTableScanner(reader: self, start: .lowerBound(range.lower), upper: range.upper, slices: slices, columns: columns)
+    }
+
+    /// Checks every checksum of every file; empty when healthy.
+    public func verify() -> [SSTableDamage] {
+        SSTableVerifier.verify(fileSystem: fileSystem, directory: directory, generation: generation)
+    }
+
+    func readBlock(at offset: Int64, columns: ColumnFilter) throws -> DecodedBlock {
+        try DecodedBlock.read(data, at: offset, dataEnd: dataEnd, columns: columns)
+    }
+}

@@ -1,0 +1,119 @@
+import HyadesCore
+
+/// Checks every checksum of every file of one SSTable, continuing past damage where the
+/// structure allows, so `sstable verify` reports everything it can.
+enum SSTableVerifier {
+    static func verify(fileSystem: any FileSystem, directory: String, generation: Int64) -> [SSTableDamage] {
+        var damage: [SSTableDamage] = []
+        func path(_ c: SSTableFormat.Component) -> String { directory + "/" + SSTableFormat.fileName(generation: generation, c) }
+        func record(_ error: any Error, _ p: String) {
+            if let e = error as? SSTableCorruptionError {
+                damage.append(SSTableDamage(e))
+            } else {
+                damage.append(SSTableDamage(path: p, offset: 0, what: "\(error)"))
+            }
+        }
+        func open(_ c: SSTableFormat.Component) -> (any ReadableFile)? {
+            do { return try fileSystem.openForReading(path(c)) } catch {
+                damage.append(SSTableDamage(path: path(c), offset: 0, what: "cannot open: \(error)"))
+                return nil
+            }
+        }
+
+        var stats: SSTableStatistics?
+        if let f = open(.statistics) {
+            do { stats = try SSTableStatistics.read(f, generation: generation) } catch { record(error, f.path) }
+            f.close()
+        }
+        if let f = open(.filter) {
+            do { _ = try BloomFilter.read(f, generation: generation) } catch { record(error, f.path) }
+            f.close()
+        }
+        if let f = open(.index) {
+            do {
+                let ix = try PartitionIndexReader(file: f, generation: generation)
+                for i in ix.summary.indices {
+                    do { _ = try ix.group(i) } catch { record(error, f.path) }
+                }
+            } catch { record(error, f.path) }
+            f.close()
+        }
+        if let f = open(.data) {
+            verifyData(f, generation: generation, stats: stats, damage: &damage)
+            f.close()
+        }
+        return damage
+    }
+
+    static func verifyData(_ f: any ReadableFile, generation: Int64, stats: SSTableStatistics?, damage: inout [SSTableDamage]) {
+        do { _ = try SSTableFileHeader.read(f, component: .data, generation: generation) } catch {
+            if let e = error as? SSTableCorruptionError { damage.append(SSTableDamage(e)) }
+            else { damage.append(SSTableDamage(path: f.path, offset: 0, what: "\(error)")) }
+            return
+        }
+        let end = f.size
+        if let stats, stats.dataEndOffset != end {
+            damage.append(SSTableDamage(path: f.path, offset: end, what: "data file is \(end) bytes, statistics say \(stats.dataEndOffset)"))
+        }
+        var offset = Int64(SSTableFormat.fileHeaderSize)
+        var blocks: Int64 = 0
+        while offset < end {
+            // The header's length lets us go on past a damaged segment; a damaged header stops the walk.
+            let length: Int
+            do {
+                length = try f.withBytes(at: offset, count: Int(min(Int64(1 << 20), end - offset))) { raw -> Int in
+                    guard raw.count >= SSTableFormat.blockHeaderFixedSize else {
+                        throw SSTableCorruptionError(path: f.path, offset: offset, what: "block header truncated")
+                    }
+                    let n = Int(UInt32(littleEndian: raw.loadUnaligned(as: UInt32.self)))
+                    let segs = Int(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 12, as: UInt16.self)))
+                    let hs = SSTableFormat.blockHeaderFixedSize + segs * SSTableFormat.directoryEntrySize + 4
+                    if hs <= raw.count {
+                        _ = try BlockHeader.parse(UnsafeRawBufferPointer(rebasing: raw[0..<hs]), offset: offset, limit: end - offset, path: f.path)
+                    } else {
+                        throw SSTableCorruptionError(path: f.path, offset: offset, what: "block header truncated")
+                    }
+                    return n
+                }
+            } catch {
+                if let e = error as? SSTableCorruptionError { damage.append(SSTableDamage(e)) }
+                else { damage.append(SSTableDamage(path: f.path, offset: offset, what: "\(error)")) }
+                return
+            }
+            do {
+                let b = try DecodedBlock.read(f, at: offset, dataEnd: end, columns: .all)
+                do {
+                    while !b.exhausted {
+                        if try b.peekKind() == SSTableFormat.entryPartitionStart {
+                            try b.skipPartitionStart()
+                        } else {
+                            let (_, c) = try b.readRowKindAndClustering()
+                            _ = try b.readRowBody(clustering: c, decodeColumns: true)
+                        }
+                    }
+                    try b.checkEnd()
+                    for col in b.columns where !col.cursor.atEnd {
+                        throw DecodeFailure("column \(col.columnID) has bytes past its last cell")
+                    }
+                } catch let e as DecodeFailure {
+                    damage.append(SSTableDamage(path: f.path, offset: offset, what: "block contents: \(e.what)"))
+                }
+            } catch {
+                if let e = error as? SSTableCorruptionError { damage.append(SSTableDamage(e)) }
+                else { damage.append(SSTableDamage(path: f.path, offset: offset, what: "\(error)")) }
+            }
+            offset += Int64(length)
+            blocks += 1
+        }
+        if let stats, stats.blockCount != blocks, damage.isEmpty {
+            damage.append(SSTableDamage(path: f.path, offset: end, what: "\(blocks) blocks, statistics say \(stats.blockCount)"))
+        }
+    }
+}
+
+extension SSTableReader {
+    /// Verifies an SSTable that may be too damaged to open.
+    public static func verify(fileSystem: any FileSystem, directory: String, generation: Int64) -> [SSTableDamage] {
+        SSTableVerifier.verify(fileSystem: fileSystem, directory: directory, generation: generation)
+    }
+}
