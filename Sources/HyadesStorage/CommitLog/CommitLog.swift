@@ -1,0 +1,463 @@
+import Foundation
+import HyadesCore
+import Logging
+import Synchronization
+
+/// The node's write-ahead log, shared by all tables (Cassandra's CommitLog): every mutation
+/// is appended here before it is applied to a memtable, and replayed at startup for
+/// whatever the tables had not flushed. Format and rules: docs/formats/commitlog.md.
+///
+/// Concurrency. Three locks, always taken in this order, none held across an fsync by
+/// an appender in periodic mode:
+/// - `state` (short): the active segment's in-memory buffer and bookkeeping; `append`
+///   copies its entry in and leaves;
+/// - `writeLock`: hands buffered bytes to the file in order (write syscalls, batched
+///   per 64 KiB or per sync) and serialises segment rollover;
+/// - `fsyncLock`: the fsync itself, so a sync never blocks appenders or writes.
+/// Waiting for durability (batch / group) goes through `coordinator`.
+public final class CommitLog: Sendable {
+    public let directory: String
+    let fileSystem: any FileSystem
+    let options: CommitLogOptions
+    let logger: Logger
+
+    /// Buffered bytes beyond which the appender hands them to the file right away, so a
+    /// crash of the process (not the machine) loses little even between periodic syncs.
+    static let writeBatchBytes = 64 << 10
+
+    /// One open segment file. `closed` is guarded by `fsyncLock`: set by rollover after
+    /// its final fsync, so a concurrent sync that picked this handle up skips it.
+    final class SegmentHandle: @unchecked Sendable {
+        let id: Int64
+        let path: String
+        let file: any WritableFile
+        var closed = false
+
+        init(id: Int64, path: String, file: any WritableFile) {
+            self.id = id
+            self.path = path
+            self.file = file
+        }
+    }
+
+    struct SegmentInfo {
+        let path: String
+        /// Table -> offset just past its last entry in this segment (unflushed data).
+        /// nil: a segment found at startup and not replayed yet (its content is unknown).
+        var dirty: [TableID: Int32]?
+    }
+
+    struct State {
+        var active: SegmentHandle
+        var activeEnd: Int
+        /// Set when the active segment is full and a rollover is under way.
+        var sealed = false
+        var buffer: [UInt8] = []
+        /// Dirty tables of the active segment (merged into `segments` at rollover).
+        var activeDirty: [TableID: Int32] = [:]
+        /// Every segment still on disk except the active one.
+        var segments: [Int64: SegmentInfo] = [:]
+        var nextSegmentID: Int64
+        var failure: (any Error)?
+        var isShutDown = false
+    }
+
+    /// Durability bookkeeping for waiting appenders and the sync thread.
+    final class Coordinator: @unchecked Sendable {
+        let condition = NSCondition()
+        var synced = CommitLogPosition.none
+        var syncing = false
+        var failure: (any Error)?
+        var stopping = false
+        var threadRunning = false
+    }
+
+    let state: Mutex<State>
+    let writeLock = Mutex(())
+    let fsyncLock = Mutex(())
+    let coordinator = Coordinator()
+    /// Segments present when the log was opened, oldest first: what `replay` reads.
+    let recoveredSegments: [(id: Int64, path: String)]
+
+    public init(directory: String, fileSystem: any FileSystem, options: CommitLogOptions, logger: Logger) throws {
+        let overhead = CommitLogFormat.segmentHeaderBytes + CommitLogFormat.entryOverheadBytes
+        guard options.segmentSizeBytes > overhead + 16, options.segmentSizeBytes <= Int(Int32.max) else {
+            throw CommitLogError.invalidOptions("segmentSizeBytes \(options.segmentSizeBytes) out of range")
+        }
+        guard options.maxMutationBytes > 0 else {
+            throw CommitLogError.invalidOptions("maxMutationBytes \(options.maxMutationBytes) must be positive")
+        }
+        var opts = options
+        // An entry must always fit in an empty segment.
+        opts.maxMutationBytes = min(opts.maxMutationBytes, opts.segmentSizeBytes - overhead)
+        self.options = opts
+        self.directory = directory
+        self.fileSystem = fileSystem
+        self.logger = logger
+
+        try fileSystem.createDirectory(directory)
+        var found: [(id: Int64, path: String)] = []
+        for name in try fileSystem.listDirectory(directory) {
+            if let (_, id) = CommitLogFormat.parseSegmentFileName(name) {
+                found.append((id, directory + "/" + name))
+            } else if name.hasPrefix(CommitLogFormat.fileNamePrefix) && name.hasSuffix(".tmp") {
+                // Left by a tail repair interrupted before its rename.
+                try? fileSystem.removeFile(directory + "/" + name)
+            }
+        }
+        found.sort { $0.id < $1.id }
+        recoveredSegments = found
+
+        // Ids grow across restarts even when every segment was discarded, so positions
+        // persisted by tables (flushed-up-to) stay comparable: seed them from the clock.
+        let nowMs = Int64(Date().timeIntervalSince1970 * 1000)
+        let firstID = max((found.last?.id ?? 0) + 1, nowMs)
+        let active = try CommitLog.createSegment(id: firstID, directory: directory, fileSystem: fileSystem)
+        var st = State(active: active, activeEnd: CommitLogFormat.segmentHeaderBytes, nextSegmentID: firstID + 1)
+        st.buffer.reserveCapacity(CommitLog.writeBatchBytes + 4096)
+        for s in found { st.segments[s.id] = SegmentInfo(path: s.path, dirty: nil) }
+        state = Mutex(st)
+
+        switch opts.sync {
+        case .batch: break
+        case .periodic(let ms): startSyncThread(intervalMs: ms)
+        case .group(let ms): startSyncThread(intervalMs: ms)
+        }
+    }
+
+    static func createSegment(id: Int64, directory: String, fileSystem: any FileSystem) throws -> SegmentHandle {
+        let path = directory + "/" + CommitLogFormat.segmentFileName(id: id)
+        let file = try fileSystem.createForWriting(path)
+        try file.append(CommitLogFormat.encodeSegmentHeader(id: id))
+        // The name must be durable before any entry in the segment is reported durable.
+        try fileSystem.syncDirectory(directory)
+        return SegmentHandle(id: id, path: path, file: file)
+    }
+
+    // MARK: Append
+
+    enum AppendOutcome {
+        case appended(CommitLogPosition, flush: Bool)
+        case rollover(Int64)
+    }
+
+    /// Appends; returns when the entry is as durable as the sync mode promises, with the
+    /// position just past the entry. Throws `mutationTooLarge` before writing anything,
+    /// the I/O error itself if the fsync this call waited for failed, and
+    /// `CommitLogError.failed` once the log has failed.
+    @discardableResult
+    public func append(_ mutation: Mutation) throws -> CommitLogPosition {
+        // Serialise and checksum outside every lock.
+        var entry: [UInt8] = []
+        entry.reserveCapacity(160)
+        entry.append(contentsOf: [0, 0, 0, 0, 0, 0, 0, 0] as [UInt8])
+        MutationSerializer.serialize(mutation, into: &entry)
+        let length = entry.count - CommitLogFormat.entryHeaderBytes
+        guard length <= options.maxMutationBytes else {
+            throw CommitLogError.mutationTooLarge(sizeBytes: length, maxBytes: options.maxMutationBytes)
+        }
+        entry.withUnsafeMutableBytes { e in
+            e.storeBytes(of: UInt32(length).littleEndian, toByteOffset: 0, as: UInt32.self)
+            let lengthCRC = CRC32C.checksum(UnsafeRawBufferPointer(rebasing: e[0..<4]))
+            e.storeBytes(of: lengthCRC.littleEndian, toByteOffset: 4, as: UInt32.self)
+        }
+        let payloadCRC = entry.withUnsafeBytes {
+            CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[CommitLogFormat.entryHeaderBytes...]))
+        }
+        CommitLogFormat.appendLE(payloadCRC, &entry)
+
+        let segmentSize = options.segmentSizeBytes
+        while true {
+            let outcome = try state.withLock { s -> AppendOutcome in
+                if let f = s.failure { throw CommitLogError.failed(f) }
+                if s.isShutDown { throw CommitLogError.shutDown }
+                if s.sealed { return .rollover(s.active.id) }
+                if s.activeEnd + entry.count > segmentSize {
+                    s.sealed = true
+                    return .rollover(s.active.id)
+                }
+                s.buffer.append(contentsOf: entry)
+                s.activeEnd += entry.count
+                let end = Int32(s.activeEnd)
+                for u in mutation.updates { s.activeDirty[u.table] = end }
+                return .appended(CommitLogPosition(segmentID: s.active.id, offset: end),
+                                 flush: s.buffer.count >= CommitLog.writeBatchBytes)
+            }
+            switch outcome {
+            case .rollover(let id):
+                try rollover(from: id)
+            case .appended(let position, let flush):
+                if flush { _ = try writeLock.withLock { _ in try writeBufferLocked() } }
+                if case .periodic = options.sync { return position }
+                try waitUntilDurable(position)
+                return position
+            }
+        }
+    }
+
+    /// Hands the buffered bytes to the active file. Caller holds `writeLock`.
+    /// Returns the handle written to and the position its bytes now reach.
+    func writeBufferLocked() throws -> (SegmentHandle, CommitLogPosition) {
+        let (bytes, handle, end) = try state.withLock { s -> ([UInt8], SegmentHandle, Int) in
+            if let f = s.failure { throw CommitLogError.failed(f) }
+            var taken: [UInt8] = []
+            if !s.buffer.isEmpty {
+                taken.reserveCapacity(CommitLog.writeBatchBytes + 4096)
+                swap(&taken, &s.buffer)
+            }
+            return (taken, s.active, s.activeEnd)
+        }
+        if !bytes.isEmpty {
+            do {
+                try handle.file.append(bytes)
+            } catch {
+                fail(error)
+                throw error
+            }
+        }
+        return (handle, CommitLogPosition(segmentID: handle.id, offset: Int32(end)))
+    }
+
+    /// Writes and fsyncs everything appended so far; returns the position now durable.
+    @discardableResult
+    func performSync() throws -> CommitLogPosition {
+        let (handle, target) = try writeLock.withLock { _ in try writeBufferLocked() }
+        coordinator.condition.lock()
+        let already = coordinator.synced >= target
+        coordinator.condition.unlock()
+        if already { return target }
+        try fsyncLock.withLock { _ in
+            // A rollover that closed this segment already fsynced all of it.
+            guard !handle.closed else { return }
+            do {
+                try handle.file.sync()
+            } catch {
+                fail(error)
+                throw error
+            }
+        }
+        advanceSynced(to: target)
+        return target
+    }
+
+    func advanceSynced(to position: CommitLogPosition) {
+        coordinator.condition.lock()
+        if position > coordinator.synced { coordinator.synced = position }
+        coordinator.condition.broadcast()
+        coordinator.condition.unlock()
+    }
+
+    /// Enters the failed state (first error wins) and wakes every waiter.
+    func fail(_ error: any Error) {
+        let first = state.withLock { s -> Bool in
+            guard s.failure == nil else { return false }
+            s.failure = error
+            return true
+        }
+        if first {
+            logger.critical("commit log failed; refusing all further writes", metadata: ["error": "\(error)"])
+        }
+        coordinator.condition.lock()
+        if coordinator.failure == nil { coordinator.failure = error }
+        coordinator.condition.broadcast()
+        coordinator.condition.unlock()
+    }
+
+    /// Batch: group commit (one waiter becomes the leader and fsyncs for everyone queued
+    /// behind it). Group: the sync thread fsyncs every window; waiters only wait.
+    func waitUntilDurable(_ position: CommitLogPosition) throws {
+        let c = coordinator
+        let leads: Bool
+        if case .batch = options.sync { leads = true } else { leads = false }
+        c.condition.lock()
+        defer { c.condition.unlock() }
+        while true {
+            if c.synced >= position { return }
+            if let f = c.failure { throw f }
+            if leads && !c.syncing {
+                c.syncing = true
+                c.condition.unlock()
+                // performSync records success or failure in the coordinator itself.
+                _ = try? performSync()
+                c.condition.lock()
+                c.syncing = false
+                c.condition.broadcast()
+                continue
+            }
+            c.condition.wait()
+        }
+    }
+
+    /// Closes the full segment `id` (write, fsync, close) and opens the next one.
+    func rollover(from id: Int64) throws {
+        try writeLock.withLock { _ in
+            let taken = try state.withLock { s -> ([UInt8], SegmentHandle, Int)? in
+                if let f = s.failure { throw CommitLogError.failed(f) }
+                guard s.active.id == id else { return nil }  // another thread rolled over
+                var bytes: [UInt8] = []
+                swap(&bytes, &s.buffer)
+                return (bytes, s.active, s.activeEnd)
+            }
+            guard let (bytes, old, end) = taken else { return }
+            // The old segment is fully durable before the next one exists, so only the
+            // newest segment can ever have a torn tail.
+            do {
+                if !bytes.isEmpty { try old.file.append(bytes) }
+                try fsyncLock.withLock { _ in
+                    try old.file.sync()
+                    old.closed = true
+                    try old.file.close()
+                }
+            } catch {
+                fail(error)
+                throw error
+            }
+            advanceSynced(to: CommitLogPosition(segmentID: id, offset: Int32(end)))
+            let newID = state.withLock { s -> Int64 in
+                defer { s.nextSegmentID += 1 }
+                return s.nextSegmentID
+            }
+            let next: SegmentHandle
+            do {
+                next = try CommitLog.createSegment(id: newID, directory: directory, fileSystem: fileSystem)
+            } catch {
+                fail(error)
+                throw error
+            }
+            state.withLock { s in
+                s.segments[id] = SegmentInfo(path: old.path, dirty: s.activeDirty)
+                s.activeDirty = [:]
+                s.active = next
+                s.activeEnd = CommitLogFormat.segmentHeaderBytes
+                s.sealed = false
+                s.buffer.reserveCapacity(CommitLog.writeBatchBytes + 4096)
+            }
+            logger.debug("commit log segment rolled over", metadata: ["closed": "\(old.path)", "next": "\(next.path)"])
+            // Segments emptied by flushes while this one was active can go now.
+            deleteCleanSegments()
+        }
+    }
+
+    // MARK: Sync thread
+
+    func startSyncThread(intervalMs: Int) {
+        coordinator.threadRunning = true
+        let interval = Double(max(intervalMs, 1)) / 1000
+        let c = coordinator
+        // Only the coordinator is held while sleeping, so an abandoned log can deinit.
+        let thread = Thread { [weak self] in
+            while true {
+                c.condition.lock()
+                if !c.stopping { _ = c.condition.wait(until: Date(timeIntervalSinceNow: interval)) }
+                let stop = c.stopping || c.failure != nil
+                if stop {
+                    c.threadRunning = false
+                    c.condition.broadcast()
+                    c.condition.unlock()
+                    return
+                }
+                c.condition.unlock()
+                guard let log = self else { return }
+                do {
+                    try log.performSync()
+                } catch {
+                    log.logger.error("commit log sync failed", metadata: ["error": "\(error)"])
+                }
+            }
+        }
+        thread.name = "CommitLogSync"
+        thread.start()
+    }
+
+    // MARK: Public queries and control
+
+    /// The position just past the last appended entry.
+    public var currentPosition: CommitLogPosition {
+        state.withLock { CommitLogPosition(segmentID: $0.active.id, offset: Int32($0.activeEnd)) }
+    }
+
+    /// Paths of every segment still kept (oldest first), the active one last.
+    public var activeSegmentPaths: [String] {
+        state.withLock { s in
+            s.segments.sorted { $0.key < $1.key }.map(\.value.path) + [s.active.path]
+        }
+    }
+
+    /// Makes everything appended so far durable.
+    public func sync() throws {
+        if let f = state.withLock({ $0.failure }) { throw CommitLogError.failed(f) }
+        try performSync()
+    }
+
+    /// Final sync, then stops the sync thread and closes the active segment. Later appends
+    /// throw `CommitLogError.shutDown`.
+    public func shutdown() throws {
+        let c = coordinator
+        c.condition.lock()
+        c.stopping = true
+        c.condition.broadcast()
+        while c.threadRunning { c.condition.wait() }
+        c.condition.unlock()
+        let failure = state.withLock { $0.failure }
+        var syncError: (any Error)? = failure.map { CommitLogError.failed($0) }
+        if failure == nil {
+            do { try performSync() } catch { syncError = error }
+        }
+        let handle = state.withLock { s -> SegmentHandle? in
+            guard !s.isShutDown else { return nil }
+            s.isShutDown = true
+            return s.active
+        }
+        if let h = handle {
+            fsyncLock.withLock { _ in
+                if !h.closed {
+                    h.closed = true
+                    try? h.file.close()
+                }
+            }
+        }
+        if let e = syncError { throw e }
+    }
+
+    /// `table` flushed everything up to `position`: forget its data in older segments and
+    /// delete every non-active segment no table needs anymore.
+    public func discardCompleted(table: TableID, upTo position: CommitLogPosition) {
+        state.withLock { s in
+            for (id, var info) in s.segments {
+                guard var dirty = info.dirty, let end = dirty[table] else { continue }
+                if CommitLogPosition(segmentID: id, offset: end) <= position {
+                    dirty[table] = nil
+                    info.dirty = dirty
+                    s.segments[id] = info
+                }
+            }
+            if let end = s.activeDirty[table], CommitLogPosition(segmentID: s.active.id, offset: end) <= position {
+                s.activeDirty[table] = nil
+            }
+        }
+        deleteCleanSegments()
+    }
+
+    /// Deletes the non-active segments with no dirty table ("recycling").
+    func deleteCleanSegments() {
+        let clean = state.withLock { s -> [String] in
+            var paths: [String] = []
+            for (id, info) in s.segments where info.dirty?.isEmpty == true {
+                paths.append(info.path)
+                s.segments[id] = nil
+            }
+            return paths
+        }
+        guard !clean.isEmpty else { return }
+        for path in clean {
+            do {
+                try fileSystem.removeFile(path)
+                logger.debug("commit log segment discarded", metadata: ["path": "\(path)"])
+            } catch {
+                // Harmless: a leftover segment is replayed again, and replay is idempotent.
+                logger.warning("could not delete commit log segment", metadata: ["path": "\(path)", "error": "\(error)"])
+            }
+        }
+        try? fileSystem.syncDirectory(directory)
+    }
+}
