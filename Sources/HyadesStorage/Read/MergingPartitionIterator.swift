@@ -94,7 +94,6 @@ public final class MergingPartitionIterator: UnfilteredPartitionIterator {
                 if ByteOrder.compare(rt.start, row.clustering) > 0 { break }
                 if rt.covers(row.clustering) && rt.deletion > active { active = rt.deletion }
             }
-            if active.isLive && row.deletion.isLive { return row }
             if let shadowed = Reconcile.shadow(row, by: active) { return shadowed }
         }
     }

@@ -72,7 +72,12 @@ public enum Reconcile {
         var row = row
         if !row.deletion.isLive && row.deletion <= active { row.deletion = .live }
         let effective = max(active, row.deletion)
-        if effective.isLive { return row.isEmpty ? nil : row }
+        if effective.isLive {
+            // Only collection deletions can shadow anything; most rows have none.
+            var anyComplexDeletion = false
+            for c in row.columns { if case .complex(_, let d) = c, !d.deletion.isLive { anyComplexDeletion = true; break } }
+            if !anyComplexDeletion { return row.isEmpty ? nil : row }
+        }
         if effective.deletes(timestamp: row.liveness.timestamp) { row.liveness = .empty }
         var k = 0
         var columns = row.columns
