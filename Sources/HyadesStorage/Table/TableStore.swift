@@ -213,7 +213,11 @@ public final class TableStore: @unchecked Sendable {
         let (memtables, sstables) = snapshot()
         var sources: [any UnfilteredPartitionIterator] = memtables.map { $0.scan(range, slices: slices, columns: columns) }
         for t in sstables where t.overlaps(range) {
-            sources.append(t.reader.scan(range, slices: slices, columns: columns))
+            if slices.isAll {
+                sources.append(t.reader.scan(range, slices: slices, columns: columns))
+            } else {
+                sources.append(SliceFilteringIterator(t.reader.scan(range, slices: .all, columns: columns), slices: slices))
+            }
         }
         return MergingPartitionIterator(sources)
     }
