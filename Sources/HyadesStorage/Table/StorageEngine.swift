@@ -117,6 +117,15 @@ public final class StorageEngine: @unchecked Sendable {
         for t in stores { t.maybeFlushInBackground() }
     }
 
+    /// Makes every appended mutation durable now (drain, tests); an error stops the engine.
+    public func syncCommitLog() throws {
+        try checkRunning()
+        do { try commitLog.sync() } catch {
+            fail(error)
+            throw error
+        }
+    }
+
     /// The commit log's current end: everything appended so far lies before it.
     var commitLogPosition: CommitLogPosition { commitLog.currentPosition }
 
