@@ -1,3 +1,4 @@
+import Foundation
 import HyadesCore
 
 extension TableStore {
@@ -7,6 +8,11 @@ extension TableStore {
     public func compact(major: Bool) throws {
         try engine.checkRunning()
         if major {
+            // Background compactions stop picking new work and the running ones finish,
+            // so the major compaction gets every SSTable.
+            state.withLock { $0.majorCompactionsPending += 1 }
+            defer { state.withLock { $0.majorCompactionsPending -= 1 } }
+            while state.withLock({ !$0.compacting.isEmpty }) { Thread.sleep(forTimeInterval: 0.005) }
             let plan: CompactionPlan? = state.withLock { s in
                 let inputs = s.sstables.map(\.reader.generation).filter { !s.compacting.contains($0) }
                 guard !inputs.isEmpty else { return nil }
@@ -25,7 +31,8 @@ extension TableStore {
 
     func nextPlan() -> CompactionPlan? {
         let candidates: [CompactionCandidate] = state.withLock { s in
-            s.sstables.filter { !s.compacting.contains($0.reader.generation) }.map {
+            if s.majorCompactionsPending > 0 { return [] }
+            return s.sstables.filter { !s.compacting.contains($0.reader.generation) }.map {
                 CompactionCandidate(generation: $0.reader.generation, sizeBytes: $0.reader.onDiskSizeBytes,
                                     firstKey: $0.firstKey, lastKey: $0.lastKey, level: $0.level)
             }

@@ -51,6 +51,7 @@ public final class TableStore: @unchecked Sendable {
         var compacting: Set<Int64> = []
         var manifest: Manifest
         var flushScheduled = false
+        var majorCompactionsPending = 0
         var closed = false
         /// Bumped by truncate: compactions started before it discard their outputs.
         var epoch = 0
