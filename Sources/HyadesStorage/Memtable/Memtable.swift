@@ -1,0 +1,126 @@
+import HyadesCore
+import Synchronization
+
+/// The in-memory, sorted write buffer of one table (Cassandra's `Memtable`): partitions
+/// in a B+tree over byte-comparable keys, rows sorted by clustering, every write merged
+/// in with Cassandra's reconciliation.
+///
+/// Thread safety: one lock guards the tree. Writers hold it for one partition update;
+/// readers copy small batches (partitions, then rows) under it and release it between
+/// batches, so a long scan never stalls writers and never sees a half-applied row.
+public final class Memtable: @unchecked Sendable {
+    private let lock = Mutex(())
+    // Guarded by `lock`.
+    private let tree = PartitionTree()
+    private var _liveBytes = 0
+    private var _minTimestamp = Int64.max
+    private var _maxTimestamp = Int64.min
+    private var _rowCount = 0
+
+    public init() {}
+
+    /// Applies one partition update. Returns the memtable's estimated size after it.
+    @discardableResult
+    public func apply(_ update: PartitionUpdate) -> Int {
+        let keyBytes = update.key.byteComparable
+        let minTs = Reconcile.minTimestamp(update)
+        return lock.withLock { _ in
+            var created = false
+            let p = tree.findOrInsert(keyBytes) {
+                created = true
+                return MemtablePartition(key: update.key)
+            }
+            let delta = p.apply(update)
+            _liveBytes += delta + (created ? MemtablePartition.baseSize(update.key) : 0)
+            _rowCount += update.rows.count
+            if minTs < _minTimestamp { _minTimestamp = minTs }
+            if minTs != Int64.max {
+                // The max only bounds what the memtable may contain, a cheap upper bound suffices.
+                _maxTimestamp = max(_maxTimestamp, Self.maxTimestamp(update))
+            }
+            return _liveBytes
+        }
+    }
+
+    /// Estimated heap bytes held.
+    public var liveBytes: Int { lock.withLock { _ in _liveBytes } }
+    public var partitionCount: Int { lock.withLock { _ in tree.count } }
+    public var isEmpty: Bool { lock.withLock { _ in tree.count == 0 } }
+    /// The smallest write or deletion timestamp applied (`Int64.max` when empty).
+    public var minTimestamp: Int64 { lock.withLock { _ in _minTimestamp } }
+    public var maxTimestamp: Int64 { lock.withLock { _ in _maxTimestamp } }
+    /// Rows applied, counting overwrites (an upper bound for sizing a flush's bloom filter).
+    public var rowsApplied: Int { lock.withLock { _ in _rowCount } }
+
+    /// The partitions of `range`, in ring order.
+    public func scan(_ range: PartitionRange, slices: Slices = .all, columns: ColumnFilter = .all)
+        -> any UnfilteredPartitionIterator {
+        MemtablePartitionIterator(memtable: self, range: range, singleKey: nil, slices: slices, columns: columns)
+    }
+
+    /// One partition, or nil when the memtable has nothing for `key`.
+    public func partition(_ key: DecoratedKey, slices: Slices = .all, columns: ColumnFilter = .all)
+        -> (any UnfilteredPartitionIterator)? {
+        let bytes = key.byteComparable
+        let present = lock.withLock { _ in tree.find(bytes) != nil }
+        guard present else { return nil }
+        return MemtablePartitionIterator(memtable: self, range: PartitionRange(lower: bytes, upper: nil),
+                                         singleKey: bytes, slices: slices, columns: columns)
+    }
+
+    // MARK: batched access for the iterator
+
+    /// A copy of the headers of up to `limit` partitions at or after `lower`.
+    func partitionBatch(from lower: [UInt8], exclusive: Bool, limit: Int, columns: ColumnFilter)
+        -> [(keyBytes: [UInt8], header: PartitionHeader, partition: MemtablePartition)] {
+        lock.withLock { _ in
+            tree.batch(from: lower, exclusive: exclusive, limit: limit).map { p in
+                let h = PartitionHeader(key: p.key, deletion: p.deletion, rangeTombstones: p.rangeTombstones,
+                                        staticRow: p.staticRow.map { Reconcile.project($0, columns) })
+                return (p.key.byteComparable, h, p)
+            }
+        }
+    }
+
+    /// Copies up to `limit` rows of `p` in `slice` after `after` (exclusive; nil = from
+    /// the slice start).
+    func rowBatch(_ p: MemtablePartition, slice: ClusteringSlice, after: [UInt8]?, limit: Int,
+                  columns: ColumnFilter) -> [Row] {
+        lock.withLock { _ in
+            var i: Int
+            if let after {
+                i = p.lowerBoundRow(after)
+                if i < p.rows.count && ByteOrder.compare(p.rows[i].clustering, after) == 0 { i += 1 }
+            } else {
+                i = p.lowerBoundRow(slice.start)
+            }
+            var out: [Row] = []
+            while i < p.rows.count && out.count < limit {
+                let r = p.rows[i]
+                if ByteOrder.compare(r.clustering, slice.end) >= 0 { break }
+                out.append(Reconcile.project(r, columns))
+                i += 1
+            }
+            return out
+        }
+    }
+
+    private static func maxTimestamp(_ u: PartitionUpdate) -> Int64 {
+        var m = u.partitionDeletion.isLive ? Int64.min : u.partitionDeletion.markedForDeleteAt
+        for rt in u.rangeTombstones { m = max(m, rt.deletion.markedForDeleteAt) }
+        func row(_ r: Row) {
+            m = max(m, r.liveness.timestamp, r.deletion.markedForDeleteAt)
+            for c in r.columns {
+                switch c {
+                case .simple(_, let cell): m = max(m, cell.timestamp)
+                case .complex(_, let d):
+                    m = max(m, d.deletion.markedForDeleteAt)
+                    for cell in d.cells { m = max(m, cell.timestamp) }
+                }
+            }
+        }
+        if let s = u.staticRow { row(s) }
+        for r in u.rows { row(r) }
+        return m
+    }
+}

@@ -1,0 +1,127 @@
+import HyadesCore
+
+/// A B+tree of memtable partitions keyed by the byte-comparable decorated key.
+///
+/// Why a hand-written B+tree: inserts must be cheap (the write benchmark inserts a
+/// million random keys), ordered iteration must be cheap (token-range scans), and
+/// every comparison must be a memcmp. Leaves are chained so a reader can copy a batch
+/// of consecutive partitions under the memtable lock and then release it.
+/// Not thread-safe: `Memtable` guards it with its lock.
+final class PartitionTree {
+    static let maxKeys = 64
+
+    final class Node {
+        var keys: [[UInt8]] = []
+        /// Leaves only.
+        var values: [MemtablePartition] = []
+        /// Internal nodes only: `children.count == keys.count + 1`; `keys[i]` is the
+        /// smallest key of `children[i + 1]`.
+        var children: [Node] = []
+        /// Leaves only: the next leaf in key order.
+        var next: Node?
+        let isLeaf: Bool
+
+        init(isLeaf: Bool) { self.isLeaf = isLeaf }
+    }
+
+    private(set) var root = Node(isLeaf: true)
+    private(set) var count = 0
+
+    /// The partition for `key`, inserting `make()` when absent.
+    func findOrInsert(_ key: [UInt8], _ make: () -> MemtablePartition) -> MemtablePartition {
+        let (value, split) = insert(root, key, make)
+        if let (sepKey, right) = split {
+            let newRoot = Node(isLeaf: false)
+            newRoot.keys = [sepKey]
+            newRoot.children = [root, right]
+            root = newRoot
+        }
+        return value
+    }
+
+    func find(_ key: [UInt8]) -> MemtablePartition? {
+        var node = root
+        while !node.isLeaf { node = node.children[Self.upperBound(node.keys, key)] }
+        let i = Self.lowerBound(node.keys, key)
+        if i < node.keys.count && ByteOrder.compare(node.keys[i], key) == 0 { return node.values[i] }
+        return nil
+    }
+
+    /// Up to `limit` partitions with key >= `lower` (or > `lower` when `exclusive`), in order.
+    func batch(from lower: [UInt8], exclusive: Bool, limit: Int) -> [MemtablePartition] {
+        var node = root
+        while !node.isLeaf { node = node.children[Self.upperBound(node.keys, lower)] }
+        var i = Self.lowerBound(node.keys, lower)
+        if exclusive, i < node.keys.count, ByteOrder.compare(node.keys[i], lower) == 0 { i += 1 }
+        var out: [MemtablePartition] = []
+        out.reserveCapacity(min(limit, 64))
+        var leaf: Node? = node
+        while let l = leaf, out.count < limit {
+            while i < l.values.count && out.count < limit {
+                out.append(l.values[i])
+                i += 1
+            }
+            leaf = l.next
+            i = 0
+        }
+        return out
+    }
+
+    private func insert(_ node: Node, _ key: [UInt8], _ make: () -> MemtablePartition)
+        -> (MemtablePartition, ([UInt8], Node)?) {
+        if node.isLeaf {
+            let i = Self.lowerBound(node.keys, key)
+            if i < node.keys.count && ByteOrder.compare(node.keys[i], key) == 0 { return (node.values[i], nil) }
+            let value = make()
+            node.keys.insert(key, at: i)
+            node.values.insert(value, at: i)
+            count += 1
+            guard node.keys.count > Self.maxKeys else { return (value, nil) }
+            let mid = node.keys.count / 2
+            let right = Node(isLeaf: true)
+            right.keys = Array(node.keys[mid...])
+            right.values = Array(node.values[mid...])
+            node.keys.removeSubrange(mid...)
+            node.values.removeSubrange(mid...)
+            right.next = node.next
+            node.next = right
+            return (value, (right.keys[0], right))
+        }
+        let ci = Self.upperBound(node.keys, key)
+        let (value, split) = insert(node.children[ci], key, make)
+        guard let (sepKey, child) = split else { return (value, nil) }
+        node.keys.insert(sepKey, at: ci)
+        node.children.insert(child, at: ci + 1)
+        guard node.keys.count > Self.maxKeys else { return (value, nil) }
+        let mid = node.keys.count / 2
+        let promoted = node.keys[mid]
+        let right = Node(isLeaf: false)
+        right.keys = Array(node.keys[(mid + 1)...])
+        right.children = Array(node.children[(mid + 1)...])
+        node.keys.removeSubrange(mid...)
+        node.children.removeSubrange((mid + 1)...)
+        return (value, (promoted, right))
+    }
+
+    /// First index whose key is >= `key`.
+    @inline(__always)
+    static func lowerBound(_ keys: [[UInt8]], _ key: [UInt8]) -> Int {
+        var lo = 0, hi = keys.count
+        while lo < hi {
+            let mid = (lo + hi) >> 1
+            if ByteOrder.compare(keys[mid], key) < 0 { lo = mid + 1 } else { hi = mid }
+        }
+        return lo
+    }
+
+    /// First index whose key is > `key`.
+    @inline(__always)
+    static func upperBound(_ keys: [[UInt8]], _ key: [UInt8]) -> Int {
+        var lo = 0, hi = keys.count
+        while lo < hi {
+            let mid = (lo + hi) >> 1
+            if ByteOrder.compare(keys[mid], key) <= 0 { lo = mid + 1 } else { hi = mid }
+        }
+        return lo
+    }
+}

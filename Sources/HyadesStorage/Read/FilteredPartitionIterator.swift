@@ -1,0 +1,46 @@
+import HyadesCore
+
+/// The live view of a merged stream at `nowInSeconds` (what a CQL read returns):
+/// tombstones, shadowed and expired data removed; partitions with nothing live skipped.
+///
+///     while let (key, staticRow) = try it.nextPartition() {
+///         while let row = try it.nextRow() { ... }
+///     }
+public final class FilteredPartitionIterator {
+    private let source: any UnfilteredPartitionIterator
+    public let nowInSeconds: Int32
+    private let columns: ColumnFilter
+    private var buffered: Row?
+
+    /// `source` must already be merged (shadowing applied), as `MergingPartitionIterator` yields.
+    public init(_ source: any UnfilteredPartitionIterator, nowInSeconds: Int32, columns: ColumnFilter = .all) {
+        self.source = source
+        self.nowInSeconds = nowInSeconds
+        self.columns = columns
+    }
+
+    /// The next partition with live data: its key and live static row (nil if none).
+    public func nextPartition() throws -> (key: DecoratedKey, staticRow: Row?)? {
+        buffered = nil
+        while let header = try source.nextPartition() {
+            let staticRow = header.staticRow.flatMap { Reconcile.live(Reconcile.project($0, columns), nowInSeconds: nowInSeconds) }
+            // A partition is returned only if something in it is live; look at its first live row.
+            buffered = try nextLiveRow()
+            if staticRow != nil || buffered != nil { return (header.key, staticRow) }
+        }
+        return nil
+    }
+
+    /// The next live row of the current partition.
+    public func nextRow() throws -> Row? {
+        if let b = buffered { buffered = nil; return b }
+        return try nextLiveRow()
+    }
+
+    private func nextLiveRow() throws -> Row? {
+        while let r = try source.nextRow() {
+            if let live = Reconcile.live(Reconcile.project(r, columns), nowInSeconds: nowInSeconds) { return live }
+        }
+        return nil
+    }
+}

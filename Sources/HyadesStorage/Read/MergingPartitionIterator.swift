@@ -1,0 +1,106 @@
+import HyadesCore
+
+/// Merges N ordered sources (memtables, SSTables) into one ordered stream (Cassandra's
+/// `UnfilteredPartitionIterators.merge`): partitions by key, rows by clustering, equal
+/// rows reconciled, and everything a partition deletion, range tombstone or row deletion
+/// shadows removed. Streams row by row; holds one row per source.
+public final class MergingPartitionIterator: UnfilteredPartitionIterator {
+    private let sources: [any UnfilteredPartitionIterator]
+    /// The next partition header of each source, nil once the source is exhausted.
+    private var heads: [PartitionHeader?]
+    private var started = false
+    /// Sources contributing to the current partition.
+    private var active: [Int] = []
+    /// The next row of each active source; `needsFetch` when it must be read.
+    private var rowHeads: [Row?]
+    private var needsFetch: [Bool]
+    private var partitionDeletion = DeletionTime.live
+    private var rangeTombstones: [RangeTombstone] = []
+
+    public init(_ sources: [any UnfilteredPartitionIterator]) {
+        self.sources = sources
+        self.heads = Array(repeating: nil, count: sources.count)
+        self.rowHeads = Array(repeating: nil, count: sources.count)
+        self.needsFetch = Array(repeating: false, count: sources.count)
+    }
+
+    public func nextPartition() throws -> PartitionHeader? {
+        if !started {
+            started = true
+            for i in sources.indices { heads[i] = try sources[i].nextPartition() }
+        } else {
+            for i in active { heads[i] = try sources[i].nextPartition() }
+        }
+        active.removeAll(keepingCapacity: true)
+        var minKey: DecoratedKey?
+        for i in sources.indices {
+            guard let h = heads[i] else { continue }
+            if let m = minKey {
+                if h.key < m { minKey = h.key; active.removeAll(keepingCapacity: true); active.append(i) }
+                else if h.key == m { active.append(i) }
+            } else {
+                minKey = h.key
+                active.append(i)
+            }
+        }
+        guard let key = minKey else { return nil }
+        var deletion = DeletionTime.live
+        var rts: [RangeTombstone] = []
+        var staticRow: Row?
+        for i in active {
+            let h = heads[i]!
+            if h.deletion > deletion { deletion = h.deletion }
+            rts.append(contentsOf: h.rangeTombstones)
+            if let s = h.staticRow { staticRow = staticRow.map { Reconcile.mergeRows($0, s) } ?? s }
+            rowHeads[i] = nil
+            needsFetch[i] = true
+        }
+        if !rts.isEmpty {
+            if !deletion.isLive { rts.removeAll { $0.deletion <= deletion } }
+            if active.count > 1 {
+                rts.sort { ByteOrder.compare($0.start, $1.start) < 0 }
+                var seen = Set<RangeTombstone>()
+                rts = rts.filter { seen.insert($0).inserted }
+            }
+        }
+        partitionDeletion = deletion
+        rangeTombstones = rts
+        if let s = staticRow { staticRow = Reconcile.shadow(s, by: deletion) }
+        return PartitionHeader(key: key, deletion: deletion, rangeTombstones: rts, staticRow: staticRow)
+    }
+
+    public func nextRow() throws -> Row? {
+        while true {
+            var best: Int = -1
+            for i in active {
+                if needsFetch[i] {
+                    rowHeads[i] = try sources[i].nextRow()
+                    needsFetch[i] = false
+                }
+                guard let r = rowHeads[i] else { continue }
+                if best < 0 || ByteOrder.compare(r.clustering, rowHeads[best]!.clustering) < 0 { best = i }
+            }
+            guard best >= 0 else { return nil }
+            var row = rowHeads[best]!
+            needsFetch[best] = true
+            for i in active where i != best {
+                if let r = rowHeads[i], ByteOrder.compare(r.clustering, row.clustering) == 0 {
+                    row = Reconcile.mergeRows(row, r)
+                    needsFetch[i] = true
+                }
+            }
+            var active = partitionDeletion
+            for rt in rangeTombstones {
+                if ByteOrder.compare(rt.start, row.clustering) > 0 { break }
+                if rt.covers(row.clustering) && rt.deletion > active { active = rt.deletion }
+            }
+            if let shadowed = Reconcile.shadow(row, by: active) { return shadowed }
+        }
+    }
+}
+
+/// Yields nothing: stands in for a source with no data.
+final class EmptyPartitionIterator: UnfilteredPartitionIterator {
+    func nextPartition() throws -> PartitionHeader? { nil }
+    func nextRow() throws -> Row? { nil }
+}

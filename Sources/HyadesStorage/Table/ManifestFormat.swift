@@ -1,0 +1,15 @@
+/// Constants of the table MANIFEST (spec: docs/formats/manifest.md). Part of the format:
+/// never change a value, add a version instead.
+enum ManifestFormat {
+    static let magic: [UInt8] = Array("HYMF".utf8)
+    static let currentVersion: UInt16 = 1
+    static let fileName = "MANIFEST"
+    static let tempFileName = "MANIFEST.tmp"
+    /// magic(4) version u16 flags u16 payloadLength u32.
+    static let headerSize = 12
+    static let trailerSize = 4
+    /// Bounds a reader checks before trusting a length.
+    static let maxPayloadBytes = 64 << 20
+    // Flags of the flushed commit-log position.
+    static let hasFlushedPosition: UInt8 = 1
+}

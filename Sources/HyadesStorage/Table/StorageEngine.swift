@@ -1,0 +1,165 @@
+import Dispatch
+import Foundation
+import HyadesCore
+import Logging
+import Synchronization
+
+/// Node-wide storage settings (cassandra.yaml names in the comments).
+public struct StorageEngineOptions: Sendable {
+    public var commitLog = CommitLogOptions()
+    /// `concurrent_compactors`.
+    public var concurrentCompactors = 2
+    /// `compaction_throughput` in bytes per second; 0 = unlimited.
+    public var compactionThroughputBytesPerSecond = 64 << 20
+    /// Run compactions in the background after flushes (tests turn it off to drive
+    /// compaction by hand).
+    public var backgroundCompaction = true
+    /// The server's clock in seconds (TTL expiry, gc_grace); injected by tests.
+    public var nowInSeconds: @Sendable () -> Int32 = { Int32(clamping: Int64(Date().timeIntervalSince1970)) }
+
+    public init() {}
+}
+
+/// The node's storage: one commit log shared by every table, and one `TableStore` per
+/// table. Start-up order: `init`, `openTable` for every table in the schema,
+/// `replayCommitLog()`, then serve.
+///
+/// Any disk error on the write path, in a flush or in a compaction stops the engine
+/// for good (Cassandra's `disk_failure_policy: stop`): after a failed fsync the state
+/// of the data is unknown and retrying it could acknowledge lost writes.
+public final class StorageEngine: @unchecked Sendable {
+    public let fileSystem: any FileSystem
+    public let options: StorageEngineOptions
+    let logger: Logger
+    let commitLog: CommitLog
+    let barrier = WriteBarrier()
+    let throttle: CompactionThrottle
+    let flushQueue = DispatchQueue(label: "hyades.memtable-flush")
+    let compactionQueue = DispatchQueue(label: "hyades.compaction", attributes: .concurrent)
+    let compactionSlots: DispatchSemaphore
+    private let onFailure: @Sendable (any Error) -> Void
+
+    private struct State {
+        var tables: [TableID: TableStore] = [:]
+        var failure: String?
+        var closed = false
+    }
+    private let state = Mutex(State())
+
+    public init(commitLogDirectory: String, fileSystem: any FileSystem, options: StorageEngineOptions = .init(),
+                logger: Logger = Logger(label: "hyades.storage"),
+                onFailure: @escaping @Sendable (any Error) -> Void = { _ in }) throws {
+        self.fileSystem = fileSystem
+        self.options = options
+        self.logger = logger
+        self.onFailure = onFailure
+        self.throttle = CompactionThrottle(bytesPerSecond: options.compactionThroughputBytesPerSecond)
+        self.compactionSlots = DispatchSemaphore(value: max(1, options.concurrentCompactors))
+        try fileSystem.createDirectory(commitLogDirectory)
+        self.commitLog = try CommitLog(directory: commitLogDirectory, fileSystem: fileSystem,
+                                       options: options.commitLog, logger: logger)
+    }
+
+    /// Opens (creating if needed) the table stored in `directory`: reads its MANIFEST,
+    /// deletes files of interrupted flushes and compactions, opens its SSTables.
+    public func openTable(_ id: TableID, directory: String, options: TableOptions,
+                          schema: SSTableSchemaHeader? = nil) throws -> TableStore {
+        try checkRunning()
+        if state.withLock({ $0.tables[id] != nil }) { throw StorageEngineError.tableAlreadyOpen(id.description) }
+        let table = try TableStore(engine: self, id: id, directory: directory, options: options, schema: schema)
+        try state.withLock { s in
+            if s.tables[id] != nil { throw StorageEngineError.tableAlreadyOpen(id.description) }
+            s.tables[id] = table
+        }
+        return table
+    }
+
+    public func table(_ id: TableID) -> TableStore? { state.withLock { $0.tables[id] } }
+
+    /// Re-applies to the memtables every mutation the commit log holds past each table's
+    /// flushed position. Mutations of tables that are not open (dropped) are skipped.
+    @discardableResult
+    public func replayCommitLog() throws -> CommitLogReplayReport {
+        try checkRunning()
+        let tables = state.withLock { $0.tables }
+        var positions: [TableID: CommitLogPosition] = [:]
+        for (id, t) in tables { if let p = t.flushedPosition { positions[id] = p } }
+        let report = try commitLog.replay(after: positions) { mutation, position in
+            for update in mutation.updates {
+                guard let t = tables[update.table] else { continue }
+                if let flushed = positions[update.table], position <= flushed { continue }
+                t.applyToMemtable(update)
+            }
+        }
+        for t in tables.values { t.maybeFlushInBackground() }
+        return report
+    }
+
+    /// Applies a mutation: commit log first, then the memtables.
+    public func apply(_ mutation: Mutation) throws {
+        try checkRunning()
+        var stores: [TableStore] = []
+        stores.reserveCapacity(mutation.updates.count)
+        for u in mutation.updates {
+            guard let t = table(u.table) else { throw StorageEngineError.unknownTable(u.table.description) }
+            t.waitForMemtableSpace()
+            stores.append(t)
+        }
+        try barrier.shared {
+            do {
+                _ = try commitLog.append(mutation)
+            } catch {
+                fail(error)
+                throw error
+            }
+            for (i, u) in mutation.updates.enumerated() { stores[i].applyToMemtable(u) }
+        }
+        for t in stores { t.maybeFlushInBackground() }
+    }
+
+    /// Makes every appended mutation durable now (drain, tests); an error stops the engine.
+    public func syncCommitLog() throws {
+        try checkRunning()
+        do { try commitLog.sync() } catch {
+            fail(error)
+            throw error
+        }
+    }
+
+    /// The commit log's current end: everything appended so far lies before it.
+    var commitLogPosition: CommitLogPosition { commitLog.currentPosition }
+
+    /// Waits for background work, closes every table and the commit log.
+    public func shutdown() throws {
+        let tables = state.withLock { s -> [TableStore] in
+            s.closed = true
+            return Array(s.tables.values)
+        }
+        for t in tables { t.close() }
+        if failure == nil { try commitLog.shutdown() }
+    }
+
+    /// Set once a disk failure stopped the engine.
+    public var failure: String? { state.withLock { $0.failure } }
+    public var isStopped: Bool { failure != nil }
+
+    func checkRunning() throws {
+        let (failure, closed) = state.withLock { ($0.failure, $0.closed) }
+        if let failure { throw StorageEngineError.stopped(reason: failure) }
+        if closed { throw StorageEngineError.closed }
+    }
+
+    /// Stops the engine after a disk error; reports only the first one.
+    func fail(_ error: any Error) {
+        let first = state.withLock { s -> Bool in
+            guard s.failure == nil else { return false }
+            s.failure = String(describing: error)
+            return true
+        }
+        guard first else { return }
+        logger.critical("storage engine stopped: \(error)")
+        onFailure(error)
+    }
+
+    func unregister(_ id: TableID) { state.withLock { _ = $0.tables.removeValue(forKey: id) } }
+}

@@ -1,0 +1,164 @@
+import Foundation
+import HyadesCore
+
+extension TableStore {
+    /// Runs compactions now (blocking). `major`: all live SSTables into one (size-tiered)
+    /// or into non-overlapping level-1 SSTables (leveled). Otherwise: what the strategy
+    /// picks, until it picks nothing.
+    public func compact(major: Bool) throws {
+        try engine.checkRunning()
+        if major {
+            // Background compactions stop picking new work and the running ones finish,
+            // so the major compaction gets every SSTable.
+            state.withLock { $0.majorCompactionsPending += 1 }
+            defer { state.withLock { $0.majorCompactionsPending -= 1 } }
+            while state.withLock({ !$0.compacting.isEmpty }) { Thread.sleep(forTimeInterval: 0.005) }
+            let plan: CompactionPlan? = state.withLock { s in
+                let inputs = s.sstables.map(\.reader.generation).filter { !s.compacting.contains($0) }
+                guard !inputs.isEmpty else { return nil }
+                switch options.compaction {
+                case .sizeTiered: return CompactionPlan(inputs: inputs, outputLevel: 0, maxOutputBytes: nil)
+                case .leveled(let size, _): return CompactionPlan(inputs: inputs, outputLevel: 1, maxOutputBytes: Int64(size))
+                }
+            }
+            if let plan { try run(plan) }
+            return
+        }
+        while let plan = nextPlan() {
+            guard try run(plan) else { break }
+        }
+    }
+
+    func nextPlan() -> CompactionPlan? {
+        let candidates: [CompactionCandidate] = state.withLock { s in
+            if s.majorCompactionsPending > 0 { return [] }
+            return s.sstables.filter { !s.compacting.contains($0.reader.generation) }.map {
+                CompactionCandidate(generation: $0.reader.generation, sizeBytes: $0.reader.onDiskSizeBytes,
+                                    firstKey: $0.firstKey, lastKey: $0.lastKey, level: $0.level)
+            }
+        }
+        return CompactionStrategy.next(options.compaction, candidates: candidates)
+    }
+
+    /// Schedules background compaction after a flush (one loop per table at a time; the
+    /// engine bounds how many run at once).
+    func maybeCompactInBackground() {
+        guard engine.options.backgroundCompaction, !state.withLock({ $0.closed }) else { return }
+        guard runningCompactions.compareExchange(expected: 0, desired: 1, ordering: .acquiringAndReleasing).exchanged else { return }
+        background.enter()
+        engine.compactionQueue.async { [self] in
+            defer { background.leave() }
+            engine.compactionSlots.wait()
+            defer { engine.compactionSlots.signal() }
+            while engine.failure == nil, !state.withLock({ $0.closed }), let plan = nextPlan() {
+                do {
+                    guard try run(plan) else { break }
+                } catch {
+                    engine.fail(error)
+                    break
+                }
+            }
+            runningCompactions.store(0, ordering: .releasing)
+        }
+    }
+
+    /// Compacts `plan.inputs`; false when they are no longer all available.
+    @discardableResult
+    func run(_ plan: CompactionPlan) throws -> Bool {
+        let nowInSeconds = engine.options.nowInSeconds()
+        let inputSet = Set(plan.inputs)
+        guard let (inputs, epoch) = state.withLock({ s -> ([LiveSSTable], Int)? in
+            let ins = s.sstables.filter { inputSet.contains($0.reader.generation) }
+            guard ins.count == inputSet.count, s.compacting.isDisjoint(with: inputSet) else { return nil }
+            s.compacting.formUnion(inputSet)
+            return (ins, s.epoch)
+        }) else { return false }
+        defer { state.withLock { $0.compacting.subtract(inputSet) } }
+
+        let purger = CompactionPurger(nowInSeconds: nowInSeconds, gcGraceSeconds: options.gcGraceSeconds)
+        let source = MergingPartitionIterator(inputs.map { $0.reader.scan(.all, slices: .all, columns: .all) })
+        let expected = Int(clamping: inputs.reduce(Int64(0)) { $0 + $1.reader.statistics.partitionCount })
+        var outputs: [SSTableReader] = []
+        var writer: SSTableWriter?
+        var writtenBytes = 0
+        var unthrottled = 0
+        do {
+            while let raw = try source.nextPartition() {
+                let key = raw.key
+                let maxTs = MaxPurgeableTimestamp { [self] in maxPurgeableTimestamp(key, excluding: inputSet) }
+                let header = purger.purge(raw, maxTs: maxTs)
+                var begun = false
+                func begin() throws {
+                    if writer == nil {
+                        writer = try SSTableWriter(fileSystem: fileSystem, directory: directory,
+                                                   generation: allocateGeneration(), options: options, schema: schema,
+                                                   expectedPartitions: max(1, expected))
+                        writtenBytes = 0
+                    }
+                    try writer!.beginPartition(header)
+                    begun = true
+                    writtenBytes += 64 + key.key.count
+                }
+                if !header.deletion.isLive || !header.rangeTombstones.isEmpty || header.staticRow != nil { try begin() }
+                while let row = try source.nextRow() {
+                    guard let kept = purger.purge(row, maxTs: maxTs) else { continue }
+                    if !begun { try begin() }
+                    try writer!.append(kept)
+                    let size = MemtablePartition.size(of: kept)
+                    writtenBytes += size
+                    unthrottled += size
+                    if unthrottled >= 64 << 10 {
+                        engine.throttle.acquire(unthrottled)
+                        unthrottled = 0
+                    }
+                }
+                if let max = plan.maxOutputBytes, writtenBytes >= max, let w = writer {
+                    outputs.append(try w.finish())
+                    writer = nil
+                }
+            }
+            if let w = writer {
+                writer = nil
+                outputs.append(try w.finish())
+            }
+        } catch {
+            writer?.abort()
+            removeFiles(of: outputs)
+            throw error
+        }
+
+        let committed: Bool
+        do {
+            committed = try state.withLock { s -> Bool in
+                guard s.epoch == epoch else { return false }
+                var m = s.manifest
+                m.sstables.removeAll { inputSet.contains($0.generation) }
+                m.sstables += outputs.map { Manifest.Entry(generation: $0.generation, level: plan.outputLevel) }
+                try m.store(directory: directory, fileSystem: fileSystem)
+                s.manifest = m
+                s.sstables.removeAll { inputSet.contains($0.reader.generation) }
+                s.sstables += outputs.map { LiveSSTable($0, level: plan.outputLevel) }
+                return true
+            }
+        } catch {
+            engine.fail(error)
+            throw error
+        }
+        // Inputs go only now that the MANIFEST naming the outputs is durable.
+        removeFiles(of: committed ? inputs.map(\.reader) : outputs)
+        return true
+    }
+
+    /// The smallest timestamp that data for `key` outside the compaction may carry.
+    private func maxPurgeableTimestamp(_ key: DecoratedKey, excluding inputs: Set<Int64>) -> Int64 {
+        let keyBytes = key.byteComparable
+        return state.withLock { s in
+            var m = min(s.live.minTimestamp, s.flushing.map(\.minTimestamp).min() ?? Int64.max)
+            for t in s.sstables where !inputs.contains(t.reader.generation) && t.minTimestamp < m
+                && t.mayHold(keyBytes) && t.reader.mayContain(key) {
+                m = t.minTimestamp
+            }
+            return m
+        }
+    }
+}

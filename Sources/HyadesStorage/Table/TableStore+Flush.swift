@@ -1,0 +1,118 @@
+import HyadesCore
+
+extension TableStore {
+    /// Writes the live memtable to a new SSTable and makes it live (blocking). The
+    /// memtable stays readable until the MANIFEST naming the SSTable is durable.
+    public func flush() throws {
+        try engine.checkRunning()
+        flushLock.lock()
+        defer { flushLock.unlock() }
+        // Switch: every mutation appended before `position` is in `old`, none after it.
+        let switched: (Memtable, CommitLogPosition)? = engine.barrier.exclusive {
+            state.withLock { s in
+                guard !s.live.isEmpty else { return nil }
+                let old = s.live
+                let position = engine.commitLogPosition
+                s.flushing.append(old)
+                s.live = Memtable()
+                liveForWrites = s.live
+                return (old, position)
+            }
+        }
+        space.broadcast()
+        guard let (memtable, position) = switched else { return }
+        do {
+            let reader = try write(memtable)
+            try state.withLock { s in
+                var m = s.manifest
+                if let reader { m.sstables.append(Manifest.Entry(generation: reader.generation, level: 0)) }
+                m.flushedPosition = max(position, m.flushedPosition ?? position)
+                try m.store(directory: directory, fileSystem: fileSystem)
+                s.manifest = m
+                if let reader { s.sstables.append(LiveSSTable(reader, level: 0)) }
+                s.flushing.removeAll { $0 === memtable }
+            }
+        } catch {
+            engine.fail(error)
+            throw error
+        }
+        engine.commitLog.discardCompleted(table: id, upTo: position)
+        maybeCompactInBackground()
+    }
+
+    /// Writes a memtable's merged contents (nothing purged: tombstones must reach disk)
+    /// to one SSTable; nil when there is nothing to write.
+    private func write(_ memtable: Memtable) throws -> SSTableReader? {
+        let source = MergingPartitionIterator([memtable.scan(.all)])
+        guard var header = try source.nextPartition() else { return nil }
+        let generation = allocateGeneration()
+        let writer = try SSTableWriter(fileSystem: fileSystem, directory: directory, generation: generation,
+                                       options: options, schema: schema,
+                                       expectedPartitions: max(1, memtable.partitionCount))
+        do {
+            while true {
+                try writer.beginPartition(header)
+                while let row = try source.nextRow() { try writer.append(row) }
+                guard let next = try source.nextPartition() else { break }
+                header = next
+            }
+            return try writer.finish()
+        } catch {
+            writer.abort()
+            throw error
+        }
+    }
+
+    func allocateGeneration() -> Int64 {
+        state.withLock { s in
+            let g = s.manifest.nextGeneration
+            s.manifest.nextGeneration += 1
+            return g
+        }
+    }
+
+    /// Discards all data: the memtables and every SSTable (CQL `TRUNCATE`). Durable when
+    /// it returns: the MANIFEST names no SSTable and records the commit-log position, so
+    /// a replay does not bring the data back.
+    public func truncate() throws {
+        try engine.checkRunning()
+        flushLock.lock()
+        defer { flushLock.unlock() }
+        let position: CommitLogPosition = engine.barrier.exclusive {
+            state.withLock { s in
+                s.live = Memtable()
+                s.flushing = []
+                liveForWrites = s.live
+                return engine.commitLogPosition
+            }
+        }
+        let dropped: [LiveSSTable]
+        do {
+            dropped = try state.withLock { s in
+                var m = s.manifest
+                m.sstables = []
+                m.flushedPosition = max(position, m.flushedPosition ?? position)
+                try m.store(directory: directory, fileSystem: fileSystem)
+                s.manifest = m
+                let old = s.sstables
+                s.sstables = []
+                s.epoch += 1
+                return old
+            }
+        } catch {
+            engine.fail(error)
+            throw error
+        }
+        space.broadcast()
+        engine.commitLog.discardCompleted(table: id, upTo: position)
+        removeFiles(of: dropped.map(\.reader))
+    }
+
+    /// Deletes SSTables no longer named by the MANIFEST. A failure only leaves garbage
+    /// that the next start removes.
+    func removeFiles(of readers: [SSTableReader]) {
+        for r in readers {
+            for path in r.filePaths { try? fileSystem.removeFile(path) }
+        }
+    }
+}

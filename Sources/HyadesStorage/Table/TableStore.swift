@@ -1,0 +1,236 @@
+import Dispatch
+import Foundation
+import HyadesCore
+import Synchronization
+
+/// A live SSTable with what the engine keeps beside it.
+struct LiveSSTable {
+    let reader: SSTableReader
+    var level: Int
+    let minTimestamp: Int64
+    let maxTimestamp: Int64
+    let firstKey: [UInt8]
+    let lastKey: [UInt8]
+
+    init(_ reader: SSTableReader, level: Int) {
+        self.reader = reader
+        self.level = level
+        let s = reader.statistics
+        minTimestamp = s.minTimestamp
+        maxTimestamp = s.maxTimestamp
+        firstKey = s.firstKey
+        lastKey = s.lastKey
+    }
+
+    @inline(__always) func mayHold(_ keyBytes: [UInt8]) -> Bool {
+        ByteOrder.compare(keyBytes, firstKey) >= 0 && ByteOrder.compare(keyBytes, lastKey) <= 0
+    }
+
+    func overlaps(_ range: PartitionRange) -> Bool {
+        if ByteOrder.compare(lastKey, range.lower) < 0 { return false }
+        if let upper = range.upper, ByteOrder.compare(firstKey, upper) >= 0 { return false }
+        return true
+    }
+}
+
+/// The LSM engine of one table (Cassandra's `ColumnFamilyStore`): a live memtable,
+/// memtables being flushed, and the live SSTables named by the table's MANIFEST.
+public final class TableStore: @unchecked Sendable {
+    public let id: TableID
+    public let directory: String
+    public let options: TableOptions
+    let schema: SSTableSchemaHeader?
+    unowned let engine: StorageEngine
+    var fileSystem: any FileSystem { engine.fileSystem }
+
+    struct State {
+        /// Replaced only under the engine's write barrier (exclusive) and this lock.
+        var live = Memtable()
+        var flushing: [Memtable] = []
+        var sstables: [LiveSSTable] = []
+        var compacting: Set<Int64> = []
+        var manifest: Manifest
+        var flushScheduled = false
+        var majorCompactionsPending = 0
+        var closed = false
+        /// Bumped by truncate: compactions started before it discard their outputs.
+        var epoch = 0
+    }
+    let state: Mutex<State>
+    /// The live memtable for the write path, read under the write barrier (shared)
+    /// without taking `state`: it changes only under the barrier held exclusively.
+    nonisolated(unsafe) var liveForWrites: Memtable
+    /// Serialises flushes and truncation of this table.
+    let flushLock = NSLock()
+    /// Writers wait here when the memtable is at its limit and a flush is running.
+    let space = NSCondition()
+    let background = DispatchGroup()
+    let runningCompactions = Atomic<Int>(0)
+
+    init(engine: StorageEngine, id: TableID, directory: String, options: TableOptions, schema: SSTableSchemaHeader?) throws {
+        self.engine = engine
+        self.id = id
+        self.directory = directory
+        self.options = options
+        self.schema = schema
+        let fs = engine.fileSystem
+        try fs.createDirectory(directory)
+        let manifest = try Manifest.load(directory: directory, fileSystem: fs) ?? Manifest(table: id)
+        // Leftovers of interrupted flushes and compactions: any SSTable file whose
+        // generation the MANIFEST does not name, and a half-written MANIFEST.tmp.
+        let listed = Set(manifest.sstables.map(\.generation))
+        for name in try fs.listDirectory(directory) {
+            if name == ManifestFormat.tempFileName {
+                try fs.removeFile(directory + "/" + name)
+            } else if let parsed = SSTableFormat.parseFileName(name), !listed.contains(parsed.generation) {
+                try fs.removeFile(directory + "/" + name)
+            } else if name.hasPrefix("hy-"), SSTableFormat.parseFileName(name) == nil, name.hasSuffix(".tmp") {
+                try fs.removeFile(directory + "/" + name)
+            }
+        }
+        var sstables: [LiveSSTable] = []
+        var maxGeneration: Int64 = 0
+        for e in manifest.sstables {
+            let reader = try SSTableReader.open(fileSystem: fs, directory: directory, generation: e.generation)
+            sstables.append(LiveSSTable(reader, level: e.level))
+            maxGeneration = max(maxGeneration, e.generation)
+        }
+        var m = manifest
+        m.nextGeneration = max(m.nextGeneration, maxGeneration + 1)
+        let initial = State(manifest: m)
+        var s = initial
+        s.sstables = sstables
+        self.liveForWrites = s.live
+        self.state = Mutex(s)
+    }
+
+    /// Every mutation before this commit-log position is in this table's SSTables.
+    public var flushedPosition: CommitLogPosition? { state.withLock { $0.manifest.flushedPosition } }
+
+    public var liveSSTables: [SSTableReader] { state.withLock { $0.sstables.map(\.reader) } }
+    /// Generation → level of the live SSTables.
+    public var liveSSTableLevels: [Int64: Int] {
+        state.withLock { Dictionary(uniqueKeysWithValues: $0.sstables.map { ($0.reader.generation, $0.level) }) }
+    }
+    public var memtableBytes: Int { state.withLock { $0.live.liveBytes } }
+
+    // MARK: writes
+
+    /// Applies one partition update (commit log, then memtable).
+    public func apply(_ update: PartitionUpdate) throws {
+        precondition(update.table == id, "update for table \(update.table) applied to \(id)")
+        try engine.apply(Mutation([update]))
+    }
+
+    /// Called under the engine's write barrier (shared) or during replay.
+    func applyToMemtable(_ update: PartitionUpdate) {
+        liveForWrites.apply(update)
+    }
+
+    /// Starts a background flush once the memtable holds half its limit.
+    func maybeFlushInBackground() {
+        guard liveForWritesBytes() >= options.memtableLimitBytes / 2 else { return }
+        let schedule = state.withLock { s -> Bool in
+            if s.flushScheduled || s.closed { return false }
+            s.flushScheduled = true
+            return true
+        }
+        guard schedule else { return }
+        background.enter()
+        engine.flushQueue.async { [self] in
+            defer { background.leave() }
+            do { try flush() } catch { engine.fail(error) }
+            state.withLock { $0.flushScheduled = false }
+            space.broadcast()
+        }
+    }
+
+    private func liveForWritesBytes() -> Int { engine.barrier.shared { liveForWrites.liveBytes } }
+
+    /// Blocks a writer while the memtable is at its limit (a flush is then running and
+    /// will make room); never blocks below the limit.
+    func waitForMemtableSpace() {
+        guard liveForWritesBytes() >= options.memtableLimitBytes else { return }
+        maybeFlushInBackground()
+        space.lock()
+        while liveForWritesBytes() >= options.memtableLimitBytes && engine.failure == nil
+                && state.withLock({ $0.flushScheduled }) {
+            _ = space.wait(until: Date(timeIntervalSinceNow: 0.05))
+        }
+        space.unlock()
+    }
+
+    // MARK: reads
+
+    /// The live data of one partition at `nowInSeconds`: `nextPartition()` yields it
+    /// once, or nil when nothing in it is live.
+    public func read(_ key: DecoratedKey, slices: Slices = .all, columns: ColumnFilter = .all,
+                     nowInSeconds: Int32) throws -> FilteredPartitionIterator {
+        FilteredPartitionIterator(try unfilteredRead(key, slices: slices, columns: columns),
+                                  nowInSeconds: nowInSeconds, columns: columns)
+    }
+
+    /// The live data of the partitions in `range`, in ring order.
+    public func scan(_ range: PartitionRange, slices: Slices = .all, columns: ColumnFilter = .all,
+                     nowInSeconds: Int32) throws -> FilteredPartitionIterator {
+        FilteredPartitionIterator(unfilteredScan(range, slices: slices, columns: columns),
+                                  nowInSeconds: nowInSeconds, columns: columns)
+    }
+
+    func snapshot() -> (memtables: [Memtable], sstables: [LiveSSTable]) {
+        state.withLock { s in ([s.live] + s.flushing, s.sstables) }
+    }
+
+    /// The merged partition with tombstones (for read repair, streaming, tools).
+    public func unfilteredRead(_ key: DecoratedKey, slices: Slices = .all, columns: ColumnFilter = .all) throws
+        -> any UnfilteredPartitionIterator {
+        let (memtables, sstables) = snapshot()
+        var sources: [any UnfilteredPartitionIterator] = []
+        var deletion = DeletionTime.live
+        for m in memtables {
+            if let it = m.partition(key, slices: slices, columns: columns) {
+                let peeked = try PeekedPartitionIterator(it)
+                if let h = peeked.header, h.deletion > deletion { deletion = h.deletion }
+                sources.append(peeked)
+            }
+        }
+        let keyBytes = key.byteComparable
+        // Newest first, so a partition deletion seen early lets older SSTables be skipped.
+        let candidates = sstables.filter { $0.mayHold(keyBytes) }.sorted { $0.maxTimestamp > $1.maxTimestamp }
+        for t in candidates {
+            if !deletion.isLive && t.maxTimestamp <= deletion.markedForDeleteAt { continue }
+            guard t.reader.mayContain(key),
+                  let it = try t.reader.partition(key, slices: slices, columns: columns) else { continue }
+            let peeked = try PeekedPartitionIterator(it)
+            if let h = peeked.header, h.deletion > deletion { deletion = h.deletion }
+            sources.append(peeked)
+        }
+        if sources.isEmpty { return EmptyPartitionIterator() }
+        return MergingPartitionIterator(sources)
+    }
+
+    public func unfilteredScan(_ range: PartitionRange, slices: Slices = .all, columns: ColumnFilter = .all)
+        -> any UnfilteredPartitionIterator {
+        let (memtables, sstables) = snapshot()
+        var sources: [any UnfilteredPartitionIterator] = memtables.map { $0.scan(range, slices: slices, columns: columns) }
+        for t in sstables where t.overlaps(range) {
+            if slices.isAll {
+                sources.append(t.reader.scan(range, slices: slices, columns: columns))
+            } else {
+                sources.append(SliceFilteringIterator(t.reader.scan(range, slices: .all, columns: columns), slices: slices))
+            }
+        }
+        return MergingPartitionIterator(sources)
+    }
+
+    // MARK: lifecycle
+
+    /// Waits for background flushes and compactions; no new ones start. The data of the
+    /// memtable stays in the commit log (flush first for a clean drain).
+    public func close() {
+        state.withLock { $0.closed = true }
+        space.broadcast()
+        background.wait()
+        engine.unregister(id)
+    }
+}
