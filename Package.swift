@@ -72,6 +72,11 @@ let package = Package(
         ]),
 
         .testTarget(name: "HyadesCoreTests", dependencies: ["HyadesCore"]),
+        .testTarget(name: "HyadesProtocolTests", dependencies: [
+            "HyadesProtocol", "HyadesCore",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOEmbedded", package: "swift-nio"),
+        ]),
         .testTarget(name: "HyadesStorageTests", dependencies: ["HyadesCore", "HyadesStorage"],
                     resources: [.copy("testdata")]),
     ],
