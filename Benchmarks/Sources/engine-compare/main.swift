@@ -1,0 +1,128 @@
+import Foundation
+import HyadesCore
+import HyadesStorage
+
+// The db_bench workloads of ../shared/BENCHMARKS.md on Hyades' engine, one table with a
+// 16-byte blob partition key and one 100-byte blob column, commit log on (periodic).
+// Prints `<workload> <ops/s> ...` lines that scripts/compare-rocksdb.sh turns into ratios.
+
+var num = 1_000_000
+var reads = 200_000
+var dir = NSTemporaryDirectory() + "hyades-engine-compare"
+var projectionRows = 200_000
+var args = CommandLine.arguments.dropFirst().makeIterator()
+while let a = args.next() {
+    switch a {
+    case "--num": num = Int(args.next()!)!
+    case "--reads": reads = Int(args.next()!)!
+    case "--dir": dir = args.next()!
+    case "--projection-rows": projectionRows = Int(args.next()!)!
+    default: fatalError("unknown argument \(a)")
+    }
+}
+
+func now() -> Double { Date().timeIntervalSince1970 }
+func report(_ name: String, ops: Int, seconds: Double, _ extra: String = "") {
+    print(String(format: "%@ %.0f ops/s  %d ops in %.3f s %@", name, Double(ops) / seconds, ops, seconds, extra))
+}
+
+try? FileManager.default.removeItem(atPath: dir)
+let fs = PosixFileSystem()
+var engineOptions = StorageEngineOptions()
+engineOptions.commitLog.sync = .periodic(periodMs: 10_000)
+let engine = try StorageEngine(commitLogDirectory: dir + "/commitlog", fileSystem: fs, options: engineOptions)
+let tableID = TableID(high: 1, low: 1)
+var tableOptions = TableOptions()
+tableOptions.compression = .lz4
+let table = try engine.openTable(tableID, directory: dir + "/kv", options: tableOptions)
+let w = Workload(num: num)
+let valueColumn: ColumnID = 0
+let nowSec = Int32(Date().timeIntervalSince1970)
+
+// fillrandom: num writes of uniformly random keys (duplicates overwrite, as db_bench).
+do {
+    var rng = SplitMix64(seed: 1)
+    let t0 = now()
+    for i in 0..<num {
+        let n = rng.below(num)
+        let key = DecoratedKey(key: w.key(n))
+        let ts = Int64(i + 1)
+        let row = Row(clustering: [], liveness: LivenessInfo(timestamp: ts),
+                      columns: [.simple(valueColumn, .live(timestamp: ts, value: w.value(n)))])
+        try table.apply(PartitionUpdate(table: tableID, key: key, rows: [row]))
+    }
+    report("fillrandom", ops: num, seconds: now() - t0)
+}
+
+// compact: flush what is left in the memtable and merge everything into one run.
+do {
+    let t0 = now()
+    try table.flush()
+    try table.compact(major: true)
+    report("compact", ops: 1, seconds: now() - t0, "(\(table.liveSSTables.count) sstables after)")
+}
+
+// readrandom: point reads of random keys from the same key space (~63% exist).
+do {
+    var rng = SplitMix64(seed: 2)
+    var found = 0
+    let t0 = now()
+    for _ in 0..<reads {
+        let key = DecoratedKey(key: w.key(rng.below(num)))
+        let it = try table.read(key, nowInSeconds: nowSec)
+        if try it.nextPartition() != nil, try it.nextRow() != nil { found += 1 }
+    }
+    report("readrandom", ops: reads, seconds: now() - t0, "(\(found) of \(reads) found)")
+}
+
+// readseq: a full scan of every row in ring order.
+do {
+    var rows = 0
+    var bytes = 0
+    let t0 = now()
+    let it = try table.scan(.all, nowInSeconds: nowSec)
+    while try it.nextPartition() != nil {
+        while let row = try it.nextRow() {
+            rows += 1
+            if case .simple(_, let cell) = row.columns.first { bytes += cell.value.count }
+        }
+    }
+    report("readseq", ops: rows, seconds: now() - t0, "(\(bytes) value bytes)")
+}
+
+// projection: 40 double columns; a scan of 3 of them against a scan of all 40.
+do {
+    let wideID = TableID(high: 1, low: 2)
+    let wide = try engine.openTable(wideID, directory: dir + "/wide", options: tableOptions)
+    var rng = SplitMix64(seed: 3)
+    for i in 0..<projectionRows {
+        var cols: [ColumnData] = []
+        cols.reserveCapacity(40)
+        for c in 0..<40 {
+            var d = Double(rng.next() % 1_000_000) / 7.0
+            let bits = withUnsafeBytes(of: &d) { $0.load(as: UInt64.self) }.bigEndian
+            cols.append(.simple(ColumnID(c), .live(timestamp: 1, value: withUnsafeBytes(of: bits) { Array($0) })))
+        }
+        let row = Row(clustering: [], liveness: LivenessInfo(timestamp: 1), columns: cols)
+        try wide.apply(PartitionUpdate(table: wideID, key: DecoratedKey(key: w.key(i)), rows: [row]))
+    }
+    try wide.flush()
+    try wide.compact(major: true)
+    func scanAll(_ filter: ColumnFilter) throws -> (Double, Int) {
+        let t0 = now()
+        var cells = 0
+        let it = try wide.scan(.all, columns: filter, nowInSeconds: nowSec)
+        while try it.nextPartition() != nil {
+            while let row = try it.nextRow() { cells += row.columns.count }
+        }
+        return (now() - t0, cells)
+    }
+    _ = try scanAll(.all) // warm the page cache
+    let (tAll, cAll) = try scanAll(.all)
+    let (t3, c3) = try scanAll(ColumnFilter([3, 17, 31]))
+    report("projection40", ops: projectionRows, seconds: tAll, "(\(cAll) cells)")
+    report("projection3", ops: projectionRows, seconds: t3, "(\(c3) cells)")
+    print(String(format: "projection speedup 3-of-40 vs 40: %.2fx", tAll / t3))
+}
+
+try engine.shutdown()
