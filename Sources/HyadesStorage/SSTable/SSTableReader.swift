@@ -108,7 +108,7 @@ public final class SSTableReader: Sendable {
     /// One partition, or nil when it is not in this SSTable.
     public func partition(_ key: DecoratedKey, slices: Slices, columns: ColumnFilter) throws -> (any UnfilteredPartitionIterator)? {
         guard mayContain(key) else { return nil }
-        guard let entry = try index.find(key.byteComparable) else { return nil }
+        guard let entry = try index.find(key.byteComparable, cache: blockCache, owner: cacheOwner) else { return nil }
         return SSTableScanner(reader: self, start: .entry(entry), upper: nil, slices: slices, columns: columns)
     }
 
