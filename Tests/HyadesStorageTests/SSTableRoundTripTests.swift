@@ -231,6 +231,13 @@ struct SSTableRoundTripTests {
         #expect(throws: SSTableWriterError.self) { try w.beginPartition(PartitionHeader(key: keys[0])) }
         try w.append(Row(clustering: S.clustering(2)))
         #expect(throws: SSTableWriterError.self) { try w.append(Row(clustering: S.clustering(1))) }
+        let cell = Cell.live(timestamp: 1, value: [1])
+        #expect(throws: SSTableWriterError.self) {
+            try w.append(Row(clustering: S.clustering(5), columns: [.simple(2, cell), .simple(2, cell)]))
+        }
+        #expect(throws: SSTableWriterError.self) {
+            try w.append(Row(clustering: S.clustering(6), columns: [.simple(3, cell), .simple(1, cell)]))
+        }
         w.abort()
     }
 
