@@ -238,40 +238,80 @@ struct PartitionIndexReader: Sendable {
         return lo == 0 ? nil : lo - 1
     }
 
-    /// The entry of exactly `key`, or nil. Compares keys in place and materialises only
-    /// the match: a point read allocates one entry, not a group.
-    func find(_ key: [UInt8]) throws -> PartitionIndexEntry? {
+    /// The entry of exactly `key`, or nil. With a cache, the group is checked and split into
+    /// entries once and then binary-searched; without, it is checked and scanned in place.
+    func find(_ key: [UInt8], cache: SSTableBlockCache? = nil, owner: UInt64 = 0) throws -> PartitionIndexEntry? {
         guard let gi = groupIndex(for: key) else { return nil }
         let g = summary[gi]
+        let cacheOffset = -1 - g.groupOffset
+        let group: SSTableBlockCache.IndexGroup
+        if let cached = cache?.get(owner: owner, offset: cacheOffset)?.group {
+            group = cached
+        } else {
+            group = try checkedGroup(gi)
+            cache?.put(owner: owner, offset: cacheOffset, SSTableBlockCache.Entry(group: group))
+        }
+        do {
+            return try group.bytes.withUnsafeBytes { raw throws -> PartitionIndexEntry? in
+                try key.withUnsafeBytes { k throws -> PartitionIndexEntry? in
+                    var lo = 0, hi = group.entryOffsets.count
+                    while lo < hi {
+                        let mid = (lo + hi) / 2
+                        var c = ByteCursor(raw, at: Int(group.entryOffsets[mid]))
+                        let len = try c.length()
+                        let cmp = ByteOrder.compare(UnsafeRawBufferPointer(rebasing: raw[c.pos..<(c.pos + len)]), k)
+                        if cmp == 0 {
+                            var d = ByteCursor(raw, at: Int(group.entryOffsets[mid]))
+                            return try PartitionIndexEntry.decode(&d)
+                        }
+                        if cmp < 0 { lo = mid + 1 } else { hi = mid }
+                    }
+                    return nil
+                }
+            }
+        } catch {
+            throw SSTableCorruptionError(path: file.path, offset: g.groupOffset, what: "index group \(gi): \(describe(error))")
+        }
+    }
+
+    /// Reads group `i`, checks its CRC and finds where each entry starts.
+    func checkedGroup(_ i: Int) throws -> SSTableBlockCache.IndexGroup {
+        let g = summary[i]
         let path = file.path
         return try file.withBytes(at: g.groupOffset, count: g.groupLength) { raw in
             let n = g.groupLength
             let stored = UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: n - 4, as: UInt32.self))
             guard CRC32C.checksum(UnsafeRawBufferPointer(rebasing: raw[0..<(n - 4)])) == stored else {
-                throw SSTableCorruptionError(path: path, offset: g.groupOffset, what: "index group \(gi) checksum mismatch")
+                throw SSTableCorruptionError(path: path, offset: g.groupOffset, what: "index group \(i) checksum mismatch")
             }
             do {
-                var c = ByteCursor(UnsafeRawBufferPointer(rebasing: raw[0..<(n - 4)]))
+                let body = UnsafeRawBufferPointer(rebasing: raw[0..<(n - 4)])
+                var c = ByteCursor(body)
                 guard Int(try c.u32()) == n - 8 else { throw DecodeFailure("group length mismatch") }
                 let count = try c.count()
-                return try key.withUnsafeBytes { k throws(DecodeFailure) -> PartitionIndexEntry? in
-                    for _ in 0..<count {
-                        let start = c.pos
-                        let len = try c.length()
-                        let cmp = ByteOrder.compare(UnsafeRawBufferPointer(rebasing: c.bytes[c.pos..<(c.pos + len)]), k)
-                        if cmp > 0 { return nil }
-                        if cmp == 0 {
-                            c.pos = start
-                            return try PartitionIndexEntry.decode(&c)
-                        }
-                        try c.skip(len)
-                        _ = try c.varint(); _ = try c.varint(); _ = try c.varint(); _ = try c.varint()
-                        for _ in 0..<(try c.count()) { try c.skipLengthPrefixed(); _ = try c.varint() }
+                var offsets: [Int32] = []
+                offsets.reserveCapacity(count)
+                var previous: UnsafeRawBufferPointer? = nil
+                for _ in 0..<count {
+                    offsets.append(Int32(c.pos))
+                    let len = try c.length()
+                    let key = UnsafeRawBufferPointer(rebasing: body[c.pos..<(c.pos + len)])
+                    if let previous {
+                        if ByteOrder.compare(previous, key) >= 0 { throw DecodeFailure("keys out of order") }
+                    } else if !g.firstKey.elementsEqual(key) {
+                        throw DecodeFailure("group contents disagree with the summary")
                     }
-                    return nil
+                    previous = key
+                    try c.skip(len)
+                    _ = try c.varint(); _ = try c.varint(); _ = try c.varint(); _ = try c.varint()
+                    for _ in 0..<(try c.count()) { try c.skipLengthPrefixed(); _ = try c.varint() }
                 }
+                guard c.atEnd else { throw DecodeFailure("trailing bytes in group") }
+                return SSTableBlockCache.IndexGroup(bytes: Array(body), entryOffsets: offsets)
+            } catch let e as SSTableCorruptionError {
+                throw e
             } catch {
-                throw SSTableCorruptionError(path: path, offset: g.groupOffset, what: "index group \(gi): \(describe(error))")
+                throw SSTableCorruptionError(path: path, offset: g.groupOffset, what: "index group \(i): \(describe(error))")
             }
         }
     }

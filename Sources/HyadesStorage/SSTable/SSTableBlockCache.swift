@@ -9,16 +9,38 @@ public final class SSTableBlockCache: Sendable {
         var offset: Int64
     }
 
+    /// A data block's decoded segments, or (under a negative offset key) a checked index
+    /// group.
     final class Entry: Sendable {
         let header: BlockHeader
         /// Decoded segments by directory index; nil = not decoded yet (not projected so far).
         let segments: [SegmentBuffer?]
+        let group: IndexGroup?
         let bytes: Int
 
         init(header: BlockHeader, segments: [SegmentBuffer?]) {
             self.header = header
             self.segments = segments
+            self.group = nil
             self.bytes = segments.reduce(256) { $0 + ($1?.bytes.count ?? 0) }
+        }
+
+        init(group: IndexGroup) {
+            self.header = BlockHeader(offset: 0, length: 0, entryCount: 0, rowCount: 0, segments: [])
+            self.segments = []
+            self.group = group
+            self.bytes = 128 + group.bytes.count + group.entryOffsets.count * 4
+        }
+    }
+
+    /// An index group whose CRC passed: its entries' bytes and where each entry starts, so
+    /// a lookup binary-searches it.
+    final class IndexGroup: Sendable {
+        let bytes: [UInt8]
+        let entryOffsets: [Int32]
+        init(bytes: [UInt8], entryOffsets: [Int32]) {
+            self.bytes = bytes
+            self.entryOffsets = entryOffsets
         }
     }
 
