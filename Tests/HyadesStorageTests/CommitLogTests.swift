@@ -405,6 +405,18 @@ struct CommitLogTests {
         try l2.shutdown()
     }
 
+    @Test func droppedTableDoesNotPinSegments() throws {
+        let fs = FaultInjectingFileSystem()
+        var fuzz = MutationFuzzer(seed: 47)
+        let log = try newLog(fs, segmentSizeBytes: 2048)
+        for i in 0..<30 { try log.append(fuzz.small(table: i % 3 == 0 ? commitLogTableB : commitLogTableA, valueBytes: 100)) }
+        log.discardCompleted(table: commitLogTableA, upTo: log.currentPosition)
+        #expect(log.activeSegmentPaths.count > 1, "B still pins segments")
+        log.discardTable(commitLogTableB)
+        #expect(log.activeSegmentPaths.count == 1)
+        try log.shutdown()
+    }
+
     // MARK: Failures
 
     @Test func fsyncFailureFailsTheWaitingAppendAndEveryLaterOne() throws {

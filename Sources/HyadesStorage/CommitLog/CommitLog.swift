@@ -483,6 +483,12 @@ public final class CommitLog: Sendable {
         deleteCleanSegments()
     }
 
+    /// The table was dropped (or is unknown, e.g. mutations replayed for a table that no
+    /// longer exists): its entries will never be flushed, so they must not pin segments.
+    public func discardTable(_ table: TableID) {
+        discardCompleted(table: table, upTo: CommitLogPosition(segmentID: Int64.max, offset: Int32.max))
+    }
+
     /// Deletes the non-active segments with no dirty table ("recycling").
     func deleteCleanSegments() {
         let clean = state.withLock { s -> [String] in
