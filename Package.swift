@@ -79,6 +79,8 @@ let package = Package(
         ]),
         .testTarget(name: "HyadesStorageTests", dependencies: ["HyadesCore", "HyadesStorage", .product(name: "Logging", package: "swift-log")],
                     resources: [.copy("testdata")]),
+        // Runs the built `hyades` executable as an operator would.
+        .testTarget(name: "HyadesToolTests", dependencies: ["HyadesCore", "HyadesStorage", "hyades"]),
     ],
     swiftLanguageModes: [.v6]
 )
