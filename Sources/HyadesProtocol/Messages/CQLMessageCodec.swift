@@ -68,7 +68,8 @@ public struct CQLMessageCodec: Sendable {
     }
 
     public func encodeResponse(_ envelope: CQLResponseEnvelope, allocator: ByteBufferAllocator) throws -> CQLFrame {
-        var body = allocator.buffer(capacity: 64)
+        // Sized up front so a large page is copied once, not regrown by doubling.
+        var body = allocator.buffer(capacity: envelope.response.bodySizeHint)
         var flags: CQLFrameFlags = []
         if let id = envelope.tracingID {
             guard id.count == 16 else { throw ProtocolError.encoding("tracing id of \(id.count) bytes", stream: envelope.stream) }
