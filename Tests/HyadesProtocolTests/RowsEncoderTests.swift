@@ -109,3 +109,36 @@ import Testing
         }
     }
 }
+
+@Suite struct RowSourceTests {
+    struct Counter: CQLRowSource {
+        var next = 0
+        let end: Int
+        mutating func writeNextRow(into encoder: inout CQLRowsEncoder) throws -> Bool {
+            guard next < end else { return false }
+            encoder.appendInt64(Int64(next))
+            encoder.appendUTF8("row \(next)")
+            encoder.endRow()
+            next += 1
+            return true
+        }
+    }
+
+    @Test func pagesStopAtRowsBytesOrExhaustion() throws {
+        var source = Counter(end: 25)
+        var page1 = CQLRowsEncoder(columnCount: 2, allocator: allocator)
+        #expect(try page1.append(from: &source, maxRows: 10) == false)
+        #expect(page1.rowCount == 10)
+
+        var page2 = CQLRowsEncoder(columnCount: 2, allocator: allocator)
+        // Each row is 12 + 4 + 5..6 bytes: a 40-byte budget stops after 2 rows.
+        #expect(try page2.append(from: &source, maxRows: 10, maxBytes: 40) == false)
+        #expect(page2.rowCount == 2)
+
+        var page3 = CQLRowsEncoder(columnCount: 2, allocator: allocator)
+        #expect(try page3.append(from: &source, maxRows: 100) == true)
+        #expect(page3.rowCount == 13)
+        let first = try page3.finish(metadata: CQLResultMetadata(noMetadataColumnCount: 2)).decodedRows()[0]
+        #expect(first[0].map(bytes) == [0, 0, 0, 0, 0, 0, 0, 12])
+    }
+}

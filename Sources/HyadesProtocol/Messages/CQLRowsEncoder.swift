@@ -161,3 +161,25 @@ public struct CQLRowsEncoder: Sendable {
         return CQLRows(metadata: metadata, rowCount: rowsWritten, content: buffer)
     }
 }
+
+/// Something that can write its rows, one at a time, into a `CQLRowsEncoder` (a memtable
+/// or SSTable scan adapted by the server). Generic, not existential, so the per-row call
+/// specializes and inlines.
+public protocol CQLRowSource {
+    /// Appends exactly `encoder.columnCount` cells and calls `endRow()`; returns false,
+    /// writing nothing, when there are no more rows.
+    mutating func writeNextRow(into encoder: inout CQLRowsEncoder) throws -> Bool
+}
+
+extension CQLRowsEncoder {
+    /// Fills the page from `source` until `maxRows` rows or `maxBytes` bytes (checked after
+    /// each row, so a page holds at least one row), or the source runs dry.
+    /// Returns true when the source is exhausted (no Has_more_pages needed).
+    @inlinable
+    public mutating func append<Source: CQLRowSource>(from source: inout Source, maxRows: Int, maxBytes: Int = .max) throws -> Bool {
+        while rowCount < maxRows && byteCount < maxBytes {
+            guard try source.writeNextRow(into: &self) else { return true }
+        }
+        return false
+    }
+}
