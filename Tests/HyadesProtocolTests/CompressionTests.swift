@@ -116,3 +116,16 @@ import Testing
         #expect(try CQLMessageCodec(compression: .lz4).decodeRequest(frame, allocator: allocator).request == big)
     }
 }
+
+@Suite struct CompressionFramingTests {
+    @Test(arguments: CQLCompression.allCases)
+    func emptyBodiesAreSentUncompressed(_ c: CQLCompression) throws {
+        let codec = CQLMessageCodec(compression: c)
+        let ready = try codec.encodeResponse(CQLResponseEnvelope(stream: 1, response: .ready), allocator: allocator)
+        #expect(ready.flags == [] && ready.body.readableBytes == 0)
+        let options = try codec.encodeRequest(CQLRequestEnvelope(stream: 1, request: .options), allocator: allocator)
+        #expect(options.flags == [])
+        let void = try codec.encodeResponse(CQLResponseEnvelope(stream: 1, response: .result(.void)), allocator: allocator)
+        #expect(void.flags == [.compressed])
+    }
+}

@@ -135,7 +135,9 @@ public struct CQLMessageCodec: Sendable {
                        allocator: ByteBufferAllocator, compress: Bool = true) throws -> CQLFrame {
         var flags = flags
         var body = body
-        if compress, let compression {
+        // Empty bodies stay uncompressed (as cassandra-driver does): always legal, and no
+        // client has to decode a compressed nothing.
+        if compress, let compression, body.readableBytes > 0 {
             body = try compression.compress(body, allocator: allocator)
             flags.insert(.compressed)
         }
