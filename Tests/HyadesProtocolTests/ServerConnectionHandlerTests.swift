@@ -181,19 +181,47 @@ import Testing
         #expect(try c.forwarded().map(\.stream) == [6])
     }
 
-    @Test func inFlightLimitAnswersOverloaded() throws {
-        let c = try Connection(CQLServerConfiguration(maxInFlightRequests: 2))
+    /// Counts the read() calls that reach the socket end of the pipeline.
+    final class ReadCounter: ChannelOutboundHandler {
+        typealias OutboundIn = ByteBuffer
+        var reads = 0
+        func read(context: ChannelHandlerContext) {
+            reads += 1
+            context.read()
+        }
+    }
+
+    @Test func inFlightLimitPausesReadingThenAnswersOverloaded() throws {
+        let c = try Connection(CQLServerConfiguration(maxInFlightRequests: 2, maxInFlightRequestsHardLimit: 3))
+        let counter = ReadCounter()
+        try c.channel.pipeline.syncOperations.addHandler(counter, position: .first)
         try c.startup()
-        for s: Int16 in 1...3 { try c.send(.prepare("SELECT \(s)"), stream: s) }
+        c.channel.read()
+        #expect(counter.reads == 1)
+
+        for s: Int16 in 1...2 { try c.send(.prepare("SELECT \(s)"), stream: s) }
         #expect(try c.forwarded().map(\.stream) == [1, 2])
+        // At the limit: reads are held back.
+        c.channel.read()
+        #expect(counter.reads == 1)
+
+        // Frames already read still arrive: one more fits under the hard limit, the next is refused.
+        try c.send(.prepare("SELECT 3"), stream: 3)
+        try c.send(.prepare("SELECT 4"), stream: 4)
+        #expect(try c.forwarded().map(\.stream) == [3])
         let r = try c.reply()
-        #expect(r.stream == 3)
+        #expect(r.stream == 4)
         guard case .error(let e) = r.response else { Issue.record("expected an error"); return }
         #expect(e.kind == .overloaded)
+
+        // Answers bring the count under the limit and the held-back read goes out.
         try c.respond(.result(.void), stream: 1)
-        _ = try c.reply()
-        try c.send(.prepare("SELECT 4"), stream: 4)
-        #expect(try c.forwarded().map(\.stream) == [4])
+        #expect(counter.reads == 1)
+        try c.respond(.result(.void), stream: 2)
+        #expect(counter.reads == 2)
+        _ = try c.replies()
+        try c.send(.prepare("SELECT 5"), stream: 5)
+        #expect(try c.forwarded().map(\.stream) == [5])
     }
 
     @Test func eventsGoOutOnStreamMinusOne() throws {
