@@ -61,3 +61,19 @@ import Testing
                 == .startupAccepted(compression: nil, reply: .ready))
     }
 }
+
+@Suite struct CommonErrorTests {
+    @Test func commonErrorsCarryTheirCodesAndFields() throws {
+        let u = CQLErrorMessage.unprepared(id: [0x0A, 0xFF])
+        #expect(u.code == 0x2500 && u.message.hasPrefix("Prepared query with ID 0aff not found"))
+        #expect(CQLErrorMessage.badCredentials.code == 0x0100)
+        #expect(CQLErrorMessage.alreadyExists(keyspace: "ks").kind == .alreadyExists(keyspace: "ks", table: ""))
+        #expect(CQLErrorMessage.alreadyExists(keyspace: "ks", table: "t").message == "Cannot add already existing table ks.t")
+        #expect(CQLErrorMessage.unavailable(.localQuorum, required: 2, alive: 1).message == "Cannot achieve consistency level LOCAL_QUORUM")
+        #expect(CQLErrorMessage.invalid("x").code == 0x2200)
+        #expect(CQLErrorMessage.syntaxError("x").code == 0x2000)
+        // And they survive the wire.
+        let env = try roundTrip(.error(u))
+        #expect(env.response == .error(u))
+    }
+}
