@@ -1,4 +1,5 @@
 import NIOCore
+import NIOEmbedded
 import Testing
 @testable import HyadesProtocol
 
@@ -175,5 +176,40 @@ import Testing
             } catch is ProtocolError {
             }
         }
+    }
+}
+
+@Suite struct HostileStreamTests {
+    @Test func randomByteStreamsNeverTrapTheServerPipeline() throws {
+        // Seeded garbage, sometimes starting with a valid v4 header, fed in random chunks.
+        var rng = SplitMix64(seed: 0xBAD_F00D)
+        for _ in 0..<300 {
+            let channel = EmbeddedChannel()
+            try channel.pipeline.syncOperations.addCQLServerHandlers(configuration: CQLServerConfiguration(maxBodyBytes: 512))
+            var stream: [UInt8] = []
+            if rng.next() % 2 == 0 {
+                let op = CQLOpcode.allCases[Int(rng.next() % UInt64(CQLOpcode.allCases.count))].rawValue
+                stream += [0x04, UInt8(rng.next() % 4), 0x00, 0x01, op] + int32BE(Int32(rng.next() % 64))
+            }
+            stream += (0..<Int(rng.next() % 200)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+            var i = 0
+            while i < stream.count, channel.isActive || i == 0 {
+                let n = 1 + Int(rng.next() % 17)
+                try? channel.writeInbound(buffer(Array(stream[i..<min(i + n, stream.count)])))
+                i += n
+            }
+            while (try? channel.readOutbound(as: ByteBuffer.self)) != nil {}
+            while (try? channel.readInbound(as: CQLRequestEnvelope.self)) != nil {}
+            _ = try? channel.finish()
+        }
+    }
+
+    @Test func overlongErrorMessagesAreCutNotRefused() throws {
+        let long = String(repeating: "é", count: 40_000)  // 80,000 UTF-8 bytes
+        let env = try roundTrip(.error(CQLErrorMessage(.invalid, long)))
+        guard case .error(let e) = env.response else { Issue.record("not an error"); return }
+        #expect(e.code == 0x2200)
+        #expect(e.message.utf8.count <= 65535 && e.message.utf8.count >= 65534)
+        #expect(long.hasPrefix(e.message))
     }
 }
