@@ -4,9 +4,14 @@ public struct CQLServerConfiguration: Sendable {
     public var maxBodyBytes: Int
     /// Largest body a compressed frame may expand to.
     public var maxUncompressedBodyBytes: Int
-    /// Requests handed on but not yet answered, per connection; beyond it a request is
-    /// answered with ERROR Overloaded (0x1001), which drivers retry elsewhere.
+    /// Requests handed on but not yet answered, per connection. At this many the
+    /// connection stops reading from the socket (back-pressure: the client's requests wait
+    /// in its send buffer) until responses go out.
     public var maxInFlightRequests: Int
+    /// Hard cap, above `maxInFlightRequests`: frames that were already read when reading
+    /// paused still arrive; past this many in flight a request is answered with ERROR
+    /// Overloaded (0x1001) instead of being queued without bound.
+    public var maxInFlightRequestsHardLimit: Int
     /// SUPPORTED's body (answer to OPTIONS).
     public var supportedOptions: [String: [String]]
     /// The authenticator's class name sent in AUTHENTICATE; nil = no authentication
@@ -16,11 +21,13 @@ public struct CQLServerConfiguration: Sendable {
     public init(maxBodyBytes: Int = CQLProtocol.defaultMaxBodyBytes,
                 maxUncompressedBodyBytes: Int = CQLProtocol.defaultMaxUncompressedBodyBytes,
                 maxInFlightRequests: Int = 1024,
+                maxInFlightRequestsHardLimit: Int? = nil,
                 supportedOptions: [String: [String]] = CQLProtocol.defaultSupportedOptions,
                 authenticator: String? = nil) {
         self.maxBodyBytes = maxBodyBytes
         self.maxUncompressedBodyBytes = maxUncompressedBodyBytes
         self.maxInFlightRequests = maxInFlightRequests
+        self.maxInFlightRequestsHardLimit = max(maxInFlightRequestsHardLimit ?? 4 * maxInFlightRequests, maxInFlightRequests)
         self.supportedOptions = supportedOptions
         self.authenticator = authenticator
     }

@@ -20,6 +20,8 @@ public final class CQLServerConnectionHandler: ChannelDuplexHandler {
     private var codec: CQLMessageCodec
     private var inFlight = 0
     private var closing = false
+    /// A read() was held back because too many requests are in flight.
+    private var readPending = false
 
     public init(configuration: CQLServerConfiguration = CQLServerConfiguration()) {
         self.configuration = configuration
@@ -56,9 +58,9 @@ public final class CQLServerConnectionHandler: ChannelDuplexHandler {
         case .protocolError(let error):
             answer(error, context: context)
         case .forward:
-            guard inFlight < configuration.maxInFlightRequests else {
+            guard inFlight < configuration.maxInFlightRequestsHardLimit else {
                 let overloaded = CQLErrorMessage(.overloaded,
-                    "Too many in-flight requests on this connection (max \(configuration.maxInFlightRequests))")
+                    "Too many in-flight requests on this connection (max \(configuration.maxInFlightRequestsHardLimit))")
                 writeDirect(.error(overloaded), stream: envelope.stream, context: context)
                 return
             }
@@ -74,7 +76,13 @@ public final class CQLServerConnectionHandler: ChannelDuplexHandler {
 
     public func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         let envelope = unwrapOutboundIn(data)
-        if envelope.stream >= 0, inFlight > 0 { inFlight -= 1 }
+        if envelope.stream >= 0, inFlight > 0 {
+            inFlight -= 1
+            if readPending, inFlight < configuration.maxInFlightRequests {
+                readPending = false
+                context.read()
+            }
+        }
         stateMachine.responseWritten(envelope.response)
         do {
             let frame = try codec.encodeResponse(envelope, allocator: context.channel.allocator)
@@ -89,6 +97,15 @@ public final class CQLServerConnectionHandler: ChannelDuplexHandler {
             } else {
                 promise?.fail(error)
             }
+        }
+    }
+
+    /// Back-pressure: no socket reads while the query layer has its hands full.
+    public func read(context: ChannelHandlerContext) {
+        if inFlight >= configuration.maxInFlightRequests {
+            readPending = true
+        } else {
+            context.read()
         }
     }
 

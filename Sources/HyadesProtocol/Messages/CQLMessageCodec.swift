@@ -68,7 +68,8 @@ public struct CQLMessageCodec: Sendable {
     }
 
     public func encodeResponse(_ envelope: CQLResponseEnvelope, allocator: ByteBufferAllocator) throws -> CQLFrame {
-        var body = allocator.buffer(capacity: 64)
+        // Sized up front so a large page is copied once, not regrown by doubling.
+        var body = allocator.buffer(capacity: envelope.response.bodySizeHint)
         var flags: CQLFrameFlags = []
         if let id = envelope.tracingID {
             guard id.count == 16 else { throw ProtocolError.encoding("tracing id of \(id.count) bytes", stream: envelope.stream) }
@@ -134,7 +135,9 @@ public struct CQLMessageCodec: Sendable {
                        allocator: ByteBufferAllocator, compress: Bool = true) throws -> CQLFrame {
         var flags = flags
         var body = body
-        if compress, let compression {
+        // Empty bodies stay uncompressed (as cassandra-driver does): always legal, and no
+        // client has to decode a compressed nothing.
+        if compress, let compression, body.readableBytes > 0 {
             body = try compression.compress(body, allocator: allocator)
             flags.insert(.compressed)
         }

@@ -26,6 +26,14 @@ public enum CQLResponse: Hashable, Sendable {
         }
     }
 
+    /// Roughly the encoded body size: exact enough for rows (the bulk) to avoid regrowth.
+    var bodySizeHint: Int {
+        if case .result(.rows(let rows)) = self {
+            return rows.content.readableBytes + 64 + (rows.metadata.columns?.count ?? 0) * 32
+        }
+        return 128
+    }
+
     /// Appends the body to `out`.
     public func write(to out: inout ByteBuffer) throws {
         switch self {

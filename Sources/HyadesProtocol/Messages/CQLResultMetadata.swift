@@ -49,6 +49,9 @@ public struct CQLResultMetadata: Hashable, Sendable {
         if pagingState != nil { flags |= CQLMetadataFlag.hasMorePages }
         out.writeInteger(flags)
         guard columnCount <= Int(Int32.max) else { throw ProtocolError.encoding("\(columnCount) columns") }
+        if let columns, columns.count != columnCount {
+            throw ProtocolError.encoding("metadata with \(columns.count) column specs but a column count of \(columnCount)")
+        }
         out.writeInteger(Int32(columnCount))
         if let pagingState { try out.writeCQLBytes(pagingState) }
         if let columns {

@@ -75,51 +75,44 @@ public struct CQLRowsEncoder: Sendable {
     /// int, date (as its unsigned days, bit pattern) and other 4-byte values.
     @inlinable
     public mutating func appendInt32(_ v: Int32) {
-        buffer.writeInteger(Int32(4))
-        buffer.writeInteger(v)
+        buffer.writeMultipleIntegers(Int32(4), v)
         cellsInRow += 1
     }
 
     /// bigint, counter, timestamp, time.
     @inlinable
     public mutating func appendInt64(_ v: Int64) {
-        buffer.writeInteger(Int32(8))
-        buffer.writeInteger(v)
+        buffer.writeMultipleIntegers(Int32(8), v)
         cellsInRow += 1
     }
 
     @inlinable
     public mutating func appendInt16(_ v: Int16) {
-        buffer.writeInteger(Int32(2))
-        buffer.writeInteger(v)
+        buffer.writeMultipleIntegers(Int32(2), v)
         cellsInRow += 1
     }
 
     @inlinable
     public mutating func appendInt8(_ v: Int8) {
-        buffer.writeInteger(Int32(1))
-        buffer.writeInteger(v)
+        buffer.writeMultipleIntegers(Int32(1), v)
         cellsInRow += 1
     }
 
     @inlinable
     public mutating func appendBool(_ v: Bool) {
-        buffer.writeInteger(Int32(1))
-        buffer.writeInteger(UInt8(v ? 1 : 0))
+        buffer.writeMultipleIntegers(Int32(1), UInt8(v ? 1 : 0))
         cellsInRow += 1
     }
 
     @inlinable
     public mutating func appendDouble(_ v: Double) {
-        buffer.writeInteger(Int32(8))
-        buffer.writeInteger(v.bitPattern)
+        buffer.writeMultipleIntegers(Int32(8), v.bitPattern)
         cellsInRow += 1
     }
 
     @inlinable
     public mutating func appendFloat(_ v: Float) {
-        buffer.writeInteger(Int32(4))
-        buffer.writeInteger(v.bitPattern)
+        buffer.writeMultipleIntegers(Int32(4), v.bitPattern)
         cellsInRow += 1
     }
 
@@ -159,5 +152,27 @@ public struct CQLRowsEncoder: Sendable {
         precondition(cellsInRow == 0, "finish() inside an unfinished row")
         precondition(metadata.columnCount == columnCount, "metadata has \(metadata.columnCount) columns, rows \(columnCount)")
         return CQLRows(metadata: metadata, rowCount: rowsWritten, content: buffer)
+    }
+}
+
+/// Something that can write its rows, one at a time, into a `CQLRowsEncoder` (a memtable
+/// or SSTable scan adapted by the server). Generic, not existential, so the per-row call
+/// specializes and inlines.
+public protocol CQLRowSource {
+    /// Appends exactly `encoder.columnCount` cells and calls `endRow()`; returns false,
+    /// writing nothing, when there are no more rows.
+    mutating func writeNextRow(into encoder: inout CQLRowsEncoder) throws -> Bool
+}
+
+extension CQLRowsEncoder {
+    /// Fills the page from `source` until `maxRows` rows or `maxBytes` bytes (checked after
+    /// each row, so a page holds at least one row), or the source runs dry.
+    /// Returns true when the source is exhausted (no Has_more_pages needed).
+    @inlinable
+    public mutating func append<Source: CQLRowSource>(from source: inout Source, maxRows: Int, maxBytes: Int = .max) throws -> Bool {
+        while rowCount < maxRows && byteCount < maxBytes {
+            guard try source.writeNextRow(into: &self) else { return true }
+        }
+        return false
     }
 }
