@@ -30,4 +30,47 @@ public enum ClusteringEncoding {
         if prefix.isEmpty { return top }
         return inclusive ? prefix + [afterPrefix] : prefix
     }
+
+    /// Encodes a full clustering or a prefix of one (`values.count <= types.count`): per
+    /// component the separator 0x40, then the `ByteComparable` form of the value, inverted
+    /// when that column is DESC. Throws `CQLTypeError` on a bad value or a count mismatch.
+    public static func encode(_ values: [[UInt8]], types: [CQLType], descending: [Bool]) throws -> [UInt8] {
+        guard values.count <= types.count, descending.count == types.count else {
+            throw CQLTypeError(.invalidValue,
+                               "clustering of \(values.count) values for \(types.count) columns (\(descending.count) orders)")
+        }
+        var out: [UInt8] = []
+        out.reserveCapacity(values.reduce(0) { $0 + $1.count + 3 })
+        for i in values.indices {
+            out.append(componentSeparator)
+            try ByteComparable.encode(values[i], type: types[i], descending: descending[i], into: &out)
+        }
+        return out
+    }
+
+    /// The inverse of `encode`: as many serialized components as are present (a prefix
+    /// decodes to fewer values than `types`). Throws `CQLTypeError` (.malformedEncoding,
+    /// with the offset) on bytes `encode` never produces.
+    public static func decode(_ bytes: [UInt8], types: [CQLType], descending: [Bool]) throws -> [[UInt8]] {
+        guard descending.count == types.count else {
+            throw CQLTypeError(.invalidValue, "\(types.count) clustering types but \(descending.count) orders")
+        }
+        return try bytes.withUnsafeBytes { buf in
+            var values: [[UInt8]] = []
+            var offset = 0
+            while offset < buf.count {
+                guard values.count < types.count else {
+                    throw CQLTypeError(.malformedEncoding, "clustering: bytes after \(types.count) components at offset \(offset)")
+                }
+                guard buf[offset] == componentSeparator else {
+                    throw CQLTypeError(.malformedEncoding,
+                                       "clustering: expected separator 0x40 at offset \(offset), found 0x\(String(format2: buf[offset]))")
+                }
+                offset += 1
+                let i = values.count
+                values.append(try ByteComparable.decode(buf, offset: &offset, type: types[i], descending: descending[i]))
+            }
+            return values
+        }
+    }
 }

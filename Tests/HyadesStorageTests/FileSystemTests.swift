@@ -3,13 +3,13 @@ import Testing
 @testable import HyadesStorage
 
 /// A fresh directory under the system temp dir, removed by `cleanup`.
-func makeTemporaryDirectory(_ label: String) -> String {
+func fsTestTemporaryDirectory(_ label: String) -> String {
     let path = NSTemporaryDirectory() + "hyades-\(label)-\(UUID().uuidString)"
     try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     return path
 }
 
-func removeTemporaryDirectory(_ path: String) {
+func fsTestRemoveDirectory(_ path: String) {
     try? FileManager.default.removeItem(atPath: path)
 }
 
@@ -71,9 +71,31 @@ struct FileSystemTests {
     }
 
     @Test func posixContract() throws {
-        let root = makeTemporaryDirectory("fs")
-        defer { removeTemporaryDirectory(root) }
+        let root = fsTestTemporaryDirectory("fs")
+        defer { fsTestRemoveDirectory(root) }
         try exerciseContract(PosixFileSystem(), root: root)
+    }
+
+    @Test func posixConcurrentAppendsKeepEveryRecordWhole() throws {
+        let root = fsTestTemporaryDirectory("fs")
+        defer { fsTestRemoveDirectory(root) }
+        let fs = PosixFileSystem()
+        let w = try fs.createForWriting(root + "/f")
+        let threads = 4, records = 500
+        DispatchQueue.concurrentPerform(iterations: threads) { t in
+            let record = [UInt8](repeating: UInt8(t + 1), count: 100)
+            for _ in 0..<records { try! w.append(record) }
+        }
+        try w.sync()
+        try w.close()
+        #expect(try fs.fileSize(root + "/f") == Int64(threads * records * 100))
+        let r = try fs.openForReading(root + "/f")
+        defer { r.close() }
+        // Every 100-byte record is one thread's, never interleaved.
+        let whole = try r.withBytes(at: 0, count: Int(r.size)) { buf in
+            stride(from: 0, to: buf.count, by: 100).allSatisfy { i in buf[i..<(i + 100)].allSatisfy { $0 == buf[i] } }
+        }
+        #expect(whole)
     }
 
     @Test func posixErrorsCarryErrno() throws {

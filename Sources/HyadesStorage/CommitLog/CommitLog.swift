@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Foundation
 import HyadesCore
 import Logging
@@ -76,6 +79,8 @@ public final class CommitLog: Sendable {
     let writeLock = Mutex(())
     let fsyncLock = Mutex(())
     let coordinator = Coordinator()
+    /// Monotonic time of the last completed sync (ns), for the periodic-mode lag limit.
+    let lastSyncNanos = Atomic<Int64>(monotonicNanos())
     /// Segments present when the log was opened, oldest first: what `replay` reads.
     let recoveredSegments: [(id: Int64, path: String)]
 
@@ -188,7 +193,14 @@ public final class CommitLog: Sendable {
                 try rollover(from: id)
             case .appended(let position, let flush):
                 if flush { _ = try writeLock.withLock { _ in try writeBufferLocked() } }
-                if case .periodic = options.sync { return position }
+                if case .periodic(let periodMs) = options.sync {
+                    // Cassandra's periodic_commitlog_sync_lag_block: when syncs fall behind
+                    // by half a period more than promised (a stuck disk), writers wait for
+                    // the sync thread instead of piling up unsynced data.
+                    let lagNanos = monotonicNanos() - lastSyncNanos.load(ordering: .relaxed)
+                    if lagNanos > Int64(periodMs) * 1_500_000 { try waitUntilDurable(position) }
+                    return position
+                }
                 try waitUntilDurable(position)
                 return position
             }
@@ -225,7 +237,10 @@ public final class CommitLog: Sendable {
         coordinator.condition.lock()
         let already = coordinator.synced >= target
         coordinator.condition.unlock()
-        if already { return target }
+        if already {
+            lastSyncNanos.store(monotonicNanos(), ordering: .relaxed)
+            return target
+        }
         try fsyncLock.withLock { _ in
             // A rollover that closed this segment already fsynced all of it.
             guard !handle.closed else { return }
@@ -236,6 +251,7 @@ public final class CommitLog: Sendable {
                 throw error
             }
         }
+        lastSyncNanos.store(monotonicNanos(), ordering: .relaxed)
         advanceSynced(to: target)
         return target
     }
@@ -264,7 +280,7 @@ public final class CommitLog: Sendable {
     }
 
     /// Batch: group commit (one waiter becomes the leader and fsyncs for everyone queued
-    /// behind it). Group: the sync thread fsyncs every window; waiters only wait.
+    /// behind it). Group (and periodic when syncs lag): the sync thread fsyncs; waiters wait.
     func waitUntilDurable(_ position: CommitLogPosition) throws {
         let c = coordinator
         let leads: Bool
@@ -340,17 +356,30 @@ public final class CommitLog: Sendable {
 
     // MARK: Sync thread
 
+    /// Between fsyncs the buffered entries are still handed to the OS at this interval, so
+    /// a crash of the process alone (not of the machine) loses at most this much.
+    static let writeIntervalSeconds = 0.01
+
+    /// Periodic: fsync every `intervalMs`, and write buffered bytes every 10 ms in between.
+    /// Group: fsync every `intervalMs` (the window waiters are gathered over).
     func startSyncThread(intervalMs: Int) {
         coordinator.threadRunning = true
-        let interval = Double(max(intervalMs, 1)) / 1000
+        let syncInterval = Double(max(intervalMs, 1)) / 1000
+        let tick = min(syncInterval, CommitLog.writeIntervalSeconds)
         let c = coordinator
         // Only the coordinator is held while sleeping, so an abandoned log can deinit.
         let thread = Thread { [weak self] in
+            let clock = ContinuousClock()
+            var nextSync = clock.now.advanced(by: .seconds(syncInterval))
             while true {
                 c.condition.lock()
-                if !c.stopping { _ = c.condition.wait(until: Date(timeIntervalSinceNow: interval)) }
-                let stop = c.stopping || c.failure != nil
-                if stop {
+                if !c.stopping {
+                    let untilSync = clock.now.duration(to: nextSync)
+                    let seconds = min(tick, max(0, Double(untilSync.components.seconds)
+                                                  + Double(untilSync.components.attoseconds) / 1e18))
+                    _ = c.condition.wait(until: Date(timeIntervalSinceNow: seconds))
+                }
+                if c.stopping || c.failure != nil {
                     c.threadRunning = false
                     c.condition.broadcast()
                     c.condition.unlock()
@@ -359,7 +388,12 @@ public final class CommitLog: Sendable {
                 c.condition.unlock()
                 guard let log = self else { return }
                 do {
-                    try log.performSync()
+                    if clock.now >= nextSync {
+                        nextSync = clock.now.advanced(by: .seconds(syncInterval))
+                        try log.performSync()
+                    } else {
+                        _ = try log.writeLock.withLock { _ in try log.writeBufferLocked() }
+                    }
                 } catch {
                     log.logger.error("commit log sync failed", metadata: ["error": "\(error)"])
                 }
@@ -367,6 +401,14 @@ public final class CommitLog: Sendable {
         }
         thread.name = "CommitLogSync"
         thread.start()
+    }
+
+    deinit {
+        // Wake the sync thread so it notices the log is gone.
+        coordinator.condition.lock()
+        coordinator.stopping = true
+        coordinator.condition.broadcast()
+        coordinator.condition.unlock()
     }
 
     // MARK: Public queries and control
@@ -392,6 +434,12 @@ public final class CommitLog: Sendable {
     /// Final sync, then stops the sync thread and closes the active segment. Later appends
     /// throw `CommitLogError.shutDown`.
     public func shutdown() throws {
+        // Refuse new appends first, so the final sync covers every entry ever accepted
+        // (a group-mode writer must not be left waiting for a sync that never comes).
+        let first = state.withLock { s -> Bool in
+            defer { s.isShutDown = true }
+            return !s.isShutDown
+        }
         let c = coordinator
         c.condition.lock()
         c.stopping = true
@@ -403,16 +451,13 @@ public final class CommitLog: Sendable {
         if failure == nil {
             do { try performSync() } catch { syncError = error }
         }
-        let handle = state.withLock { s -> SegmentHandle? in
-            guard !s.isShutDown else { return nil }
-            s.isShutDown = true
-            return s.active
-        }
-        if let h = handle {
+        if first {
+            // Under writeLock: a rollover in flight has finished and installed its segment.
+            let handle = writeLock.withLock { _ in state.withLock { $0.active } }
             fsyncLock.withLock { _ in
-                if !h.closed {
-                    h.closed = true
-                    try? h.file.close()
+                if !handle.closed {
+                    handle.closed = true
+                    try? handle.file.close()
                 }
             }
         }
@@ -438,6 +483,12 @@ public final class CommitLog: Sendable {
         deleteCleanSegments()
     }
 
+    /// The table was dropped (or is unknown, e.g. mutations replayed for a table that no
+    /// longer exists): its entries will never be flushed, so they must not pin segments.
+    public func discardTable(_ table: TableID) {
+        discardCompleted(table: table, upTo: CommitLogPosition(segmentID: Int64.max, offset: Int32.max))
+    }
+
     /// Deletes the non-active segments with no dirty table ("recycling").
     func deleteCleanSegments() {
         let clean = state.withLock { s -> [String] in
@@ -460,4 +511,11 @@ public final class CommitLog: Sendable {
         }
         try? fileSystem.syncDirectory(directory)
     }
+}
+
+@inline(__always)
+func monotonicNanos() -> Int64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
 }

@@ -73,6 +73,10 @@ extension CommitLog {
         }
         // Segments holding nothing unflushed (every entry skipped) are not needed anymore.
         deleteCleanSegments()
+        logger.info("commit log replayed", metadata: [
+            "segments": "\(report.segmentsReplayed)", "entries": "\(report.entriesReplayed)",
+            "skipped": "\(report.entriesSkipped)", "truncatedTailBytes": "\(report.truncatedTailBytes)",
+        ])
         return report
     }
 

@@ -33,14 +33,12 @@ struct CommitLogSegmentReader {
         while off < n {
             let remaining = n - off
             var problem: String? = nil
-            var zeroed = false
             if remaining < CommitLogFormat.entryHeaderBytes {
                 problem = "\(remaining) bytes cannot hold an entry header"
             } else {
                 let length = CommitLogFormat.loadLE(UInt32.self, bytes, off)
                 let lengthCRC = CommitLogFormat.loadLE(UInt32.self, bytes, off + 4)
                 if length == 0 && lengthCRC == 0 {
-                    zeroed = true
                     problem = "zeroed entry header"
                 } else if CRC32C.checksum(UnsafeRawBufferPointer(rebasing: bytes[off..<off + 4])) != lengthCRC {
                     problem = "entry length checksum mismatch"
@@ -65,9 +63,10 @@ struct CommitLogSegmentReader {
             guard mayHaveTornTail else {
                 throw CommitLogReplayError(path: path, offset: Int64(off), reason: reason)
             }
-            // Unwritten pages read back as zeros: everything from here on was never synced.
-            // Any other damage is a torn write only if nothing valid follows it.
-            if !zeroed && validEntryExists(bytes, from: off + 1) {
+            // A torn write (partial, garbage, or unwritten pages reading back as zeros) is
+            // the end of what was ever written: nothing valid can follow it. Valid entries
+            // after the damage mean synced data was damaged: corruption.
+            if validEntryExists(bytes, from: off + 1) {
                 throw CommitLogReplayError(path: path, offset: Int64(off),
                                            reason: reason + ", and valid entries follow: corruption, not a torn write")
             }

@@ -117,7 +117,7 @@ public final class FaultInjectingFileSystem: FileSystem {
     /// whose last bytes are replaced by random garbage when `garbling` is set.
     public func simulateCrash(seed: UInt64? = nil, garbling: Bool = false) {
         state.withLock { s in
-            var rng = SplitMix64(seed: seed ?? 0)
+            var rng = CrashRandom(seed: seed ?? 0)
             s.names = s.durableNames
             let live = Set(s.names.values)
             for id in s.inodes.keys.sorted() {
@@ -408,10 +408,11 @@ private func notFound(_ op: String, _ path: String) -> FileSystemError {
 }
 
 /// A tiny deterministic generator (SplitMix64), so a crash is reproducible from its seed.
-public struct SplitMix64: RandomNumberGenerator, Sendable {
+/// Internal, so it cannot clash with the test targets' own generators.
+struct CrashRandom: RandomNumberGenerator, Sendable {
     private var state: UInt64
-    public init(seed: UInt64) { state = seed }
-    public mutating func next() -> UInt64 {
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9

@@ -12,7 +12,14 @@ struct ColumnSegmentBuilder {
         body.putTimestamp(ts, base: base!)
     }
 
+    /// Offsets (into `body`) of cells number 16, 32, ...: point reads jump near the row
+    /// they want instead of skipping every earlier cell.
+    var checkpoints: [UInt32] = []
+
     mutating func add(_ data: ColumnData, ordinal: Int, rowLiveness: LivenessInfo, stats: inout SSTableStatistics) {
+        if !ordinals.isEmpty && ordinals.count % SSTableFormat.cellCheckpointInterval == 0 {
+            checkpoints.append(UInt32(body.count))
+        }
         ordinals.append(ordinal)
         switch data {
         case .simple(_, let cell):
@@ -60,14 +67,17 @@ struct ColumnSegmentBuilder {
         }
     }
 
-    /// base timestamp (zigzag varint), presence bitmap of `rowCount` bits, cells.
+    /// base timestamp (zigzag varint), presence bitmap of `rowCount` bits, checkpoint
+    /// count (varint) and checkpoints (u32 each), cells.
     func finished(rowCount: Int) -> [UInt8] {
         var out: [UInt8] = []
-        out.reserveCapacity(body.count + rowCount / 8 + 12)
+        out.reserveCapacity(body.count + rowCount / 8 + 12 + checkpoints.count * 4)
         out.putSignedVarint(base ?? 0)
         let bitmapStart = out.count
         out.append(contentsOf: repeatElement(0, count: (rowCount + 7) / 8))
         for o in ordinals { out[bitmapStart + o >> 3] |= 1 << UInt8(o & 7) }
+        out.putVarint(UInt64(checkpoints.count))
+        for c in checkpoints { out.putU32(c) }
         out.append(contentsOf: body)
         return out
     }

@@ -1,7 +1,8 @@
 import HyadesCore
 
 /// A decompressed segment: owns its bytes so cursors can hold a stable pointer.
-final class SegmentBuffer {
+/// Immutable once filled (before it is shared), hence @unchecked Sendable.
+final class SegmentBuffer: @unchecked Sendable {
     let bytes: UnsafeRawBufferPointer
 
     init(count: Int) {
@@ -80,7 +81,7 @@ struct BlockHeader {
         let stored = UnsafeRawBufferPointer(rebasing: raw[s.offset..<(s.offset + s.storedLength)])
         guard CRC32C.checksum(stored) == s.crc else {
             throw SSTableCorruptionError(path: path, offset: offset + Int64(s.offset),
-                                         what: "segment \(i) (column \(s.columnID == SSTableFormat.entriesSegmentID ? "entries" : String(s.columnID))) checksum mismatch")
+                                         what: "segment \(i) (\(s.columnID == SSTableFormat.entriesSegmentID ? "entries" : "column \(s.columnID)")) checksum mismatch")
         }
         let buffer = SegmentBuffer(count: s.rawLength)
         guard BlockCompressor.decompress(stored, s.codec, into: buffer.mutableBytes) else {
@@ -97,9 +98,14 @@ struct ColumnCursor {
     let base: Int64
     let bitmapStart: Int
     let rowCount: Int
+    let checkpointsStart: Int
+    let checkpointCount: Int
+    let cellsStart: Int
     var cursor: ByteCursor
     /// Every present ordinal below this has been consumed.
     var scannedOrdinal = 0
+    /// Cells consumed so far.
+    var cellIndex = 0
 
     init(columnID: ColumnID, buffer: SegmentBuffer, rowCount: Int) throws(DecodeFailure) {
         self.columnID = columnID
@@ -109,22 +115,47 @@ struct ColumnCursor {
         self.base = try c.signedVarint()
         self.bitmapStart = c.pos
         try c.skip((rowCount + 7) / 8)
+        let n = try c.length()
+        self.checkpointCount = n
+        self.checkpointsStart = c.pos
+        try c.skip(n * 4)
+        self.cellsStart = c.pos
         self.cursor = c
     }
 
+    /// Moves to the first cell of `ordinal`'s row or later, through a checkpoint when the
+    /// gap is long.
+    @inline(__always) mutating func skip(to ordinal: Int) throws(DecodeFailure) {
+        var between = 0
+        for o in scannedOrdinal..<ordinal where present(o) { between += 1 }
+        let target = cellIndex + between
+        let j = target / SSTableFormat.cellCheckpointInterval
+        if j >= 1, j * SSTableFormat.cellCheckpointInterval > cellIndex, j <= checkpointCount {
+            let at = checkpointsStart + (j - 1) * 4
+            let offset = Int(UInt32(littleEndian: cursor.bytes.loadUnaligned(fromByteOffset: at, as: UInt32.self)))
+            guard offset <= cursor.bytes.count - cellsStart else { throw DecodeFailure("bad cell checkpoint") }
+            cursor.pos = cellsStart + offset
+            cellIndex = j * SSTableFormat.cellCheckpointInterval
+        }
+        while cellIndex < target {
+            try skipCell()
+            cellIndex += 1
+        }
+        scannedOrdinal = ordinal
+    }
+
     @inline(__always) func present(_ ordinal: Int) -> Bool {
-        buffer.bytes[bitmapStart + ordinal >> 3] & (1 << UInt8(ordinal & 7)) != 0
+        // Through the cursor's own pointer: no class access (and no retain) per bit.
+        cursor.bytes[bitmapStart + ordinal >> 3] & (1 << UInt8(ordinal & 7)) != 0
     }
 
     /// The column's data for row `ordinal` (ordinals asked in increasing order), or nil.
     mutating func data(ordinal: Int, rowLiveness: LivenessInfo) throws(DecodeFailure) -> ColumnData? {
         guard ordinal >= scannedOrdinal, ordinal < rowCount else { throw DecodeFailure("row ordinal out of order") }
-        while scannedOrdinal < ordinal {
-            if present(scannedOrdinal) { try skipCell() }
-            scannedOrdinal += 1
-        }
+        if ordinal > scannedOrdinal { try skip(to: ordinal) }
         scannedOrdinal = ordinal + 1
         guard present(ordinal) else { return nil }
+        cellIndex += 1
         let flags = try cursor.u8()
         if flags & SSTableFormat.cellIsComplex != 0 {
             var deletion = DeletionTime.live
@@ -161,7 +192,7 @@ struct ColumnCursor {
                     isTombstone: flags & SSTableFormat.cellIsTombstone != 0, path: path, value: value)
     }
 
-    mutating func skipCell() throws(DecodeFailure) {
+    @inline(__always) mutating func skipCell() throws(DecodeFailure) {
         let flags = try cursor.u8()
         if flags & SSTableFormat.cellIsComplex != 0 {
             if flags & SSTableFormat.complexHasDeletion != 0 { _ = try cursor.varint(); _ = try cursor.varint() }
@@ -172,7 +203,7 @@ struct ColumnCursor {
         }
     }
 
-    mutating func skipSimple(flags: UInt8, withPath: Bool) throws(DecodeFailure) {
+    @inline(__always) mutating func skipSimple(flags: UInt8, withPath: Bool) throws(DecodeFailure) {
         if flags & SSTableFormat.cellUsesRowTimestamp == 0 { _ = try cursor.varint() }
         if flags & SSTableFormat.cellHasDeletionInfo != 0 { _ = try cursor.varint(); _ = try cursor.varint() }
         if withPath { try cursor.skipLengthPrefixed() }
@@ -198,8 +229,16 @@ final class DecodedBlock {
 
     /// Reads, checks and decodes the block at `offset` of `file`, decoding segment 0 and
     /// only the segments of the columns `filter` selects.
-    static func read(_ file: any ReadableFile, at offset: Int64, dataEnd: Int64, columns filter: ColumnFilter) throws -> DecodedBlock {
+    static func read(_ file: any ReadableFile, at offset: Int64, dataEnd: Int64, columns filter: ColumnFilter,
+                     cache: SSTableBlockCache? = nil, owner: UInt64 = 0, populate: Bool = true) throws -> DecodedBlock {
         let path = file.path
+        let cached = cache?.get(owner: owner, offset: offset)
+        var needed: [Int] = []
+        if let cached {
+            for i in 1..<cached.header.segments.count
+            where cached.segments[i] == nil && filter.includes(cached.header.segments[i].columnID) { needed.append(i) }
+            if needed.isEmpty { return try assemble(cached.header, cached.segments, filter, path) }
+        }
         let limit = dataEnd - offset
         guard offset >= Int64(SSTableFormat.fileHeaderSize), limit >= Int64(SSTableFormat.blockHeaderFixedSize) else {
             throw SSTableCorruptionError(path: path, offset: offset, what: "block offset beyond the data")
@@ -210,20 +249,35 @@ final class DecodedBlock {
         guard fixed >= SSTableFormat.blockHeaderFixedSize, Int64(fixed) <= limit else {
             throw SSTableCorruptionError(path: path, offset: offset, what: "bad block length \(fixed)")
         }
-        return try file.withBytes(at: offset, count: fixed) { raw throws -> DecodedBlock in
+        // Every segment read from the file is checksummed here; the cache holds only
+        // segments that passed.
+        let (header, segments) = try file.withBytes(at: offset, count: fixed) { raw throws -> (BlockHeader, [SegmentBuffer?]) in
             let header = try BlockHeader.parse(raw, offset: offset, limit: limit, path: path)
-            let entries = try header.decode(segment: 0, block: raw, path: path)
-            var cols: [ColumnCursor] = []
-            for i in 1..<header.segments.count where filter.includes(header.segments[i].columnID) {
-                let buffer = try header.decode(segment: i, block: raw, path: path)
-                do {
-                    cols.append(try ColumnCursor(columnID: header.segments[i].columnID, buffer: buffer, rowCount: header.rowCount))
-                } catch {
-                    throw SSTableCorruptionError(path: path, offset: offset + Int64(header.segments[i].offset), what: "segment \(i): \(describe(error))")
-                }
+            var segments = cached?.segments ?? [SegmentBuffer?](repeating: nil, count: header.segments.count)
+            guard segments.count == header.segments.count else {
+                throw SSTableCorruptionError(path: path, offset: offset, what: "block changed under the cache")
             }
-            return try DecodedBlock(header: header, entries: entries, columns: cols, path: path)
+            if segments[0] == nil { segments[0] = try header.decode(segment: 0, block: raw, path: path) }
+            for i in 1..<header.segments.count where segments[i] == nil && filter.includes(header.segments[i].columnID) {
+                segments[i] = try header.decode(segment: i, block: raw, path: path)
+            }
+            return (header, segments)
         }
+        if populate { cache?.put(owner: owner, offset: offset, SSTableBlockCache.Entry(header: header, segments: segments)) }
+        return try assemble(header, segments, filter, path)
+    }
+
+    static func assemble(_ header: BlockHeader, _ segments: [SegmentBuffer?], _ filter: ColumnFilter, _ path: String) throws -> DecodedBlock {
+        var cols: [ColumnCursor] = []
+        for i in 1..<header.segments.count where filter.includes(header.segments[i].columnID) {
+            guard let buffer = segments[i] else { continue }
+            do {
+                cols.append(try ColumnCursor(columnID: header.segments[i].columnID, buffer: buffer, rowCount: header.rowCount))
+            } catch {
+                throw SSTableCorruptionError(path: path, offset: header.offset + Int64(header.segments[i].offset), what: "segment \(i): \(describe(error))")
+            }
+        }
+        return try DecodedBlock(header: header, entries: segments[0]!, columns: cols, path: path)
     }
 
     init(header: BlockHeader, entries: SegmentBuffer, columns: [ColumnCursor], path: String) throws {
@@ -233,10 +287,24 @@ final class DecodedBlock {
         var c = ByteCursor(entries.bytes)
         do {
             self.entriesBase = try c.signedVarint()
+            self.entriesStart = c.pos
         } catch {
             throw SSTableCorruptionError(path: path, offset: header.offset + Int64(header.segments[0].offset), what: "entries segment: \(error.what)")
         }
         self.entryCursor = c
+    }
+
+    /// Position of the first entry (after segment 0's base timestamp).
+    var entriesStart: Int
+
+    /// Jumps to an entry the index located: its number, byte offset after the base
+    /// timestamp, and the row ordinal of the rows that follow it.
+    func seek(entryIndex: Int, byteOffset: Int, rowOrdinal: Int) throws(DecodeFailure) {
+        guard entryIndex < header.entryCount, byteOffset < entryCursor.bytes.count - entriesStart,
+              rowOrdinal <= header.rowCount else { throw DecodeFailure("index entry points past the block") }
+        entryCursor.pos = entriesStart + byteOffset
+        self.entryIndex = entryIndex
+        self.rowOrdinal = rowOrdinal
     }
 
     /// The kind byte of the next entry without consuming it.
@@ -247,37 +315,80 @@ final class DecodedBlock {
 
     /// Consumes a partition start: key bytes, deletion, range tombstones.
     func readPartitionStart() throws(DecodeFailure) -> (key: [UInt8], deletion: DeletionTime, rangeTombstones: [RangeTombstone]) {
-        guard try entryCursor.u8() == SSTableFormat.entryPartitionStart else { throw DecodeFailure("expected a partition start") }
-        let key = try entryCursor.lengthPrefixed()
-        let flags = try entryCursor.u8()
+        // A local copy: class-property accesses pay a dynamic exclusivity check each.
+        var c = entryCursor
+        defer { entryCursor = c }
+        guard try c.u8() == SSTableFormat.entryPartitionStart else { throw DecodeFailure("expected a partition start") }
+        let key = try c.lengthPrefixed()
+        let flags = try c.u8()
         var deletion = DeletionTime.live
-        if flags & SSTableFormat.partitionHasDeletion != 0 { deletion = try entryCursor.deletion(base: entriesBase) }
+        if flags & SSTableFormat.partitionHasDeletion != 0 { deletion = try c.deletion(base: entriesBase) }
         var rts: [RangeTombstone] = []
         if flags & SSTableFormat.partitionHasRangeTombstones != 0 {
-            let n = try entryCursor.count()
+            let n = try c.count()
             rts.reserveCapacity(n)
             for _ in 0..<n {
-                let start = try entryCursor.lengthPrefixed()
-                let end = try entryCursor.lengthPrefixed()
-                rts.append(RangeTombstone(start: start, end: end, deletion: try entryCursor.deletion(base: entriesBase)))
+                let start = try c.lengthPrefixed()
+                let end = try c.lengthPrefixed()
+                rts.append(RangeTombstone(start: start, end: end, deletion: try c.deletion(base: entriesBase)))
             }
         }
         entryIndex += 1
         return (key, deletion, rts)
     }
 
-    /// Skips a partition start without materialising it.
+    /// Skips a partition start without materialising it (no allocation).
     func skipPartitionStart() throws(DecodeFailure) {
-        _ = try readPartitionStart()
+        // A local copy: class-property accesses pay a dynamic exclusivity check each.
+        var c = entryCursor
+        defer { entryCursor = c }
+        guard try c.u8() == SSTableFormat.entryPartitionStart else { throw DecodeFailure("expected a partition start") }
+        try c.skipLengthPrefixed()
+        let flags = try c.u8()
+        if flags & SSTableFormat.partitionHasDeletion != 0 { _ = try c.varint(); _ = try c.varint() }
+        if flags & SSTableFormat.partitionHasRangeTombstones != 0 {
+            let n = try c.count()
+            for _ in 0..<n {
+                try c.skipLengthPrefixed()
+                try c.skipLengthPrefixed()
+                _ = try c.varint(); _ = try c.varint()
+            }
+        }
+        entryIndex += 1
+    }
+
+    /// Skips a row or static row entry without materialising it (no allocation).
+    func skipRow() throws(DecodeFailure) {
+        // A local copy: class-property accesses pay a dynamic exclusivity check each.
+        var c = entryCursor
+        defer { entryCursor = c }
+        let kind = try c.u8()
+        switch kind {
+        case SSTableFormat.entryStaticRow: break
+        case SSTableFormat.entryRow: try c.skipLengthPrefixed()
+        default: throw DecodeFailure("expected a row, found entry kind \(kind)")
+        }
+        let flags = try c.u8()
+        if flags & SSTableFormat.rowHasLiveness != 0 {
+            _ = try c.varint()
+            if flags & SSTableFormat.rowLivenessExpiring != 0 { _ = try c.varint(); _ = try c.varint() }
+        }
+        if flags & SSTableFormat.rowHasDeletion != 0 { _ = try c.varint(); _ = try c.varint() }
+        guard rowOrdinal < header.rowCount else { throw DecodeFailure("more rows than the header says") }
+        rowOrdinal += 1
+        entryIndex += 1
     }
 
     /// Reads the clustering of the next row entry (kind already peeked), leaving the cursor
     /// after it; `isStatic` rows have none.
     func readRowKindAndClustering() throws(DecodeFailure) -> (isStatic: Bool, clustering: [UInt8]) {
-        let kind = try entryCursor.u8()
+        // A local copy: class-property accesses pay a dynamic exclusivity check each.
+        var c = entryCursor
+        defer { entryCursor = c }
+        let kind = try c.u8()
         switch kind {
         case SSTableFormat.entryStaticRow: return (true, [])
-        case SSTableFormat.entryRow: return (false, try entryCursor.lengthPrefixed())
+        case SSTableFormat.entryRow: return (false, try c.lengthPrefixed())
         default: throw DecodeFailure("expected a row, found entry kind \(kind)")
         }
     }
@@ -285,20 +396,23 @@ final class DecodedBlock {
     /// Reads the rest of a row whose clustering was just read; decodes the projected
     /// columns when `decodeColumns`, else only advances.
     func readRowBody(clustering: [UInt8], decodeColumns: Bool) throws(DecodeFailure) -> Row? {
-        let flags = try entryCursor.u8()
+        // A local copy: class-property accesses pay a dynamic exclusivity check each.
+        var c = entryCursor
+        defer { entryCursor = c }
+        let flags = try c.u8()
         var liveness = LivenessInfo.empty
         if flags & SSTableFormat.rowHasLiveness != 0 {
-            let ts = try entryCursor.timestamp(base: entriesBase)
+            let ts = try c.timestamp(base: entriesBase)
             if flags & SSTableFormat.rowLivenessExpiring != 0 {
-                let ttl = try entryCursor.int32()
-                let exp = try entryCursor.int32()
+                let ttl = try c.int32()
+                let exp = try c.int32()
                 liveness = LivenessInfo(timestamp: ts, ttl: ttl, localExpirationTime: exp)
             } else {
                 liveness = LivenessInfo(timestamp: ts)
             }
         }
         var deletion = DeletionTime.live
-        if flags & SSTableFormat.rowHasDeletion != 0 { deletion = try entryCursor.deletion(base: entriesBase) }
+        if flags & SSTableFormat.rowHasDeletion != 0 { deletion = try c.deletion(base: entriesBase) }
         let ordinal = rowOrdinal
         guard ordinal < header.rowCount else { throw DecodeFailure("more rows than the header says") }
         rowOrdinal += 1
@@ -319,8 +433,7 @@ final class DecodedBlock {
         if try peekKind() == SSTableFormat.entryPartitionStart {
             try skipPartitionStart()
         } else {
-            let (_, clustering) = try readRowKindAndClustering()
-            _ = try readRowBody(clustering: clustering, decodeColumns: false)
+            try skipRow()
         }
     }
 

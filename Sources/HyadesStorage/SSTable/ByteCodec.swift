@@ -20,121 +20,129 @@ import HyadesCore
     @inlinable var remaining: Int { bytes.count - pos }
     @inlinable var atEnd: Bool { pos >= bytes.count }
 
-    @inlinable mutating func u8() throws(DecodeFailure) -> UInt8 {
+    @inlinable @inline(__always) mutating func u8() throws(DecodeFailure) -> UInt8 {
         guard pos < bytes.count else { throw DecodeFailure("truncated") }
         let v = bytes[pos]
         pos += 1
         return v
     }
 
-    @inlinable mutating func u16() throws(DecodeFailure) -> UInt16 {
+    @inlinable @inline(__always) mutating func u16() throws(DecodeFailure) -> UInt16 {
         guard pos + 2 <= bytes.count else { throw DecodeFailure("truncated") }
         let v = UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: pos, as: UInt16.self))
         pos += 2
         return v
     }
 
-    @inlinable mutating func u32() throws(DecodeFailure) -> UInt32 {
+    @inlinable @inline(__always) mutating func u32() throws(DecodeFailure) -> UInt32 {
         guard pos + 4 <= bytes.count else { throw DecodeFailure("truncated") }
         let v = UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: pos, as: UInt32.self))
         pos += 4
         return v
     }
 
-    @inlinable mutating func u64() throws(DecodeFailure) -> UInt64 {
+    @inlinable @inline(__always) mutating func u64() throws(DecodeFailure) -> UInt64 {
         guard pos + 8 <= bytes.count else { throw DecodeFailure("truncated") }
         let v = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: pos, as: UInt64.self))
         pos += 8
         return v
     }
 
-    @inlinable mutating func varint() throws(DecodeFailure) -> UInt64 {
+    @inlinable @inline(__always) mutating func varint() throws(DecodeFailure) -> UInt64 {
+        // Fast path: most varints here (lengths, flags-sized counts) are one byte.
+        if pos < bytes.count {
+            let b = bytes[pos]
+            if b < 0x80 {
+                pos += 1
+                return UInt64(b)
+            }
+        }
         guard let v = VarInt.read(bytes, &pos) else { throw DecodeFailure("bad varint") }
         return v
     }
 
-    @inlinable mutating func signedVarint() throws(DecodeFailure) -> Int64 {
+    @inlinable @inline(__always) mutating func signedVarint() throws(DecodeFailure) -> Int64 {
         VarInt.unzigzag(try varint())
     }
 
     /// A varint that must be a length or count no larger than what is left (or `limit`).
-    @inlinable mutating func length(limit: Int = Int.max) throws(DecodeFailure) -> Int {
+    @inlinable @inline(__always) mutating func length(limit: Int = Int.max) throws(DecodeFailure) -> Int {
         let v = try varint()
         guard v <= UInt64(min(remaining, limit)) else { throw DecodeFailure("length \(v) out of bounds") }
         return Int(v)
     }
 
     /// A count of things each at least one byte long.
-    @inlinable mutating func count() throws(DecodeFailure) -> Int {
+    @inlinable @inline(__always) mutating func count() throws(DecodeFailure) -> Int {
         try length()
     }
 
-    @inlinable mutating func int32() throws(DecodeFailure) -> Int32 {
+    @inlinable @inline(__always) mutating func int32() throws(DecodeFailure) -> Int32 {
         let v = try varint()
         guard v <= UInt64(UInt32.max) else { throw DecodeFailure("int32 out of range") }
         return Int32(bitPattern: UInt32(v))
     }
 
-    @inlinable mutating func bytes(_ n: Int) throws(DecodeFailure) -> [UInt8] {
+    @inlinable @inline(__always) mutating func bytes(_ n: Int) throws(DecodeFailure) -> [UInt8] {
         guard n >= 0, n <= remaining else { throw DecodeFailure("truncated") }
         let out = [UInt8](UnsafeRawBufferPointer(rebasing: bytes[pos..<(pos + n)]))
         pos += n
         return out
     }
 
-    @inlinable mutating func lengthPrefixed() throws(DecodeFailure) -> [UInt8] {
+    @inlinable @inline(__always) mutating func lengthPrefixed() throws(DecodeFailure) -> [UInt8] {
         let n = try length()
         return try bytes(n)
     }
 
-    @inlinable mutating func skip(_ n: Int) throws(DecodeFailure) {
+    @inlinable @inline(__always) mutating func skip(_ n: Int) throws(DecodeFailure) {
         guard n >= 0, n <= remaining else { throw DecodeFailure("truncated") }
         pos += n
     }
 
-    @inlinable mutating func skipLengthPrefixed() throws(DecodeFailure) {
+    @inlinable @inline(__always) mutating func skipLengthPrefixed() throws(DecodeFailure) {
         let n = try length()
         pos += n
     }
 
     /// Timestamps are stored as the wrapping difference from a base, as a zigzag varint:
     /// small for nearby timestamps, exact for any pair.
-    @inlinable mutating func timestamp(base: Int64) throws(DecodeFailure) -> Int64 {
+    @inlinable @inline(__always) mutating func timestamp(base: Int64) throws(DecodeFailure) -> Int64 {
         base &+ VarInt.unzigzag(try varint())
     }
 
-    @inlinable mutating func deletion(base: Int64) throws(DecodeFailure) -> DeletionTime {
+    @inlinable @inline(__always) mutating func deletion(base: Int64) throws(DecodeFailure) -> DeletionTime {
         let at = try timestamp(base: base)
         let ldt = try int32()
         return DeletionTime(markedForDeleteAt: at, localDeletionTime: ldt)
     }
 
-    @inlinable mutating func string() throws(DecodeFailure) -> String {
+    @inlinable @inline(__always) mutating func string() throws(DecodeFailure) -> String {
         String(decoding: try lengthPrefixed(), as: UTF8.self)
     }
 }
 
 /// Little-endian and varint encoders onto a byte array.
 extension Array where Element == UInt8 {
-    @inlinable mutating func putU16(_ v: UInt16) { Swift.withUnsafeBytes(of: v.littleEndian) { append(contentsOf: $0) } }
-    @inlinable mutating func putU32(_ v: UInt32) { Swift.withUnsafeBytes(of: v.littleEndian) { append(contentsOf: $0) } }
-    @inlinable mutating func putU64(_ v: UInt64) { Swift.withUnsafeBytes(of: v.littleEndian) { append(contentsOf: $0) } }
-    @inlinable mutating func putVarint(_ v: UInt64) { VarInt.append(v, to: &self) }
-    @inlinable mutating func putSignedVarint(_ v: Int64) { VarInt.appendSigned(v, to: &self) }
-    @inlinable mutating func putInt32(_ v: Int32) { VarInt.append(UInt64(UInt32(bitPattern: v)), to: &self) }
-    @inlinable mutating func putLengthPrefixed(_ b: [UInt8]) {
+    @inlinable @inline(__always) mutating func putU16(_ v: UInt16) { Swift.withUnsafeBytes(of: v.littleEndian) { append(contentsOf: $0) } }
+    @inlinable @inline(__always) mutating func putU32(_ v: UInt32) { Swift.withUnsafeBytes(of: v.littleEndian) { append(contentsOf: $0) } }
+    @inlinable @inline(__always) mutating func putU64(_ v: UInt64) { Swift.withUnsafeBytes(of: v.littleEndian) { append(contentsOf: $0) } }
+    @inlinable @inline(__always) mutating func putVarint(_ v: UInt64) { VarInt.append(v, to: &self) }
+    @inlinable @inline(__always) mutating func putSignedVarint(_ v: Int64) { VarInt.appendSigned(v, to: &self) }
+    @inlinable @inline(__always) mutating func putInt32(_ v: Int32) { VarInt.append(UInt64(UInt32(bitPattern: v)), to: &self) }
+    @inlinable @inline(__always) mutating func putLengthPrefixed(_ b: [UInt8]) {
         VarInt.append(UInt64(b.count), to: &self)
         append(contentsOf: b)
     }
-    @inlinable mutating func putTimestamp(_ ts: Int64, base: Int64) {
+    @inlinable @inline(__always) mutating func putTimestamp(_ ts: Int64, base: Int64) {
         VarInt.append(VarInt.zigzag(ts &- base), to: &self)
     }
-    @inlinable mutating func putDeletion(_ d: DeletionTime, base: Int64) {
+    @inlinable @inline(__always) mutating func putDeletion(_ d: DeletionTime, base: Int64) {
         putTimestamp(d.markedForDeleteAt, base: base)
         putInt32(d.localDeletionTime)
     }
-    @inlinable mutating func putString(_ s: String) { putLengthPrefixed(Array(s.utf8)) }
-    @inlinable mutating func setU32(_ v: UInt32, at offset: Int) {
+    @inlinable @inline(__always) mutating func putString(_ s: String) { putLengthPrefixed(Array(s.utf8)) }
+    @inlinable @inline(__always) mutating func setU32(_ v: UInt32, at offset: Int) {
         var le = v.littleEndian
         Swift.withUnsafeBytes(of: &le) { for i in 0..<4 { self[offset + i] = $0[i] } }
     }

@@ -8,6 +8,10 @@ public struct PartitionIndexEntry: Hashable, Sendable {
     public var key: [UInt8]
     public var blockOffset: Int64
     public var entryIndex: Int
+    /// Byte offset of the partition start within segment 0 (after its base timestamp) and
+    /// the row ordinal of its first row: a point read seeks straight to it.
+    var entryByteOffset: Int
+    var rowOrdinal: Int
     public var blocks: [(firstClustering: [UInt8], offset: Int64)] {
         get { blockList.map { ($0.firstClustering, $0.offset) } }
         set { blockList = newValue.map { BlockRef(firstClustering: $0.firstClustering, offset: $0.offset) } }
@@ -23,6 +27,8 @@ public struct PartitionIndexEntry: Hashable, Sendable {
         out.putLengthPrefixed(key)
         out.putVarint(UInt64(blockOffset))
         out.putVarint(UInt64(entryIndex))
+        out.putVarint(UInt64(entryByteOffset))
+        out.putVarint(UInt64(rowOrdinal))
         out.putVarint(UInt64(blockList.count))
         for b in blockList {
             out.putLengthPrefixed(b.firstClustering)
@@ -34,7 +40,10 @@ public struct PartitionIndexEntry: Hashable, Sendable {
         let key = try c.lengthPrefixed()
         let offset = try c.varint()
         let entryIndex = try c.varint()
-        guard offset <= UInt64(Int64.max), entryIndex <= UInt64(UInt32.max) else { throw DecodeFailure("bad index entry position") }
+        let byteOffset = try c.varint()
+        let rowOrdinal = try c.varint()
+        guard offset <= UInt64(Int64.max), entryIndex <= UInt64(UInt32.max), byteOffset <= UInt64(UInt32.max),
+              rowOrdinal <= UInt64(UInt32.max) else { throw DecodeFailure("bad index entry position") }
         let n = try c.count()
         var blocks: [BlockRef] = []
         blocks.reserveCapacity(n)
@@ -44,7 +53,8 @@ public struct PartitionIndexEntry: Hashable, Sendable {
             guard o <= UInt64(Int64.max) else { throw DecodeFailure("bad block offset") }
             blocks.append(BlockRef(firstClustering: first, offset: Int64(o)))
         }
-        return PartitionIndexEntry(key: key, blockOffset: Int64(offset), entryIndex: Int(entryIndex), blockList: blocks)
+        return PartitionIndexEntry(key: key, blockOffset: Int64(offset), entryIndex: Int(entryIndex),
+                                   entryByteOffset: Int(byteOffset), rowOrdinal: Int(rowOrdinal), blockList: blocks)
     }
 
     /// The offset of the last block whose first clustering is <= `clustering` (where a slice
@@ -228,15 +238,79 @@ struct PartitionIndexReader: Sendable {
         return lo == 0 ? nil : lo - 1
     }
 
-    /// The entry of exactly `key`, or nil.
-    func find(_ key: [UInt8]) throws -> PartitionIndexEntry? {
+    /// The entry of exactly `key`, or nil. With a cache, the group is checked and split into
+    /// entries once and then binary-searched; without, it is checked and scanned in place.
+    func find(_ key: [UInt8], cache: SSTableBlockCache? = nil, owner: UInt64 = 0) throws -> PartitionIndexEntry? {
         guard let gi = groupIndex(for: key) else { return nil }
-        for e in try group(gi) {
-            let c = ByteOrder.compare(e.key, key)
-            if c == 0 { return e }
-            if c > 0 { return nil }
+        let g = summary[gi]
+        let cacheOffset = -1 - g.groupOffset
+        let group: SSTableBlockCache.IndexGroup
+        if let cached = cache?.get(owner: owner, offset: cacheOffset)?.group {
+            group = cached
+        } else {
+            group = try checkedGroup(gi)
+            cache?.put(owner: owner, offset: cacheOffset, SSTableBlockCache.Entry(group: group))
         }
-        return nil
+        do {
+            return try group.bytes.withUnsafeBytes { raw throws -> PartitionIndexEntry? in
+                try key.withUnsafeBytes { k throws -> PartitionIndexEntry? in
+                    var lo = 0, hi = group.entryOffsets.count
+                    while lo < hi {
+                        let mid = (lo + hi) / 2
+                        var c = ByteCursor(raw, at: Int(group.entryOffsets[mid]))
+                        let len = try c.length()
+                        let cmp = ByteOrder.compare(UnsafeRawBufferPointer(rebasing: raw[c.pos..<(c.pos + len)]), k)
+                        if cmp == 0 {
+                            var d = ByteCursor(raw, at: Int(group.entryOffsets[mid]))
+                            return try PartitionIndexEntry.decode(&d)
+                        }
+                        if cmp < 0 { lo = mid + 1 } else { hi = mid }
+                    }
+                    return nil
+                }
+            }
+        } catch {
+            throw SSTableCorruptionError(path: file.path, offset: g.groupOffset, what: "index group \(gi): \(describe(error))")
+        }
+    }
+
+    /// Reads group `i`, checks its CRC and finds where each entry starts.
+    func checkedGroup(_ i: Int) throws -> SSTableBlockCache.IndexGroup {
+        let g = summary[i]
+        let path = file.path
+        return try file.withBytes(at: g.groupOffset, count: g.groupLength) { raw in
+            let n = g.groupLength
+            let stored = UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: n - 4, as: UInt32.self))
+            guard CRC32C.checksum(UnsafeRawBufferPointer(rebasing: raw[0..<(n - 4)])) == stored else {
+                throw SSTableCorruptionError(path: path, offset: g.groupOffset, what: "index group \(i) checksum mismatch")
+            }
+            do {
+                let body = UnsafeRawBufferPointer(rebasing: raw[0..<(n - 4)])
+                var c = ByteCursor(body)
+                guard Int(try c.u32()) == n - 8 else { throw DecodeFailure("group length mismatch") }
+                let count = try c.count()
+                var offsets: [Int32] = []
+                offsets.reserveCapacity(count)
+                var previous: [UInt8]? = nil
+                for _ in 0..<count {
+                    offsets.append(Int32(c.pos))
+                    let len = try c.length()
+                    let key = Array(UnsafeRawBufferPointer(rebasing: body[c.pos..<(c.pos + len)]))
+                    if let previous, ByteOrder.compare(previous, key) >= 0 { throw DecodeFailure("keys out of order") }
+                    if previous == nil, key != g.firstKey { throw DecodeFailure("group contents disagree with the summary") }
+                    previous = key
+                    try c.skip(len)
+                    _ = try c.varint(); _ = try c.varint(); _ = try c.varint(); _ = try c.varint()
+                    for _ in 0..<(try c.count()) { try c.skipLengthPrefixed(); _ = try c.varint() }
+                }
+                guard c.atEnd else { throw DecodeFailure("trailing bytes in group") }
+                return SSTableBlockCache.IndexGroup(bytes: Array(body), entryOffsets: offsets)
+            } catch let e as SSTableCorruptionError {
+                throw e
+            } catch {
+                throw SSTableCorruptionError(path: path, offset: g.groupOffset, what: "index group \(i): \(describe(error))")
+            }
+        }
     }
 
     /// The first entry with a key >= `key`, or nil past the end.

@@ -75,6 +75,9 @@ public enum SSTableFormat {
     /// Complex column: a collection-level deletion follows.
     public static let complexHasDeletion: UInt8 = 0x10
 
+    /// A column segment records the offset of every 16th cell.
+    public static let cellCheckpointInterval = 16
+
     // Index footer: summaryOffset u64, summaryLength u64, partitionCount u64, magic(4), crc u32.
     public static let indexFooterSize = 32
 }

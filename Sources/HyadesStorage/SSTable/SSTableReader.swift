@@ -18,9 +18,13 @@ public final class SSTableReader: Sendable {
     /// Where the first block starts and the last one ends.
     let dataStart = Int64(SSTableFormat.fileHeaderSize)
     let dataEnd: Int64
+    let blockCache: SSTableBlockCache?
+    let cacheOwner = SSTableBlockCache.newOwner()
 
     init(fileSystem: any FileSystem, directory: String, generation: Int64, data: any ReadableFile,
-         index: PartitionIndexReader, filter: BloomFilter, statistics: SSTableStatistics, paths: [String], size: Int64) throws {
+         index: PartitionIndexReader, filter: BloomFilter, statistics: SSTableStatistics, paths: [String], size: Int64,
+         blockCache: SSTableBlockCache?) throws {
+        self.blockCache = blockCache
         self.fileSystem = fileSystem
         self.directory = directory
         self.generation = generation
@@ -50,11 +54,18 @@ public final class SSTableReader: Sendable {
     }
 
     deinit {
+        blockCache?.remove(owner: cacheOwner)
         data.close()
         index.file.close()
     }
 
     public static func open(fileSystem: any FileSystem, directory: String, generation: Int64) throws -> SSTableReader {
+        try open(fileSystem: fileSystem, directory: directory, generation: generation, blockCache: .shared)
+    }
+
+    /// Opens with a given block cache (nil: none, every read decodes from the file).
+    public static func open(fileSystem: any FileSystem, directory: String, generation: Int64,
+                            blockCache: SSTableBlockCache?) throws -> SSTableReader {
         let paths = SSTableFormat.Component.allCases.map { directory + "/" + SSTableFormat.fileName(generation: generation, $0) }
         var opened: [any ReadableFile] = []
         do {
@@ -70,7 +81,8 @@ public final class SSTableReader: Sendable {
             opened[2].close()
             opened[3].close()
             return try SSTableReader(fileSystem: fileSystem, directory: directory, generation: generation, data: opened[0],
-                                     index: index, filter: filter, statistics: stats, paths: paths, size: size)
+                                     index: index, filter: filter, statistics: stats, paths: paths, size: size,
+                                     blockCache: blockCache)
         } catch {
             for f in opened { f.close() }
             throw error
@@ -96,7 +108,7 @@ public final class SSTableReader: Sendable {
     /// One partition, or nil when it is not in this SSTable.
     public func partition(_ key: DecoratedKey, slices: Slices, columns: ColumnFilter) throws -> (any UnfilteredPartitionIterator)? {
         guard mayContain(key) else { return nil }
-        guard let entry = try index.find(key.byteComparable) else { return nil }
+        guard let entry = try index.find(key.byteComparable, cache: blockCache, owner: cacheOwner) else { return nil }
         return SSTableScanner(reader: self, start: .entry(entry), upper: nil, slices: slices, columns: columns)
     }
 
@@ -110,7 +122,10 @@ public final class SSTableReader: Sendable {
         SSTableVerifier.verify(fileSystem: fileSystem, directory: directory, generation: generation)
     }
 
-    func readBlock(at offset: Int64, columns: ColumnFilter) throws -> DecodedBlock {
-        try DecodedBlock.read(data, at: offset, dataEnd: dataEnd, columns: columns)
+    /// Range scans pass `populate: false` so one pass over a big table does not flush the
+    /// cache of the point reads' working set.
+    func readBlock(at offset: Int64, columns: ColumnFilter, populate: Bool = true) throws -> DecodedBlock {
+        try DecodedBlock.read(data, at: offset, dataEnd: dataEnd, columns: columns, cache: blockCache, owner: cacheOwner,
+                              populate: populate)
     }
 }

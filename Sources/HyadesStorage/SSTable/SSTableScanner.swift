@@ -29,6 +29,8 @@ final class SSTableScanner: UnfilteredPartitionIterator {
     var sliceIndex = 0
     var jumpCheckPending = false
     var partitionsReturned = 0
+    /// Where the current partition starts: its block's offset and entry index (for dumps).
+    var partitionPosition: (blockOffset: Int64, entryIndex: Int) = (0, 0)
 
     init(reader: SSTableReader, start: Start, upper: [UInt8]?, slices: Slices, columns: ColumnFilter) {
         self.reader = reader
@@ -37,6 +39,11 @@ final class SSTableScanner: UnfilteredPartitionIterator {
         self.slices = slices.slices
         self.allRows = slices.isAll
         self.columns = columns
+    }
+
+    var startKey: [UInt8]? {
+        if case .lowerBound(let k) = start, !k.isEmpty { return k }
+        return nil
     }
 
     var singleEntry: PartitionIndexEntry? {
@@ -51,19 +58,14 @@ final class SSTableScanner: UnfilteredPartitionIterator {
     }
 
     func load(_ offset: Int64) throws {
-        block = try reader.readBlock(at: offset, columns: columns)
+        block = try reader.readBlock(at: offset, columns: columns, populate: singleEntry != nil)
     }
 
     func position() throws {
         switch start {
         case .entry(let e):
             try load(e.blockOffset)
-            do {
-                for _ in 0..<e.entryIndex {
-                    guard !block!.exhausted else { throw DecodeFailure("index entry points past the block") }
-                    try block!.skipEntry()
-                }
-            } catch { throw corrupt(error) }
+            do { try block!.seek(entryIndex: e.entryIndex, byteOffset: e.entryByteOffset, rowOrdinal: e.rowOrdinal) } catch { throw corrupt(error) }
         case .lowerBound(let lower):
             if lower.isEmpty {
                 guard reader.dataEnd > reader.dataStart else { state = .ended; return }
@@ -71,12 +73,7 @@ final class SSTableScanner: UnfilteredPartitionIterator {
             } else {
                 guard let e = try reader.index.lowerBound(lower) else { state = .ended; return }
                 try load(e.blockOffset)
-                do {
-                    for _ in 0..<e.entryIndex {
-                        guard !block!.exhausted else { throw DecodeFailure("index entry points past the block") }
-                        try block!.skipEntry()
-                    }
-                } catch { throw corrupt(error) }
+                do { try block!.seek(entryIndex: e.entryIndex, byteOffset: e.entryByteOffset, rowOrdinal: e.rowOrdinal) } catch { throw corrupt(error) }
             }
         }
         state = .betweenPartitions
@@ -123,12 +120,16 @@ final class SSTableScanner: UnfilteredPartitionIterator {
             guard try b.peekKind() == SSTableFormat.entryPartitionStart else {
                 throw DecodeFailure("expected a partition start")
             }
+            partitionPosition = (b.offset, b.entryIndex)
             let (keyBytes, deletion, rts) = try b.readPartitionStart()
             if let upper, ByteOrder.compare(keyBytes, upper) >= 0 {
                 state = .ended
                 return nil
             }
             if let e = singleEntry, e.key != keyBytes { throw DecodeFailure("index entry points at another partition") }
+            if partitionsReturned == 0, let lower = startKey, ByteOrder.compare(keyBytes, lower) < 0 {
+                throw DecodeFailure("index entry points before its partition")
+            }
             guard let key = DecoratedKey(byteComparable: keyBytes) else { throw DecodeFailure("bad partition key") }
             var staticRow: Row?
             if !b.exhausted, try b.peekKind() == SSTableFormat.entryStaticRow {
@@ -172,6 +173,8 @@ final class SSTableScanner: UnfilteredPartitionIterator {
                     jumpCheckPending = true
                 }
                 if sliceIndex == slices.count {
+                    // Consume this row so the entries cursor stays on an entry boundary.
+                    _ = try b.readRowBody(clustering: clustering, decodeColumns: false)
                     state = .rowsDone
                     return nil
                 }

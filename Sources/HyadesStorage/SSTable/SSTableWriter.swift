@@ -77,7 +77,8 @@ public final class SSTableWriter {
         try endPartition()
         if block.rawSize >= options.chunkLengthBytes { try flushBlock() }
         let before = block.rawSize
-        current = PartitionIndexEntry(key: keyBytes, blockOffset: currentBlockOffset, entryIndex: block.entryCount, blockList: [])
+        current = PartitionIndexEntry(key: keyBytes, blockOffset: currentBlockOffset, entryIndex: block.entryCount,
+                                      entryByteOffset: block.entries.count, rowOrdinal: block.rowCount, blockList: [])
         block.addPartitionStart(header, keyBytes: keyBytes, stats: &stats)
         if let staticRow = header.staticRow {
             block.addRow(staticRow, isStatic: true, stats: &stats)

@@ -1,0 +1,104 @@
+import Synchronization
+
+/// Decompressed, checksum-verified block segments, shared by readers (Cassandra's chunk
+/// cache). Bytes are checksummed whenever they come from a file; a hit skips the
+/// re-read, the CRC and the decompression. FIFO eviction by decoded bytes.
+public final class SSTableBlockCache: Sendable {
+    struct Key: Hashable {
+        var owner: UInt64
+        var offset: Int64
+    }
+
+    /// A data block's decoded segments, or (under a negative offset key) a checked index
+    /// group.
+    final class Entry: Sendable {
+        let header: BlockHeader
+        /// Decoded segments by directory index; nil = not decoded yet (not projected so far).
+        let segments: [SegmentBuffer?]
+        let group: IndexGroup?
+        let bytes: Int
+
+        init(header: BlockHeader, segments: [SegmentBuffer?]) {
+            self.header = header
+            self.segments = segments
+            self.group = nil
+            self.bytes = segments.reduce(256) { $0 + ($1?.bytes.count ?? 0) }
+        }
+
+        init(group: IndexGroup) {
+            self.header = BlockHeader(offset: 0, length: 0, entryCount: 0, rowCount: 0, segments: [])
+            self.segments = []
+            self.group = group
+            self.bytes = 128 + group.bytes.count + group.entryOffsets.count * 4
+        }
+    }
+
+    /// An index group whose CRC passed: its entries' bytes and where each entry starts, so
+    /// a lookup binary-searches it.
+    final class IndexGroup: Sendable {
+        let bytes: [UInt8]
+        let entryOffsets: [Int32]
+        init(bytes: [UInt8], entryOffsets: [Int32]) {
+            self.bytes = bytes
+            self.entryOffsets = entryOffsets
+        }
+    }
+
+    struct State {
+        var map: [Key: Entry] = [:]
+        var order: [Key] = []
+        var head = 0
+        var bytes = 0
+    }
+
+    public let capacityBytes: Int
+    let state = Mutex(State())
+    static let owners = Atomic<UInt64>(1)
+
+    /// The process-wide cache readers use unless given another.
+    public static let shared = SSTableBlockCache(capacityBytes: 128 << 20)
+
+    public init(capacityBytes: Int) { self.capacityBytes = capacityBytes }
+
+    /// A fresh owner id per open reader, so entries never outlive their file's identity.
+    static func newOwner() -> UInt64 { owners.wrappingAdd(1, ordering: .relaxed).newValue }
+
+    func get(owner: UInt64, offset: Int64) -> Entry? {
+        state.withLock { $0.map[Key(owner: owner, offset: offset)] }
+    }
+
+    func put(owner: UInt64, offset: Int64, _ entry: Entry) {
+        guard entry.bytes <= capacityBytes else { return }
+        let key = Key(owner: owner, offset: offset)
+        state.withLock { s in
+            if let old = s.map.updateValue(entry, forKey: key) {
+                s.bytes -= old.bytes
+            } else {
+                s.order.append(key)
+            }
+            s.bytes += entry.bytes
+            while s.bytes > capacityBytes, s.head < s.order.count {
+                let victim = s.order[s.head]
+                s.head += 1
+                if let e = s.map.removeValue(forKey: victim) { s.bytes -= e.bytes }
+            }
+            if s.head > 4096, s.head * 2 > s.order.count {
+                s.order.removeFirst(s.head)
+                s.head = 0
+            }
+        }
+    }
+
+    /// Drops an owner's entries (its reader closed).
+    func remove(owner: UInt64) {
+        state.withLock { s in
+            for (k, e) in s.map where k.owner == owner {
+                s.map.removeValue(forKey: k)
+                s.bytes -= e.bytes
+            }
+        }
+    }
+
+    /// Bytes currently cached.
+    public var sizeBytes: Int { state.withLock { $0.bytes } }
+}
