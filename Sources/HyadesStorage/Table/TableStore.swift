@@ -214,11 +214,7 @@ public final class TableStore: @unchecked Sendable {
         let (memtables, sstables) = snapshot()
         var sources: [any UnfilteredPartitionIterator] = memtables.map { $0.scan(range, slices: slices, columns: columns) }
         for t in sstables where t.overlaps(range) {
-            if slices.isAll {
-                sources.append(t.reader.scan(range, slices: slices, columns: columns))
-            } else {
-                sources.append(SliceFilteringIterator(t.reader.scan(range, slices: .all, columns: columns), slices: slices))
-            }
+            sources.append(t.reader.scan(range, slices: slices, columns: columns))
         }
         return MergingPartitionIterator(sources)
     }
