@@ -136,7 +136,9 @@ public final class StorageEngine: @unchecked Sendable {
             return Array(s.tables.values)
         }
         for t in tables { t.close() }
-        if failure == nil { try commitLog.shutdown() }
+        // After a disk failure (already reported) still stop the log's sync thread; a
+        // failed log refuses to sync again by itself.
+        if failure == nil { try commitLog.shutdown() } else { try? commitLog.shutdown() }
     }
 
     /// Set once a disk failure stopped the engine.
