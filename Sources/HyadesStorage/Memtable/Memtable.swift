@@ -58,6 +58,12 @@ public final class Memtable: @unchecked Sendable {
         MemtablePartitionIterator(memtable: self, range: range, singleKey: nil, slices: slices, columns: columns)
     }
 
+    /// Every partition, read without locking: only for a memtable that no writer can
+    /// reach any more (switched out for a flush under the write barrier).
+    func frozenScan() -> any UnfilteredPartitionIterator {
+        lock.withLock { _ in FrozenMemtableIterator(tree) }
+    }
+
     /// One partition, or nil when the memtable has nothing for `key`.
     public func partition(_ key: DecoratedKey, slices: Slices = .all, columns: ColumnFilter = .all)
         -> (any UnfilteredPartitionIterator)? {

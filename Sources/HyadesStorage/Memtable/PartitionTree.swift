@@ -157,3 +157,12 @@ final class PartitionTree {
         return lo
     }
 }
+
+extension PartitionTree {
+    /// The leftmost leaf (start of key order).
+    var firstLeaf: Node {
+        var node = root
+        while !node.isLeaf { node = node.children[0] }
+        return node
+    }
+}

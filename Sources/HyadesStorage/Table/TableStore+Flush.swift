@@ -43,7 +43,7 @@ extension TableStore {
     /// Writes a memtable's merged contents (nothing purged: tombstones must reach disk)
     /// to one SSTable; nil when there is nothing to write.
     private func write(_ memtable: Memtable) throws -> SSTableReader? {
-        let source = MergingPartitionIterator([memtable.scan(.all)])
+        let source = MergingPartitionIterator([memtable.frozenScan()])
         guard var header = try source.nextPartition() else { return nil }
         let generation = allocateGeneration()
         let writer = try SSTableWriter(fileSystem: fileSystem, directory: directory, generation: generation,
