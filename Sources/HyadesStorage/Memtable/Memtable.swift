@@ -67,7 +67,10 @@ public final class Memtable: @unchecked Sendable {
     /// One partition, or nil when the memtable has nothing for `key`.
     public func partition(_ key: DecoratedKey, slices: Slices = .all, columns: ColumnFilter = .all)
         -> (any UnfilteredPartitionIterator)? {
-        let bytes = key.byteComparable
+        partition(keyBytes: key.byteComparable, slices: slices, columns: columns)
+    }
+
+    func partition(keyBytes bytes: [UInt8], slices: Slices, columns: ColumnFilter) -> (any UnfilteredPartitionIterator)? {
         let present = lock.withLock { _ in tree.find(bytes) != nil }
         guard present else { return nil }
         return MemtablePartitionIterator(memtable: self, range: PartitionRange(lower: bytes, upper: nil),

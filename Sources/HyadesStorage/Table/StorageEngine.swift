@@ -105,6 +105,8 @@ public final class StorageEngine: @unchecked Sendable {
             t.waitForMemtableSpace()
             stores.append(t)
         }
+        // The engine may have stopped while this writer waited for memtable space.
+        try checkRunning()
         try barrier.shared {
             do {
                 _ = try commitLog.append(mutation)

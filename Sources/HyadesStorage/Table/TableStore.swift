@@ -189,16 +189,17 @@ public final class TableStore: @unchecked Sendable {
         let (memtables, sstables) = snapshot()
         var sources: [any UnfilteredPartitionIterator] = []
         var deletion = DeletionTime.live
+        let keyBytes = key.byteComparable
         for m in memtables {
-            if let it = m.partition(key, slices: slices, columns: columns) {
+            if let it = m.partition(keyBytes: keyBytes, slices: slices, columns: columns) {
                 let peeked = try PeekedPartitionIterator(it)
                 if let h = peeked.header, h.deletion > deletion { deletion = h.deletion }
                 sources.append(peeked)
             }
         }
-        let keyBytes = key.byteComparable
         // Newest first, so a partition deletion seen early lets older SSTables be skipped.
-        let candidates = sstables.filter { $0.mayHold(keyBytes) }.sorted { $0.maxTimestamp > $1.maxTimestamp }
+        var candidates = sstables.filter { $0.mayHold(keyBytes) }
+        if candidates.count > 1 { candidates.sort { $0.maxTimestamp > $1.maxTimestamp } }
         for t in candidates {
             if !deletion.isLive && t.maxTimestamp <= deletion.markedForDeleteAt { continue }
             guard t.reader.mayContain(key),
