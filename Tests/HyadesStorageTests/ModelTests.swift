@@ -226,7 +226,11 @@ struct ModelRun {
             case 80..<86: try table.flush()
             case 86..<90: try table.compact(major: false)
             case 90..<92: try table.compact(major: true)
-            case 92..<97: clock.advance(Int32.random(in: 1...5, using: &rng))
+            case 92..<96: clock.advance(Int32.random(in: 1...5, using: &rng))
+            case 96:
+                // TRUNCATE: everything before it is gone, whatever its timestamps.
+                try table.truncate()
+                model = Model()
             default:
                 // Restart: the memtable comes back from the commit log.
                 try engine.shutdown()
