@@ -1,5 +1,6 @@
 import Foundation
 import HyadesCore
+import Synchronization
 import Testing
 @testable import HyadesStorage
 
@@ -93,6 +94,61 @@ import Testing
             for (a, b) in zip(ranges, ranges.dropFirst()) { #expect(ByteOrder.compare(a.1, b.0) < 0, "level \(level) overlaps") }
         }
         #expect(try drain(table.scan(.all, nowInSeconds: 1)).count == n)
+        try engine.shutdown()
+    }
+}
+
+@Suite struct TableStoreConcurrencyTests {
+    let id = TableID(high: 4, low: 4)
+
+    /// Writers on two threads while flushes and compactions run (background and forced):
+    /// every acknowledged write is readable afterwards, and after a restart.
+    @Test func concurrentWritesFlushesAndCompactionsLoseNothing() throws {
+        let fs = FaultInjectingFileSystem()
+        var options = StorageEngineOptions()
+        options.compactionThroughputBytesPerSecond = 0
+        var t = TableOptions()
+        t.memtableLimitBytes = 32 << 10
+        t.compaction = .sizeTiered(minThreshold: 2, maxThreshold: 8)
+        var engine = try StorageEngine(commitLogDirectory: "/cl", fileSystem: fs, options: options)
+        var table = try engine.openTable(id, directory: "/t", options: t)
+        try engine.replayCommitLog()
+        let group = DispatchGroup()
+        let errors = Mutex<[String]>([])
+        let store = table, id = self.id
+        for w in 0..<2 {
+            group.enter()
+            Thread {
+                do {
+                    for i in 0..<1500 {
+                        let k = w * 100_000 + i
+                        try store.apply(PartitionUpdate(table: id, key: testKey(k), rows: [testRow(-1, ts: Int64(k + 1), [(1, [UInt8(truncatingIfNeeded: k)])])]))
+                    }
+                } catch { errors.withLock { $0.append("\(error)") } }
+                group.leave()
+            }.start()
+        }
+        for _ in 0..<5 {
+            try table.flush()
+            try table.compact(major: false)
+        }
+        group.wait()
+        #expect(errors.withLock { $0 }.isEmpty)
+        func check(_ table: TableStore) throws {
+            var seen = 0
+            let it = try table.scan(.all, nowInSeconds: 1)
+            while try it.nextPartition() != nil { if try it.nextRow() != nil { seen += 1 } }
+            #expect(seen == 3000)
+            for k in [0, 777, 1499, 100_000, 100_777, 101_499] {
+                #expect(try drain(table.read(testKey(k), nowInSeconds: 1)).first?.rows.first?.columns == [.simple(1, .live(timestamp: Int64(k + 1), value: [UInt8(truncatingIfNeeded: k)]))])
+            }
+        }
+        try check(table)
+        try engine.shutdown()
+        engine = try StorageEngine(commitLogDirectory: "/cl", fileSystem: fs, options: options)
+        table = try engine.openTable(id, directory: "/t", options: t)
+        try engine.replayCommitLog()
+        try check(table)
         try engine.shutdown()
     }
 }
