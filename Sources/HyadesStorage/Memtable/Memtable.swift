@@ -17,7 +17,19 @@ public final class Memtable: @unchecked Sendable {
     private var _maxTimestamp = Int64.min
     private var _rowCount = 0
 
-    public init() {}
+    private let bounds = Mutex<(lower: CommitLogPosition?, upper: CommitLogPosition?)>((nil, nil))
+
+    /// `lower`: the commit-log position when this memtable became live (nil = the start);
+    /// every mutation it holds lies after it.
+    public init(commitLogLowerBound lower: CommitLogPosition? = nil) {
+        bounds.withLock { $0.lower = lower }
+    }
+
+    /// The commit-log span this memtable covers: mutations after `lower` and up to `upper`
+    /// (set when it is switched out for a flush; nil while live).
+    public var commitLogBounds: (lower: CommitLogPosition?, upper: CommitLogPosition?) { bounds.withLock { $0 } }
+
+    func seal(at upper: CommitLogPosition) { bounds.withLock { $0.upper = upper } }
 
     /// Applies one partition update. Returns the memtable's estimated size after it.
     @discardableResult

@@ -100,6 +100,7 @@ public final class TableStore: @unchecked Sendable {
         let initial = State(manifest: m)
         var s = initial
         s.sstables = sstables
+        s.live = Memtable(commitLogLowerBound: m.flushedPosition)
         self.liveForWrites = s.live
         self.state = Mutex(s)
     }
