@@ -119,7 +119,7 @@ public final class TableStore: @unchecked Sendable {
 
     /// Applies one partition update (commit log, then memtable).
     public func apply(_ update: PartitionUpdate) throws {
-        precondition(update.table == id, "update for table \(update.table) applied to \(id)")
+        guard update.table == id else { throw StorageEngineError.wrongTable(update: update.table.description, table: id.description) }
         try engine.apply(Mutation([update]))
     }
 
