@@ -129,6 +129,27 @@ struct SSTablePosixTests {
             _ = try reader.readBlock(at: e.blockOffset, columns: .all)
         }
         print("  index + block decode: \(clock.now - t)")
+
+        // A wide catalogue-like table: 100 double columns; a projected scan of 2 of them.
+        let wideRows = n / 10
+        let w2 = try SSTableWriter(fileSystem: fs, directory: dir, generation: 2, options: TableOptions(), schema: nil, expectedPartitions: wideRows)
+        for k in keys.prefix(wideRows) {
+            try w2.beginPartition(PartitionHeader(key: k))
+            var cols: [ColumnData] = []
+            for c in 0..<100 {
+                let v = withUnsafeBytes(of: (Double(c) * 1.5 + Double(k.token.value % 1000)).bitPattern.bigEndian) { Array($0) }
+                cols.append(.simple(ColumnID(c), .live(timestamp: 1_700_000_000_000_000, value: v)))
+            }
+            try w2.append(Row(clustering: [], liveness: LivenessInfo(timestamp: 1_700_000_000_000_000), columns: cols))
+        }
+        let wide = try w2.finish()
+        for filter in [ColumnFilter.all, ColumnFilter([3, 77])] {
+            t = clock.now
+            let it = wide.scan(.all, slices: .all, columns: filter)
+            var cells = 0
+            while try it.nextPartition() != nil { while let r = try it.nextRow() { cells += r.columns.count } }
+            print("scan \(wideRows) rows x 100 columns, \(filter.columns.map { "\($0.count)" } ?? "all") columns: \(clock.now - t) (\(cells) cells)")
+        }
         #expect(found == lookups)
     }
 }

@@ -129,6 +129,13 @@ struct SSTableRoundTripTests {
             [slice(4000, 4010)], [slice(0, 1)], [slice(5990, 6001)], [slice(100, 200), slice(3000, 3004), slice(5000, 5002)],
             [slice(7000, 8000)], [ClusteringSlice(start: S.clustering(5999), end: ClusteringEncoding.top)],
         ]
+        // A narrow slice of the wide partition loads a handful of its 50+ blocks.
+        let narrow = try #require(try reader.partition(key, slices: Slices([slice(4000, 4010)]), columns: .all) as? SSTableScanner)
+        _ = try S.drain(narrow)
+        #expect(narrow.blocksLoaded <= 3)
+        let narrowScan = try #require(reader.scan(.all, slices: Slices([slice(4000, 4010)]), columns: .all) as? SSTableScanner)
+        _ = try S.drain(narrowScan)
+        #expect(narrowScan.blocksLoaded <= 5)
         for slices in cases {
             let it = try #require(try reader.partition(key, slices: Slices(slices), columns: .all))
             let got = try S.drain(it)
@@ -136,6 +143,9 @@ struct SSTableRoundTripTests {
             let expected = rows.filter { Slices(slices).contains($0.clustering) }
             #expect(got.first?.rows == expected)
             #expect(got.first?.header.staticRow != nil)
+            // A range scan with the same slices jumps through the same block list.
+            let scanned = try S.drain(reader.scan(.all, slices: Slices(slices), columns: .all))
+            #expect(scanned.map(\.rows) == partitions.map { p in p.rows.filter { Slices(slices).contains($0.clustering) } })
         }
     }
 
@@ -231,6 +241,13 @@ struct SSTableRoundTripTests {
         #expect(throws: SSTableWriterError.self) { try w.beginPartition(PartitionHeader(key: keys[0])) }
         try w.append(Row(clustering: S.clustering(2)))
         #expect(throws: SSTableWriterError.self) { try w.append(Row(clustering: S.clustering(1))) }
+        let cell = Cell.live(timestamp: 1, value: [1])
+        #expect(throws: SSTableWriterError.self) {
+            try w.append(Row(clustering: S.clustering(5), columns: [.simple(2, cell), .simple(2, cell)]))
+        }
+        #expect(throws: SSTableWriterError.self) {
+            try w.append(Row(clustering: S.clustering(6), columns: [.simple(3, cell), .simple(1, cell)]))
+        }
         w.abort()
     }
 

@@ -10,6 +10,11 @@ import Synchronization
 /// is appended here before it is applied to a memtable, and replayed at startup for
 /// whatever the tables had not flushed. Format and rules: docs/formats/commitlog.md.
 ///
+/// Lifecycle: `init` (opens the directory, starts a fresh segment) -> `replay` once, before
+/// the first append -> `append` per write -> `discardCompleted` after each memtable flush
+/// (with a position taken when the memtable was switched out, so every entry at or before
+/// it is in the flushed data), `discardTable` for dropped tables -> `shutdown`.
+///
 /// Concurrency. Three locks, always taken in this order, none held across an fsync by
 /// an appender in periodic mode:
 /// - `state` (short): the active segment's in-memory buffer and bookkeeping; `append`

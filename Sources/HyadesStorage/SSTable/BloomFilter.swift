@@ -22,6 +22,10 @@ public struct BloomFilter: Sendable, Hashable {
         self.words = [UInt64](repeating: 0, count: Int((UInt64(bits) + 63) / 64))
     }
 
+    /// Answers "maybe" for every key: what a reader uses when Filter.db is damaged, so the
+    /// damage costs lookups, never answers (verify still reports it).
+    public static let alwaysMaybe = BloomFilter(hashCount: 1, bitCount: 64, words: [UInt64.max])
+
     init(hashCount: Int, bitCount: UInt64, words: [UInt64]) {
         self.hashCount = hashCount
         self.bitCount = bitCount

@@ -291,13 +291,16 @@ struct PartitionIndexReader: Sendable {
                 let count = try c.count()
                 var offsets: [Int32] = []
                 offsets.reserveCapacity(count)
-                var previous: [UInt8]? = nil
+                var previous: UnsafeRawBufferPointer? = nil
                 for _ in 0..<count {
                     offsets.append(Int32(c.pos))
                     let len = try c.length()
-                    let key = Array(UnsafeRawBufferPointer(rebasing: body[c.pos..<(c.pos + len)]))
-                    if let previous, ByteOrder.compare(previous, key) >= 0 { throw DecodeFailure("keys out of order") }
-                    if previous == nil, key != g.firstKey { throw DecodeFailure("group contents disagree with the summary") }
+                    let key = UnsafeRawBufferPointer(rebasing: body[c.pos..<(c.pos + len)])
+                    if let previous {
+                        if ByteOrder.compare(previous, key) >= 0 { throw DecodeFailure("keys out of order") }
+                    } else if !g.firstKey.elementsEqual(key) {
+                        throw DecodeFailure("group contents disagree with the summary")
+                    }
                     previous = key
                     try c.skip(len)
                     _ = try c.varint(); _ = try c.varint(); _ = try c.varint(); _ = try c.varint()

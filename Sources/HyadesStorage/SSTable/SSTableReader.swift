@@ -19,12 +19,15 @@ public final class SSTableReader: Sendable {
     let dataStart = Int64(SSTableFormat.fileHeaderSize)
     let dataEnd: Int64
     let blockCache: SSTableBlockCache?
+    /// Filter.db was damaged: every key is "maybe present" (run verify).
+    public let isFilterDegraded: Bool
     let cacheOwner = SSTableBlockCache.newOwner()
 
     init(fileSystem: any FileSystem, directory: String, generation: Int64, data: any ReadableFile,
          index: PartitionIndexReader, filter: BloomFilter, statistics: SSTableStatistics, paths: [String], size: Int64,
-         blockCache: SSTableBlockCache?) throws {
+         blockCache: SSTableBlockCache?, filterDegraded: Bool) throws {
         self.blockCache = blockCache
+        self.isFilterDegraded = filterDegraded
         self.fileSystem = fileSystem
         self.directory = directory
         self.generation = generation
@@ -71,7 +74,13 @@ public final class SSTableReader: Sendable {
         do {
             for p in paths { opened.append(try fileSystem.openForReading(p)) }
             let stats = try SSTableStatistics.read(opened[3], generation: generation)
-            let filter = try BloomFilter.read(opened[2], generation: generation)
+            // The filter only saves lookups: a damaged one degrades to "maybe present".
+            var filter = BloomFilter.alwaysMaybe
+            var filterDegraded = true
+            do {
+                filter = try BloomFilter.read(opened[2], generation: generation)
+                filterDegraded = false
+            } catch is SSTableCorruptionError {}
             let index = try PartitionIndexReader(file: opened[1], generation: generation)
             let dataHeader = try SSTableFileHeader.read(opened[0], component: .data, generation: generation)
             guard CompressionAlgorithm(rawValue: UInt8(truncatingIfNeeded: dataHeader.flags)) != nil else {
@@ -82,7 +91,7 @@ public final class SSTableReader: Sendable {
             opened[3].close()
             return try SSTableReader(fileSystem: fileSystem, directory: directory, generation: generation, data: opened[0],
                                      index: index, filter: filter, statistics: stats, paths: paths, size: size,
-                                     blockCache: blockCache)
+                                     blockCache: blockCache, filterDegraded: filterDegraded)
         } catch {
             for f in opened { f.close() }
             throw error

@@ -28,6 +28,11 @@ final class SSTableScanner: UnfilteredPartitionIterator {
     var block: DecodedBlock?
     var sliceIndex = 0
     var jumpCheckPending = false
+    /// Range scans with slices look the current partition up in the index the first time
+    /// they would skip rows, to jump through its block list like a point read.
+    var partitionKeyBytes: [UInt8] = []
+    var partitionEntry: PartitionIndexEntry?
+    var partitionEntryLooked = false
     var partitionsReturned = 0
     /// Where the current partition starts: its block's offset and entry index (for dumps).
     var partitionPosition: (blockOffset: Int64, entryIndex: Int) = (0, 0)
@@ -57,7 +62,11 @@ final class SSTableScanner: UnfilteredPartitionIterator {
         return SSTableCorruptionError(path: reader.data.path, offset: at, what: "entries segment: \(e.what)")
     }
 
+    /// Blocks this scanner loaded (tests check that slices skip blocks).
+    var blocksLoaded = 0
+
     func load(_ offset: Int64) throws {
+        blocksLoaded += 1
         block = try reader.readBlock(at: offset, columns: columns, populate: singleEntry != nil)
     }
 
@@ -102,7 +111,12 @@ final class SSTableScanner: UnfilteredPartitionIterator {
                 state = .ended
                 return nil
             }
-            // Skip what is left of the previous partition.
+            // Skip what is left of the previous partition: from its last block when the
+            // index told us its block list.
+            if let last = partitionEntry?.blockList.last, let b = block, last.offset > b.offset {
+                try load(last.offset)
+            }
+            partitionEntry = nil
             while try ensureEntry() {
                 do {
                     if try block!.peekKind() == SSTableFormat.entryPartitionStart { break }
@@ -139,6 +153,11 @@ final class SSTableScanner: UnfilteredPartitionIterator {
             state = .inRows
             sliceIndex = 0
             jumpCheckPending = !allRows
+            if singleEntry == nil && !allRows {
+                partitionKeyBytes = keyBytes
+                partitionEntry = nil
+                partitionEntryLooked = false
+            }
             partitionsReturned += 1
             return PartitionHeader(key: key, deletion: deletion, rangeTombstones: rts, staticRow: staticRow)
         } catch { throw corrupt(error) }
@@ -149,7 +168,7 @@ final class SSTableScanner: UnfilteredPartitionIterator {
         while true {
             if jumpCheckPending {
                 jumpCheckPending = false
-                if let e = singleEntry, sliceIndex < slices.count,
+                if let e = singleEntry ?? partitionEntry, sliceIndex < slices.count,
                    let target = e.blockOffset(forSliceStart: slices[sliceIndex].start), let b = block, target > b.offset {
                     try load(target)
                 }
@@ -180,6 +199,11 @@ final class SSTableScanner: UnfilteredPartitionIterator {
                 }
                 if ByteOrder.compare(clustering, slices[sliceIndex].start) < 0 {
                     _ = try b.readRowBody(clustering: clustering, decodeColumns: false)
+                    if singleEntry == nil && !partitionEntryLooked {
+                        partitionEntryLooked = true
+                        partitionEntry = try reader.index.find(partitionKeyBytes, cache: reader.blockCache, owner: reader.cacheOwner)
+                        jumpCheckPending = partitionEntry != nil
+                    }
                     continue
                 }
                 // Passing a slice end may make a jump worthwhile, but this row is in the slice.

@@ -81,6 +81,7 @@ public final class SSTableWriter {
                                       entryByteOffset: block.entries.count, rowOrdinal: block.rowCount, blockList: [])
         block.addPartitionStart(header, keyBytes: keyBytes, stats: &stats)
         if let staticRow = header.staticRow {
+            try checkColumns(staticRow)
             block.addRow(staticRow, isStatic: true, stats: &stats)
         }
         partitionBytes = Int64(block.rawSize - before)
@@ -109,9 +110,22 @@ public final class SSTableWriter {
             entry.blockList.append(.init(firstClustering: row.clustering, offset: currentBlockOffset))
             current = entry
         }
+        try checkColumns(row)
         partitionBytes += Int64(block.addRow(row, isStatic: false, stats: &stats))
         lastClustering = row.clustering
         stats.rowCount += 1
+    }
+
+    /// One entry per column, sorted by id: the column segments are indexed by row ordinal,
+    /// so a duplicate would misalign every later cell of the block.
+    func checkColumns(_ row: Row) throws {
+        var previous = -1
+        for d in row.columns {
+            guard Int(d.column) > previous, d.column != SSTableFormat.entriesSegmentID else {
+                throw misuse("row columns not sorted by id or duplicated (column \(d.column))")
+            }
+            previous = Int(d.column)
+        }
     }
 
     func endPartition() throws {
@@ -123,6 +137,9 @@ public final class SSTableWriter {
 
     func flushBlock() throws {
         guard !block.isEmpty, let dataFile else { return }
+        for c in block.columns.values where c.body.count > SSTableFormat.maxSegmentRawLength / 2 {
+            throw misuse("a block column segment above \(SSTableFormat.maxSegmentRawLength / 2) bytes")
+        }
         let (bytes, raw) = block.finished(compression: options.compression)
         try dataFile.append(bytes)
         stats.uncompressedDataBytes += Int64(raw)
