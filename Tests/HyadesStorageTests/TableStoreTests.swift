@@ -152,3 +152,22 @@ import Testing
         try engine.shutdown()
     }
 }
+
+@Suite struct TableStoreLimitTests {
+    @Test func oversizedMutationIsRefusedWithoutStoppingTheEngine() throws {
+        let fs = FaultInjectingFileSystem()
+        var options = StorageEngineOptions()
+        options.commitLog = CommitLogOptions(segmentSizeBytes: 64 << 10)
+        let engine = try StorageEngine(commitLogDirectory: "/cl", fileSystem: fs, options: options)
+        let id = TableID(high: 5, low: 5)
+        let table = try engine.openTable(id, directory: "/t", options: TableOptions())
+        try engine.replayCommitLog()
+        let huge = PartitionUpdate(table: id, key: testKey(1), rows: [testRow(-1, ts: 1, [(1, [UInt8](repeating: 1, count: 100 << 10))])])
+        #expect(throws: CommitLogError.self) { try table.apply(huge) }
+        #expect(!engine.isStopped)
+        try table.apply(PartitionUpdate(table: id, key: testKey(2), rows: [testRow(-1, ts: 1, [(1, [2])])]))
+        #expect(try drain(table.read(testKey(2), nowInSeconds: 1)).count == 1)
+        #expect(try drain(table.read(testKey(1), nowInSeconds: 1)).isEmpty)
+        try engine.shutdown()
+    }
+}
