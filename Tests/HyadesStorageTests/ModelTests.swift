@@ -51,7 +51,9 @@ struct ModelRun {
         var options = TableOptions()
         options.gcGraceSeconds = gcGrace
         options.chunkLengthBytes = 512
-        options.memtableLimitBytes = 1 << 30
+        // Seeds above 4 also flush and compact in the background, concurrently with the
+        // operations and checks (what they return must not change).
+        options.memtableLimitBytes = seed > 4 ? 16 << 10 : 1 << 30
         options.compression = [.none, .lz4, .snappy][Int(seed % 3)]
         if seed % 2 == 0 {
             options.compaction = .sizeTiered(minThreshold: 2 + Int(seed % 3), maxThreshold: 32)
@@ -60,12 +62,12 @@ struct ModelRun {
         }
         tableOptions = options
         keyCount = 12 + Int(seed % 20)
-        (engine, table) = try Self.open(fs: fs, clock: clock, options: options)
+        (engine, table) = try Self.open(fs: fs, clock: clock, options: options, background: seed > 4)
     }
 
-    static func open(fs: FaultInjectingFileSystem, clock: ManualClock, options: TableOptions) throws -> (StorageEngine, TableStore) {
+    static func open(fs: FaultInjectingFileSystem, clock: ManualClock, options: TableOptions, background: Bool) throws -> (StorageEngine, TableStore) {
         var engineOptions = StorageEngineOptions()
-        engineOptions.backgroundCompaction = false
+        engineOptions.backgroundCompaction = background
         engineOptions.compactionThroughputBytesPerSecond = 0
         engineOptions.nowInSeconds = { clock.now }
         let engine = try StorageEngine(commitLogDirectory: "/data/commitlog", fileSystem: fs, options: engineOptions)
@@ -224,11 +226,15 @@ struct ModelRun {
             case 80..<86: try table.flush()
             case 86..<90: try table.compact(major: false)
             case 90..<92: try table.compact(major: true)
-            case 92..<97: clock.advance(Int32.random(in: 1...5, using: &rng))
+            case 92..<96: clock.advance(Int32.random(in: 1...5, using: &rng))
+            case 96:
+                // TRUNCATE: everything before it is gone, whatever its timestamps.
+                try table.truncate()
+                model = Model()
             default:
                 // Restart: the memtable comes back from the commit log.
                 try engine.shutdown()
-                (engine, table) = try Self.open(fs: fs, clock: clock, options: tableOptions)
+                (engine, table) = try Self.open(fs: fs, clock: clock, options: tableOptions, background: seed > 4)
             }
             if i % 5 == 4 { try check() }
         }

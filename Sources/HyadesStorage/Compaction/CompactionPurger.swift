@@ -29,6 +29,15 @@ struct CompactionPurger {
     /// The row with expired cells turned into tombstones and purgeable tombstones
     /// removed; nil when nothing is left.
     func purge(_ row: Row, maxTs: MaxPurgeableTimestamp) -> Row? {
+        // Fast path (most rows): no tombstone and nothing expired, nothing to purge.
+        if row.deletion.isLive && (!row.liveness.isExpiring || row.liveness.isLive(nowInSeconds: nowInSeconds)) {
+            var clean = true
+            for c in row.columns {
+                guard case .simple(_, let cell) = c, !cell.isTombstone,
+                      !cell.isExpiring || cell.isLive(nowInSeconds: nowInSeconds) else { clean = false; break }
+            }
+            if clean { return row.isEmpty ? nil : row }
+        }
         var row = row
         if purgeable(row.deletion, maxTs) { row.deletion = .live }
         if row.liveness.isExpiring && !row.liveness.isLive(nowInSeconds: nowInSeconds) {

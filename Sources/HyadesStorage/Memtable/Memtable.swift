@@ -17,7 +17,19 @@ public final class Memtable: @unchecked Sendable {
     private var _maxTimestamp = Int64.min
     private var _rowCount = 0
 
-    public init() {}
+    private let bounds = Mutex<(lower: CommitLogPosition?, upper: CommitLogPosition?)>((nil, nil))
+
+    /// `lower`: the commit-log position when this memtable became live (nil = the start);
+    /// every mutation it holds lies after it.
+    public init(commitLogLowerBound lower: CommitLogPosition? = nil) {
+        bounds.withLock { $0.lower = lower }
+    }
+
+    /// The commit-log span this memtable covers: mutations after `lower` and up to `upper`
+    /// (set when it is switched out for a flush; nil while live).
+    public var commitLogBounds: (lower: CommitLogPosition?, upper: CommitLogPosition?) { bounds.withLock { $0 } }
+
+    func seal(at upper: CommitLogPosition) { bounds.withLock { $0.upper = upper } }
 
     /// Applies one partition update. Returns the memtable's estimated size after it.
     @discardableResult
@@ -58,10 +70,19 @@ public final class Memtable: @unchecked Sendable {
         MemtablePartitionIterator(memtable: self, range: range, singleKey: nil, slices: slices, columns: columns)
     }
 
+    /// Every partition, read without locking: only for a memtable that no writer can
+    /// reach any more (switched out for a flush under the write barrier).
+    func frozenScan() -> any UnfilteredPartitionIterator {
+        lock.withLock { _ in FrozenMemtableIterator(tree) }
+    }
+
     /// One partition, or nil when the memtable has nothing for `key`.
     public func partition(_ key: DecoratedKey, slices: Slices = .all, columns: ColumnFilter = .all)
         -> (any UnfilteredPartitionIterator)? {
-        let bytes = key.byteComparable
+        partition(keyBytes: key.byteComparable, slices: slices, columns: columns)
+    }
+
+    func partition(keyBytes bytes: [UInt8], slices: Slices, columns: ColumnFilter) -> (any UnfilteredPartitionIterator)? {
         let present = lock.withLock { _ in tree.find(bytes) != nil }
         guard present else { return nil }
         return MemtablePartitionIterator(memtable: self, range: PartitionRange(lower: bytes, upper: nil),

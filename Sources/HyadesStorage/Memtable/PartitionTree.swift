@@ -12,6 +12,9 @@ final class PartitionTree {
 
     final class Node {
         var keys: [[UInt8]] = []
+        /// The first 8 bytes of each key (big-endian, zero-padded): almost every
+        /// comparison is decided by the token here, without touching the key arrays.
+        var prefixes: [UInt64] = []
         /// Leaves only.
         var values: [MemtablePartition] = []
         /// Internal nodes only: `children.count == keys.count + 1`; `keys[i]` is the
@@ -29,10 +32,11 @@ final class PartitionTree {
 
     /// The partition for `key`, inserting `make()` when absent.
     func findOrInsert(_ key: [UInt8], _ make: () -> MemtablePartition) -> MemtablePartition {
-        let (value, split) = insert(root, key, make)
+        let (value, split) = insert(root, key, Self.prefix(key), make)
         if let (sepKey, right) = split {
             let newRoot = Node(isLeaf: false)
             newRoot.keys = [sepKey]
+            newRoot.prefixes = [Self.prefix(sepKey)]
             newRoot.children = [root, right]
             root = newRoot
         }
@@ -41,8 +45,9 @@ final class PartitionTree {
 
     func find(_ key: [UInt8]) -> MemtablePartition? {
         var node = root
-        while !node.isLeaf { node = node.children[Self.upperBound(node.keys, key)] }
-        let i = Self.lowerBound(node.keys, key)
+        let prefix = Self.prefix(key)
+        while !node.isLeaf { node = node.children[Self.upperBound(node, key, prefix)] }
+        let i = Self.lowerBound(node, key, prefix)
         if i < node.keys.count && ByteOrder.compare(node.keys[i], key) == 0 { return node.values[i] }
         return nil
     }
@@ -50,8 +55,9 @@ final class PartitionTree {
     /// Up to `limit` partitions with key >= `lower` (or > `lower` when `exclusive`), in order.
     func batch(from lower: [UInt8], exclusive: Bool, limit: Int) -> [MemtablePartition] {
         var node = root
-        while !node.isLeaf { node = node.children[Self.upperBound(node.keys, lower)] }
-        var i = Self.lowerBound(node.keys, lower)
+        let prefix = Self.prefix(lower)
+        while !node.isLeaf { node = node.children[Self.upperBound(node, lower, prefix)] }
+        var i = Self.lowerBound(node, lower, prefix)
         if exclusive, i < node.keys.count, ByteOrder.compare(node.keys[i], lower) == 0 { i += 1 }
         var out: [MemtablePartition] = []
         out.reserveCapacity(min(limit, 64))
@@ -67,61 +73,96 @@ final class PartitionTree {
         return out
     }
 
-    private func insert(_ node: Node, _ key: [UInt8], _ make: () -> MemtablePartition)
+    private func insert(_ node: Node, _ key: [UInt8], _ prefix: UInt64, _ make: () -> MemtablePartition)
         -> (MemtablePartition, ([UInt8], Node)?) {
         if node.isLeaf {
-            let i = Self.lowerBound(node.keys, key)
-            if i < node.keys.count && ByteOrder.compare(node.keys[i], key) == 0 { return (node.values[i], nil) }
+            let i = Self.lowerBound(node, key, prefix)
+            if i < node.keys.count && node.prefixes[i] == prefix && ByteOrder.compare(node.keys[i], key) == 0 {
+                return (node.values[i], nil)
+            }
             let value = make()
             node.keys.insert(key, at: i)
+            node.prefixes.insert(prefix, at: i)
             node.values.insert(value, at: i)
             count += 1
             guard node.keys.count > Self.maxKeys else { return (value, nil) }
             let mid = node.keys.count / 2
             let right = Node(isLeaf: true)
             right.keys = Array(node.keys[mid...])
+            right.prefixes = Array(node.prefixes[mid...])
             right.values = Array(node.values[mid...])
             node.keys.removeSubrange(mid...)
+            node.prefixes.removeSubrange(mid...)
             node.values.removeSubrange(mid...)
             right.next = node.next
             node.next = right
             return (value, (right.keys[0], right))
         }
-        let ci = Self.upperBound(node.keys, key)
-        let (value, split) = insert(node.children[ci], key, make)
+        let ci = Self.upperBound(node, key, prefix)
+        let (value, split) = insert(node.children[ci], key, prefix, make)
         guard let (sepKey, child) = split else { return (value, nil) }
         node.keys.insert(sepKey, at: ci)
+        node.prefixes.insert(Self.prefix(sepKey), at: ci)
         node.children.insert(child, at: ci + 1)
         guard node.keys.count > Self.maxKeys else { return (value, nil) }
         let mid = node.keys.count / 2
         let promoted = node.keys[mid]
         let right = Node(isLeaf: false)
         right.keys = Array(node.keys[(mid + 1)...])
+        right.prefixes = Array(node.prefixes[(mid + 1)...])
         right.children = Array(node.children[(mid + 1)...])
         node.keys.removeSubrange(mid...)
+        node.prefixes.removeSubrange(mid...)
         node.children.removeSubrange((mid + 1)...)
         return (value, (promoted, right))
     }
 
+    @inline(__always)
+    static func prefix(_ key: [UInt8]) -> UInt64 {
+        key.withUnsafeBytes { b in
+            if b.count >= 8 { return UInt64(bigEndian: b.loadUnaligned(as: UInt64.self)) }
+            var v: UInt64 = 0
+            for i in 0..<8 { v = (v << 8) | UInt64(i < b.count ? b[i] : 0) }
+            return v
+        }
+    }
+
+    /// Compares entry `i` of `node` with `key`: the prefixes first, the bytes on a tie.
+    @inline(__always)
+    static func compare(_ node: Node, _ i: Int, _ key: [UInt8], _ prefix: UInt64) -> Int {
+        let p = node.prefixes[i]
+        if p != prefix { return p < prefix ? -1 : 1 }
+        return ByteOrder.compare(node.keys[i], key)
+    }
+
     /// First index whose key is >= `key`.
     @inline(__always)
-    static func lowerBound(_ keys: [[UInt8]], _ key: [UInt8]) -> Int {
-        var lo = 0, hi = keys.count
+    static func lowerBound(_ node: Node, _ key: [UInt8], _ prefix: UInt64) -> Int {
+        var lo = 0, hi = node.prefixes.count
         while lo < hi {
             let mid = (lo + hi) >> 1
-            if ByteOrder.compare(keys[mid], key) < 0 { lo = mid + 1 } else { hi = mid }
+            if compare(node, mid, key, prefix) < 0 { lo = mid + 1 } else { hi = mid }
         }
         return lo
     }
 
     /// First index whose key is > `key`.
     @inline(__always)
-    static func upperBound(_ keys: [[UInt8]], _ key: [UInt8]) -> Int {
-        var lo = 0, hi = keys.count
+    static func upperBound(_ node: Node, _ key: [UInt8], _ prefix: UInt64) -> Int {
+        var lo = 0, hi = node.prefixes.count
         while lo < hi {
             let mid = (lo + hi) >> 1
-            if ByteOrder.compare(keys[mid], key) <= 0 { lo = mid + 1 } else { hi = mid }
+            if compare(node, mid, key, prefix) <= 0 { lo = mid + 1 } else { hi = mid }
         }
         return lo
+    }
+}
+
+extension PartitionTree {
+    /// The leftmost leaf (start of key order).
+    var firstLeaf: Node {
+        var node = root
+        while !node.isLeaf { node = node.children[0] }
+        return node
     }
 }

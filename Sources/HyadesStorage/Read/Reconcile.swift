@@ -110,6 +110,14 @@ public enum Reconcile {
     /// it is live: expired cells and markers are dead; a row lives through its liveness
     /// or any live cell.
     public static func live(_ row: Row, nowInSeconds: Int32) -> Row? {
+        // Fast path (the common case): everything in the row is live, return it as is.
+        if row.deletion.isLive && (row.liveness.isEmpty || row.liveness.isLive(nowInSeconds: nowInSeconds)) {
+            var allLive = true
+            for c in row.columns {
+                guard case .simple(_, let cell) = c, cell.isLive(nowInSeconds: nowInSeconds) else { allLive = false; break }
+            }
+            if allLive { return row.liveness.isEmpty && row.columns.isEmpty ? nil : row }
+        }
         var out = Row(clustering: row.clustering)
         if row.liveness.isLive(nowInSeconds: nowInSeconds) { out.liveness = row.liveness }
         out.columns.reserveCapacity(row.columns.count)

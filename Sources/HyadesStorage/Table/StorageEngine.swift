@@ -98,6 +98,19 @@ public final class StorageEngine: @unchecked Sendable {
     /// Applies a mutation: commit log first, then the memtables.
     public func apply(_ mutation: Mutation) throws {
         try checkRunning()
+        if mutation.updates.count == 1 {
+            // The common single-partition write, without the per-table bookkeeping array.
+            let u = mutation.updates[0]
+            guard let t = table(u.table) else { throw StorageEngineError.unknownTable(u.table.description) }
+            t.waitForMemtableSpace()
+            try checkRunning()
+            try barrier.shared {
+                try appendToCommitLog(mutation)
+                t.applyToMemtable(u)
+            }
+            t.maybeFlushInBackground()
+            return
+        }
         var stores: [TableStore] = []
         stores.reserveCapacity(mutation.updates.count)
         for u in mutation.updates {
@@ -105,16 +118,29 @@ public final class StorageEngine: @unchecked Sendable {
             t.waitForMemtableSpace()
             stores.append(t)
         }
+        // The engine may have stopped while this writer waited for memtable space.
+        try checkRunning()
         try barrier.shared {
-            do {
-                _ = try commitLog.append(mutation)
-            } catch {
-                fail(error)
-                throw error
-            }
+            try appendToCommitLog(mutation)
             for (i, u) in mutation.updates.enumerated() { stores[i].applyToMemtable(u) }
         }
         for t in stores { t.maybeFlushInBackground() }
+    }
+
+    /// An I/O error stops the engine; a mutation over the size limit is the client's
+    /// error (nothing was written) and a shut-down log is not a disk failure.
+    private func appendToCommitLog(_ mutation: Mutation) throws {
+        do {
+            _ = try commitLog.append(mutation)
+        } catch let e as CommitLogError {
+            switch e {
+            case .mutationTooLarge, .shutDown, .invalidOptions: throw e
+            case .failed: fail(e); throw e
+            }
+        } catch {
+            fail(error)
+            throw error
+        }
     }
 
     /// Makes every appended mutation durable now (drain, tests); an error stops the engine.
@@ -136,7 +162,9 @@ public final class StorageEngine: @unchecked Sendable {
             return Array(s.tables.values)
         }
         for t in tables { t.close() }
-        if failure == nil { try commitLog.shutdown() }
+        // After a disk failure (already reported) still stop the log's sync thread; a
+        // failed log refuses to sync again by itself.
+        if failure == nil { try commitLog.shutdown() } else { try? commitLog.shutdown() }
     }
 
     /// Set once a disk failure stopped the engine.

@@ -6,6 +6,7 @@ public enum StorageEngineError: Error, CustomStringConvertible, Sendable {
     case unknownTable(String)
     case tableAlreadyOpen(String)
     case closed
+    case wrongTable(update: String, table: String)
 
     public var description: String {
         switch self {
@@ -13,6 +14,7 @@ public enum StorageEngineError: Error, CustomStringConvertible, Sendable {
         case .unknownTable(let t): return "no open table \(t)"
         case .tableAlreadyOpen(let t): return "table \(t) is already open"
         case .closed: return "storage engine is shut down"
+        case .wrongTable(let u, let t): return "an update for table \(u) was applied to table \(t)"
         }
     }
 }

@@ -78,6 +78,10 @@ extension TableStore {
         let purger = CompactionPurger(nowInSeconds: nowInSeconds, gcGraceSeconds: options.gcGraceSeconds)
         let source = MergingPartitionIterator(inputs.map { $0.reader.scan(.all, slices: .all, columns: .all) })
         let expected = Int(clamping: inputs.reduce(Int64(0)) { $0 + $1.reader.statistics.partitionCount })
+        // The throttle counts on-disk input bytes (as Cassandra's compaction_throughput),
+        // spread evenly over the input partitions.
+        let inputBytes = inputs.reduce(Int64(0)) { $0 + $1.reader.onDiskSizeBytes }
+        let bytesPerPartition = max(1, Int(inputBytes / Int64(max(1, expected))))
         var outputs: [SSTableReader] = []
         var writer: SSTableWriter?
         var writtenBytes = 0
@@ -104,13 +108,12 @@ extension TableStore {
                     guard let kept = purger.purge(row, maxTs: maxTs) else { continue }
                     if !begun { try begin() }
                     try writer!.append(kept)
-                    let size = MemtablePartition.size(of: kept)
-                    writtenBytes += size
-                    unthrottled += size
-                    if unthrottled >= 64 << 10 {
-                        engine.throttle.acquire(unthrottled)
-                        unthrottled = 0
-                    }
+                    writtenBytes += MemtablePartition.size(of: kept)
+                }
+                unthrottled += bytesPerPartition
+                if unthrottled >= 64 << 10 {
+                    engine.throttle.acquire(unthrottled)
+                    unthrottled = 0
                 }
                 if let max = plan.maxOutputBytes, writtenBytes >= max, let w = writer {
                     outputs.append(try w.finish())

@@ -13,8 +13,9 @@ extension TableStore {
                 guard !s.live.isEmpty else { return nil }
                 let old = s.live
                 let position = engine.commitLogPosition
+                old.seal(at: position)
                 s.flushing.append(old)
-                s.live = Memtable()
+                s.live = Memtable(commitLogLowerBound: position)
                 liveForWrites = s.live
                 return (old, position)
             }
@@ -43,7 +44,7 @@ extension TableStore {
     /// Writes a memtable's merged contents (nothing purged: tombstones must reach disk)
     /// to one SSTable; nil when there is nothing to write.
     private func write(_ memtable: Memtable) throws -> SSTableReader? {
-        let source = MergingPartitionIterator([memtable.scan(.all)])
+        let source = MergingPartitionIterator([memtable.frozenScan()])
         guard var header = try source.nextPartition() else { return nil }
         let generation = allocateGeneration()
         let writer = try SSTableWriter(fileSystem: fileSystem, directory: directory, generation: generation,
@@ -80,10 +81,11 @@ extension TableStore {
         defer { flushLock.unlock() }
         let position: CommitLogPosition = engine.barrier.exclusive {
             state.withLock { s in
-                s.live = Memtable()
+                let position = engine.commitLogPosition
+                s.live = Memtable(commitLogLowerBound: position)
                 s.flushing = []
                 liveForWrites = s.live
-                return engine.commitLogPosition
+                return position
             }
         }
         let dropped: [LiveSSTable]

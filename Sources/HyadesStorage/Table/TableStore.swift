@@ -100,6 +100,7 @@ public final class TableStore: @unchecked Sendable {
         let initial = State(manifest: m)
         var s = initial
         s.sstables = sstables
+        s.live = Memtable(commitLogLowerBound: m.flushedPosition)
         self.liveForWrites = s.live
         self.state = Mutex(s)
     }
@@ -118,7 +119,7 @@ public final class TableStore: @unchecked Sendable {
 
     /// Applies one partition update (commit log, then memtable).
     public func apply(_ update: PartitionUpdate) throws {
-        precondition(update.table == id, "update for table \(update.table) applied to \(id)")
+        guard update.table == id else { throw StorageEngineError.wrongTable(update: update.table.description, table: id.description) }
         try engine.apply(Mutation([update]))
     }
 
@@ -139,7 +140,9 @@ public final class TableStore: @unchecked Sendable {
         background.enter()
         engine.flushQueue.async { [self] in
             defer { background.leave() }
-            do { try flush() } catch { engine.fail(error) }
+            // A flush refused because the engine is shutting down is not a disk failure
+            // (the commit log still holds the data); flush() reports real failures itself.
+            _ = try? flush()
             state.withLock { $0.flushScheduled = false }
             space.broadcast()
         }
@@ -187,16 +190,17 @@ public final class TableStore: @unchecked Sendable {
         let (memtables, sstables) = snapshot()
         var sources: [any UnfilteredPartitionIterator] = []
         var deletion = DeletionTime.live
+        let keyBytes = key.byteComparable
         for m in memtables {
-            if let it = m.partition(key, slices: slices, columns: columns) {
+            if let it = m.partition(keyBytes: keyBytes, slices: slices, columns: columns) {
                 let peeked = try PeekedPartitionIterator(it)
                 if let h = peeked.header, h.deletion > deletion { deletion = h.deletion }
                 sources.append(peeked)
             }
         }
-        let keyBytes = key.byteComparable
         // Newest first, so a partition deletion seen early lets older SSTables be skipped.
-        let candidates = sstables.filter { $0.mayHold(keyBytes) }.sorted { $0.maxTimestamp > $1.maxTimestamp }
+        var candidates = sstables.filter { $0.mayHold(keyBytes) }
+        if candidates.count > 1 { candidates.sort { $0.maxTimestamp > $1.maxTimestamp } }
         for t in candidates {
             if !deletion.isLive && t.maxTimestamp <= deletion.markedForDeleteAt { continue }
             guard t.reader.mayContain(key),
@@ -214,11 +218,7 @@ public final class TableStore: @unchecked Sendable {
         let (memtables, sstables) = snapshot()
         var sources: [any UnfilteredPartitionIterator] = memtables.map { $0.scan(range, slices: slices, columns: columns) }
         for t in sstables where t.overlaps(range) {
-            if slices.isAll {
-                sources.append(t.reader.scan(range, slices: slices, columns: columns))
-            } else {
-                sources.append(SliceFilteringIterator(t.reader.scan(range, slices: .all, columns: columns), slices: slices))
-            }
+            sources.append(t.reader.scan(range, slices: slices, columns: columns))
         }
         return MergingPartitionIterator(sources)
     }
