@@ -71,6 +71,26 @@ import HyadesCore
         if case .list(let es) = values[7].kind, case .tuple(let t) = es.first?.kind { #expect(t.count == 2) } else { Issue.record("list of tuple") }
     }
 
+    @Test func arithmeticPrecedence() throws {
+        guard case .select(let s) = try statement("SELECT * FROM t WHERE k = 1 - 2 * 3 + 4"),
+              case .term(let t) = s.whereClause[0].value else { Issue.record("shape"); return }
+        func c(_ x: String) -> Term { Term(.constant(Constant(.integer, x))) }
+        let expected = Term(.operation(.add,
+            Term(.operation(.subtract, c("1"), Term(.operation(.multiply, c("2"), c("3"))))), c("4")))
+        #expect(t == expected)
+    }
+
+    @Test func emptyBracesAreASetAsInCassandra() throws {
+        guard case .insert(let i) = try statement("INSERT INTO t (m) VALUES ({})"),
+              case .columns(_, let values) = i.values else { return }
+        #expect(values[0].kind == .set([]))
+    }
+
+    @Test func countersSubtractWithoutSpaces() throws {
+        guard case .update(let u) = try statement("UPDATE c SET n = n -1 WHERE k = 0") else { return }
+        #expect(u.assignments == [.subtract("n", Term(.constant(Constant(.integer, "1"))))])
+    }
+
     @Test func sourceRangesPointIntoTheText() throws {
         let p = try CQLParser.parse("  SELECT a FROM t WHERE k = ? ;")
         #expect(p.text == "SELECT a FROM t WHERE k = ?")

@@ -28,7 +28,11 @@ import Testing
         ("CREATE TABLE t (k int PRIMARY KEY", 1, 33, "<EOF>", "line 1:33 mismatched input '<EOF>' expecting ')'"),
         ("CREATE TABLE t (k lst<int> PRIMARY KEY)", 1, 21, "<", "line 1:21 mismatched input '<' expecting ')'"),
         ("SELECT * FROM select", 1, 14, "select", "line 1:14 no viable alternative at input 'select'"),
-        ("INSERT INTO t (a) VALUES (- 'x')", 1, 28, "'x'", "line 1:28 no viable alternative at input ''x''"),
+        ("INSERT INTO t (a) VALUES (1 +)", 1, 29, ")", "line 1:29 no viable alternative at input ')'"),
+        ("UPDATE t SET a = b + 1 WHERE k = 0", 1, 17, "b", "line 1:17 Only expressions of the form X = X + <value> are supported."),
+        ("UPDATE t SET l = [1] + m WHERE k = 0", 1, 23, "m", "line 1:23 Only expressions of the form X = <value> + X are supported."),
+        ("INSERT INTO t (a) VALUES (1) USING TTL 'x'", 1, 39, "'x'", "line 1:39 mismatched input ''x'' expecting INTEGER"),
+        ("DELETE FROM t USING TTL 5 WHERE k = 1", 1, 20, "TTL", "line 1:20 mismatched input 'TTL' expecting K_TIMESTAMP"),
         ("BEGIN BATCH INSERT INTO t (a) VALUES (1);", 1, 41, "<EOF>", "line 1:41 mismatched input '<EOF>' expecting K_APPLY"),
     ])
     func brokenStatement(_ cql: String, _ line: Int, _ column: Int, _ token: String, _ message: String) {

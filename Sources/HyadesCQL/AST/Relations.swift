@@ -20,14 +20,20 @@ public enum RelationOperator: String, Hashable, Sendable {
     case greaterThan = ">"
     case greaterThanOrEqual = ">="
     case `in` = "IN"
+    case notIn = "NOT IN"
     case contains = "CONTAINS"
     case containsKey = "CONTAINS KEY"
+    case notContains = "NOT CONTAINS"
+    case notContainsKey = "NOT CONTAINS KEY"
+    /// `BETWEEN a AND b` (Cassandra 5); the value is `.list([a, b])`.
+    case between = "BETWEEN"
     case like = "LIKE"
     /// `IS NOT NULL` (materialized-view syntax); the value is `.term(null)`.
     case isNot = "IS NOT"
 }
 
-/// Right-hand side: a single term, or an `IN (...)` list (`IN ?` is `.term` of a marker).
+/// Right-hand side: a single term, or an `IN (...)` list (`IN ?` is `.term` of a marker),
+/// or the two bounds of BETWEEN.
 public enum RelationValue: Hashable, Sendable {
     case term(Term)
     case list([Term])

@@ -1,3 +1,5 @@
+import HyadesCore
+
 /// A literal as written. `text` keeps the source spelling (minus quotes for strings) so
 /// the analyzer converts it once it knows the receiving column's type, as Cassandra does.
 public struct Constant: Hashable, Sendable {
@@ -40,8 +42,8 @@ public struct Term: Hashable, Sendable {
         case null
         case bindMarker(BindMarker)
         case list([Term])
+        /// Also `{}`: empty set-or-map, as in Cassandra; the analyzer decides by the receiver's type.
         case set([Term])
-        /// Also `{}` (empty map-or-set; the analyzer decides by the receiver's type).
         case map([MapEntry])
         /// `{field: value, ...}` user-type literal (keys are identifiers, not terms).
         case userType([FieldValue])
@@ -49,6 +51,12 @@ public struct Term: Hashable, Sendable {
         case functionCall(FunctionName, [Term])
         /// `(int) ?`, `(text) 'x'`.
         case typeHint(TypeExpression, Term)
+        /// `a + b`, `a - b`, `a * b`, `a / b`, `a % b` (Cassandra 4 arithmetic on terms).
+        case operation(ArithmeticOperator, Term, Term)
+        /// `-x` of something that is not a numeric literal (`-?`, `-f(x)`).
+        case negation(Term)
+        /// `CAST(term AS type)`
+        case cast(Term, CQLType)
     }
 
     public var kind: Kind
@@ -66,6 +74,10 @@ public struct Term: Hashable, Sendable {
         if case .bindMarker(let m) = kind { return m }
         return nil
     }
+}
+
+public enum ArithmeticOperator: String, Hashable, Sendable {
+    case add = "+", subtract = "-", multiply = "*", divide = "/", modulo = "%"
 }
 
 public struct MapEntry: Hashable, Sendable {

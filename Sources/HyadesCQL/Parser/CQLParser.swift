@@ -32,9 +32,9 @@ let reservedKeywords: Set<String> = [
     "add", "allow", "alter", "and", "apply", "asc", "authorize", "batch", "begin", "by",
     "columnfamily", "create", "delete", "desc", "describe", "drop", "entries", "execute",
     "from", "full", "grant", "if", "in", "index", "infinity", "insert", "into", "is",
-    "keyspace", "limit", "materialized", "mbean", "mbeans", "modify", "nan", "norecursive",
-    "not", "null", "of", "on", "or", "order", "primary", "rename", "replace", "revoke",
-    "schema", "select", "set", "table", "to", "token", "truncate", "unlogged", "unset",
+    "keyspace", "limit", "materialized", "modify", "nan", "norecursive",
+    "not", "null", "of", "on", "or", "order", "primary", "rename", "revoke",
+    "schema", "select", "set", "table", "to", "token", "truncate", "unlogged",
     "update", "use", "using", "view", "where", "with",
 ]
 
@@ -123,6 +123,15 @@ struct Parser {
         switch current.kind {
         case .quotedIdentifier: return true
         case .identifier: return !reservedKeywords.contains(current.lower)
+        default: return false
+        }
+    }
+
+    func atNameAt(_ ahead: Int) -> Bool {
+        let t = peek(ahead)
+        switch t.kind {
+        case .quotedIdentifier: return true
+        case .identifier: return !reservedKeywords.contains(t.lower)
         default: return false
         }
     }

@@ -4,15 +4,14 @@ extension Parser {
         var u = UsingClause()
         guard acceptKeyword("using") else { return u }
         repeat {
-            if acceptKeyword("ttl") {
-                if timestampOnly { throw failure("TTL is not allowed here, only TIMESTAMP") }
-                u.ttl = try term()
+            if !timestampOnly && acceptKeyword("ttl") {
+                u.ttl = try intValue()
             } else if acceptKeyword("timestamp") {
-                u.timestamp = try term()
+                u.timestamp = try intValue()
             } else {
-                throw noViableAlternative()
+                throw mismatched(expecting: timestampOnly ? "K_TIMESTAMP" : "K_TIMESTAMP or K_TTL")
             }
-        } while acceptKeyword("and")
+        } while !timestampOnly && acceptKeyword("and")
         return u
     }
 
@@ -74,17 +73,25 @@ extension Parser {
         if acceptSymbol("-=") { return .subtract(column, try term()) }
         try expectSymbol("=")
         // c = c + v | c = c - v | c = v + c | c = v
-        if isColumnReference(column) && (peek(1).isSymbol("+") || peek(1).isSymbol("-")) {
+        if peekIsBareName(0) && (peek(1).isSymbol("+") || peek(1).isSymbol("-")) {
+            let other = current
+            guard isColumnReference(column) else {
+                throw CQLSyntaxError(at: other.range.start, token: other.raw,
+                                     message: "Only expressions of the form X = X \(peek(1).text) <value> are supported.")
+            }
             advance()
             let plus = advance().isSymbol("+")
             let value = try term()
             return plus ? .add(column, value) : .subtract(column, value)
         }
         let value = try term()
-        if acceptSymbol("+") {
+        if current.isSymbol("+") {
+            advance()
+            let other = current
             let again = try name()
             guard again == column else {
-                throw failure("Only expressions of the form X = <value> + X are supported.")
+                throw CQLSyntaxError(at: other.range.start, token: other.raw,
+                                     message: "Only expressions of the form X = <value> + X are supported.")
             }
             return .prepend(column, value)
         }
@@ -98,6 +105,19 @@ extension Parser {
         case .identifier: return !reservedKeywords.contains(current.lower) && current.lower == column
         default: return false
         }
+    }
+
+    /// TTL, TIMESTAMP and LIMIT values: an integer (possibly negative, which the analyzer
+    /// refuses with Cassandra's message) or a bind marker.
+    mutating func intValue() throws(CQLSyntaxError) -> Term {
+        let t = current
+        if t.kind == .integer {
+            advance()
+            return Term(.constant(Constant(.integer, t.text)), range: t.range)
+        }
+        if t.isSymbol("-") && peek(1).kind == .integer { return try negativeConstant() }
+        if t.isSymbol("?") || t.isSymbol(":") { return try bindMarkerTerm() }
+        throw mismatched(expecting: "INTEGER")
     }
 
     /// `IF EXISTS` or `IF cond AND cond ...` (nothing: `.none`).
@@ -157,7 +177,7 @@ extension Parser {
         else if acceptKeyword("counter") { b.kind = .counter }
         else if acceptKeyword("logged") { b.kind = .logged }
         try expectKeyword("batch")
-        b.using = try usingClause(timestampOnly: true)
+        b.using = try usingClause()
         while !atKeyword("apply") {
             while acceptSymbol(";") {}
             if atKeyword("apply") { break }

@@ -19,6 +19,7 @@ extension Parser {
             t.ifNotExists = ine
             try expectSymbol("(")
             repeat {
+                if current.isSymbol(")") { break }  // trailing comma, as Cassandra allows
                 let start = current.range.start
                 let field = try anyWord()
                 let type = try typeExpression()
@@ -246,7 +247,7 @@ extension Parser {
             var timestamp: Term?
             if acceptKeyword("using") {
                 try expectKeyword("timestamp")
-                timestamp = try term()
+                timestamp = try intValue()
             }
             action = .dropColumns(columns, ifExists: ie2, timestamp: timestamp)
         } else if acceptKeyword("rename") {

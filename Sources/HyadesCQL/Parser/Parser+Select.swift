@@ -37,9 +37,9 @@ extension Parser {
         if acceptKeyword("per") {
             try expectKeyword("partition")
             try expectKeyword("limit")
-            s.perPartitionLimit = try limitValue()
+            s.perPartitionLimit = try intValue()
         }
-        if acceptKeyword("limit") { s.limit = try limitValue() }
+        if acceptKeyword("limit") { s.limit = try intValue() }
         if acceptKeyword("allow") {
             try expectKeyword("filtering")
             s.allowFiltering = true
@@ -52,17 +52,6 @@ extension Parser {
         if acceptKeyword("desc") { return Ordering(column: column, descending: true) }
         _ = acceptKeyword("asc")
         return Ordering(column: column, descending: false)
-    }
-
-    /// LIMIT takes an integer or a bind marker.
-    mutating func limitValue() throws(CQLSyntaxError) -> Term {
-        let t = current
-        if t.kind == .integer {
-            advance()
-            return Term(.constant(Constant(.integer, t.text)), range: t.range)
-        }
-        if t.isSymbol("?") || t.isSymbol(":") { return try bindMarkerTerm() }
-        throw mismatched(expecting: "INTEGER")
     }
 
     mutating func selector() throws(CQLSyntaxError) -> Selector {
@@ -168,12 +157,30 @@ extension Parser {
 
     mutating func relation() throws(CQLSyntaxError) -> Relation {
         let start = current.range.start
-        // (a, b) op (1, 2) | (a, b) IN ((..), (..)) | (a, b) IN ?
-        if acceptSymbol("(") {
+        // (a, b) op (1, 2) | (a, b) IN ((..), (..)) | (a, b) IN ? | (relation)
+        if current.isSymbol("(") {
+            let isColumnTuple = atNameAt(1) && (peek(2).isSymbol(",") || peek(2).isSymbol(")"))
+            advance()
+            if !isColumnTuple {
+                try enter()
+                defer { leave() }
+                let inner = try relation()
+                try expectSymbol(")")
+                return inner
+            }
             let columns = try nameList()
             try expectSymbol(")")
             if acceptKeyword("in") {
                 return Relation(.columns(columns), .in, try inValue(), range: range(from: start))
+            }
+            if atKeyword("not") && peek(1).isKeyword("in") {
+                advance(); advance()
+                return Relation(.columns(columns), .notIn, try inValue(), range: range(from: start))
+            }
+            if acceptKeyword("between") {
+                let low = try term()
+                try expectKeyword("and")
+                return Relation(.columns(columns), .between, .list([low, try term()]), range: range(from: start))
             }
             guard let op = comparisonOperator() else { throw noViableAlternative() }
             return Relation(.columns(columns), op, .term(try term()), range: range(from: start))
@@ -184,6 +191,11 @@ extension Parser {
             if !acceptSymbol(")") {
                 columns = try nameList()
                 try expectSymbol(")")
+            }
+            if acceptKeyword("between") {
+                let low = try term()
+                try expectKeyword("and")
+                return Relation(.token(columns), .between, .list([low, try term()]), range: range(from: start))
             }
             guard let op = comparisonOperator() else { throw noViableAlternative() }
             return Relation(.token(columns), op, .term(try term()), range: range(from: start))
@@ -209,6 +221,18 @@ extension Parser {
         if acceptKeyword("contains") {
             let op: RelationOperator = acceptKeyword("key") ? .containsKey : .contains
             return Relation(target, op, .term(try term()), range: range(from: start))
+        }
+        if atKeyword("not") && (peek(1).isKeyword("in") || peek(1).isKeyword("contains")) {
+            advance()
+            if acceptKeyword("in") { return Relation(target, .notIn, try inValue(), range: range(from: start)) }
+            advance()
+            let op: RelationOperator = acceptKeyword("key") ? .notContainsKey : .notContains
+            return Relation(target, op, .term(try term()), range: range(from: start))
+        }
+        if acceptKeyword("between") {
+            let low = try term()
+            try expectKeyword("and")
+            return Relation(target, .between, .list([low, try term()]), range: range(from: start))
         }
         if acceptKeyword("like") {
             return Relation(target, .like, .term(try term()), range: range(from: start))

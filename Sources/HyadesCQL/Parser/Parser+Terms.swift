@@ -13,7 +13,73 @@ extension Parser {
         }
     }
 
+    /// A value expression: `simple (+|- simple)*` with `* / %` binding tighter, as in
+    /// Cassandra 4's `termAddition`/`termMultiplication`.
     mutating func term() throws(CQLSyntaxError) -> Term {
+        try enter()
+        defer { leave() }
+        let start = current.range.start
+        var lhs = try termMultiplication()
+        while current.kind == .symbol, current.text == "+" || current.text == "-" {
+            // `l = [0] + l` (prepend) and `c = c - 1`: a bare column after the operator is
+            // not a term; leave the operator to the assignment rule.
+            if peekIsBareName(1) { break }
+            let op: ArithmeticOperator = advance().text == "+" ? .add : .subtract
+            let rhs = try termMultiplication()
+            lhs = Term(.operation(op, lhs, rhs), range: range(from: start))
+        }
+        return lhs
+    }
+
+    /// Whether the token `ahead` is a name that is not the start of a function call.
+    func peekIsBareName(_ ahead: Int) -> Bool {
+        let t = peek(ahead)
+        let literalWords: Set<String> = ["null", "true", "false", "nan", "infinity"]
+        switch t.kind {
+        case .quotedIdentifier: break
+        case .identifier where !reservedKeywords.contains(t.lower) && !literalWords.contains(t.lower): break
+        default: return false
+        }
+        let next = peek(ahead + 1)
+        if next.isSymbol("(") { return false }
+        if next.isSymbol("."), peek(ahead + 3).isSymbol("(") { return false }
+        return true
+    }
+
+    mutating func termMultiplication() throws(CQLSyntaxError) -> Term {
+        let start = current.range.start
+        var lhs = try termGroup()
+        while current.kind == .symbol, ["*", "/", "%"].contains(current.text) {
+            let op: ArithmeticOperator = switch advance().text {
+            case "*": .multiply
+            case "/": .divide
+            default: .modulo
+            }
+            let rhs = try termGroup()
+            lhs = Term(.operation(op, lhs, rhs), range: range(from: start))
+        }
+        return lhs
+    }
+
+    /// `-literal` folds into the constant (Cassandra's lexer reads `-1` as one INTEGER);
+    /// `-anything else` is a negation.
+    mutating func termGroup() throws(CQLSyntaxError) -> Term {
+        if current.isSymbol("-") {
+            let next = peek(1)
+            switch next.kind {
+            case .integer, .float, .duration: return try negativeConstant()
+            case .identifier where next.lower == "nan" || next.lower == "infinity": return try negativeConstant()
+            default:
+                let start = current.range.start
+                advance()
+                let inner = try simpleTerm()
+                return Term(.negation(inner), range: range(from: start))
+            }
+        }
+        return try simpleTerm()
+    }
+
+    mutating func simpleTerm() throws(CQLSyntaxError) -> Term {
         try enter()
         defer { leave() }
         let start = current.range.start
@@ -31,6 +97,14 @@ extension Parser {
             case "true", "false": advance(); return Term(.constant(Constant(.boolean, t.lower)), range: t.range)
             case "nan": advance(); return Term(.constant(Constant(.float, "NaN")), range: t.range)
             case "infinity": advance(); return Term(.constant(Constant(.float, "Infinity")), range: t.range)
+            case "cast" where peek(1).isSymbol("("):
+                advance(); advance()
+                let inner = try simpleTerm()
+                try expectKeyword("as")
+                guard current.kind == .identifier, let type = nativeType(current.lower) else { throw noViableAlternative() }
+                advance()
+                try expectSymbol(")")
+                return Term(.cast(inner, type), range: range(from: start))
             default: return try functionCallTerm(start)
             }
         case .quotedIdentifier:
@@ -38,7 +112,6 @@ extension Parser {
         case .symbol:
             switch t.text {
             case "?", ":": return try bindMarkerTerm()
-            case "-": return try negativeConstant()
             case "[":
                 advance()
                 var elements: [Term] = []
@@ -125,7 +198,7 @@ extension Parser {
     mutating func braceLiteral() throws(CQLSyntaxError) -> Term {
         let start = current.range.start
         try expectSymbol("{")
-        if acceptSymbol("}") { return Term(.map([]), range: range(from: start)) }
+        if acceptSymbol("}") { return Term(.set([]), range: range(from: start)) }
         let literalWords: Set<String> = ["null", "true", "false", "nan", "infinity"]
         let isField = (current.kind == .quotedIdentifier
                        || (current.kind == .identifier && !literalWords.contains(current.lower)))
@@ -168,7 +241,7 @@ extension Parser {
             if let type = try? typeExpression(), acceptSymbol(")"), atTermStart,
                !(current.kind == .identifier && reservedKeywords.contains(current.lower)
                  && !["null", "nan", "infinity", "token"].contains(current.lower)) {
-                let inner = try term()
+                let inner = try termGroup()
                 return Term(.typeHint(type, inner), range: range(from: start))
             }
             pos = saved

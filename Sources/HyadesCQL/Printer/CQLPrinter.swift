@@ -40,12 +40,35 @@ public enum CQLPrinter {
         case .bindMarker(let m): return m.name.map { ":" + name($0) } ?? "?"
         case .list(let es): return "[" + es.map(term).joined(separator: ", ") + "]"
         case .set(let es): return "{" + es.map(term).joined(separator: ", ") + "}"
+        case .operation(let op, let l, let r): return operand(l, op, left: true) + " " + op.rawValue + " " + operand(r, op, left: false)
+        case .negation(let inner): return "-" + (isAtomic(inner) ? term(inner) : "(" + term(inner) + ")")
+        case .cast(let inner, let t): return "CAST(" + term(inner) + " AS " + t.cqlName + ")"
         case .map(let es): return "{" + es.map { term($0.key) + ": " + term($0.value) }.joined(separator: ", ") + "}"
         case .userType(let fs): return "{" + fs.map { name($0.field) + ": " + term($0.value) }.joined(separator: ", ") + "}"
         case .tuple(let es): return "(" + es.map(term).joined(separator: ", ") + ")"
         case .functionCall(let f, let args): return function(f) + "(" + args.map(term).joined(separator: ", ") + ")"
         case .typeHint(let type, let inner): return "(" + self.type(type) + ") " + term(inner)
         }
+    }
+
+    static func precedence(_ op: ArithmeticOperator) -> Int {
+        op == .add || op == .subtract ? 1 : 2
+    }
+
+    static func isAtomic(_ t: Term) -> Bool {
+        switch t.kind {
+        case .operation, .negation: return false
+        case .constant(let c): return !c.text.hasPrefix("-")
+        default: return true
+        }
+    }
+
+    /// Parenthesises an operand only when precedence/associativity require it. Parentheses
+    /// around a single term read back as a 1-tuple, so they are only used where needed.
+    static func operand(_ t: Term, _ parent: ArithmeticOperator, left: Bool) -> String {
+        guard case .operation(let op, _, _) = t.kind else { return term(t) }
+        let needs = precedence(op) < precedence(parent) || (!left && precedence(op) == precedence(parent))
+        return needs ? "(" + term(t) + ")" : term(t)
     }
 
     static func function(_ f: FunctionName) -> String {
@@ -91,7 +114,8 @@ public enum CQLPrinter {
         let rhs: String
         switch r.value {
         case .term(let t): rhs = r.op == .isNot ? "NULL" : term(t)
-        case .list(let ts): rhs = "(" + ts.map(term).joined(separator: ", ") + ")"
+        case .list(let ts):
+            rhs = r.op == .between ? ts.map(term).joined(separator: " AND ") : "(" + ts.map(term).joined(separator: ", ") + ")"
         }
         return "\(lhs) \(r.op.rawValue) \(rhs)"
     }

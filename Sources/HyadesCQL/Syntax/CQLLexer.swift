@@ -155,7 +155,7 @@ public struct CQLLexer: Sendable {
                 return make(.symbol, op)
             }
         }
-        if "()[]{},;.:+-*?=<>".utf8.contains(b) {
+        if "()[]{},;.:+-*/%?=<>".utf8.contains(b) {
             advance()
             return make(.symbol, String(UnicodeScalar(b)))
         }

@@ -16,7 +16,7 @@ public struct CQLToken: Hashable, Sendable {
         case uuid
         /// `1h30m`, `P1Y2M`, `P0001-02-03T04:05:06`; `text` as written.
         case duration
-        /// Punctuation and operators: `( ) [ ] { } , ; . : + - * ? = < <= > >= != += -=`.
+        /// Punctuation and operators: `( ) [ ] { } , ; . : + - * / % ? = < <= > >= != += -=`.
         case symbol
         case endOfInput
     }
