@@ -40,7 +40,14 @@ import Testing
         #expect(e.line == line)
         #expect(e.column == column)
         #expect(e.token == token)
-        #expect(e.description == message)
+        #expect(e.headline == message)
+    }
+
+    @Test func descriptionCarriesACassandraStyleSnippet() {
+        #expect(error("SELECT * FORM t")?.description == "line 1:9 mismatched input 'FORM' expecting K_FROM (SELECT * [FORM] t)")
+        #expect(error("SELECT a, b, c, d, e FORM t WHERE k = 1")?.description
+                == "line 1:21 mismatched input 'FORM' expecting K_FROM (...c, d, e [FORM] t...)")
+        #expect(error("SELECT * FROM")?.description == "line 1:13 no viable alternative at input '<EOF>'")
     }
 
     @Test func deepNestingIsAnErrorNotACrash() {

@@ -75,13 +75,35 @@ struct Parser {
     func mismatched(expecting what: String) -> CQLSyntaxError {
         let t = current
         return CQLSyntaxError(at: t.range.start, token: quoted(t),
-                              message: "mismatched input '\(quoted(t))' expecting \(what)")
+                              message: "mismatched input '\(quoted(t))' expecting \(what)", snippet: snippet())
     }
 
     func noViableAlternative() -> CQLSyntaxError {
         let t = current
         return CQLSyntaxError(at: t.range.start, token: quoted(t),
-                              message: "no viable alternative at input '\(quoted(t))'")
+                              message: "no viable alternative at input '\(quoted(t))'", snippet: snippet())
+    }
+
+    /// A few tokens before the current one, the current one in brackets, and one after, in
+    /// the spirit of Cassandra's ErrorCollector (it counts whitespace tokens too, so its ten
+    /// before/two after are about five/one significant tokens). Line breaks are dropped.
+    func snippet() -> String? {
+        let index = min(pos, tokens.count - 1)
+        let offending = tokens[index]
+        guard offending.kind != .endOfInput else { return nil }
+        let first = tokens[max(0, index - 5)]
+        let last = tokens[min(tokens.count - 2, index + 1)]
+        func text(_ from: Int, _ to: Int) -> String {
+            let lo = max(0, min(from, source.count))
+            let hi = max(lo, min(to, source.count))
+            return String(decoding: source[lo..<hi], as: UTF8.self).filter { $0 != "\n" && $0 != "\r\n" }
+        }
+        var out = first.range.start.offset > 0 ? "..." : ""
+        out += text(first.range.start.offset, offending.range.start.offset)
+        out += "[" + text(offending.range.start.offset, offending.range.end.offset) + "]"
+        out += text(offending.range.end.offset, last.range.end.offset)
+        if last.range.end.offset < source.count { out += "..." }
+        return out
     }
 
     func failure(_ message: String) -> CQLSyntaxError {

@@ -10,17 +10,26 @@ public struct CQLSyntaxError: Error, Hashable, Sendable, CustomStringConvertible
     public var token: String
     /// The message without the `line L:C` prefix.
     public var message: String
+    /// The statement text around the error with the offending token in brackets, as
+    /// Cassandra appends it: `SELECT * [FORM] t`, `...b, c [FORM]...`. Nil at end of input
+    /// and for lexical errors.
+    public var snippet: String?
 
-    public init(line: Int, column: Int, token: String, message: String) {
+    public init(line: Int, column: Int, token: String, message: String, snippet: String? = nil) {
         self.line = line
         self.column = column
         self.token = token
         self.message = message
+        self.snippet = snippet
     }
 
-    public init(at position: SourcePosition, token: String, message: String) {
-        self.init(line: position.line, column: position.column, token: token, message: message)
+    public init(at position: SourcePosition, token: String, message: String, snippet: String? = nil) {
+        self.init(line: position.line, column: position.column, token: token, message: message, snippet: snippet)
     }
 
-    public var description: String { "line \(line):\(column) \(message)" }
+    /// `line 1:9 mismatched input 'FORM' expecting K_FROM`
+    public var headline: String { "line \(line):\(column) \(message)" }
+
+    /// The full message sent to clients: the headline plus ` (snippet)` when there is one.
+    public var description: String { headline + (snippet.map { " (\($0))" } ?? "") }
 }
