@@ -141,6 +141,9 @@ import Testing
         // Recognised, unsupported.
         ("CREATE ROLE alice WITH PASSWORD = 'x' AND LOGIN = true", "/* unsupported: CREATE ROLE */"),
         ("LIST ROLES", "/* unsupported: LIST */"),
+        ("CREATE TABLE IF NOT EXISTS ks.t2 LIKE ks.t", "/* unsupported: CREATE TABLE LIKE */"),
+        ("ALTER TYPE ks.address ADD zip int", "/* unsupported: ALTER TYPE */"),
+        ("DROP ROLE alice", "/* unsupported: DROP ROLE */"),
         ("GRANT SELECT ON KEYSPACE ks TO alice", "/* unsupported: GRANT */"),
         ("CREATE MATERIALIZED VIEW v AS SELECT * FROM t WHERE a IS NOT NULL PRIMARY KEY (a)",
          "/* unsupported: CREATE MATERIALIZED VIEW */"),

@@ -11,6 +11,11 @@ extension Parser {
             return .createKeyspace(ks)
         }
         if acceptKeyword("table") || acceptKeyword("columnfamily") {
+            // CREATE TABLE [IF NOT EXISTS] new LIKE old (Cassandra 5): recognised, not supported.
+            var ahead = 1
+            if atKeyword("if") { ahead += 3 }
+            if peek(ahead).isSymbol(".") { ahead += 2 }
+            if peek(ahead).isKeyword("like") { return unsupported("CREATE TABLE LIKE") }
             return .createTable(try createTable())
         }
         if acceptKeyword("type") {
@@ -235,6 +240,9 @@ extension Parser {
                 defs.append(try definition(&self))
             }
             action = .addColumns(defs, ifNotExists: ine)
+        } else if atKeyword("drop") && peek(1).isKeyword("compact") && peek(2).isKeyword("storage") {
+            advance()
+            throw failure("DROP COMPACT STORAGE is not supported: there are no COMPACT STORAGE tables")
         } else if acceptKeyword("drop") {
             let ie2 = try ifExists()
             var columns: [String]
