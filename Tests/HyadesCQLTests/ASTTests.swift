@@ -80,6 +80,14 @@ import HyadesCore
         #expect(t == expected)
     }
 
+    @Test func parenthesisedSelectorsVersusTypeHints() throws {
+        guard case .select(let s) = try statement("SELECT (a) - 1, (int) -1, (a) * 2 FROM t") else { return }
+        let one = SelectorExpression.term(Term(.constant(Constant(.integer, "1"))))
+        #expect(s.selectors[0].expression == .operation(.subtract, .column("a"), one))
+        #expect(s.selectors[1].expression == .typeHint(.native(.int), .term(Term(.constant(Constant(.integer, "-1"))))))
+        #expect(s.selectors[2].expression == .operation(.multiply, .column("a"), .term(Term(.constant(Constant(.integer, "2"))))))
+    }
+
     @Test func emptyBracesAreASetAsInCassandra() throws {
         guard case .insert(let i) = try statement("INSERT INTO t (m) VALUES ({})"),
               case .columns(_, let values) = i.values else { return }

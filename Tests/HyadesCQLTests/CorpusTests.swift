@@ -138,6 +138,11 @@ import Testing
         ("UPDATE t SET v = v + 1 + 2 WHERE k = 1", "UPDATE t SET v = v + 1 + 2 WHERE k = 1"),
         ("UPDATE t SET l = [0] + [1] + l WHERE k = 1", "UPDATE t SET l = [0] + [1] + l WHERE k = 1"),
         ("CREATE TYPE t (a int, b text,)", "CREATE TYPE t (a int, b text)"),
+        // Selector arithmetic, grouping, type hints and collection selectors (Cassandra 4).
+        ("SELECT a + b * 2 AS x, (a + b) * 2, -a, - -1, a - (b - c), [a, b], {a, 1}, {'k': v}, (a, b), (int) 5, {} FROM t",
+         "SELECT a + b * 2 AS x, (a + b) * 2, -a, -(-1), a - (b - c), [a, b], {a, 1}, {'k': v}, (a, b), (int) 5, {} FROM t"),
+        ("SELECT max(ra) - min(ra) AS span, count(*) FROM gaia.source WHERE pk = ?",
+         "SELECT max(ra) - min(ra) AS span, count(*) FROM gaia.source WHERE pk = ?"),
         // Recognised, unsupported.
         ("CREATE ROLE alice WITH PASSWORD = 'x' AND LOGIN = true", "/* unsupported: CREATE ROLE */"),
         ("LIST ROLES", "/* unsupported: LIST */"),

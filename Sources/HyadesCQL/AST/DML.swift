@@ -53,6 +53,23 @@ public indirect enum SelectorExpression: Hashable, Sendable {
     case field(SelectorExpression, String)
     /// `m['k']`, `l[0]`
     case element(SelectorExpression, Term)
+    /// `a + b`, `a * 2`, ... (Cassandra 4)
+    case operation(ArithmeticOperator, SelectorExpression, SelectorExpression)
+    case negation(SelectorExpression)
+    /// `(int) x`
+    case typeHint(TypeExpression, SelectorExpression)
+    /// `(a, b)`; a single parenthesised selector is just grouping and is not a tuple.
+    case tuple([SelectorExpression])
+    case list([SelectorExpression])
+    /// Also `{}`.
+    case set([SelectorExpression])
+    case map([SelectorMapEntry])
+}
+
+public struct SelectorMapEntry: Hashable, Sendable {
+    public var key: SelectorExpression
+    public var value: SelectorExpression
+    public init(key: SelectorExpression, value: SelectorExpression) { self.key = key; self.value = value }
 }
 
 /// `INSERT INTO t (a, b) VALUES (..)` or `INSERT INTO t JSON '...'`.

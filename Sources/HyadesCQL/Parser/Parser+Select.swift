@@ -62,10 +62,43 @@ extension Parser {
         return Selector(expr, alias: alias, range: range(from: start))
     }
 
+    /// `group (+|- group)*` with `* / %` binding tighter (Cassandra 4 selector arithmetic).
     mutating func selectorExpression() throws(CQLSyntaxError) -> SelectorExpression {
         try enter()
         defer { leave() }
-        var expr = try unaliasedSelector()
+        var lhs = try selectorMultiplication()
+        while current.kind == .symbol, current.text == "+" || current.text == "-" {
+            let op: ArithmeticOperator = advance().text == "+" ? .add : .subtract
+            lhs = .operation(op, lhs, try selectorMultiplication())
+        }
+        return lhs
+    }
+
+    mutating func selectorMultiplication() throws(CQLSyntaxError) -> SelectorExpression {
+        var lhs = try selectorGroup()
+        while current.kind == .symbol, ["*", "/", "%"].contains(current.text) {
+            let op: ArithmeticOperator = switch advance().text {
+            case "*": .multiply
+            case "/": .divide
+            default: .modulo
+            }
+            lhs = .operation(op, lhs, try selectorGroup())
+        }
+        return lhs
+    }
+
+    mutating func selectorGroup() throws(CQLSyntaxError) -> SelectorExpression {
+        try enter()
+        defer { leave() }
+        if current.isSymbol("-") {
+            let next = peek(1)
+            if [.integer, .float, .duration].contains(next.kind) || next.isKeyword("nan") || next.isKeyword("infinity") {
+                return .term(try negativeConstant())
+            }
+            advance()
+            return .negation(try selectorGroup())
+        }
+        var expr = try selectorWithoutModifiers()
         while true {
             if current.isSymbol("."), peek(1).kind == .identifier || peek(1).kind == .quotedIdentifier {
                 advance()
@@ -78,6 +111,64 @@ extension Parser {
                 return expr
             }
         }
+    }
+
+    /// `-` glued to a number (`-1`), which Cassandra's lexer reads as one literal; `(a) - 1`
+    /// is a subtraction, `(int) -1` a type hint.
+    var isAdjacentNegativeNumber: Bool {
+        let next = peek(1)
+        return current.isSymbol("-") && [.integer, .float, .duration].contains(next.kind)
+            && current.range.end.offset == next.range.start.offset
+    }
+
+    /// Parenthesised selectors, type hints, collection literals of selectors, or a simple
+    /// selector.
+    mutating func selectorWithoutModifiers() throws(CQLSyntaxError) -> SelectorExpression {
+        let t = current
+        if t.isSymbol("(") {
+            advance()
+            let saved = pos
+            if current.kind == .identifier || current.kind == .quotedIdentifier || current.kind == .string,
+               let type = try? typeExpression(), acceptSymbol(")"),
+               atTermStart, !current.isKeyword("from"), !current.isKeyword("as"),
+               !current.isSymbol("-") || isAdjacentNegativeNumber {
+                if current.isSymbol("-") { return .typeHint(type, .term(try negativeConstant())) }
+                return .typeHint(type, try selectorWithoutModifiers())
+            }
+            pos = saved
+            var elements = [try selectorExpression()]
+            while acceptSymbol(",") { elements.append(try selectorExpression()) }
+            try expectSymbol(")")
+            // One element in parentheses is just grouping.
+            return elements.count == 1 ? elements[0] : .tuple(elements)
+        }
+        if acceptSymbol("[") {
+            var elements: [SelectorExpression] = []
+            if !acceptSymbol("]") {
+                repeat { elements.append(try selectorExpression()) } while acceptSymbol(",")
+                try expectSymbol("]")
+            }
+            return .list(elements)
+        }
+        if acceptSymbol("{") {
+            if acceptSymbol("}") { return .set([]) }
+            let first = try selectorExpression()
+            if acceptSymbol(":") {
+                var entries = [SelectorMapEntry(key: first, value: try selectorExpression())]
+                while acceptSymbol(",") {
+                    let k = try selectorExpression()
+                    try expectSymbol(":")
+                    entries.append(SelectorMapEntry(key: k, value: try selectorExpression()))
+                }
+                try expectSymbol("}")
+                return .map(entries)
+            }
+            var elements = [first]
+            while acceptSymbol(",") { elements.append(try selectorExpression()) }
+            try expectSymbol("}")
+            return .set(elements)
+        }
+        return try unaliasedSelector()
     }
 
     mutating func unaliasedSelector() throws(CQLSyntaxError) -> SelectorExpression {
@@ -128,7 +219,7 @@ extension Parser {
         if t.kind == .identifier && !["null", "true", "false", "nan", "infinity"].contains(t.lower) {
             return .column(try name())
         }
-        return .term(try term())
+        return .term(try simpleTerm())
     }
 
     // MARK: WHERE

@@ -99,7 +99,27 @@ public enum CQLPrinter {
         case .functionCall(let f, let args): return function(f) + "(" + args.map(selector).joined(separator: ", ") + ")"
         case .field(let inner, let f): return selector(inner) + "." + name(f)
         case .element(let inner, let k): return selector(inner) + "[" + term(k) + "]"
+        case .operation(let op, let l, let r):
+            return selectorOperand(l, op, left: true) + " " + op.rawValue + " " + selectorOperand(r, op, left: false)
+        case .negation(let inner):
+            let printed = selector(inner)
+            // `--` would start a comment; an operation needs grouping.
+            if case .operation = inner { return "-(" + printed + ")" }
+            return printed.hasPrefix("-") ? "-(" + printed + ")" : "-" + printed
+        case .typeHint(let t, let inner): return "(" + type(t) + ") " + selector(inner)
+        case .tuple(let es): return "(" + es.map(selector).joined(separator: ", ") + ")"
+        case .list(let es): return "[" + es.map(selector).joined(separator: ", ") + "]"
+        case .set(let es): return "{" + es.map(selector).joined(separator: ", ") + "}"
+        case .map(let es): return "{" + es.map { selector($0.key) + ": " + selector($0.value) }.joined(separator: ", ") + "}"
         }
+    }
+
+    /// In selectors parentheses around one selector are grouping, so they can always be
+    /// used where precedence needs them.
+    static func selectorOperand(_ s: SelectorExpression, _ parent: ArithmeticOperator, left: Bool) -> String {
+        guard case .operation(let op, _, _) = s else { return selector(s) }
+        let needs = precedence(op) < precedence(parent) || (!left && precedence(op) == precedence(parent))
+        return needs ? "(" + selector(s) + ")" : selector(s)
     }
 
     static func relation(_ r: Relation) -> String {
