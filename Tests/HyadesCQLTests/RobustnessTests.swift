@@ -39,7 +39,7 @@ import Testing
         let alphabet = Array("()[]{},;.:+-*?=<>!'\"$ /\n0123456789abcxyzéSELECTFROM-0x")
         var count = 0
         for (input, _) in CorpusTests.corpus {
-            for _ in 0..<30 {
+            for _ in 0..<40 {
                 var chars = Array(input)
                 for _ in 0..<Int.random(in: 1...4, using: &rng) {
                     guard !chars.isEmpty else { break }
@@ -50,12 +50,19 @@ import Testing
                     default: chars[i] = alphabet.randomElement(using: &rng)!
                     }
                 }
-                _ = try? CQLParser.parse(String(chars))
+                if let parsed = try? CQLParser.parse(String(chars)) {
+                    // Whatever parses must print to CQL that parses back to the same tree.
+                    let printed = parsed.statement.description
+                    if case .unsupported = parsed.statement {} else {
+                        let again = try? CQLParser.parse(printed)
+                        #expect(again?.statement == parsed.statement, "\(String(chars)) -> \(printed)")
+                    }
+                }
                 _ = CQLStatementSplitter.split(String(chars))
                 count += 1
             }
         }
-        #expect(count == CorpusTests.corpus.count * 30)
+        #expect(count == CorpusTests.corpus.count * 40)
     }
 
     @Test func randomTokenSoupNeverTraps() {
