@@ -14,6 +14,15 @@ import Testing
         ("SELECT peer, data_center, host_id, preferred_ip, rack, release_version, rpc_address, schema_version, tokens FROM system.peers",
          "SELECT peer, data_center, host_id, preferred_ip, rack, release_version, rpc_address, schema_version, tokens FROM system.peers"),
         ("select * from system_schema.keyspaces", "SELECT * FROM system_schema.keyspaces"),
+        // gocql / java driver / cqlsh / Spark connector.
+        ("SELECT now() FROM system.local", "SELECT now() FROM system.local"),
+        ("SELECT * FROM system.peers_v2", "SELECT * FROM system.peers_v2"),
+        ("SELECT range_start, range_end, partitions_count, mean_partition_size FROM system.size_estimates WHERE keyspace_name = ? AND table_name = ?",
+         "SELECT range_start, range_end, partitions_count, mean_partition_size FROM system.size_estimates WHERE keyspace_name = ? AND table_name = ?"),
+        (#"SELECT count(*) FROM "gaia"."source" WHERE token("source_id") > ? AND token("source_id") <= ?"#,
+         #"SELECT count(*) FROM gaia.source WHERE token(source_id) > ? AND token(source_id) <= ?"#),
+        (#"SELECT "source_id", "ra", writetime("ra"), ttl("ra") FROM "gaia"."source" WHERE token("source_id") > ? AND token("source_id") <= ? LIMIT 1000"#,
+         #"SELECT source_id, ra, writetime(ra), ttl(ra) FROM gaia.source WHERE token(source_id) > ? AND token(source_id) <= ? LIMIT 1000"#),
         // Spark connector token-range scan.
         (#"SELECT "a","b" FROM "ks"."t" WHERE token("pk") > ? AND token("pk") <= ? ALLOW FILTERING"#,
          #"SELECT a, b FROM ks.t WHERE token(pk) > ? AND token(pk) <= ? ALLOW FILTERING"#),

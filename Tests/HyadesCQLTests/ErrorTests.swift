@@ -33,6 +33,8 @@ import Testing
         ("UPDATE t SET l = [1] + m WHERE k = 0", 1, 23, "m", "line 1:23 Only expressions of the form X = <value> + X are supported."),
         ("INSERT INTO t (a) VALUES (1) USING TTL 'x'", 1, 39, "'x'", "line 1:39 mismatched input ''x'' expecting INTEGER"),
         ("DELETE FROM t USING TTL 5 WHERE k = 1", 1, 20, "TTL", "line 1:20 mismatched input 'TTL' expecting K_TIMESTAMP"),
+        ("SELECT * FROM ?", 1, 14, "?", "line 1:14 Bind variables cannot be used for table names"),
+        ("USE ?", 1, 4, "?", "line 1:4 Bind variables cannot be used for keyspace names"),
         ("ALTER TABLE t DROP COMPACT STORAGE", 1, 19, "COMPACT",
          "line 1:19 DROP COMPACT STORAGE is not supported: there are no COMPACT STORAGE tables"),
         ("BEGIN BATCH INSERT INTO t (a) VALUES (1);", 1, 41, "<EOF>", "line 1:41 mismatched input '<EOF>' expecting K_APPLY"),

@@ -182,6 +182,7 @@ struct Parser {
     /// `name` or `ks.name`.
     mutating func qualifiedName() throws(CQLSyntaxError) -> QualifiedName {
         let start = current.range.start
+        if current.isSymbol("?") || current.isSymbol(":") { throw failure("Bind variables cannot be used for table names") }
         let first = try name()
         if acceptSymbol(".") {
             let second = try name()
@@ -237,6 +238,7 @@ struct Parser {
         case "begin": return .batch(try batchStatement())
         case "use":
             advance()
+            if current.isSymbol("?") || current.isSymbol(":") { throw failure("Bind variables cannot be used for keyspace names") }
             return .use(try name())
         case "truncate":
             advance()
