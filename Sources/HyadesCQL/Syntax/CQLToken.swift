@@ -21,24 +21,26 @@ public struct CQLToken: Hashable, Sendable {
         case endOfInput
     }
 
-    public var kind: Kind
-    public var text: String
-    public var range: SourceRange
+    public let kind: Kind
+    public let text: String
+    public let range: SourceRange
     /// The exact source text of the token (quotes included), for error messages.
-    public var raw: String
+    public let raw: String
+
+    /// Lower-cased text for keyword comparison (computed once: the parser asks often).
+    public let lower: String
 
     public init(kind: Kind, text: String, range: SourceRange, raw: String) {
         self.kind = kind
         self.text = text
         self.range = range
         self.raw = raw
+        self.lower = kind == .identifier ? text.lowercased() : text
     }
 
-    /// Lower-cased text for keyword comparison (only meaningful for identifiers).
-    public var lower: String { text.lowercased() }
-
+    /// `k` must be lower-case.
     public func isKeyword(_ k: String) -> Bool {
-        kind == .identifier && text.count == k.count && text.lowercased() == k
+        kind == .identifier && lower == k
     }
 
     public func isSymbol(_ s: String) -> Bool { kind == .symbol && text == s }
