@@ -115,19 +115,18 @@ public struct CreateIndexStatement: Hashable, Sendable {
     public var table: QualifiedName
     public var ifNotExists = false
     public var isCustom = false
-    public var targets: [(kind: TargetKind, column: String)] = []
+    public var targets: [IndexTarget] = []
     public var usingClass: String?
     public var options: [Property] = []
 
     public init(table: QualifiedName) { self.table = table }
+}
 
-    public static func == (a: Self, b: Self) -> Bool {
-        a.name == b.name && a.table == b.table && a.ifNotExists == b.ifNotExists && a.isCustom == b.isCustom
-            && a.targets.map { "\($0.kind)\($0.column)" } == b.targets.map { "\($0.kind)\($0.column)" }
-            && a.usingClass == b.usingClass && a.options == b.options
-    }
-
-    public func hash(into h: inout Hasher) { h.combine(name); h.combine(table) }
+/// `col`, `KEYS(col)`, `VALUES(col)`, `ENTRIES(col)`, `FULL(col)`.
+public struct IndexTarget: Hashable, Sendable {
+    public var kind: CreateIndexStatement.TargetKind
+    public var column: String
+    public init(kind: CreateIndexStatement.TargetKind, column: String) { self.kind = kind; self.column = column }
 }
 
 /// `DROP KEYSPACE|TABLE|TYPE|INDEX [IF EXISTS] name`

@@ -176,10 +176,10 @@ extension Parser {
                 }
                 if kind != .simple {
                     advance(); advance()
-                    idx.targets.append((kind, try name()))
+                    idx.targets.append(IndexTarget(kind: kind, column: try name()))
                     try expectSymbol(")")
                 } else {
-                    idx.targets.append((.simple, try name()))
+                    idx.targets.append(IndexTarget(kind: .simple, column: try name()))
                 }
             } while acceptSymbol(",")
             try expectSymbol(")")
