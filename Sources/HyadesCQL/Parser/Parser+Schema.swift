@@ -189,13 +189,8 @@ extension Parser {
             guard t.kind == .string else { throw mismatched(expecting: "STRING_LITERAL") }
             advance()
             idx.usingClass = t.text
-            if acceptKeyword("with") {
-                try expectKeyword("options")
-                try expectSymbol("=")
-                pos -= 2  // reuse property(): re-read `options =`
-                idx.options = [try property()]
-            }
         }
+        if acceptKeyword("with") { idx.options = try properties() }
         return idx
     }
 
