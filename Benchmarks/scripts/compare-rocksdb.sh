@@ -24,9 +24,9 @@ rm -f "$work/dd.tmp"
 echo "== RocksDB db_bench $(db_bench --version 2>&1 | head -1 | awk '{print $3}')"
 common=(--num="$num" --key_size=16 --value_size=100 --compression_type=lz4 --db="$work/rocksdb")
 # fillrandom (WAL on, no sync), compact, readrandom; then a full readseq over every entry.
-db_bench --benchmarks=fillrandom,compact,readrandom --reads="$reads" "${common[@]}" \
+db_bench --benchmarks=fillrandom,compact,readrandom --reads="$reads" "${common[@]}" 2>"$work/rocks1.err" \
   | tee "$work/rocks1.txt" | grep -E '^(fillrandom|compact|readrandom) '
-db_bench --benchmarks=readseq --use_existing_db=1 --reads=-1 "${common[@]}" \
+db_bench --benchmarks=readseq --use_existing_db=1 --reads=-1 "${common[@]}" 2>"$work/rocks2.err" \
   | tee "$work/rocks2.txt" | grep -E '^readseq '
 rocks_rate() { grep -hE "^$1 " "$work"/rocks*.txt | sed -E 's/.* ([0-9]+) ops\/sec.*/\1/' | head -1; }
 
