@@ -10,13 +10,17 @@ struct IndexPosition {
 extension PartitionIndexReader {
     /// The last group whose first key is <= `key` (raw bytes), or nil.
     func groupIndex(for key: UnsafeRawBufferPointer) -> Int? {
-        var lo = 0, hi = summary.count
-        while lo < hi {
-            let mid = (lo + hi) / 2
-            let cmp = summary[mid].firstKey.withUnsafeBytes { ByteOrder.compare($0, key) }
-            if cmp <= 0 { lo = mid + 1 } else { hi = mid }
+        let k = Self.prefix64(key)
+        return summaryPrefixes.withUnsafeBufferPointer { prefixes in
+            var lo = 0, hi = prefixes.count
+            while lo < hi {
+                let mid = (lo + hi) / 2
+                let p = prefixes[mid]
+                let lessOrEqual = p != k ? p < k : summary[mid].firstKey.withUnsafeBytes { ByteOrder.compare($0, key) } <= 0
+                if lessOrEqual { lo = mid + 1 } else { hi = mid }
+            }
+            return lo == 0 ? nil : lo - 1
         }
-        return lo == 0 ? nil : lo - 1
     }
 
     /// The position of exactly `key` (byte-comparable), or nil. A cached group is
@@ -62,14 +66,22 @@ extension PartitionIndexReader {
                 var c = ByteCursor(UnsafeRawBufferPointer(rebasing: raw[0..<(n - 4)]))
                 guard Int(try c.u32()) == n - 8 else { throw DecodeFailure("group length mismatch") }
                 let count = try c.count()
+                // Entries are in key order: compare 8-byte prefixes, whole keys only on a
+                // tie; skip the other fields without decoding them.
+                let wanted = Self.prefix64(key)
                 for _ in 0..<count {
                     let len = try c.length()
-                    let cmp = ByteOrder.compare(UnsafeRawBufferPointer(rebasing: c.bytes[c.pos..<(c.pos + len)]), key)
+                    let entryKey = UnsafeRawBufferPointer(rebasing: c.bytes[c.pos..<(c.pos + len)])
+                    let p = Self.prefix64(entryKey)
                     c.pos += len
-                    if cmp == 0 { return try Self.position(&c) }
-                    if cmp > 0 { return nil }
-                    _ = try c.varint(); _ = try c.varint(); _ = try c.varint(); _ = try c.varint()
-                    for _ in 0..<(try c.count()) { try c.skipLengthPrefixed(); _ = try c.varint() }
+                    if p >= wanted {
+                        let cmp = p > wanted ? 1 : ByteOrder.compare(entryKey, key)
+                        if cmp == 0 { return try Self.position(&c) }
+                        if cmp > 0 { return nil }
+                    }
+                    try c.skipVarint(); try c.skipVarint(); try c.skipVarint(); try c.skipVarint()
+                    let blocks = try c.count()
+                    for _ in 0..<blocks { try c.skipLengthPrefixed(); try c.skipVarint() }
                 }
                 return nil
             }

@@ -44,6 +44,8 @@ struct RowWalker: ~Copyable {
     /// Where the block after the last one walked starts.
     var nextOffset: Int64 = 0
 
+    let scratch: WalkScratch
+
     init(path: String, filter: ColumnFilter, lower: [UInt8] = [], upper: [UInt8]? = nil,
          expectedKey: UnsafeRawBufferPointer? = nil) {
         self.path = path
@@ -51,23 +53,35 @@ struct RowWalker: ~Copyable {
         self.lower = lower
         self.upper = upper
         self.expectedKey = expectedKey
-        let projected = filter.columns?.count ?? 16
-        rows = RowScratch(columns: projected)
-        cursorCapacity = max(projected, 4)
-        cursors = .allocate(capacity: cursorCapacity)
-        arenaCapacity = 0
-        arena = .allocate(byteCount: 1, alignment: 8)
-        segmentCapacity = max(projected + 1, 4)
-        segmentBytes = .allocate(capacity: segmentCapacity)
-        keyCapacity = 64
-        keyBuffer = .allocate(byteCount: keyCapacity, alignment: 8)
+        let s = WalkScratch.take()
+        scratch = s
+        rows = RowScratch(columns: s.columns, columnCapacity: s.columnCapacity, cells: s.cells, cellCapacity: s.cellCapacity)
+        cursors = s.cursors
+        cursorCapacity = s.cursorCapacity
+        arena = s.arena
+        arenaCapacity = s.arenaCapacity
+        segmentBytes = s.segmentBytes
+        segmentCapacity = s.segmentCapacity
+        keyBuffer = s.keyBuffer
+        keyCapacity = s.keyCapacity
     }
 
     deinit {
-        cursors.deallocate()
-        arena.deallocate()
-        segmentBytes.deallocate()
-        keyBuffer.deallocate()
+        // Hand the (possibly grown) buffers back to the scratch and the scratch to the thread.
+        let s = scratch
+        s.columns = rows.columns
+        s.columnCapacity = rows.columnCapacity
+        s.cells = rows.cells
+        s.cellCapacity = rows.cellCapacity
+        s.cursors = cursors
+        s.cursorCapacity = cursorCapacity
+        s.arena = arena
+        s.arenaCapacity = arenaCapacity
+        s.segmentBytes = segmentBytes
+        s.segmentCapacity = segmentCapacity
+        s.keyBuffer = keyBuffer
+        s.keyCapacity = keyCapacity
+        WalkScratch.giveBack(s)
     }
 
     /// Reads the block at `offset` (from the cache when it holds every segment needed,
