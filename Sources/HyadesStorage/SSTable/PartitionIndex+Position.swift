@@ -40,12 +40,15 @@ extension PartitionIndexReader {
                 }
                 if let group {
                     return try group.bytes.withUnsafeBytes { raw throws(DecodeFailure) -> IndexPosition? in
+                        let wanted = Self.prefix64(key)
                         var lo = 0, hi = group.entryOffsets.count
                         while lo < hi {
                             let mid = (lo + hi) / 2
                             var c = ByteCursor(raw, at: Int(group.entryOffsets[mid]))
                             let len = try c.length()
-                            let cmp = ByteOrder.compare(UnsafeRawBufferPointer(rebasing: raw[c.pos..<(c.pos + len)]), key)
+                            let entryKey = UnsafeRawBufferPointer(rebasing: raw[c.pos..<(c.pos + len)])
+                            let p = Self.prefix64(entryKey)
+                            let cmp = p != wanted ? (p < wanted ? -1 : 1) : ByteOrder.compare(entryKey, key)
                             if cmp == 0 {
                                 c.pos += len
                                 return try Self.position(&c)

@@ -53,8 +53,8 @@ struct RowWalker: ~Copyable {
         self.lower = lower
         self.upper = upper
         self.expectedKey = expectedKey
-        let s = WalkScratch.take()
-        scratch = s
+        scratch = WalkScratch.take()
+        let s = scratch.buffers
         rows = RowScratch(columns: s.columns, columnCapacity: s.columnCapacity, cells: s.cells, cellCapacity: s.cellCapacity)
         cursors = s.cursors
         cursorCapacity = s.cursorCapacity
@@ -68,20 +68,16 @@ struct RowWalker: ~Copyable {
 
     deinit {
         // Hand the (possibly grown) buffers back to the scratch and the scratch to the thread.
-        let s = scratch
-        s.columns = rows.columns
+        var s = WalkBuffers(columns: rows.columns, cells: rows.cells, cursors: cursors, arena: arena,
+                            segmentBytes: segmentBytes, keyBuffer: keyBuffer)
         s.columnCapacity = rows.columnCapacity
-        s.cells = rows.cells
         s.cellCapacity = rows.cellCapacity
-        s.cursors = cursors
         s.cursorCapacity = cursorCapacity
-        s.arena = arena
         s.arenaCapacity = arenaCapacity
-        s.segmentBytes = segmentBytes
         s.segmentCapacity = segmentCapacity
-        s.keyBuffer = keyBuffer
         s.keyCapacity = keyCapacity
-        WalkScratch.giveBack(s)
+        scratch.buffers = s
+        WalkScratch.giveBack(scratch)
     }
 
     /// Reads the block at `offset` (from the cache when it holds every segment needed,
