@@ -39,21 +39,27 @@ extension PartitionIndexReader {
                     group = checked
                 }
                 if let group {
-                    return try group.bytes.withUnsafeBytes { raw throws(DecodeFailure) -> IndexPosition? in
-                        let wanted = Self.prefix64(key)
-                        var lo = 0, hi = group.entryOffsets.count
+                    let wanted = Self.prefix64(key)
+                    // The run of entries whose prefix equals the key's: usually one or none.
+                    let (lo, hi) = group.prefixes.withUnsafeBufferPointer { p -> (Int, Int) in
+                        var lo = 0, hi = p.count
                         while lo < hi {
                             let mid = (lo + hi) / 2
-                            var c = ByteCursor(raw, at: Int(group.entryOffsets[mid]))
+                            if p[mid] < wanted { lo = mid + 1 } else { hi = mid }
+                        }
+                        var end = lo
+                        while end < p.count && p[end] == wanted { end += 1 }
+                        return (lo, end)
+                    }
+                    guard lo < hi else { return nil }
+                    return try group.bytes.withUnsafeBytes { raw throws(DecodeFailure) -> IndexPosition? in
+                        for i in lo..<hi {
+                            var c = ByteCursor(raw, at: Int(group.entryOffsets[i]))
                             let len = try c.length()
-                            let entryKey = UnsafeRawBufferPointer(rebasing: raw[c.pos..<(c.pos + len)])
-                            let p = Self.prefix64(entryKey)
-                            let cmp = p != wanted ? (p < wanted ? -1 : 1) : ByteOrder.compare(entryKey, key)
-                            if cmp == 0 {
+                            if ByteOrder.compare(UnsafeRawBufferPointer(rebasing: raw[c.pos..<(c.pos + len)]), key) == 0 {
                                 c.pos += len
                                 return try Self.position(&c)
                             }
-                            if cmp < 0 { lo = mid + 1 } else { hi = mid }
                         }
                         return nil
                     }

@@ -306,6 +306,8 @@ struct PartitionIndexReader: Sendable {
                 let count = try c.count()
                 var offsets: [Int32] = []
                 offsets.reserveCapacity(count)
+                var prefixes: [UInt64] = []
+                prefixes.reserveCapacity(count)
                 var previous: UnsafeRawBufferPointer? = nil
                 for _ in 0..<count {
                     offsets.append(Int32(c.pos))
@@ -317,12 +319,13 @@ struct PartitionIndexReader: Sendable {
                         throw DecodeFailure("group contents disagree with the summary")
                     }
                     previous = key
+                    prefixes.append(Self.prefix64(key))
                     try c.skip(len)
                     _ = try c.varint(); _ = try c.varint(); _ = try c.varint(); _ = try c.varint()
                     for _ in 0..<(try c.count()) { try c.skipLengthPrefixed(); _ = try c.varint() }
                 }
                 guard c.atEnd else { throw DecodeFailure("trailing bytes in group") }
-                return SSTableBlockCache.IndexGroup(bytes: Array(body), entryOffsets: offsets)
+                return SSTableBlockCache.IndexGroup(bytes: Array(body), entryOffsets: offsets, prefixes: prefixes)
             } catch let e as SSTableCorruptionError {
                 throw e
             } catch {

@@ -29,7 +29,7 @@ public final class SSTableBlockCache: Sendable {
             self.header = BlockHeader(offset: 0, length: 0, entryCount: 0, rowCount: 0, segments: [])
             self.segments = []
             self.group = group
-            self.bytes = 128 + group.bytes.count + group.entryOffsets.count * 4
+            self.bytes = 128 + group.bytes.count + group.entryOffsets.count * 12
         }
     }
 
@@ -38,9 +38,13 @@ public final class SSTableBlockCache: Sendable {
     final class IndexGroup: Sendable {
         let bytes: [UInt8]
         let entryOffsets: [Int32]
-        init(bytes: [UInt8], entryOffsets: [Int32]) {
+        /// Each entry key's first 8 bytes (`PartitionIndexReader.prefix64`), contiguous: a
+        /// lookup binary-searches these (a few cache lines) before touching the entries.
+        let prefixes: [UInt64]
+        init(bytes: [UInt8], entryOffsets: [Int32], prefixes: [UInt64]) {
             self.bytes = bytes
             self.entryOffsets = entryOffsets
+            self.prefixes = prefixes
         }
     }
 
