@@ -59,7 +59,7 @@ struct SSTableRowViewTests {
         return found ? c.out : nil
     }
 
-    static let configs: [(CompressionAlgorithm, Int, Int)] = [(.none, 16 * 1024, 128), (.lz4, 300, 2), (.snappy, 2048, 1), (.lz4, 64, 7)]
+    static let configs: [(CompressionAlgorithm, Int, Int)] = [(.none, 16 * 1024, 128), (.lz4, 300, 2), (.snappy, 2048, 1), (.lz4, 64, 7), (.lz4, 4096, 16)]
 
     @Test("forEachRow and readPartition agree with the iterators", arguments: [UInt64(11), 12, 13])
     func agreesWithIterators(seed: UInt64) throws {

@@ -123,9 +123,10 @@ struct RowWalker: ~Copyable {
                 cache!.put(owner: owner, offset: offset, SSTableBlockCache.Entry(header: h, segments: segments))
                 return try withExtendedLifetime(segments) { try walkSegments(h, start: start, body) }
             }
-            // Size the arena for the compressed segments needed, then decode each in place.
+            // Size the arena for the needed segments (whole raw lengths: the partial path
+            // decodes prefixes in place), check every CRC, then decode.
             var needed = 0
-            for i in 0..<h.segments.count where (i == 0 || filter.includes(h.segments[i].columnID)) && h.segments[i].codec != .none {
+            for i in 0..<h.segments.count where i == 0 || filter.includes(h.segments[i].columnID) {
                 needed += (h.segments[i].rawLength + 7) & ~7
             }
             if needed > arenaCapacity {
@@ -133,7 +134,6 @@ struct RowWalker: ~Copyable {
                 arenaCapacity = max(needed, arenaCapacity * 2)
                 arena = .allocate(byteCount: arenaCapacity, alignment: 8)
             }
-            var at = 0
             for i in 0..<h.segments.count where i == 0 || filter.includes(h.segments[i].columnID) {
                 let s = h.segments[i]
                 let stored = UnsafeRawBufferPointer(rebasing: raw[s.offset..<(s.offset + s.storedLength)])
@@ -141,6 +141,14 @@ struct RowWalker: ~Copyable {
                     throw SSTableCorruptionError(path: path, offset: offset + Int64(s.offset),
                                                  what: "segment \(i) (\(i == 0 ? "entries" : "column \(s.columnID)")) checksum mismatch")
                 }
+            }
+            if expectedKey != nil, let start, decodePartial(h, raw: raw, start: start) {
+                return try walkSegments(h, start: start, body)
+            }
+            var at = 0
+            for i in 0..<h.segments.count where i == 0 || filter.includes(h.segments[i].columnID) {
+                let s = h.segments[i]
+                let stored = UnsafeRawBufferPointer(rebasing: raw[s.offset..<(s.offset + s.storedLength)])
                 if s.codec == .none {
                     guard s.storedLength == s.rawLength else {
                         throw SSTableCorruptionError(path: path, offset: offset + Int64(s.offset), what: "segment \(i) does not decompress")
@@ -152,8 +160,8 @@ struct RowWalker: ~Copyable {
                         throw SSTableCorruptionError(path: path, offset: offset + Int64(s.offset), what: "segment \(i) does not decompress")
                     }
                     segmentBytes[i] = UnsafeRawBufferPointer(out)
-                    at += (s.rawLength + 7) & ~7
                 }
+                at += (s.rawLength + 7) & ~7
             }
             return try walkSegments(h, start: start, body)
         }
