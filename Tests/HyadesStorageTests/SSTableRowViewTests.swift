@@ -143,6 +143,33 @@ struct SSTableRowViewTests {
         }
     }
 
+    /// A read nested in a callback gets its own scratch: the outer view stays intact.
+    @Test("nested reads inside a callback")
+    func nested() throws {
+        let partitions = S.randomPartitions(seed: 31, count: 30, maxRows: 5, columnCount: 5)
+        var o = TableOptions()
+        o.chunkLengthBytes = 400
+        let r = try S.write(partitions, fs: SSTableTestFileSystem(), options: o)
+        let expected = Self.visible(partitions)
+        var c = Collector()
+        var inner = Collector()
+        try r.forEachRow(in: .all, columns: .all) { v in
+            let before = v.row()
+            let key = v.decoratedKey()
+            if inner.lastKey != Array(v.partitionKey) {
+                _ = try r.readPartition(key, columns: .all) { w in
+                    inner.add(w)
+                    return true
+                }
+            }
+            #expect(v.row() == before, "the outer view changed under a nested read")
+            c.add(v)
+            return true
+        }
+        #expect(c.out == expected)
+        #expect(inner.out == expected)
+    }
+
     /// Every sampled flip of Data.db or Index.db is caught by the row-view paths too.
     @Test("sampled bit flips surface as SSTableCorruptionError", arguments: [SSTableFormat.Component.data, .index])
     func corruption(component: SSTableFormat.Component) throws {
