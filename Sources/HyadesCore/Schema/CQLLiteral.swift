@@ -271,3 +271,14 @@ public struct CQLLiteralError: Error, Hashable, Sendable, CustomStringConvertibl
     public init(_ message: String) { self.message = message }
     public var description: String { message }
 }
+
+extension CQLLiteral {
+    /// Components of a serialized tuple or UDT value (nil for null components).
+    public static func tupleComponents(of value: [UInt8], maxCount: Int) throws(CQLLiteralError) -> [[UInt8]?] {
+        let r = value.withUnsafeBytes { CQLSerialized.tupleElements($0, maxCount: maxCount).map { $0.map { $0.map { Array($0) } } } }
+        switch r {
+        case .success(let e): return e
+        case .failure(let err): throw CQLLiteralError(err.message)
+        }
+    }
+}

@@ -1,0 +1,162 @@
+import HyadesCore
+
+/// A contiguous range of clusterings in byte order: `start <= c < end`
+/// (`ClusteringEncoding` bounds; what the engine's slices and range tombstones take).
+public struct ClusteringByteSlice: Hashable, Sendable {
+    public var start: [UInt8]
+    public var end: [UInt8]
+
+    public init(start: [UInt8], end: [UInt8]) {
+        self.start = start
+        self.end = end
+    }
+
+    /// Every clustering.
+    public static let all = ClusteringByteSlice(start: ClusteringEncoding.bottom, end: ClusteringEncoding.top)
+
+    public var isEmpty: Bool { ByteOrder.compare(start, end) >= 0 }
+}
+
+extension ValueTerm {
+    /// A non-null, set value for a key column.
+    func keyComponent(_ values: [CQLBoundValue], _ time: ExecutionTime, column: String) throws(CQLAnalysisError) -> [UInt8] {
+        switch try resolve(values, time: time) {
+        case .value(let b): return b
+        case .null: throw .invalid("Invalid null value in condition for column \(column)")
+        case .unset: throw .invalid("Invalid unset value for column \(column)")
+        }
+    }
+}
+
+extension KeyValues {
+    /// The serialized values, in the order given, duplicates removed.
+    func resolve(_ values: [CQLBoundValue], _ time: ExecutionTime, column: String) throws(CQLAnalysisError) -> [[UInt8]] {
+        var out: [[UInt8]] = []
+        switch self {
+        case .eq(let t): out = [try t.keyComponent(values, time, column: column)]
+        case .inList(let ts):
+            for t in ts { out.append(try t.keyComponent(values, time, column: column)) }
+        case .inMarker(let t):
+            let list = try t.keyComponent(values, time, column: column)
+            do { out = try CQLLiteral.elements(of: list, perEntry: 1) } catch {
+                throw .invalid("Invalid IN list for \(column): \(error.message)")
+            }
+        }
+        var seen = Set<[UInt8]>()
+        return out.filter { seen.insert($0).inserted }
+    }
+}
+
+/// Cartesian product of per-column value lists.
+func cartesian(_ columns: [[[UInt8]]]) -> [[[UInt8]]] {
+    var acc: [[[UInt8]]] = [[]]
+    for vs in columns {
+        var next: [[[UInt8]]] = []
+        next.reserveCapacity(acc.count * vs.count)
+        for a in acc { for v in vs { next.append(a + [v]) } }
+        acc = next
+    }
+    return acc
+}
+
+enum PartitionKeys {
+    /// Decorated keys of every combination of the restricted values, in the order given.
+    static func resolve(_ restriction: [KeyValues], table: TableMetadata, _ values: [CQLBoundValue],
+                        _ time: ExecutionTime) throws(CQLAnalysisError) -> [DecoratedKey] {
+        let pk = table.partitionKeyColumns
+        var perColumn: [[[UInt8]]] = []
+        for (i, kv) in restriction.enumerated() {
+            perColumn.append(try kv.resolve(values, time, column: pk[i].name))
+        }
+        var out: [DecoratedKey] = []
+        var seen = Set<[UInt8]>()
+        for combo in cartesian(perColumn) {
+            let key = table.serializePartitionKey(combo)
+            if key.isEmpty { throw .invalid("Key may not be empty") }
+            if key.count > 65535 { throw .invalid("Key length of \(key.count) is longer than maximum of 65535") }
+            if seen.insert(key).inserted { out.append(DecoratedKey(key: key)) }
+        }
+        return out
+    }
+}
+
+extension ClusteringRestriction {
+    func encode(_ table: TableMetadata, _ values: [[UInt8]]) throws(CQLAnalysisError) -> [UInt8] {
+        do { return try table.encodeClustering(values) } catch {
+            throw .invalid("Invalid clustering value: \(error)")
+        }
+    }
+
+    /// The EQ/IN prefixes (serialized component lists), in byte order, deduplicated.
+    func prefixes(_ table: TableMetadata, _ values: [CQLBoundValue], _ time: ExecutionTime) throws(CQLAnalysisError) -> [[[UInt8]]] {
+        let ck = table.clusteringColumns
+        var combos: [[[UInt8]]]
+        if let multiIn {
+            combos = []
+            for t in multiIn {
+                let tuple = try t.keyComponent(values, time, column: ck.prefix(multiInWidth).map(\.name).joined(separator: ","))
+                let parts: [[UInt8]?]
+                do { parts = try CQLLiteral.tupleComponents(of: tuple, maxCount: multiInWidth) } catch {
+                    throw .invalid("Invalid tuple for multi-column relation: \(error.message)")
+                }
+                var row: [[UInt8]] = []
+                for (i, p) in parts.enumerated() {
+                    guard let p else { throw .invalid("Invalid null value in condition for column \(ck[i].name)") }
+                    row.append(p)
+                }
+                guard row.count == multiInWidth else { throw .invalid("Expected \(multiInWidth) elements in value tuple, but got \(row.count)") }
+                combos.append(row)
+            }
+        } else {
+            var perColumn: [[[UInt8]]] = []
+            for (i, kv) in prefix.enumerated() { perColumn.append(try kv.resolve(values, time, column: ck[i].name)) }
+            combos = cartesian(perColumn)
+        }
+        var keyed: [([UInt8], [[UInt8]])] = []
+        for c in combos { keyed.append((try encode(table, c), c)) }
+        keyed.sort { ByteOrder.compare($0.0, $1.0) < 0 }
+        var out: [[[UInt8]]] = []
+        var last: [UInt8]?
+        for k in keyed where k.0 != last { out.append(k.1); last = k.0 }
+        return out
+    }
+
+    /// Byte ranges of clusterings selected, in byte (clustering) order, non-overlapping.
+    public func slices(table: TableMetadata, values: [CQLBoundValue], time: ExecutionTime) throws(CQLAnalysisError) -> [ClusteringByteSlice] {
+        if isEmpty { return [.all] }
+        let ck = table.clusteringColumns
+        var out: [ClusteringByteSlice] = []
+        for p in try prefixes(table, values, time) {
+            let encodedPrefix = try encode(table, p)
+            // Value order of the slice's first column vs byte order.
+            let descending = p.count < ck.count && ck[p.count].isDescending
+            func bound(_ b: ClusteringBound) throws(CQLAnalysisError) -> [UInt8] {
+                var comps = p
+                for (i, v) in b.values.enumerated() {
+                    comps.append(try v.keyComponent(values, time, column: ck[min(p.count + i, ck.count - 1)].name))
+                }
+                return try encode(table, comps)
+            }
+            var start = encodedPrefix
+            var end = ClusteringEncoding.upperBound(encodedPrefix, inclusive: true)
+            if let lower {
+                let e = try bound(lower)
+                if descending { end = ClusteringEncoding.upperBound(e, inclusive: lower.inclusive) } else { start = ClusteringEncoding.lowerBound(e, inclusive: lower.inclusive) }
+            }
+            if let upper {
+                let e = try bound(upper)
+                if descending { start = ClusteringEncoding.lowerBound(e, inclusive: upper.inclusive) } else { end = ClusteringEncoding.upperBound(e, inclusive: upper.inclusive) }
+            }
+            let s = ClusteringByteSlice(start: start, end: end)
+            if !s.isEmpty { out.append(s) }
+        }
+        return out
+    }
+
+    /// Full clusterings (every clustering column restricted by EQ/IN), encoded, in order.
+    func fullClusterings(table: TableMetadata, values: [CQLBoundValue], time: ExecutionTime) throws(CQLAnalysisError) -> [[UInt8]] {
+        var out: [[UInt8]] = []
+        for p in try prefixes(table, values, time) { out.append(try encode(table, p)) }
+        return out
+    }
+}
