@@ -235,6 +235,7 @@ extension AnalysisContext {
         if s.using.ttl != nil { throw .invalid("Global TTL on the BATCH statement is not supported.") }
         var plans: [ModificationPlan] = []
         var batchTimestamp: ValueTerm?
+        inBatch = true
         for st in s.statements {
             let p: ModificationPlan
             switch st {
@@ -251,6 +252,7 @@ extension AnalysisContext {
         if let ts = s.using.timestamp, let first = plans.first {
             batchTimestamp = try value(ts, for: spec(first.table, "[timestamp]", .bigint))
         }
+        inBatch = false
         // Sub-plans keep only the batch-wide variable list.
         let vars = try variableSpecifications()
         for i in plans.indices { plans[i].variables = vars }

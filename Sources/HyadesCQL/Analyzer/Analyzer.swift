@@ -48,6 +48,8 @@ public struct Analyzer: Sendable {
 struct AnalysisContext {
     let analyzer: Analyzer
     var variables: [ColumnSpecification?]
+    /// Inside a BATCH the variables are collected for the whole batch at its end.
+    var inBatch = false
 
     init(analyzer: Analyzer, markerCount: Int) {
         self.analyzer = analyzer
@@ -131,6 +133,7 @@ struct AnalysisContext {
 
     /// The collected variable metadata; every marker must have been given a receiver.
     func variableSpecifications(partitionKeyIndexes: [Int] = []) throws(CQLAnalysisError) -> VariableSpecifications {
+        if inBatch { return VariableSpecifications() }
         var out: [ColumnSpecification] = []
         for (i, v) in variables.enumerated() {
             guard let v else { throw .invalid("Cannot infer the type of bind marker \(i)") }
