@@ -92,8 +92,6 @@ extension AnalysisContext {
         if s.json {
             specs = [spec(t, "[json]", .text)]
         }
-        var filters = r.filters
-        filters.sort { $0.column < $1.column }
         return SelectPlan(table: t, partitions: partitions, clustering: r.clustering, filters: r.filters,
                           selectors: selectors, resultColumns: specs, queriedColumns: queried.sorted(),
                           distinct: s.distinct, json: s.json, reversed: reversed, allowFiltering: s.allowFiltering,
