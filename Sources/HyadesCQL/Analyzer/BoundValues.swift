@@ -36,6 +36,13 @@ public struct VariableSpecifications: Hashable, Sendable {
         self.partitionKeyIndexes = partitionKeyIndexes
     }
 
+    /// Cassandra's check that EXECUTE sent one value per marker.
+    public func checkBound(_ values: [CQLBoundValue]) throws(CQLAnalysisError) {
+        guard values.count == columns.count else {
+            throw .invalid("There were \(columns.count) markers(?) in CQL but \(values.count) bound variables")
+        }
+    }
+
     /// Marker names (`:name` markers use their name, `?` the receiver's), for binding by name.
     public var names: [String] { columns.map(\.name) }
 }
@@ -100,7 +107,7 @@ extension ValueTerm {
         case .null: return .null
         case .marker(let i, let type):
             guard i < values.count else {
-                throw .invalid("There were \(values.count) markers(?) in CQL but \(i + 1) bound variables") // refined by callers
+                throw .invalid("No value bound for marker \(i) (\(values.count) values given)")
             }
             switch values[i] {
             case .null: return .null

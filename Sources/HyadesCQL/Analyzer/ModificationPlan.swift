@@ -94,6 +94,7 @@ public struct ModificationPlan: Hashable, Sendable {
     }
 
     func apply(values: [CQLBoundValue], time baseTime: ExecutionTime, into merger: inout UpdateMerger) throws(CQLAnalysisError) {
+        try variables.checkBound(values)
         var time = baseTime
         if let ts = try writeTimestamp(values: values, time: baseTime) { time.timestamp = ts }
         let ttl = try timeToLive(values: values, time: time)

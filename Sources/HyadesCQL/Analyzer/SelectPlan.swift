@@ -82,6 +82,7 @@ public struct SelectPlan: Hashable, Sendable {
 
     /// Partition keys for `.keys` restrictions (duplicates removed, in the order given).
     public func partitionKeys(values: [CQLBoundValue]) throws(CQLAnalysisError) -> [DecoratedKey] {
+        try variables.checkBound(values)
         guard case .keys(let kv) = partitions else { return [] }
         return try PartitionKeys.resolve(kv, table: table, values, ExecutionTime(timestamp: 0, nowInSeconds: 0))
     }
