@@ -110,6 +110,7 @@ extension AnalysisContext {
             throw .alreadyExists(keyspace: ksName, table: s.name.name,
                                  "Cannot add already existing table \"\(s.name.name)\" to keyspace \"\(ksName)\"")
         }
+        guard s.columns.count < Int(ColumnID.max) else { throw .invalid("Too many columns in table \(s.name.name)") }
         var defs: [(ColumnDefinition, CQLType)] = []
         var names = Set<String>()
         for c in s.columns {
@@ -255,6 +256,7 @@ extension AnalysisContext {
                 if let dropped = t.droppedColumns.first(where: { $0.name == d.name }), dropped.type.unfrozen != type.unfrozen {
                     throw .invalid("Cannot re-add previously dropped column '\(d.name)' of type \(type.cqlName), incompatible with previous type \(dropped.type.cqlName)")
                 }
+                guard t.nextColumnID < ColumnID.max else { throw .invalid("Too many columns in table \(t.name)") }
                 t.addColumn(name: d.name, type: type, kind: d.isStatic ? .staticColumn : .regular)
                 changed = true
             }

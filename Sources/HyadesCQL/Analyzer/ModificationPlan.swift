@@ -141,20 +141,21 @@ public struct ModificationPlan: Hashable, Sendable {
         }
         var staticData: [ColumnData] = []
         for op in staticOps { staticData += try writer.columnData(op, values) }
+        staticData = UpdateMerger.combine(staticData)
         var rowData: [ColumnData] = []
+        rowData.reserveCapacity(regularOps.count)
         for op in regularOps { rowData += try writer.columnData(op, values) }
+        rowData = UpdateMerger.combine(rowData)
         let liveness = kind == .insert ? writer.liveness() : LivenessInfo.empty
 
         for key in keys {
             if !staticData.isEmpty || (kind == .insert && clusterings.isEmpty) {
-                var row = Row(clustering: [], columns: [])
+                var row = Row(clustering: [], columns: staticData)
                 if clusterings.isEmpty && hasClustering { row.liveness = liveness }
-                for d in staticData { row = UpdateMerger.merge(row, Row(clustering: [], columns: [d])) }
                 if !row.isEmpty { merger.add(table.id, key, row: row, isStatic: true) }
             }
             for c in clusterings {
-                var row = Row(clustering: c, liveness: liveness)
-                for d in rowData { row = UpdateMerger.merge(row, Row(clustering: c, liveness: liveness, columns: [d])) }
+                let row = Row(clustering: c, liveness: liveness, columns: rowData)
                 if !row.isEmpty { merger.add(table.id, key, row: row, isStatic: false) }
             }
         }
@@ -195,14 +196,14 @@ struct CellWriter {
 
     /// `SET c = ...` of a multi-cell column deletes what was there just before this write.
     var overwriteDeletion: DeletionTime {
-        DeletionTime(markedForDeleteAt: time.timestamp - 1, localDeletionTime: time.nowInSeconds)
+        DeletionTime(markedForDeleteAt: time.timestamp &- 1, localDeletionTime: time.nowInSeconds)
     }
 
     /// A list element key: 8 bytes of sign-flipped order (the timestamp for an append, its
     /// negation for a prepend, so prepends sort before every append and later prepends
     /// first), a 4-byte sequence within the statement, 4 bytes of entropy.
     mutating func listKey(prepend: Bool) -> [UInt8] {
-        let order = prepend ? -time.timestamp : time.timestamp
+        let order = prepend ? 0 &- time.timestamp : time.timestamp
         let o = UInt64(bitPattern: order) ^ (1 << 63)
         var out = (0..<8).map { UInt8(truncatingIfNeeded: o >> UInt64(56 - 8 * $0)) }
         let s = listSequence

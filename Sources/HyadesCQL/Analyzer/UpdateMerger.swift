@@ -83,10 +83,24 @@ struct UpdateMerger {
         }
     }
 
-    /// Rows inside a partition must be sorted; builds them in order.
-    static func normalize(_ row: Row) -> Row {
-        var r = row
-        r.columns.sort { $0.column < $1.column }
-        return r
+    /// Column data sorted by column id, several operations on one column (`m['a'] = 1,
+    /// m['b'] = 2`) merged into one entry. Linear after the sort: rows of wide tables are
+    /// built once per write.
+    static func combine(_ data: [ColumnData]) -> [ColumnData] {
+        if data.count < 2 { return data }
+        var sorted = data
+        if !zip(data, data.dropFirst()).allSatisfy({ $0.column < $1.column }) {
+            sorted = data.enumerated().sorted { ($0.element.column, $0.offset) < ($1.element.column, $1.offset) }.map(\.element)
+        }
+        var out: [ColumnData] = []
+        out.reserveCapacity(sorted.count)
+        for d in sorted {
+            if let last = out.last, last.column == d.column {
+                out[out.count - 1] = merge(last, d)
+            } else {
+                out.append(d)
+            }
+        }
+        return out
     }
 }

@@ -102,7 +102,8 @@ enum CQLTemporalParse {
         guard s.atEnd else { return nil }
         let (r, o) = d.multipliedReportingOverflow(by: CQLTemporal.millisPerDay)
         guard !o else { return nil }
-        return r + nanos / 1_000_000 - offsetMinutes * 60_000
+        let (withTime, o2) = r.addingReportingOverflow(nanos / 1_000_000 - offsetMinutes * 60_000)
+        return o2 ? nil : withTime
     }
 }
 

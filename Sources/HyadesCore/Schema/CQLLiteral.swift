@@ -213,7 +213,8 @@ public enum CQLLiteral {
         }
         guard !digits.isEmpty, digits != "-", digits != "+" else { return nil }
         guard let unscaled = CQLVarint.bytes(fromDecimal: digits) else { return nil }
-        guard let sc = Int32(exactly: scale - exponent) else { return nil }
+        let (diff, overflow) = scale.subtractingReportingOverflow(exponent)
+        guard !overflow, let sc = Int32(exactly: diff) else { return nil }
         return bigEndian(UInt64(UInt32(bitPattern: sc)), 4) + unscaled
     }
 
