@@ -207,7 +207,7 @@ import HyadesCore
     }
 
     @Test func commonMistakes() {
-        #expect(F.error("INSERT INTO nope (k) VALUES (1)")?.message == "table nope does not exist")
+        #expect(F.error("INSERT INTO nope (k) VALUES (1)")?.message == "unconfigured table nope")
         #expect(F.error("INSERT INTO kv (k, zz) VALUES (1, 2)")?.message == "Undefined column name zz in table ks.kv")
         #expect(F.error("INSERT INTO kv (v) VALUES ('a')")?.message == "Some partition key parts are missing: k")
         #expect(F.error("INSERT INTO events (p, c1, v) VALUES ('a', 1, 2)")?.message == "Some clustering keys are missing: c2")

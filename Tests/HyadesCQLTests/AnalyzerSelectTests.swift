@@ -134,3 +134,19 @@ import HyadesCore
             == "SELECT DISTINCT queries must request all the partition key columns (missing b)")
     }
 }
+
+extension AnalyzerSelectTests {
+    @Test func fieldAndElementSelectors() throws {
+        let u = try F.select("SELECT home.zip, work.street FROM people WHERE k = 1")
+        #expect(u.resultColumns.map(\.name) == ["home.zip", "work.street"])
+        #expect(u.resultColumns.map(\.type) == [.int, .text])
+        #expect(u.selectors[0] == .field(.column(u.table.column(named: "home")!), index: 1, name: "zip"))
+        #expect(u.queriedColumns == [1, 2])
+        let s = try F.select("SELECT m['a'], s[?] FROM kv WHERE k = 1")
+        #expect(s.resultColumns.map(\.name) == ["m['a']", "s[?]"])
+        #expect(s.resultColumns.map(\.type) == [.int, .text])
+        #expect(s.variables.columns.map(\.name) == ["key(s)"])
+        #expect(F.error("SELECT home.nope FROM people WHERE k = 1")?.message == "frozen<address> has no field nope")
+        #expect(F.error("SELECT v['a'] FROM kv WHERE k = 1")?.code == .invalid)
+    }
+}

@@ -81,7 +81,8 @@ extension AnalysisContext {
             switch p {
             case .column(let c), .writetime(let c), .ttl(let c):
                 if !c.kind.isPrimaryKey { queried.insert(c.id) }
-            case .aggregate(_, let inner), .cast(let inner, _), .toJson(let inner): collect(inner)
+            case .aggregate(_, let inner), .cast(let inner, _), .toJson(let inner), .field(let inner, _, _),
+                 .element(let inner, _): collect(inner)
             default: break
             }
         }
@@ -171,6 +172,25 @@ extension AnalysisContext {
             default:
                 throw .invalid("Unknown function '\(fn.name)'")
             }
+        case .field(let inner, let f):
+            let (p, name, type) = try selector(inner, table: t)
+            guard case .udt(_, _, let fields) = type.unfrozen else {
+                throw .invalid("Invalid field selection: \(name) of type \(type.cqlName) is not a user type")
+            }
+            guard let i = fields.firstIndex(where: { $0.name == f }) else {
+                throw .invalid("\(type.cqlName) has no field \(f)")
+            }
+            return (.field(p, index: i, name: f), "\(name).\(f)", fields[i].type)
+        case .element(let inner, let key):
+            let (p, name, type) = try selector(inner, table: t)
+            let keyType: CQLType, resultType: CQLType
+            switch type.unfrozen {
+            case .map(let k, let v): keyType = k; resultType = v
+            case .set(let e): keyType = e; resultType = e
+            default: throw .invalid("Element selection is only allowed on sets and maps, but \(name) is a \(type.cqlName)")
+            }
+            let k = try value(key, for: spec(t, "key(\(name))", keyType))
+            return (.element(p, key: k), "\(name)[\(CQLPrinter.term(key))]", resultType)
         case .term(let term):
             // A constant is only selectable once its type is known: require a type hint.
             throw .invalid("Cannot infer type for term \(term) in selection clause (try using a cast to force a type)")

@@ -98,7 +98,7 @@ struct AnalysisContext {
         let ks = try keyspaceName(name.keyspace)
         guard schema.keyspace(named: ks) != nil else { throw .invalid("Keyspace '\(ks)' does not exist") }
         guard let t = schema.table(keyspace: ks, name: name.name) else {
-            throw .invalid("table \(name.name) does not exist")
+            throw .invalid("unconfigured table \(name.name)")
         }
         return t
     }

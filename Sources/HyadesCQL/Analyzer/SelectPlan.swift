@@ -19,12 +19,16 @@ public indirect enum SelectorPlan: Hashable, Sendable {
     case toJson(SelectorPlan)
     /// A constant selected as a value.
     case term(ValueTerm)
+    /// `u.f`: field `index` of a UDT value.
+    case field(SelectorPlan, index: Int, name: String)
+    /// `m[k]` (the value, or null) / `s[e]` (the element if present, else null).
+    case element(SelectorPlan, key: ValueTerm)
 
     /// Whether this reduces all rows to one.
     public var isAggregate: Bool {
         switch self {
         case .countRows, .aggregate: return true
-        case .cast(let s, _), .toJson(let s): return s.isAggregate
+        case .cast(let s, _), .toJson(let s), .field(let s, _, _), .element(let s, _): return s.isAggregate
         default: return false
         }
     }
