@@ -139,3 +139,14 @@ import HyadesCore
         guard case .describe(_, currentKeyspace: "ks") = p else { Issue.record("\(p)"); return }
     }
 }
+
+extension AnalyzerDDLTests {
+    @Test func nestedNonFrozenTypes() {
+        #expect(F.error("CREATE TABLE t (k int PRIMARY KEY, v list<address>)")?.message
+            == "Non-frozen UDTs are not allowed inside collections: list<address>")
+        #expect(F.error("CREATE TABLE t (k int PRIMARY KEY, v map<int, set<int>>)")?.message
+            == "Non-frozen collections are not allowed inside collections: map<int, set<int>>")
+        #expect(F.error("CREATE TABLE t (k int PRIMARY KEY, v list<frozen<address>>, w frozen<list<set<int>>>)") == nil)
+        #expect(F.error("CREATE TABLE t (k int PRIMARY KEY, c counter)")?.code == .invalid)
+    }
+}

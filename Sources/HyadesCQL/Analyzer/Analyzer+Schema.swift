@@ -200,14 +200,15 @@ extension AnalysisContext {
             default: return false
             }
         }
+        func check(_ inner: CQLType) throws(CQLAnalysisError) {
+            guard nonFrozenMultiCell(inner) else { return }
+            if case .udt = inner { throw .invalid("Non-frozen UDTs are not allowed inside collections: \(t.cqlName)") }
+            throw .invalid("Non-frozen collections are not allowed inside collections: \(t.cqlName)")
+        }
         switch t {
         case .counter: throw .invalid("Counter columns are not supported (column \(name))")
-        case .list(let e), .set(let e):
-            if nonFrozenMultiCell(e) { throw .invalid("Non-frozen collections are not allowed inside collections: \(t.cqlName)") }
-        case .map(let k, let v):
-            if nonFrozenMultiCell(k) || nonFrozenMultiCell(v) {
-                throw .invalid("Non-frozen collections are not allowed inside collections: \(t.cqlName)")
-            }
+        case .list(let e), .set(let e): try check(e)
+        case .map(let k, let v): try check(k); try check(v)
         default: break
         }
     }

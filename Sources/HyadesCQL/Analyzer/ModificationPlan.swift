@@ -53,7 +53,9 @@ public struct ModificationPlan: Hashable, Sendable {
         self.table = table
         self.partitionKey = partitionKey
         self.clustering = clustering
-        self.operations = operations
+        // In column-id order (stable), so rows are built without sorting on every write.
+        self.operations = operations.enumerated()
+            .sorted { ($0.element.column.id, $0.offset) < ($1.element.column.id, $1.offset) }.map(\.element)
         self.ttl = ttl
         self.timestamp = timestamp
         self.variables = variables
