@@ -150,3 +150,25 @@ extension AnalyzerSelectTests {
         #expect(F.error("SELECT v['a'] FROM kv WHERE k = 1")?.code == .invalid)
     }
 }
+
+extension AnalyzerSelectTests {
+    @Test func boundFiltersEvaluate() throws {
+        let s = try F.select("""
+            SELECT k FROM kv WHERE n >= ? AND v IN ('a', 'b') AND s CONTAINS 'q' AND m CONTAINS KEY 'x' AND m['y'] = 3 \
+            AND l CONTAINS 7 ALLOW FILTERING
+            """)
+        let bound = try s.filters.map { try $0.bind([.value(F.int(5))]) }
+        let n = bound[0], v = bound[1], sc = bound[2], mk = bound[3], me = bound[4], lc = bound[5]
+        #expect(n.matches(F.int(5)) && n.matches(F.int(6)) && !n.matches(F.int(4)) && !n.matches(nil))
+        #expect(n.matches(F.int(-1)) == false)
+        #expect(v.matches(F.text("b")) && !v.matches(F.text("c")))
+        #expect(sc.matches(CQLLiteral.collection([F.text("p"), F.text("q")])) && !sc.matches(CQLLiteral.collection([F.text("p")])))
+        let map = CQLLiteral.map([(F.text("x"), F.int(1)), (F.text("y"), F.int(3))])
+        #expect(mk.matches(map) && me.matches(map))
+        #expect(!me.matches(CQLLiteral.map([(F.text("y"), F.int(4))])))
+        #expect(lc.matches(CQLLiteral.collection([F.int(7)])) && !lc.matches(CQLLiteral.collection([F.int(8)])))
+        // A malformed value never matches instead of trapping.
+        #expect(!n.matches([1, 2, 3]))
+        #expect(throws: CQLAnalysisError.self) { _ = try s.filters[0].bind([.null]) }
+    }
+}

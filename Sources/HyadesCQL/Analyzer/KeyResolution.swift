@@ -71,6 +71,10 @@ enum PartitionKeys {
         var out: [DecoratedKey] = []
         var seen = Set<[UInt8]>()
         for combo in cartesian(perColumn) {
+            // Checked before building the composite form, which cannot hold longer components.
+            for c in combo where c.count > 65535 {
+                throw .invalid("Key length of \(c.count) is longer than maximum of 65535")
+            }
             let key = table.serializePartitionKey(combo)
             if key.isEmpty { throw .invalid("Key may not be empty") }
             if key.count > 65535 { throw .invalid("Key length of \(key.count) is longer than maximum of 65535") }
