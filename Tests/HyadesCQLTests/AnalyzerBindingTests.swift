@@ -101,3 +101,13 @@ import HyadesCore
         #expect(F.error("DELETE k FROM kv WHERE k = 1")?.message == "Invalid identifier k for deletion (should not be a PRIMARY KEY part)")
     }
 }
+
+extension AnalyzerBindingTests {
+    @Test func oversizedCompositeKeyComponentIsAnErrorNotATrap() throws {
+        guard case .modification(let m) = try F.plan("INSERT INTO composite (a, b, c) VALUES (1, ?, 2)") else { Issue.record(); return }
+        let big = [UInt8](repeating: 0x61, count: 70_000)
+        #expect(throws: CQLAnalysisError.invalid("Key length of 70000 is longer than maximum of 65535")) {
+            _ = try m.mutation(values: [.value(big)], timestamp: 1, nowInSeconds: 1)
+        }
+    }
+}
