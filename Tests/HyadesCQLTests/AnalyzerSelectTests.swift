@@ -172,3 +172,28 @@ extension AnalyzerSelectTests {
         #expect(throws: CQLAnalysisError.self) { _ = try s.filters[0].bind([.null]) }
     }
 }
+
+extension AnalyzerSelectTests {
+    @Test func aggregates() throws {
+        var count = try Aggregator(.count, type: .int)
+        var sum = try Aggregator(.sum, type: .int)
+        var avg = try Aggregator(.avg, type: .int)
+        var min = try Aggregator(.min, type: .int)
+        var max = try Aggregator(.max, type: .text)
+        for v: Int32 in [3, -4, 10] { count.add(F.int(v)); sum.add(F.int(v)); avg.add(F.int(v)); min.add(F.int(v)) }
+        count.add(nil); sum.add(nil)
+        for s in ["b", "c", "a"] { max.add(F.text(s)) }
+        #expect(count.result() == F.bigint(3))
+        #expect(sum.result() == F.int(9))
+        #expect(avg.result() == F.int(3))
+        #expect(min.result() == F.int(-4))
+        #expect(max.result() == F.text("c"))
+        // No rows: sum 0, min null.
+        #expect(try Aggregator(.sum, type: .int).result() == F.int(0))
+        #expect(try Aggregator(.min, type: .int).result() == nil)
+        var d = try Aggregator(.avg, type: .double)
+        d.add(F.bigint(Int64(bitPattern: 1.0.bitPattern))); d.add(F.bigint(Int64(bitPattern: 2.0.bitPattern)))
+        #expect(d.result() == F.bigint(Int64(bitPattern: 1.5.bitPattern)))
+        #expect(throws: CQLAnalysisError.self) { _ = try Aggregator(.sum, type: .text) }
+    }
+}
