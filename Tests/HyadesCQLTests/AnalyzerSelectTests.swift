@@ -197,3 +197,17 @@ extension AnalyzerSelectTests {
         #expect(throws: CQLAnalysisError.self) { _ = try Aggregator(.sum, type: .text) }
     }
 }
+
+extension AnalyzerSelectTests {
+    @Test func multiColumnINMarker() throws {
+        let s = try F.select("SELECT * FROM events WHERE p = 'x' AND (c1, c2) IN ?")
+        #expect(s.variables.columns == [ColumnSpecification(keyspace: "ks", table: "events", name: "in(c1,c2)", type: .list(.tuple([.int, .int])))])
+        let list = CQLLiteral.collection([CQLLiteral.tuple([F.int(1), F.int(2)]), CQLLiteral.tuple([F.int(1), F.int(5)])])
+        let slices = try s.clusteringSlices(values: [.value(list)])
+        // c2 DESC: (1, 5) sorts before (1, 2).
+        #expect(slices.map(\.start) == [try enc([1, 5]), try enc([1, 2])])
+        #expect(throws: CQLAnalysisError.self) {
+            _ = try s.clusteringSlices(values: [.value(CQLLiteral.collection([CQLLiteral.tuple([F.int(1), nil])]))])
+        }
+    }
+}

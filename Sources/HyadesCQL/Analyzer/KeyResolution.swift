@@ -97,8 +97,16 @@ extension ClusteringRestriction {
         var combos: [[[UInt8]]]
         if let multiIn {
             combos = []
-            for t in multiIn {
-                let tuple = try t.keyComponent(values, time, column: ck.prefix(multiInWidth).map(\.name).joined(separator: ","))
+            let names = ck.prefix(multiInWidth).map(\.name).joined(separator: ",")
+            var tuples: [[UInt8]] = []
+            for t in multiIn { tuples.append(try t.keyComponent(values, time, column: names)) }
+            if let multiInList {
+                let list = try multiInList.keyComponent(values, time, column: names)
+                do { tuples += try CQLLiteral.elements(of: list, perEntry: 1) } catch {
+                    throw .invalid("Invalid IN list for (\(names)): \(error.message)")
+                }
+            }
+            for tuple in tuples {
                 let parts: [[UInt8]?]
                 do { parts = try CQLLiteral.tupleComponents(of: tuple, maxCount: multiInWidth) } catch {
                     throw .invalid("Invalid tuple for multi-column relation: \(error.message)")

@@ -28,6 +28,8 @@ public struct ClusteringRestriction: Hashable, Sendable {
     /// `(a, b) IN ((1, 2), (3, 4))` or `(a, b) IN ?`: each entry a tuple-typed term for the
     /// first `multiInWidth` clustering columns (replaces `prefix`).
     public var multiIn: [ValueTerm]?
+    /// `(a, b) IN ?`: a marker of type list<tuple<...>> whose elements join `multiIn`.
+    public var multiInList: ValueTerm?
     public var multiInWidth = 0
     /// A slice on the columns following the prefix.
     public var lower: ClusteringBound?
@@ -373,8 +375,10 @@ extension AnalysisContext {
                         if t.bindMarker != nil { entries.append(try value(t, for: tupleSpec)) } else { entries.append(.tuple(try tupleTerms(t))) }
                     }
                     out.multiIn = entries
-                case .term:
-                    throw .invalid("IN ? on multi-column relations is not supported; list the tuples: (a, b) IN ((?, ?), ...)")
+                case .term(let t):
+                    // `(a, b) IN ?`: one marker bound to a list of tuples.
+                    out.multiInList = try value(t, for: spec(table, "in(\(names.joined(separator: ",")))", .list(tupleType)))
+                    out.multiIn = []
                 }
                 out.multiInWidth = cols.count
             case .greaterThan, .greaterThanOrEqual, .lessThan, .lessThanOrEqual:
