@@ -33,7 +33,7 @@ extension KeyValues {
     func resolve(_ values: [CQLBoundValue], _ time: ExecutionTime, column: String) throws(CQLAnalysisError) -> [[UInt8]] {
         var out: [[UInt8]] = []
         switch self {
-        case .eq(let t): out = [try t.keyComponent(values, time, column: column)]
+        case .eq(let t): return [try t.keyComponent(values, time, column: column)]
         case .inList(let ts):
             for t in ts { out.append(try t.keyComponent(values, time, column: column)) }
         case .inMarker(let t):
@@ -64,6 +64,13 @@ enum PartitionKeys {
     static func resolve(_ restriction: [KeyValues], table: TableMetadata, _ values: [CQLBoundValue],
                         _ time: ExecutionTime) throws(CQLAnalysisError) -> [DecoratedKey] {
         let pk = table.partitionKeyColumns
+        // The usual single `k = ?`: no combinations to build.
+        if restriction.count == 1, case .eq(let t) = restriction[0] {
+            let key = try t.keyComponent(values, time, column: pk[0].name)
+            if key.isEmpty { throw .invalid("Key may not be empty") }
+            if key.count > 65535 { throw .invalid("Key length of \(key.count) is longer than maximum of 65535") }
+            return [DecoratedKey(key: key)]
+        }
         var perColumn: [[[UInt8]]] = []
         for (i, kv) in restriction.enumerated() {
             perColumn.append(try kv.resolve(values, time, column: pk[i].name))

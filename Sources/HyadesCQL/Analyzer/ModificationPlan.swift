@@ -37,15 +37,19 @@ public struct ColumnOperation: Hashable, Sendable {
 public struct ModificationPlan: Hashable, Sendable {
     public enum Kind: Hashable, Sendable { case insert, update, delete }
 
-    public var kind: Kind
-    public var table: TableMetadata
+    public let kind: Kind
+    public let table: TableMetadata
     /// EQ/IN per partition key column, in key order.
-    public var partitionKey: [KeyValues]
-    public var clustering: ClusteringRestriction
-    public var operations: [ColumnOperation]
-    public var ttl: ValueTerm?
-    public var timestamp: ValueTerm?
+    public let partitionKey: [KeyValues]
+    public let clustering: ClusteringRestriction
+    /// In column-id order.
+    public let operations: [ColumnOperation]
+    public let ttl: ValueTerm?
+    public let timestamp: ValueTerm?
     public var variables: VariableSpecifications
+    /// Split once: executions run per row of a bulk load.
+    let staticOperations: [ColumnOperation]
+    let regularOperations: [ColumnOperation]
 
     public init(kind: Kind, table: TableMetadata, partitionKey: [KeyValues], clustering: ClusteringRestriction,
                 operations: [ColumnOperation], ttl: ValueTerm?, timestamp: ValueTerm?, variables: VariableSpecifications) {
@@ -59,6 +63,8 @@ public struct ModificationPlan: Hashable, Sendable {
         self.ttl = ttl
         self.timestamp = timestamp
         self.variables = variables
+        self.staticOperations = self.operations.filter { $0.column.isStatic }
+        self.regularOperations = self.operations.filter { !$0.column.isStatic }
     }
 
     /// The writes, one `PartitionUpdate` per partition key (IN gives several).
@@ -102,8 +108,8 @@ public struct ModificationPlan: Hashable, Sendable {
         let ttl = try timeToLive(values: values, time: time)
         let keys = try PartitionKeys.resolve(partitionKey, table: table, values, time)
         var writer = CellWriter(time: time, ttl: ttl)
-        let staticOps = operations.filter { $0.column.isStatic }
-        let regularOps = operations.filter { !$0.column.isStatic }
+        let staticOps = staticOperations
+        let regularOps = regularOperations
         let hasClustering = !table.clusteringColumns.isEmpty
 
         switch kind {
@@ -142,11 +148,11 @@ public struct ModificationPlan: Hashable, Sendable {
             clusterings = try clustering.fullClusterings(table: table, values: values, time: time)
         }
         var staticData: [ColumnData] = []
-        for op in staticOps { staticData += try writer.columnData(op, values) }
+        for op in staticOps { if let d = try writer.columnData(op, values) { staticData.append(d) } }
         staticData = UpdateMerger.combine(staticData)
         var rowData: [ColumnData] = []
         rowData.reserveCapacity(regularOps.count)
-        for op in regularOps { rowData += try writer.columnData(op, values) }
+        for op in regularOps { if let d = try writer.columnData(op, values) { rowData.append(d) } }
         rowData = UpdateMerger.combine(rowData)
         let liveness = kind == .insert ? writer.liveness() : LivenessInfo.empty
 
@@ -168,15 +174,14 @@ public struct ModificationPlan: Hashable, Sendable {
 struct CellWriter {
     let time: ExecutionTime
     let ttl: Int32
-    /// Distinguishes list elements written by different executions at the same timestamp.
-    let entropy: UInt32
+    /// Distinguishes list elements written by different executions at the same timestamp;
+    /// drawn only when a list element is written (a syscall per row otherwise).
+    var entropy: UInt32?
     var listSequence: UInt32 = 0
 
     init(time: ExecutionTime, ttl: Int32) {
         self.time = time
         self.ttl = ttl
-        var g = SystemRandomNumberGenerator()
-        self.entropy = UInt32.random(in: 0...UInt32.max, using: &g)
     }
 
     func liveness() -> LivenessInfo {
@@ -211,7 +216,13 @@ struct CellWriter {
         let s = listSequence
         listSequence += 1
         out += [UInt8(s >> 24), UInt8(s >> 16 & 0xFF), UInt8(s >> 8 & 0xFF), UInt8(s & 0xFF)]
-        out += [UInt8(entropy >> 24), UInt8(entropy >> 16 & 0xFF), UInt8(entropy >> 8 & 0xFF), UInt8(entropy & 0xFF)]
+        let e: UInt32
+        if let entropy { e = entropy } else {
+            var g = SystemRandomNumberGenerator()
+            e = UInt32.random(in: 0...UInt32.max, using: &g)
+            entropy = e
+        }
+        out += [UInt8(e >> 24), UInt8(e >> 16 & 0xFF), UInt8(e >> 8 & 0xFF), UInt8(e & 0xFF)]
         return out
     }
 
@@ -253,26 +264,26 @@ struct CellWriter {
         return out
     }
 
-    mutating func columnData(_ op: ColumnOperation, _ values: [CQLBoundValue]) throws(CQLAnalysisError) -> [ColumnData] {
+    mutating func columnData(_ op: ColumnOperation, _ values: [CQLBoundValue]) throws(CQLAnalysisError) -> ColumnData? {
         let c = op.column
         let id = c.id
-        func complex(_ cells: [Cell], deletion: DeletionTime = .live) -> [ColumnData] {
-            [.complex(id, ComplexColumnData(deletion: deletion, cells: cells.sorted { ByteOrder.compare($0.path, $1.path) < 0 }))]
+        func complex(_ cells: [Cell], deletion: DeletionTime = .live) -> ColumnData {
+            .complex(id, ComplexColumnData(deletion: deletion, cells: cells.sorted { ByteOrder.compare($0.path, $1.path) < 0 }))
         }
         switch op.kind {
         case .set(let term):
             let v = try term.resolve(values, time: time)
             if c.isComplex {
                 switch v {
-                case .unset: return []
+                case .unset: return nil
                 case .null: return complex([], deletion: overwriteDeletion)
                 case .value(let b): return complex(try cells(of: b, type: c.type), deletion: overwriteDeletion)
                 }
             }
             switch v {
-            case .unset: return []
-            case .null: return [.simple(id, tombstone())]
-            case .value(let b): return [.simple(id, cell(b))]
+            case .unset: return nil
+            case .null: return .simple(id, tombstone())
+            case .value(let b): return .simple(id, cell(b))
             }
         case .setElement(let keyTerm, let valueTerm):
             guard case .map(let kt, _) = c.type else { throw .invalid("Invalid operation on \(c.name)") }
@@ -281,18 +292,18 @@ struct CellWriter {
             }
             let path = try Self.path(k, kt)
             switch try valueTerm.resolve(values, time: time) {
-            case .unset: return []
+            case .unset: return nil
             case .null: return complex([tombstone(path: path)])
             case .value(let b): return complex([cell(b, path: path)])
             }
         case .setField(let index, let term):
             switch try term.resolve(values, time: time) {
-            case .unset: return []
+            case .unset: return nil
             case .null: return complex([tombstone(path: Self.fieldPath(index))])
             case .value(let b): return complex([cell(b, path: Self.fieldPath(index))])
             }
         case .append(let term), .prepend(let term):
-            guard case .value(let b) = try term.resolve(values, time: time) else { return [] }
+            guard case .value(let b) = try term.resolve(values, time: time) else { return nil }
             var prepend = false
             if case .prepend = op.kind { prepend = true }
             if prepend {
@@ -301,7 +312,7 @@ struct CellWriter {
             }
             return complex(try cells(of: b, type: c.type))
         case .remove(let term):
-            guard case .value(let b) = try term.resolve(values, time: time) else { return [] }
+            guard case .value(let b) = try term.resolve(values, time: time) else { return nil }
             let keyType: CQLType
             switch c.type {
             case .set(let e): keyType = e
@@ -315,7 +326,7 @@ struct CellWriter {
             if c.isComplex {
                 return complex([], deletion: DeletionTime(markedForDeleteAt: time.timestamp, localDeletionTime: time.nowInSeconds))
             }
-            return [.simple(id, tombstone())]
+            return .simple(id, tombstone())
         case .deleteElement(let keyTerm):
             guard case .map(let kt, _) = c.type else { throw .invalid("Invalid operation on \(c.name)") }
             switch try keyTerm.resolve(values, time: time) {

@@ -3,7 +3,7 @@ extension TableMetadata {
     /// The serialized values of the partition key columns (key order) of a stored key:
     /// the key itself for a single-column key, else the components of the composite form.
     public func partitionKeyComponents(_ key: [UInt8]) throws(CQLLiteralError) -> [[UInt8]] {
-        let count = columns.reduce(0) { $0 + ($1.kind == .partitionKey ? 1 : 0) }
+        let count = partitionKeyColumns.count
         if count == 1 { return [key] }
         var out: [[UInt8]] = []
         var i = 0

@@ -110,6 +110,11 @@ public struct TableMetadata: Hashable, Sendable {
 
     private mutating func rebuildIndex() {
         indexByName = Dictionary(columns.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { a, _ in a })
+        // Cached: every write and read asks for the key columns.
+        partitionKeyColumns = columns.filter { $0.kind == .partitionKey }.sorted { $0.position < $1.position }
+        clusteringColumns = columns.filter { $0.kind == .clustering }.sorted { $0.position < $1.position }
+        clusteringTypes = clusteringColumns.map(\.type)
+        clusteringDescending = clusteringColumns.map(\.isDescending)
     }
 
     public func column(named n: String) -> ColumnMetadata? { indexByName[n].map { columns[$0] } }
@@ -117,14 +122,11 @@ public struct TableMetadata: Hashable, Sendable {
     public func column(id: ColumnID) -> ColumnMetadata? { columns.first { $0.id == id } }
 
     /// In key order.
-    public var partitionKeyColumns: [ColumnMetadata] {
-        columns.filter { $0.kind == .partitionKey }.sorted { $0.position < $1.position }
-    }
-
+    public private(set) var partitionKeyColumns: [ColumnMetadata] = []
     /// In clustering order.
-    public var clusteringColumns: [ColumnMetadata] {
-        columns.filter { $0.kind == .clustering }.sorted { $0.position < $1.position }
-    }
+    public private(set) var clusteringColumns: [ColumnMetadata] = []
+    public private(set) var clusteringTypes: [CQLType] = []
+    public private(set) var clusteringDescending: [Bool] = []
 
     /// Regular columns, by name (Cassandra's `SELECT *` order after the key columns).
     public var regularColumns: [ColumnMetadata] {
@@ -141,12 +143,11 @@ public struct TableMetadata: Hashable, Sendable {
             + columns.filter { !$0.kind.isPrimaryKey }.sorted { $0.name < $1.name }
     }
 
-    public var clusteringTypes: [CQLType] { clusteringColumns.map(\.type) }
-    public var clusteringDescending: [Bool] { clusteringColumns.map(\.isDescending) }
     public var hasStaticColumns: Bool { columns.contains { $0.kind == .staticColumn } }
 
     /// The serialized partition key Cassandra hashes: the single component's bytes, or
     /// the composite form for a multi-column key.
+    /// Components over 65535 bytes cannot be encoded in a composite key: check first.
     public func serializePartitionKey(_ components: [[UInt8]]) -> [UInt8] {
         components.count == 1 ? components[0] : Murmur3Partitioner.compositeKey(components)
     }
