@@ -45,7 +45,6 @@ extension AnalysisContext {
 
     mutating func insert(_ s: InsertStatement) throws(CQLAnalysisError) -> ModificationPlan {
         let t = try table(s.table)
-        if s.ifNotExists { throw .invalid(Self.conditionalNotSupported) }
         guard case .columns(let names, let terms) = s.values else {
             throw .invalid("INSERT JSON is not supported yet")
         }
@@ -79,8 +78,12 @@ extension AnalysisContext {
         }
         let ttl = try optionalValue(s.using.ttl, name: "[ttl]", type: .int, table: t)
         let ts = try optionalValue(s.using.timestamp, name: "[timestamp]", type: .bigint, table: t)
-        return ModificationPlan(kind: .insert, table: t, partitionKey: pkValues, clustering: clustering, operations: ops,
-                                ttl: ttl, timestamp: ts, variables: try variableSpecifications(partitionKeyIndexes: pkIndexes(pkValues)))
+        let cond = try condition(s.ifNotExists ? .ifNotExists : .none, table: t, partitionKey: pkValues,
+                                 clustering: clustering, timestamp: s.using.timestamp)
+        var plan = ModificationPlan(kind: .insert, table: t, partitionKey: pkValues, clustering: clustering, operations: ops,
+                                    ttl: ttl, timestamp: ts, variables: try variableSpecifications(partitionKeyIndexes: pkIndexes(pkValues)))
+        plan.condition = cond
+        return plan
     }
 
     func pkIndexes(_ pk: [KeyValues]) -> [Int] {
@@ -94,7 +97,6 @@ extension AnalysisContext {
 
     mutating func update(_ s: UpdateStatement) throws(CQLAnalysisError) -> ModificationPlan {
         let t = try table(s.table)
-        if s.condition != .none { throw .invalid(Self.conditionalNotSupported) }
         let ttl = try optionalValue(s.using.ttl, name: "[ttl]", type: .int, table: t)
         let ts = try optionalValue(s.using.timestamp, name: "[timestamp]", type: .bigint, table: t)
         var ops: [ColumnOperation] = []
@@ -102,13 +104,15 @@ extension AnalysisContext {
         let r = try restrictions(s.whereClause, table: t, mode: .modification)
         try checkModificationClustering(r.clustering, table: t, ops: ops, isDelete: false)
         let pk = r.partitionKey ?? []
-        return ModificationPlan(kind: .update, table: t, partitionKey: pk, clustering: r.clustering, operations: ops,
-                                ttl: ttl, timestamp: ts, variables: try variableSpecifications(partitionKeyIndexes: pkIndexes(pk)))
+        let cond = try condition(s.condition, table: t, partitionKey: pk, clustering: r.clustering, timestamp: s.using.timestamp)
+        var plan = ModificationPlan(kind: .update, table: t, partitionKey: pk, clustering: r.clustering, operations: ops,
+                                    ttl: ttl, timestamp: ts, variables: try variableSpecifications(partitionKeyIndexes: pkIndexes(pk)))
+        plan.condition = cond
+        return plan
     }
 
     mutating func delete(_ s: DeleteStatement) throws(CQLAnalysisError) -> ModificationPlan {
         let t = try table(s.table)
-        if s.condition != .none { throw .invalid(Self.conditionalNotSupported) }
         var ops: [ColumnOperation] = []
         for target in s.targets {
             switch target {
@@ -143,8 +147,11 @@ extension AnalysisContext {
         let r = try restrictions(s.whereClause, table: t, mode: .modification)
         try checkModificationClustering(r.clustering, table: t, ops: ops, isDelete: true)
         let pk = r.partitionKey ?? []
-        return ModificationPlan(kind: .delete, table: t, partitionKey: pk, clustering: r.clustering, operations: ops,
-                                ttl: nil, timestamp: ts, variables: try variableSpecifications(partitionKeyIndexes: pkIndexes(pk)))
+        let cond = try condition(s.condition, table: t, partitionKey: pk, clustering: r.clustering, timestamp: s.using.timestamp)
+        var plan = ModificationPlan(kind: .delete, table: t, partitionKey: pk, clustering: r.clustering, operations: ops,
+                                    ttl: nil, timestamp: ts, variables: try variableSpecifications(partitionKeyIndexes: pkIndexes(pk)))
+        plan.condition = cond
+        return plan
     }
 
     func checkModificationClustering(_ c: ClusteringRestriction, table t: TableMetadata, ops: [ColumnOperation], isDelete: Bool) throws(CQLAnalysisError) {

@@ -15,6 +15,9 @@ public struct Analyzer: Sendable {
     public var tableIDGenerator: @Sendable () -> TableID
     /// Wall clock in microseconds (ALTER TABLE DROP records when a column was dropped).
     public var clock: @Sendable () -> Int64
+    /// Produce plans for conditional writes (IF ...): only once the service evaluates
+    /// `ModificationPlan.condition`; until then they are refused.
+    public var conditionalUpdates = false
 
     public init(schema: any SchemaView, keyspace: String?,
                 tableIDGenerator: @escaping @Sendable () -> TableID = Analyzer.randomTableID,

@@ -47,6 +47,8 @@ public struct ModificationPlan: Hashable, Sendable {
     public let ttl: ValueTerm?
     public let timestamp: ValueTerm?
     public var variables: VariableSpecifications
+    /// The IF clause (only with `Analyzer.conditionalUpdates`): check it before applying.
+    public var condition: ModificationCondition?
     /// Split once: executions run per row of a bulk load.
     let staticOperations: [ColumnOperation]
     let regularOperations: [ColumnOperation]
