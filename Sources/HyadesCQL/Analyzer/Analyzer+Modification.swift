@@ -132,13 +132,12 @@ extension AnalysisContext {
                 }
             case .field(let n, let f):
                 let c = try column(n, in: t)
-                guard case .udt(_, let typeName, let fields) = c.type else {
+                guard case .udt(_, _, let fields) = c.type else {
                     throw .invalid("Invalid deletion operation for non-UDT column \(n)")
                 }
                 guard let i = fields.firstIndex(where: { $0.name == f }) else {
                     throw .invalid("UDT column \(n) does not have a field named \(f)")
                 }
-                _ = typeName
                 ops.append(ColumnOperation(column: c, kind: .deleteField(i)))
             }
         }

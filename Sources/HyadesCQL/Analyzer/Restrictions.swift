@@ -186,8 +186,7 @@ extension AnalysisContext {
         }
 
         // Partition key.
-        if let tok = r.token, !pkValues.isEmpty {
-            _ = tok
+        if r.token != nil, !pkValues.isEmpty {
             throw .invalid("Columns \"\(pkValues.keys.sorted().joined(separator: ", "))\" cannot be restricted by both a normal relation and a token relation")
         }
         if pkValues.count == pk.count && pkNonEq.isEmpty {
