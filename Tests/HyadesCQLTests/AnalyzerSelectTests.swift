@@ -211,3 +211,25 @@ extension AnalyzerSelectTests {
         }
     }
 }
+
+extension AnalyzerSelectTests {
+    /// events clusters by (c1 ASC, c2 DESC): tuple slices compare in value order, which is
+    /// several byte ranges.
+    @Test func mixedOrderTupleSlices() throws {
+        let gt = try F.select("SELECT * FROM events WHERE p = 'x' AND (c1, c2) > (1, 5)")
+        #expect(try gt.clusteringSlices(values: []) == [
+            ClusteringByteSlice(start: try enc([1]), end: try enc([1, 5])),
+            ClusteringByteSlice(start: try enc([1]) + [0x41], end: ClusteringEncoding.top),
+        ])
+        let both = try F.select("SELECT * FROM events WHERE p = 'x' AND (c1, c2) >= (1, 5) AND (c1, c2) < (2, 3)")
+        #expect(try both.clusteringSlices(values: []) == [
+            ClusteringByteSlice(start: try enc([1]), end: try enc([1, 5]) + [0x41]),
+            ClusteringByteSlice(start: try enc([1]) + [0x41], end: try enc([2])),
+            ClusteringByteSlice(start: try enc([2, 3]) + [0x41], end: try enc([2]) + [0x41]),
+        ])
+        // A single tuple marker gives the same ranges.
+        let marker = try F.select("SELECT * FROM events WHERE p = 'x' AND (c1, c2) > ?")
+        #expect(marker.variables.columns.map(\.type) == [.tuple([.int, .int])])
+        #expect(try marker.clusteringSlices(values: [.value(CQLLiteral.tuple([F.int(1), F.int(5)]))]) == (try gt.clusteringSlices(values: [])))
+    }
+}

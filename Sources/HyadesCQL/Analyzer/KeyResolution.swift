@@ -149,12 +149,40 @@ extension ClusteringRestriction {
             let encodedPrefix = try encode(table, p)
             // Value order of the slice's first column vs byte order.
             let descending = p.count < ck.count && ck[p.count].isDescending
-            func bound(_ b: ClusteringBound) throws(CQLAnalysisError) -> [UInt8] {
-                var comps = p
-                for (i, v) in b.values.enumerated() {
-                    comps.append(try v.keyComponent(values, time, column: ck[min(p.count + i, ck.count - 1)].name))
+            func components(_ b: ClusteringBound) throws(CQLAnalysisError) -> [[UInt8]] {
+                var comps: [[UInt8]] = []
+                if let tuple = b.tuple {
+                    let names = ck.dropFirst(p.count).prefix(b.tupleWidth).map(\.name).joined(separator: ",")
+                    let bytes = try tuple.keyComponent(values, time, column: names)
+                    let parts: [[UInt8]?]
+                    do { parts = try CQLLiteral.tupleComponents(of: bytes, maxCount: b.tupleWidth) } catch {
+                        throw .invalid("Invalid tuple for (\(names)): \(error.message)")
+                    }
+                    for part in parts {
+                        guard let part else { throw .invalid("Invalid null value in condition for columns (\(names))") }
+                        comps.append(part)
+                    }
+                } else {
+                    for (i, v) in b.values.enumerated() {
+                        comps.append(try v.keyComponent(values, time, column: ck[min(p.count + i, ck.count - 1)].name))
+                    }
                 }
-                return try encode(table, comps)
+                return comps
+            }
+            func bound(_ b: ClusteringBound) throws(CQLAnalysisError) -> [UInt8] {
+                try encode(table, p + components(b))
+            }
+            if multiColumnSlice {
+                let width = max(lower.map { $0.tuple != nil ? $0.tupleWidth : $0.values.count } ?? 0,
+                                upper.map { $0.tuple != nil ? $0.tupleWidth : $0.values.count } ?? 0)
+                let orders = Set(ck.dropFirst(p.count).prefix(width).map(\.isDescending))
+                if orders.count > 1 {
+                    var lo: (ClusteringBound, [[UInt8]])?, hi: (ClusteringBound, [[UInt8]])?
+                    if let lower { lo = (lower, try components(lower)) }
+                    if let upper { hi = (upper, try components(upper)) }
+                    out += try mixedOrderSlices(table, prefix: p, lower: lo, upper: hi)
+                    continue
+                }
             }
             var start = encodedPrefix
             var end = ClusteringEncoding.upperBound(encodedPrefix, inclusive: true)
@@ -170,6 +198,56 @@ extension ClusteringRestriction {
             if !s.isEmpty { out.append(s) }
         }
         return out
+    }
+
+    /// A tuple slice over columns of mixed order, in value (tuple) order as Cassandra
+    /// compares multi-column relations: `(a, b) > (x, y)` is `a > x OR (a = x AND b > y)`,
+    /// one byte range per disjunct (each a single-column slice after an equality prefix,
+    /// direction by that column's order); the two bounds' ranges are intersected.
+    func mixedOrderSlices(_ table: TableMetadata, prefix p: [[UInt8]],
+                          lower: (ClusteringBound, [[UInt8]])?, upper: (ClusteringBound, [[UInt8]])?) throws(CQLAnalysisError) -> [ClusteringByteSlice] {
+        let ck = table.clusteringColumns
+        let group = try encode(table, p)
+        let whole = ClusteringByteSlice(start: group, end: ClusteringEncoding.upperBound(group, inclusive: true))
+        func pieces(_ values: [[UInt8]], inclusive: Bool, greater: Bool) throws(CQLAnalysisError) -> [ClusteringByteSlice] {
+            var out: [ClusteringByteSlice] = []
+            for i in values.indices {
+                let head = try encode(table, p + Array(values[0..<i]))
+                let withValue = try encode(table, p + Array(values[0...i]))
+                let groupEnd = ClusteringEncoding.upperBound(head, inclusive: true)
+                // Values after v in value order come after it in bytes for ASC, before for DESC.
+                let after = ck[p.count + i].isDescending != greater
+                out.append(after ? ClusteringByteSlice(start: withValue + [ClusteringEncoding.afterPrefix], end: groupEnd)
+                                 : ClusteringByteSlice(start: head, end: withValue))
+            }
+            if inclusive {
+                let all = try encode(table, p + values)
+                out.append(ClusteringByteSlice(start: all, end: all + [ClusteringEncoding.afterPrefix]))
+            }
+            return out
+        }
+        var lowerSet = [whole], upperSet = [whole]
+        if let (b, v) = lower { lowerSet = try pieces(v, inclusive: b.inclusive, greater: true) }
+        if let (b, v) = upper { upperSet = try pieces(v, inclusive: b.inclusive, greater: false) }
+        var out: [ClusteringByteSlice] = []
+        for a in lowerSet {
+            for b in upperSet {
+                let start = ByteOrder.compare(a.start, b.start) >= 0 ? a.start : b.start
+                let end = ByteOrder.compare(a.end, b.end) <= 0 ? a.end : b.end
+                let s = ClusteringByteSlice(start: start, end: end)
+                if !s.isEmpty { out.append(s) }
+            }
+        }
+        out.sort { ByteOrder.compare($0.start, $1.start) < 0 }
+        var merged: [ClusteringByteSlice] = []
+        for s in out {
+            if let last = merged.last, ByteOrder.compare(s.start, last.end) <= 0 {
+                if ByteOrder.compare(s.end, last.end) > 0 { merged[merged.count - 1].end = s.end }
+            } else {
+                merged.append(s)
+            }
+        }
+        return merged
     }
 
     /// Full clusterings (every clustering column restricted by EQ/IN), encoded, in order.

@@ -14,6 +14,9 @@ public enum KeyValues: Hashable, Sendable {
 public struct ClusteringBound: Hashable, Sendable {
     public var values: [ValueTerm]
     public var inclusive: Bool
+    /// `(a, b) > ?`: a single tuple-typed marker standing for `values`.
+    public var tuple: ValueTerm?
+    public var tupleWidth = 0
 
     public init(values: [ValueTerm], inclusive: Bool) {
         self.values = values
@@ -34,6 +37,9 @@ public struct ClusteringRestriction: Hashable, Sendable {
     /// A slice on the columns following the prefix.
     public var lower: ClusteringBound?
     public var upper: ClusteringBound?
+    /// The slice came from a multi-column relation: compared as tuples in value order,
+    /// which over columns of mixed ASC/DESC order is several byte ranges.
+    public var multiColumnSlice = false
 
     public init() {}
 
@@ -382,17 +388,15 @@ extension AnalysisContext {
                 out.multiInWidth = cols.count
             case .greaterThan, .greaterThanOrEqual, .lessThan, .lessThanOrEqual:
                 guard case .term(let t) = rel.value else { throw .invalid("Invalid multi-column relation") }
-                let orders = Set(cols.map(\.isDescending))
-                guard orders.count == 1 else {
-                    throw .invalid("Multi-column slices over clustering columns of mixed ASC/DESC order are not supported")
-                }
-                let vs: [ValueTerm]
+                var b = ClusteringBound(values: [], inclusive: rel.op == .greaterThanOrEqual || rel.op == .lessThanOrEqual)
                 if t.bindMarker != nil {
-                    throw .invalid("A multi-column slice bound must be a tuple literal: (a, b) > (?, ?)")
+                    // `(a, b) > ?`: one tuple marker, split at execution.
+                    b.tuple = try value(t, for: tupleSpec)
+                    b.tupleWidth = cols.count
                 } else {
-                    vs = try tupleTerms(t)
+                    b.values = try tupleTerms(t)
                 }
-                let b = ClusteringBound(values: vs, inclusive: rel.op == .greaterThanOrEqual || rel.op == .lessThanOrEqual)
+                out.multiColumnSlice = true
                 if rel.op == .greaterThan || rel.op == .greaterThanOrEqual {
                     guard out.lower == nil else { throw .invalid("More than one restriction was found for the start bound on \(names.joined(separator: ", "))") }
                     out.lower = b
