@@ -21,6 +21,7 @@ import HyadesCore
         "SELECT k, writetime(v), ttl(n), token(k), count(*) FROM kv WHERE token(k) > ? AND token(k) <= ? PER PARTITION LIMIT ?",
         "SELECT * FROM composite WHERE a IN ? AND b = ? AND c IN (?, 2)",
         "SELECT * FROM composite WHERE a = ? AND b = ? AND (c) > (?) AND (c) < (?)",
+        "SELECT * FROM events WHERE p = ? AND (c1, c2) > (?, ?) AND (c1, c2) <= ?",
         "SELECT v FROM kv WHERE n > ? AND s CONTAINS ? AND m CONTAINS KEY ? AND m['a'] = ? ALLOW FILTERING",
         "BEGIN BATCH INSERT INTO kv (k, v) VALUES (?, ?); DELETE FROM events WHERE p = ?; APPLY BATCH",
         "CREATE TABLE t2 (a int, b text, c int, s int static, d list<int>, PRIMARY KEY ((a, b), c)) WITH CLUSTERING ORDER BY (c DESC)",
