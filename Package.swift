@@ -73,6 +73,7 @@ let package = Package(
 
         .testTarget(name: "HyadesCoreTests", dependencies: ["HyadesCore"]),
         .testTarget(name: "HyadesCQLTests", dependencies: ["HyadesCQL", "HyadesCore"]),
+        .testTarget(name: "HyadesServiceTests", dependencies: ["HyadesService", "HyadesCore", "HyadesStorage", "HyadesCQL"]),
         .testTarget(name: "HyadesProtocolTests", dependencies: [
             "HyadesProtocol", "HyadesCore",
             .product(name: "NIOCore", package: "swift-nio"),

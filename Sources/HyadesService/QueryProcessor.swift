@@ -1,0 +1,198 @@
+import Foundation
+import HyadesCore
+import HyadesCQL
+import HyadesStorage
+import Synchronization
+
+/// Executes CQL on this node: parse, analyze against the live schema (user keyspaces plus
+/// the virtual system keyspaces), then run the plan against the storage engine.
+public final class QueryProcessor: @unchecked Sendable {
+    public let schema: SchemaManager
+    public let node: NodeInfo
+    /// Wall clock in microseconds (write timestamps).
+    let clock: @Sendable () -> Int64
+    let preparedCacheSize: Int
+
+    private struct Prepared {
+        var statement: PreparedStatement
+        var schemaVersion: UUID
+    }
+    private struct Cache {
+        var entries: [[UInt8]: Prepared] = [:]
+        /// Insertion order, for eviction (oldest first).
+        var order: [[UInt8]] = []
+    }
+    private let cache = Mutex(Cache())
+
+    public init(schema: SchemaManager, node: NodeInfo, preparedCacheSize: Int = 10_000,
+                clock: @escaping @Sendable () -> Int64 = Analyzer.microsecondsNow) {
+        self.schema = schema
+        self.node = node
+        self.preparedCacheSize = max(1, preparedCacheSize)
+        self.clock = clock
+    }
+
+    var nowInSeconds: Int32 { schema.engine.options.nowInSeconds() }
+
+    // MARK: entry points
+
+    /// QUERY: one statement of text with optional positional values.
+    public func execute(_ cql: String, state: inout ClientState, values: [CQLBoundValue] = [],
+                        options: QueryOptions = QueryOptions()) throws(QueryError) -> QueryResult {
+        let plan = try analyze(cql, keyspace: state.keyspace)
+        return try run(plan, state: &state, values: values, options: options)
+    }
+
+    /// PREPARE: analyzes and caches the statement; the id is a digest of keyspace + query.
+    public func prepare(_ cql: String, keyspace: String?) throws(QueryError) -> PreparedStatement {
+        let version = schema.schemaVersion
+        let plan = try analyze(cql, keyspace: keyspace)
+        let id = Self.statementID(cql, keyspace: keyspace)
+        let p = PreparedStatement(id: id, query: cql, keyspace: keyspace, plan: plan)
+        cache.withLock { c in
+            if c.entries[id] == nil {
+                c.order.append(id)
+                if c.order.count > preparedCacheSize {
+                    let evicted = c.order.removeFirst()
+                    c.entries[evicted] = nil
+                }
+            }
+            c.entries[id] = Prepared(statement: p, schemaVersion: version)
+        }
+        return p
+    }
+
+    public func preparedStatement(id: [UInt8]) -> PreparedStatement? {
+        cache.withLock { $0.entries[id]?.statement }
+    }
+
+    /// EXECUTE: runs a prepared statement (re-analyzed if the schema changed since).
+    public func executePrepared(id: [UInt8], state: inout ClientState, values: [CQLBoundValue],
+                                options: QueryOptions = QueryOptions()) throws(QueryError) -> QueryResult {
+        guard let entry = cache.withLock({ $0.entries[id] }) else {
+            throw QueryError(.unprepared, "Prepared query with ID \(Self.hex(id)) not found (either the query was not prepared on this host (maybe the host has been restarted?) or you have prepared too many queries and it has been evicted from the internal cache)",
+                             unpreparedID: id)
+        }
+        var plan = entry.statement.plan
+        if entry.schemaVersion != schema.schemaVersion {
+            plan = try prepare(entry.statement.query, keyspace: entry.statement.keyspace).plan
+        }
+        return try run(plan, state: &state, values: values, options: options)
+    }
+
+    // MARK: analysis
+
+    var analysisSchema: CombinedSchema { CombinedSchema(user: schema.snapshot) }
+
+    func analyze(_ cql: String, keyspace: String?) throws(QueryError) -> StatementPlan {
+        let parsed: ParsedStatement
+        do { parsed = try CQLParser.parse(cql) } catch { throw QueryError(error) }
+        do {
+            return try Analyzer(schema: analysisSchema, keyspace: keyspace).analyze(parsed)
+        } catch { throw QueryError(error) }
+    }
+
+    // MARK: execution
+
+    func run(_ plan: StatementPlan, state: inout ClientState, values: [CQLBoundValue],
+             options: QueryOptions) throws(QueryError) -> QueryResult {
+        switch plan {
+        case .use(let ks):
+            state.keyspace = ks
+            return .setKeyspace(ks)
+        case .noOp:
+            return .void
+        case .schemaChange(let change):
+            try refuseSystem(change.event.keyspace)
+            do {
+                guard try schema.apply(change) else { return .void }
+            } catch let e as CQLAnalysisError {
+                throw QueryError(e)
+            } catch {
+                throw QueryError.server("Schema change failed: \(error)")
+            }
+            let e = change.event
+            return .schemaChange(change: e.change, target: e.target, keyspace: e.keyspace, name: e.name)
+        case .truncate(let ks, let table, _):
+            try refuseSystem(ks)
+            do { try schema.truncate(keyspace: ks, table: table) } catch { throw QueryError.server("Truncate failed: \(error)") }
+            return .void
+        case .modification(let m):
+            try refuseSystem(m.table.keyspace)
+            let mutation: Mutation
+            do {
+                mutation = try m.mutation(values: values, timestamp: options.timestamp ?? clock(), nowInSeconds: nowInSeconds)
+            } catch { throw QueryError(error) }
+            try apply(mutation)
+            return .void
+        case .batch(let b):
+            for s in b.statements { try refuseSystem(s.table.keyspace) }
+            let mutation: Mutation
+            do {
+                mutation = try b.mutation(values: values, timestamp: options.timestamp ?? clock(), nowInSeconds: nowInSeconds)
+            } catch { throw QueryError(error) }
+            try apply(mutation)
+            return .void
+        case .select(let s):
+            return .rows(try select(s, values: values, options: options))
+        case .describe(let d, let current):
+            return .rows(try describe(d, currentKeyspace: current))
+        }
+    }
+
+    func refuseSystem(_ keyspace: String) throws(QueryError) {
+        if SystemKeyspaces.names.contains(keyspace) {
+            throw QueryError(.unauthorized, "\(keyspace) keyspace is not user-modifiable.")
+        }
+    }
+
+    func apply(_ mutation: Mutation) throws(QueryError) {
+        if mutation.updates.isEmpty { return }
+        do { try schema.engine.apply(mutation) } catch {
+            throw QueryError.server("Write failed: \(error)")
+        }
+    }
+
+    func select(_ plan: SelectPlan, values: [CQLBoundValue], options: QueryOptions) throws(QueryError) -> ResultPage {
+        let now = nowInSeconds
+        let executor = try SelectExecutor(plan: plan, values: values, nowInSeconds: now)
+        let target: SelectTarget
+        if SystemKeyspaces.names.contains(plan.table.keyspace) {
+            let partitions = try SystemKeyspaces.partitions(of: plan.table, processor: self)
+            target = SelectTarget(read: { k, s, _ in MemoryRowSource.select(partitions, key: k, slices: s) },
+                                  scan: { r, s, _ in MemoryRowSource.select(partitions, range: r, slices: s) })
+        } else {
+            guard let store = schema.tableStore(plan.table.id) else {
+                throw QueryError.invalid("unconfigured table \(plan.table.name)")
+            }
+            target = SelectTarget(read: { k, s, c in try store.read(k, slices: s, columns: c, nowInSeconds: now) },
+                                  scan: { r, s, c in try store.scan(r, slices: s, columns: c, nowInSeconds: now) })
+        }
+        return try executor.execute(target, pageSize: options.pageSize, pagingState: options.pagingState)
+    }
+
+    // MARK: helpers
+
+    /// 16 bytes: two Murmur3 x64_128 halves over keyspace + query (like Cassandra's MD5 id).
+    static func statementID(_ cql: String, keyspace: String?) -> [UInt8] {
+        let bytes = Array(((keyspace ?? "") + "\u{0}" + cql).utf8)
+        let h = bytes.withUnsafeBytes { Murmur3.hash128($0, seed: 0x4879_6164_6573) }
+        return int64Bytes(h.h1) + int64Bytes(h.h2)
+    }
+
+    static func hex(_ b: [UInt8]) -> String {
+        let d = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        for x in b { out.append(d[Int(x >> 4)]); out.append(d[Int(x & 15)]) }
+        return String(decoding: out, as: UTF8.self)
+    }
+}
+
+/// The user schema plus the virtual system keyspaces, as the analyzer sees them.
+struct CombinedSchema: SchemaView {
+    var user: InMemorySchema
+
+    func keyspace(named name: String) -> KeyspaceMetadata? {
+        SystemKeyspaces.keyspaces[name] ?? user.keyspace(named: name)
+    }
+}

@@ -1,0 +1,342 @@
+import HyadesCore
+import HyadesCQL
+import HyadesStorage
+
+/// Where a SELECT reads its partitions from: a table store or a virtual table.
+struct SelectTarget {
+    var read: (DecoratedKey, Slices, ColumnFilter) throws -> any RowSource
+    var scan: (PartitionRange, Slices, ColumnFilter) throws -> any RowSource
+}
+
+/// One result row being built: the partition's decoded key, the static row and the row.
+struct RowContext {
+    var key: DecoratedKey
+    var partitionKey: [[UInt8]]
+    var clustering: [[UInt8]]?
+    var staticRow: Row?
+    var row: Row?
+}
+
+/// Runs a `SelectPlan`: partitions, slices, filters, selectors, ordering, limits, paging.
+struct SelectExecutor {
+    let plan: SelectPlan
+    let values: [CQLBoundValue]
+    let nowInSeconds: Int32
+    let filters: [BoundFilter]
+    var table: TableMetadata { plan.table }
+
+    init(plan: SelectPlan, values: [CQLBoundValue], nowInSeconds: Int32) throws(QueryError) {
+        self.plan = plan
+        self.values = values
+        self.nowInSeconds = nowInSeconds
+        do {
+            try plan.variables.checkBound(values)
+            var f: [BoundFilter] = []
+            for p in plan.filters { f.append(try p.bind(values)) }
+            filters = f
+        } catch { throw QueryError(error) }
+    }
+
+    func execute(_ target: SelectTarget, pageSize requested: Int?, pagingState: [UInt8]?) throws(QueryError) -> ResultPage {
+        do {
+            return try run(target, pageSize: requested, pagingState: pagingState)
+        } catch let e as QueryError {
+            throw e
+        } catch let e as CQLAnalysisError {
+            throw QueryError(e)
+        } catch {
+            throw QueryError(.serverError, "\(error)")
+        }
+    }
+
+    private func run(_ target: SelectTarget, pageSize requested: Int?, pagingState: [UInt8]?) throws -> ResultPage {
+        let limit = try plan.limit(values: values)
+        let perPartitionLimit = try plan.perPartitionLimit(values: values)
+        let resume = try pagingState.map { (b: [UInt8]) throws(QueryError) in try PagingState.deserialize(b) }
+        // Aggregates see every row and return one: no paging.
+        let pageSize = plan.isAggregate ? nil : requested.flatMap { $0 > 0 ? $0 : nil }
+        let byteSlices = try plan.clusteringSlices(values: values)
+        let slices = Slices(byteSlices.map { ClusteringSlice(start: $0.start, end: $0.end) })
+        var columns = plan.queriedColumns.isEmpty ? ColumnFilter.all : ColumnFilter(plan.queriedColumns)
+        if plan.distinct { columns = ColumnFilter(table.staticColumns.map(\.id)) }
+
+        var out: [[[UInt8]?]] = []
+        var aggregate = try AggregateState(plan.selectors, selectorTypes: plan.selectors.map(type))
+        var returned = resume?.rowsReturned ?? 0
+        var next: PagingState?
+
+        // The partitions to read, in order.
+        var sources: [() throws -> any RowSource] = []
+        switch plan.partitions {
+        case .keys:
+            var keys = try plan.partitionKeys(values: values)
+            if let resume, let i = keys.firstIndex(where: { $0.key == resume.partitionKey }) {
+                keys.removeFirst(resume.clustering == nil ? i + 1 : i)
+            }
+            for k in keys { sources.append { try target.read(k, slices, columns) } }
+        case .tokenRange, .all:
+            var range = PartitionRange.all
+            if case .tokenRange = plan.partitions {
+                let b = try plan.tokenBounds(values: values)
+                range = PartitionRange.tokens(from: b.lower ?? .minimum, inclusive: b.lower == nil ? true : b.lowerInclusive,
+                                              to: b.upper, inclusive: b.upperInclusive)
+                if b.lower == nil { range.lower = [] }
+            }
+            if let resume {
+                let key = DecoratedKey(key: resume.partitionKey)
+                let from = resume.clustering == nil ? key.byteComparable + [0] : key.byteComparable
+                if ByteOrder.compare(from, range.lower) > 0 { range.lower = from }
+            }
+            if let u = range.upper, ByteOrder.compare(range.lower, u) >= 0 { break }
+            let r = range
+            sources.append { try target.scan(r, slices, columns) }
+        }
+        if slices.slices.isEmpty { sources = [] }
+
+        scanning: for open in sources {
+            let source = try open()
+            while let (key, staticRow) = try source.nextPartition() {
+                let pk = try table.partitionKeyComponents(key.key)
+                var inPartition = 0
+                var skipUntil: [UInt8]?
+                if let resume, resume.partitionKey == key.key, let c = resume.clustering {
+                    skipUntil = c
+                    inPartition = resume.rowsInPartition
+                }
+                var rows: [Row] = []
+                if !plan.distinct {
+                    while let r = try source.nextRow() { rows.append(r) }
+                    if plan.reversed { rows.reverse() }
+                }
+                if let s = skipUntil {
+                    // Continue after the last row returned (in iteration order).
+                    rows = rows.filter { plan.reversed ? ByteOrder.compare($0.clustering, s) < 0 : ByteOrder.compare($0.clustering, s) > 0 }
+                }
+                var contexts: [RowContext] = []
+                if plan.distinct {
+                    contexts = [RowContext(key: key, partitionKey: pk, clustering: nil, staticRow: staticRow, row: nil)]
+                } else if rows.isEmpty {
+                    // A partition with only static data: one row with null clustering and regular
+                    // columns, unless the query restricts clustering columns.
+                    if staticRow != nil && skipUntil == nil && (table.clusteringColumns.isEmpty || byteSlices == [ClusteringByteSlice(start: ClusteringSlice.all.start, end: ClusteringSlice.all.end)] || plan.clustering == ClusteringRestriction()) {
+                        contexts = [RowContext(key: key, partitionKey: pk, clustering: nil, staticRow: staticRow, row: nil)]
+                    }
+                } else {
+                    contexts.reserveCapacity(rows.count)
+                    for r in rows {
+                        let cv = table.clusteringColumns.isEmpty ? [] : try table.clusteringValues(r.clustering)
+                        contexts.append(RowContext(key: key, partitionKey: pk, clustering: cv, staticRow: staticRow, row: r))
+                    }
+                }
+                for ctx in contexts {
+                    if let ppl = perPartitionLimit, inPartition >= ppl { break }
+                    guard try matches(ctx) else { continue }
+                    if plan.isAggregate {
+                        try aggregate.add(ctx, self)
+                        continue
+                    }
+                    if let limit, returned >= limit { break scanning }
+                    out.append(try project(ctx))
+                    returned += 1
+                    inPartition += 1
+                    if let pageSize, out.count >= pageSize {
+                        let done = plan.distinct || ctx.row == nil
+                        next = PagingState(partitionKey: key.key, clustering: done ? nil : ctx.row!.clustering,
+                                           rowsReturned: returned, rowsInPartition: inPartition)
+                        break scanning
+                    }
+                }
+            }
+        }
+        if let n = next, let limit, n.rowsReturned >= limit { next = nil }
+        if plan.isAggregate { out = [try aggregate.result(self)] }
+        if plan.json { out = out.map { [Array(json($0).utf8)] } }
+        return ResultPage(columns: plan.resultColumns, rows: out, pagingState: next?.serialize())
+    }
+
+    // MARK: values
+
+    func cell(_ c: ColumnMetadata, _ ctx: RowContext) -> ColumnData? {
+        guard let r = c.isStatic ? ctx.staticRow : ctx.row else { return nil }
+        return r.columns.first { $0.column == c.id }
+    }
+
+    func value(_ c: ColumnMetadata, _ ctx: RowContext) throws -> [UInt8]? {
+        switch c.kind {
+        case .partitionKey: return c.position < ctx.partitionKey.count ? ctx.partitionKey[c.position] : nil
+        case .clustering:
+            guard let cl = ctx.clustering, c.position < cl.count else { return nil }
+            return cl[c.position]
+        default:
+            switch cell(c, ctx) {
+            case .simple(_, let cell)?: return cell.isLive(nowInSeconds: nowInSeconds) ? cell.value : nil
+            case .complex(_, let data)?: return try ComplexValue.serialize(data, type: c.type, nowInSeconds: nowInSeconds)
+            case nil: return nil
+            }
+        }
+    }
+
+    func matches(_ ctx: RowContext) throws -> Bool {
+        for f in filters {
+            guard let c = table.column(id: f.column) else { return false }
+            if !f.matches(try value(c, ctx)) { return false }
+        }
+        return true
+    }
+
+    func project(_ ctx: RowContext) throws -> [[UInt8]?] {
+        var row: [[UInt8]?] = []
+        row.reserveCapacity(plan.selectors.count)
+        for s in plan.selectors { row.append(try evaluate(s, ctx)) }
+        return row
+    }
+
+    func evaluate(_ s: SelectorPlan, _ ctx: RowContext) throws -> [UInt8]? {
+        switch s {
+        case .column(let c): return try value(c, ctx)
+        case .writetime(let c):
+            guard case .simple(_, let cell)? = cell(c, ctx), cell.isLive(nowInSeconds: nowInSeconds) else { return nil }
+            return int64Bytes(cell.timestamp)
+        case .ttl(let c):
+            guard case .simple(_, let cell)? = cell(c, ctx), cell.isLive(nowInSeconds: nowInSeconds), cell.isExpiring else { return nil }
+            return int32Bytes(max(0, cell.localDeletionTime &- nowInSeconds))
+        case .token: return int64Bytes(ctx.key.token.value)
+        case .countRows, .aggregate:
+            throw QueryError.invalid("aggregate used in a non-aggregate position")
+        case .cast(let inner, let type):
+            let v = try evaluate(inner, ctx)
+            let from = self.type(inner)
+            if from.unfrozen == type.unfrozen { return v }
+            guard let v else { return nil }
+            switch type {
+            case .text, .ascii: return Array(CQLValueFormat.literal(v, type: from).utf8)
+            default: throw QueryError.invalid("Cast from \(from.cqlName) to \(type.cqlName) is not supported")
+            }
+        case .toJson(let inner):
+            let v = try evaluate(inner, ctx)
+            return Array((v.map { CQLValueFormat.json($0, type: type(inner)) } ?? "null").utf8)
+        case .term(let t):
+            return try t.resolve(values, time: ExecutionTime(timestamp: 0, nowInSeconds: nowInSeconds)).bytes
+        case .field(let inner, let index, _):
+            guard let v = try evaluate(inner, ctx) else { return nil }
+            let parts = try CQLLiteral.tupleComponents(of: v, maxCount: index + 1)
+            return index < parts.count ? parts[index] : nil
+        case .element(let inner, let keyTerm):
+            guard let v = try evaluate(inner, ctx),
+                  let k = try keyTerm.resolve(values, time: ExecutionTime(timestamp: 0, nowInSeconds: nowInSeconds)).bytes else { return nil }
+            switch type(inner).unfrozen {
+            case .map:
+                let kv = try CQLLiteral.elements(of: v, perEntry: 2)
+                var i = 0
+                while i + 1 < kv.count { if kv[i] == k { return kv[i + 1] }; i += 2 }
+                return nil
+            default:
+                return try CQLLiteral.elements(of: v, perEntry: 1).contains(k) ? k : nil
+            }
+        }
+    }
+
+    func type(_ s: SelectorPlan) -> CQLType {
+        switch s {
+        case .column(let c): return c.type
+        case .writetime: return .bigint
+        case .ttl: return .int
+        case .token: return .bigint
+        case .countRows: return .bigint
+        case .aggregate(let f, let inner): return f == .count ? .bigint : type(inner)
+        case .cast(_, let t): return t
+        case .toJson: return .text
+        case .term: return .blob
+        case .field(let inner, let index, _):
+            if case .udt(_, _, let fields) = type(inner).unfrozen, index < fields.count { return fields[index].type }
+            if case .tuple(let types) = type(inner).unfrozen, index < types.count { return types[index] }
+            return .blob
+        case .element(let inner, _):
+            switch type(inner).unfrozen {
+            case .map(_, let v): return v
+            case .set(let e): return e
+            default: return .blob
+            }
+        }
+    }
+
+    func json(_ row: [[UInt8]?]) -> String {
+        var parts: [String] = []
+        for (i, s) in plan.selectors.enumerated() where i < row.count {
+            let name = i < plan.resultColumns.count && !(plan.json && plan.resultColumns.count == 1) ? plan.resultColumns[i].name : selectorName(s)
+            let v = row[i].map { CQLValueFormat.json($0, type: type(s)) } ?? "null"
+            parts.append("\"\(name)\": \(v)")
+        }
+        return "{" + parts.joined(separator: ", ") + "}"
+    }
+
+    func selectorName(_ s: SelectorPlan) -> String {
+        switch s {
+        case .column(let c): return c.name
+        case .writetime(let c): return "writetime(\(c.name))"
+        case .ttl(let c): return "ttl(\(c.name))"
+        case .token: return "system.token"
+        case .countRows: return "count"
+        case .aggregate(let f, let inner): return "system.\(f.rawValue)(\(selectorName(inner)))"
+        default: return "expr"
+        }
+    }
+}
+
+/// Aggregation over all selected rows; non-aggregate selectors take the first row's value.
+struct AggregateState {
+    var aggregators: [Aggregator?]
+    var counts: [Int64]
+    var first: RowContext?
+
+    init(_ selectors: [SelectorPlan], selectorTypes: [CQLType]) throws(QueryError) {
+        var a: [Aggregator?] = []
+        for s in selectors {
+            if case .aggregate(let f, let inner) = s, f != .count || true {
+                do {
+                    a.append(try Aggregator(f, type: Self.innerType(inner)))
+                } catch { throw QueryError(error) }
+            } else {
+                a.append(nil)
+            }
+        }
+        aggregators = a
+        counts = Array(repeating: 0, count: selectors.count)
+    }
+
+    static func innerType(_ s: SelectorPlan) -> CQLType {
+        switch s {
+        case .column(let c): return c.type
+        case .writetime, .token: return .bigint
+        case .ttl: return .int
+        case .cast(_, let t): return t
+        default: return .blob
+        }
+    }
+
+    mutating func add(_ ctx: RowContext, _ e: SelectExecutor) throws {
+        if first == nil { first = ctx }
+        for (i, s) in e.plan.selectors.enumerated() {
+            switch s {
+            case .countRows: counts[i] += 1
+            case .aggregate(_, let inner): aggregators[i]!.add(try e.evaluate(inner, ctx))
+            default: break
+            }
+        }
+    }
+
+    func result(_ e: SelectExecutor) throws -> [[UInt8]?] {
+        var row: [[UInt8]?] = []
+        for (i, s) in e.plan.selectors.enumerated() {
+            switch s {
+            case .countRows: row.append(int64Bytes(counts[i]))
+            case .aggregate: row.append(aggregators[i]!.result())
+            default: row.append(try first.flatMap { try e.evaluate(s, $0) })
+            }
+        }
+        return row
+    }
+}
+
+func int64Bytes(_ v: Int64) -> [UInt8] { withUnsafeBytes(of: v.bigEndian, Array.init) }
+func int32Bytes(_ v: Int32) -> [UInt8] { withUnsafeBytes(of: v.bigEndian, Array.init) }
