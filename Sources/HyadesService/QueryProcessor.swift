@@ -69,15 +69,19 @@ public final class QueryProcessor: @unchecked Sendable {
     /// EXECUTE: runs a prepared statement (re-analyzed if the schema changed since).
     public func executePrepared(id: [UInt8], state: inout ClientState, values: [CQLBoundValue],
                                 options: QueryOptions = QueryOptions()) throws(QueryError) -> QueryResult {
+        try run(try preparedPlan(id: id), state: &state, values: values, options: options)
+    }
+
+    /// The plan of a prepared statement, re-analyzed when the schema changed since PREPARE.
+    func preparedPlan(id: [UInt8]) throws(QueryError) -> StatementPlan {
         guard let entry = cache.withLock({ $0.entries[id] }) else {
             throw QueryError(.unprepared, "Prepared query with ID \(Self.hex(id)) not found (either the query was not prepared on this host (maybe the host has been restarted?) or you have prepared too many queries and it has been evicted from the internal cache)",
                              unpreparedID: id)
         }
-        var plan = entry.statement.plan
         if entry.schemaVersion != schema.schemaVersion {
-            plan = try prepare(entry.statement.query, keyspace: entry.statement.keyspace).plan
+            return try prepare(entry.statement.query, keyspace: entry.statement.keyspace).plan
         }
-        return try run(plan, state: &state, values: values, options: options)
+        return entry.statement.plan
     }
 
     // MARK: analysis

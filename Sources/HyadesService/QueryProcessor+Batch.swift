@@ -1,0 +1,47 @@
+import HyadesCore
+import HyadesCQL
+
+/// One statement of a protocol BATCH message.
+public enum BatchChild: Sendable, Hashable {
+    case query(String, values: [CQLBoundValue])
+    case prepared(id: [UInt8], values: [CQLBoundValue])
+}
+
+extension QueryProcessor {
+    /// The native protocol's BATCH message: each child is a query string or a prepared id
+    /// with its own values; all become one mutation with one timestamp (Spark's unlogged
+    /// batches of prepared inserts arrive this way).
+    public func executeBatch(_ children: [BatchChild], state: inout ClientState,
+                             options: QueryOptions = QueryOptions()) throws(QueryError) -> QueryResult {
+        var statements: [(ModificationPlan, [CQLBoundValue])] = []
+        statements.reserveCapacity(children.count)
+        // Re-analysis of each text child would dominate large batches: cache per batch.
+        var analyzed: [String: StatementPlan] = [:]
+        for child in children {
+            let plan: StatementPlan, values: [CQLBoundValue]
+            switch child {
+            case .query(let cql, let v):
+                if let p = analyzed[cql] { plan = p } else {
+                    plan = try analyze(cql, keyspace: state.keyspace)
+                    analyzed[cql] = plan
+                }
+                values = v
+            case .prepared(let id, let v):
+                plan = try preparedPlan(id: id)
+                values = v
+            }
+            guard case .modification(let m) = plan else {
+                throw QueryError.invalid("Invalid statement in batch: only UPDATE, INSERT and DELETE statements are allowed.")
+            }
+            try refuseSystem(m.table.keyspace)
+            do { try m.variables.checkBound(values) } catch { throw QueryError(error) }
+            statements.append((m, values))
+        }
+        let mutation: Mutation
+        do {
+            mutation = try BatchPlan.mutation(of: statements, timestamp: options.timestamp ?? clock(), nowInSeconds: nowInSeconds)
+        } catch { throw QueryError(error) }
+        try apply(mutation)
+        return .void
+    }
+}
