@@ -48,7 +48,7 @@ let package = Package(
         ]),
         // The edges: listeners, config, lifecycle.
         .target(name: "HyadesServer", dependencies: [
-            "HyadesService", "HyadesProtocol", "HyadesCore",
+            "HyadesService", "HyadesProtocol", "HyadesCore", "HyadesStorage", "HyadesCQL",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
@@ -67,6 +67,7 @@ let package = Package(
         .target(name: "HyadesShell", dependencies: ["HyadesCore", "HyadesClient"]),
         .executableTarget(name: "hyades", dependencies: [
             "HyadesCore", "HyadesStorage", "HyadesServer", "HyadesShell", "HyadesLoader",
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -78,6 +79,12 @@ let package = Package(
             "HyadesProtocol", "HyadesCore",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOEmbedded", package: "swift-nio"),
+        ]),
+        .testTarget(name: "HyadesServerTests", dependencies: [
+            "HyadesServer", "HyadesService", "HyadesProtocol", "HyadesCore", "hyades",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOEmbedded", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
         ]),
         .testTarget(name: "HyadesStorageTests", dependencies: ["HyadesCore", "HyadesStorage", .product(name: "Logging", package: "swift-log")],
                     resources: [.copy("testdata")]),

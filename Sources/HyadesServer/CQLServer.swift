@@ -1,0 +1,90 @@
+import HyadesProtocol
+import HyadesService
+import Logging
+import NIOCore
+import NIOPosix
+import Synchronization
+
+/// The native-protocol listener: one pipeline per client connection (frame codec,
+/// connection handler, query handler), queries run on a thread pool.
+public final class CQLServer: Sendable {
+    public let processor: QueryProcessor
+    let group: any EventLoopGroup
+    let pool: NIOThreadPool
+    let configuration: CQLServerConfiguration
+    let host: String
+    let port: Int
+    let logger: Logger
+    let events = EventRegistry()
+    let tracker = RequestTracker()
+    private let channels = Mutex<(server: (any Channel)?, children: [ObjectIdentifier: any Channel])>((nil, [:]))
+
+    public init(processor: QueryProcessor, host: String, port: Int,
+                configuration: CQLServerConfiguration = CQLServerConfiguration(),
+                group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+                threadPool: NIOThreadPool = NIOThreadPool.singleton,
+                logger: Logger = Logger(label: "hyades.cql")) {
+        self.processor = processor
+        self.host = host
+        self.port = port
+        self.configuration = configuration
+        self.group = group
+        self.pool = threadPool
+        self.logger = logger
+    }
+
+    /// Binds and starts accepting; returns the bound address (port 0 = ephemeral).
+    @discardableResult
+    public func start() async throws -> SocketAddress {
+        let configuration = self.configuration
+        let processor = self.processor
+        let pool = self.pool
+        let events = self.events
+        let tracker = self.tracker
+        let server = try await ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 256)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelInitializer { [self] channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addCQLServerHandlers(configuration: configuration)
+                    try channel.pipeline.syncOperations.addHandler(
+                        CQLQueryHandler(processor: processor, pool: pool, events: events, tracker: tracker))
+                    self.track(channel)
+                }
+            }
+            .bind(host: host, port: port).get()
+        channels.withLock { $0.server = server }
+        guard let address = server.localAddress else { throw ServerConfigError("listener has no local address") }
+        logger.info("CQL native transport listening on \(address)")
+        return address
+    }
+
+    private func track(_ channel: any Channel) {
+        let id = ObjectIdentifier(channel)
+        channels.withLock { $0.children[id] = channel }
+        channel.closeFuture.whenComplete { [self] _ in
+            _ = channels.withLock { $0.children.removeValue(forKey: id) }
+        }
+    }
+
+    public var localAddress: SocketAddress? { channels.withLock { $0.server?.localAddress } }
+
+    /// Stops accepting, waits for in-flight requests to be answered, closes connections.
+    public func stop() async {
+        let server = channels.withLock { s -> (any Channel)? in
+            let c = s.server
+            s.server = nil
+            return c
+        }
+        try? await server?.close()
+        // Requests already running finish and get their answers before connections close.
+        var waited = 0
+        while tracker.inFlight > 0, waited < 30_000 {
+            try? await Task.sleep(for: .milliseconds(10))
+            waited += 10
+        }
+        let children = channels.withLock { Array($0.children.values) }
+        for c in children { try? await c.close() }
+    }
+}

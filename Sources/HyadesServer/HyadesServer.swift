@@ -1,5 +1,0 @@
-// HyadesServer: see docs/architecture.md for this module's job and what it may import.
-// It starts empty; the issue that builds it fills it in.
-public enum HyadesServerModule {
-    public static let name = "HyadesServer"
-}

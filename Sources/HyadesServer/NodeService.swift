@@ -1,0 +1,43 @@
+import HyadesProtocol
+import Logging
+import ServiceLifecycle
+
+/// The node as a swift-service-lifecycle Service: serves until graceful shutdown
+/// (SIGTERM/SIGINT) or a storage failure, then drains: stop accepting, finish in-flight
+/// requests, flush memtables, shut the engine down.
+public final class NodeService: Service, Sendable {
+    public let node: HyadesNode
+    public let server: CQLServer
+    let logger: Logger
+
+    public init(config: ServerConfig, logger: Logger = Logger(label: "hyades")) throws {
+        self.logger = logger
+        node = try HyadesNode(config: config, logger: logger)
+        let cql = CQLServerConfiguration(maxBodyBytes: config.nativeTransportMaxFrameSizeBytes,
+                                         maxInFlightRequests: config.nativeTransportMaxInFlightRequests)
+        server = CQLServer(processor: node.processor, host: config.rpcAddress, port: config.nativeTransportPort,
+                           configuration: cql, logger: logger)
+    }
+
+    public func run() async throws {
+        try await server.start()
+        logger.info("node \(node.identity.hostID) serving, \(node.identity.tokens.count) tokens")
+        // Serve until the engine fails (the stream yields) or shutdown is requested.
+        for await _ in node.failures.cancelOnGracefulShutdown() { break }
+        logger.info("draining: closing the listener, finishing in-flight requests, flushing memtables")
+        await server.stop()
+        if let reason = node.engine.failure {
+            try? node.engine.shutdown()
+            throw NodeStopped(reason: reason)
+        }
+        try node.drain()
+        logger.info("drained; storage engine shut down cleanly")
+    }
+}
+
+/// The storage engine stopped on a disk error (e.g. a failed fsync): the process must
+/// exit non-zero; data written since the last good sync may be lost.
+public struct NodeStopped: Error, CustomStringConvertible {
+    public var reason: String
+    public var description: String { "storage engine stopped on a disk error: \(reason)" }
+}

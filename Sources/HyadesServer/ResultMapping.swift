@@ -1,0 +1,87 @@
+import HyadesCQL
+import HyadesCore
+import HyadesProtocol
+import HyadesService
+import NIOCore
+
+/// Translation between the service's results/errors and the protocol's messages.
+enum ResultMapping {
+    static func spec(_ c: ColumnSpecification) -> CQLColumnSpec {
+        CQLColumnSpec(keyspace: c.keyspace, table: c.table, name: c.name, type: c.type)
+    }
+
+    static func boundValues(_ values: [CQLValue]) -> [CQLBoundValue] {
+        values.map { v in
+            switch v {
+            case .null: return .null
+            case .notSet: return .unset
+            case .bytes(let b): return .value(Array(b.readableBytesView))
+            }
+        }
+    }
+
+    static func options(_ p: CQLQueryParameters) -> QueryOptions {
+        QueryOptions(consistency: ConsistencyLevel(rawValue: p.consistency.rawValue) ?? .one,
+                     pageSize: p.pageSize.map(Int.init),
+                     pagingState: p.pagingState.map { Array($0.readableBytesView) },
+                     timestamp: p.defaultTimestamp, skipMetadata: p.skipMetadata)
+    }
+
+    static func schemaChange(change: String, target: String, keyspace: String, name: String?) -> CQLSchemaChange? {
+        guard let c = CQLSchemaChange.Change(rawValue: change) else { return nil }
+        switch target {
+        case "KEYSPACE": return CQLSchemaChange(c, .keyspace(keyspace))
+        case "TABLE": return CQLSchemaChange(c, .table(keyspace: keyspace, name: name ?? ""))
+        case "TYPE": return CQLSchemaChange(c, .type(keyspace: keyspace, name: name ?? ""))
+        default: return nil
+        }
+    }
+
+    static func result(_ r: QueryResult, skipMetadata: Bool, allocator: ByteBufferAllocator) -> CQLResult {
+        switch r {
+        case .void: return .void
+        case .setKeyspace(let ks): return .setKeyspace(ks)
+        case .schemaChange(let change, let target, let ks, let name):
+            guard let sc = schemaChange(change: change, target: target, keyspace: ks, name: name) else { return .void }
+            return .schemaChange(sc)
+        case .rows(let page):
+            var enc = CQLRowsEncoder(columnCount: page.columns.count, allocator: allocator)
+            for row in page.rows {
+                for cell in row {
+                    if let cell { enc.append(bytes: cell) } else { enc.appendNull() }
+                }
+                enc.endRow()
+            }
+            var paging: ByteBuffer?
+            if let s = page.pagingState { paging = allocator.buffer(bytes: s) }
+            let metadata = skipMetadata
+                ? CQLResultMetadata(noMetadataColumnCount: page.columns.count, pagingState: paging)
+                : CQLResultMetadata(columns: page.columns.map(spec), pagingState: paging)
+            return .rows(enc.finish(metadata: metadata))
+        }
+    }
+
+    static func prepared(_ p: PreparedStatement) -> CQLResult {
+        let result = p.resultColumns.isEmpty ? CQLResultMetadata.empty : CQLResultMetadata(columns: p.resultColumns.map(spec))
+        return .prepared(CQLPrepared(id: p.id,
+                                     metadata: CQLPreparedMetadata(columns: p.variables.map(spec),
+                                                                   partitionKeyIndexes: p.partitionKeyIndexes.map { UInt16($0) }),
+                                     resultMetadata: result))
+    }
+
+    static func error(_ e: QueryError) -> CQLErrorMessage {
+        switch e.code {
+        case .serverError: return CQLErrorMessage(.serverError, e.message)
+        case .protocolError: return CQLErrorMessage(.protocolError, e.message)
+        case .overloaded: return CQLErrorMessage(.overloaded, e.message)
+        case .syntaxError: return CQLErrorMessage(.syntaxError, e.message)
+        case .unauthorized: return CQLErrorMessage(.unauthorized, e.message)
+        case .invalid: return CQLErrorMessage(.invalid, e.message)
+        case .configError: return CQLErrorMessage(.configError, e.message)
+        case .alreadyExists:
+            return CQLErrorMessage(.alreadyExists(keyspace: e.keyspace ?? "", table: e.table ?? ""), e.message)
+        case .unprepared:
+            return CQLErrorMessage(.unprepared(id: e.unpreparedID ?? []), e.message)
+        }
+    }
+}

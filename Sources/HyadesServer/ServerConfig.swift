@@ -1,0 +1,175 @@
+import Foundation
+import HyadesStorage
+import Yams
+
+/// A configuration file or flag that cannot be used: names the key and what is wrong.
+public struct ServerConfigError: Error, CustomStringConvertible, Sendable {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// The node's settings, under cassandra.yaml's names (see conf/hyades.yaml), with
+/// defaults for one local node.
+public struct ServerConfig: Sendable, Hashable {
+    public var clusterName = "Test Cluster"
+    public var listenAddress = "127.0.0.1"
+    public var rpcAddress = "127.0.0.1"
+    public var nativeTransportPort = 9042
+    public var storagePort = 7000
+    public var numTokens = 16
+    public var dataFileDirectories = ["./data"]
+    public var commitlogDirectory = "./data/commitlog"
+    /// "periodic", "batch" or "group".
+    public var commitlogSync = "periodic"
+    public var commitlogSyncPeriodMs = 10_000
+    public var commitlogSyncGroupWindowMs = 15
+    public var commitlogSegmentSizeBytes = 32 << 20
+    /// Memtable size at which a table flushes (`memtable_heap_space`).
+    public var memtableHeapSpaceBytes = 64 << 20
+    public var nativeTransportMaxFrameSizeBytes = 16 << 20
+    /// Unanswered requests per connection before reading pauses.
+    public var nativeTransportMaxInFlightRequests = 1024
+    public var endpointSnitch = "SimpleSnitch"
+    public var dataCenter = "datacenter1"
+    public var rack = "rack1"
+    /// Warnings collected while loading (unknown keys), for the caller to log.
+    public var warnings: [String] = []
+
+    public init() {}
+
+    /// The data directory (first of `data_file_directories`).
+    public var dataDirectory: String { dataFileDirectories.first ?? "./data" }
+
+    public var commitLogSync: CommitLogSync {
+        switch commitlogSync {
+        case "batch": return .batch
+        case "group": return .group(windowMs: commitlogSyncGroupWindowMs)
+        default: return .periodic(periodMs: commitlogSyncPeriodMs)
+        }
+    }
+
+    public static func load(path: String) throws -> ServerConfig {
+        let text: String
+        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
+            throw ServerConfigError("cannot read configuration file \(path): \(error.localizedDescription)")
+        }
+        return try parse(yaml: text, source: path)
+    }
+
+    public static func parse(yaml: String, source: String = "configuration") throws -> ServerConfig {
+        let loaded: Any?
+        do { loaded = try Yams.load(yaml: yaml) } catch {
+            throw ServerConfigError("\(source): invalid YAML: \(error)")
+        }
+        var c = ServerConfig()
+        guard let loaded else { return c }
+        guard let map = loaded as? [String: Any] else { throw ServerConfigError("\(source): expected a mapping of settings at the top level") }
+        for key in map.keys.sorted() {
+            guard let raw = map[key] else { continue }
+            if raw is NSNull { continue }
+            let v = Value(key: key, raw: raw, source: source)
+            switch key {
+            case "cluster_name": c.clusterName = try v.string()
+            case "listen_address": c.listenAddress = try v.string()
+            case "rpc_address", "native_transport_address": c.rpcAddress = try v.string()
+            case "native_transport_port": c.nativeTransportPort = try v.port()
+            case "storage_port": c.storagePort = try v.port()
+            case "num_tokens": c.numTokens = try v.int(min: 1, max: 1536)
+            case "data_file_directories":
+                c.dataFileDirectories = try v.stringList()
+                if c.dataFileDirectories.isEmpty { throw ServerConfigError("\(source): data_file_directories must list at least one directory") }
+            case "commitlog_directory": c.commitlogDirectory = try v.string()
+            case "commitlog_sync":
+                let s = try v.string()
+                guard ["periodic", "batch", "group"].contains(s) else {
+                    throw ServerConfigError("\(source): commitlog_sync must be periodic, batch or group, not '\(s)'")
+                }
+                c.commitlogSync = s
+            case "commitlog_sync_period", "commitlog_sync_period_in_ms": c.commitlogSyncPeriodMs = try v.milliseconds(min: 1)
+            case "commitlog_sync_group_window", "commitlog_sync_group_window_in_ms": c.commitlogSyncGroupWindowMs = try v.milliseconds(min: 1)
+            case "commitlog_segment_size", "commitlog_segment_size_in_mb":
+                c.commitlogSegmentSizeBytes = try v.bytes(defaultUnit: key.hasSuffix("_in_mb") ? 1 << 20 : 1 << 20, min: 64 << 10)
+            case "memtable_heap_space", "memtable_heap_space_in_mb":
+                c.memtableHeapSpaceBytes = try v.bytes(defaultUnit: 1 << 20, min: 1 << 10)
+            case "native_transport_max_frame_size", "native_transport_max_frame_size_in_mb":
+                c.nativeTransportMaxFrameSizeBytes = try v.bytes(defaultUnit: 1 << 20, min: 1 << 10)
+            case "native_transport_max_requests_per_connection", "native_transport_max_concurrent_requests":
+                c.nativeTransportMaxInFlightRequests = try v.int(min: 1, max: 1 << 20)
+            case "endpoint_snitch": c.endpointSnitch = try v.string()
+            case "dc", "data_center": c.dataCenter = try v.string()
+            case "rack": c.rack = try v.string()
+            default:
+                c.warnings.append("\(source): unknown setting '\(key)' ignored")
+            }
+        }
+        return c
+    }
+
+    /// One value under a key, converted with errors that name the key.
+    struct Value {
+        var key: String
+        var raw: Any
+        var source: String
+
+        func fail(_ expected: String) -> ServerConfigError {
+            ServerConfigError("\(source): \(key) must be \(expected), got '\(raw)'")
+        }
+
+        func string() throws -> String {
+            if let s = raw as? String { return s }
+            if raw is Int || raw is Double || raw is Bool { return "\(raw)" }
+            throw fail("a string")
+        }
+
+        func int(min: Int, max: Int = Int.max) throws -> Int {
+            let n: Int
+            if let i = raw as? Int { n = i } else if let s = raw as? String, let i = Int(s) { n = i } else { throw fail("an integer") }
+            guard n >= min, n <= max else { throw fail("an integer in \(min)...\(max)") }
+            return n
+        }
+
+        func port() throws -> Int { try int(min: 0, max: 65535) }
+
+        func stringList() throws -> [String] {
+            if let s = raw as? String { return [s] }
+            guard let a = raw as? [Any] else { throw fail("a list of strings") }
+            return try a.map { e in
+                guard let s = e as? String else { throw fail("a list of strings") }
+                return s
+            }
+        }
+
+        /// "10000ms", "10s", "1m" or a plain number of milliseconds.
+        func milliseconds(min: Int) throws -> Int {
+            if let i = raw as? Int { guard i >= min else { throw fail("at least \(min)ms") }; return i }
+            guard let s = (raw as? String)?.trimmingCharacters(in: .whitespaces).lowercased() else { throw fail("a duration such as 10000ms") }
+            let units: [(String, Int)] = [("ms", 1), ("s", 1000), ("m", 60_000), ("h", 3_600_000)]
+            for (suffix, scale) in units where s.hasSuffix(suffix) {
+                if let n = Int(s.dropLast(suffix.count).trimmingCharacters(in: .whitespaces)), n >= 0 {
+                    guard n * scale >= min else { throw fail("at least \(min)ms") }
+                    return n * scale
+                }
+            }
+            if let n = Int(s), n >= min { return n }
+            throw fail("a duration such as 10000ms")
+        }
+
+        /// "16MiB", "64KiB", "1GiB", "512B" or a plain number in `defaultUnit`.
+        func bytes(defaultUnit: Int, min: Int) throws -> Int {
+            var result: Int?
+            if let i = raw as? Int { result = i * defaultUnit }
+            else if let s = (raw as? String)?.trimmingCharacters(in: .whitespaces) {
+                let units: [(String, Int)] = [("KiB", 1 << 10), ("MiB", 1 << 20), ("GiB", 1 << 30), ("B", 1)]
+                for (suffix, scale) in units where s.hasSuffix(suffix) {
+                    if let n = Int(s.dropLast(suffix.count).trimmingCharacters(in: .whitespaces)), n >= 0 { result = n * scale }
+                    break
+                }
+                if result == nil, let n = Int(s) { result = n * defaultUnit }
+            }
+            guard let r = result else { throw fail("a size such as 16MiB") }
+            guard r >= min else { throw fail("at least \(min) bytes") }
+            return r
+        }
+    }
+}
