@@ -31,8 +31,8 @@ public final class HyadesNode: Sendable {
                                    onFailure: { error in continuation.yield("\(error)"); continuation.finish() })
         schema = try SchemaManager(engine: engine, dataDirectory: config.dataDirectory,
                                    memtableLimitBytes: config.memtableHeapSpaceBytes)
-        let report = try engine.replayCommitLog()
-        logger.info("commit log replayed: \(report)")
+        // The engine logs what replay found.
+        _ = try engine.replayCommitLog()
         let node = NodeInfo(clusterName: config.clusterName, dataCenter: config.dataCenter, rack: config.rack,
                             hostID: identity.hostID, rpcAddress: Self.ipv4(config.rpcAddress),
                             nativePort: Int32(config.nativeTransportPort),
