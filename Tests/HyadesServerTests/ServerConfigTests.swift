@@ -1,0 +1,61 @@
+import HyadesServer
+import Testing
+
+@Suite struct ServerConfigTests {
+    @Test func defaultsAreOneLocalNode() throws {
+        let c = try ServerConfig.parse(yaml: "")
+        #expect(c.clusterName == "Test Cluster")
+        #expect(c.rpcAddress == "127.0.0.1")
+        #expect(c.nativeTransportPort == 9042)
+        #expect(c.numTokens == 16)
+        #expect(c.dataDirectory == "./data")
+        #expect(c.commitlogDirectory == "./data/commitlog")
+        #expect(c.commitLogSync == .periodic(periodMs: 10_000))
+        #expect(c.nativeTransportMaxFrameSizeBytes == 16 << 20)
+    }
+
+    @Test func cassandraNamesUnitsAndLegacyNames() throws {
+        let c = try ServerConfig.parse(yaml: """
+            cluster_name: Gaia
+            native_transport_port: 9142
+            data_file_directories: [/var/lib/hyades]
+            commitlog_sync: group
+            commitlog_sync_group_window: 2ms
+            commitlog_sync_period_in_ms: 500
+            memtable_heap_space: 128MiB
+            native_transport_max_frame_size: 32MiB
+            commitlog_segment_size: 8MiB
+            """)
+        #expect(c.clusterName == "Gaia")
+        #expect(c.nativeTransportPort == 9142)
+        #expect(c.dataDirectory == "/var/lib/hyades")
+        #expect(c.commitLogSync == .group(windowMs: 2))
+        #expect(c.commitlogSyncPeriodMs == 500)
+        #expect(c.memtableHeapSpaceBytes == 128 << 20)
+        #expect(c.nativeTransportMaxFrameSizeBytes == 32 << 20)
+        #expect(c.commitlogSegmentSizeBytes == 8 << 20)
+        #expect(c.warnings.isEmpty)
+    }
+
+    @Test func unknownKeysWarnAndBadValuesFail() throws {
+        let c = try ServerConfig.parse(yaml: "hinted_handoff_enabled: true\n")
+        #expect(c.warnings == ["configuration: unknown setting 'hinted_handoff_enabled' ignored"])
+        #expect(throws: ServerConfigError.self) { try ServerConfig.parse(yaml: "native_transport_port: 70000") }
+        #expect(throws: ServerConfigError.self) { try ServerConfig.parse(yaml: "commitlog_sync: sometimes") }
+        #expect(throws: ServerConfigError.self) { try ServerConfig.parse(yaml: "memtable_heap_space: lots") }
+        #expect(throws: ServerConfigError.self) { try ServerConfig.parse(yaml: "- a\n- b") }
+        do {
+            _ = try ServerConfig.parse(yaml: "num_tokens: zero")
+            Issue.record("expected an error")
+        } catch let e as ServerConfigError {
+            #expect(e.message.contains("num_tokens"))
+        }
+    }
+
+    @Test func shippedConfigFileParsesWithoutWarnings() throws {
+        let path = #filePath.replacingOccurrences(of: "Tests/HyadesServerTests/ServerConfigTests.swift", with: "conf/hyades.yaml")
+        let c = try ServerConfig.load(path: path)
+        #expect(c.warnings == [])
+        #expect(c == { var d = ServerConfig(); d.warnings = []; return d }())
+    }
+}
