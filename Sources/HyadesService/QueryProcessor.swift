@@ -152,7 +152,13 @@ public final class QueryProcessor: @unchecked Sendable {
 
     func apply(_ mutation: Mutation) throws(QueryError) {
         if mutation.updates.isEmpty { return }
-        do { try schema.engine.apply(mutation) } catch {
+        do { try schema.engine.apply(mutation) } catch let e as CommitLogError {
+            if case .mutationTooLarge = e { throw QueryError.invalid("Mutation too large: \(e)") }
+            throw QueryError.server("Write failed: \(e)")
+        } catch StorageEngineError.unknownTable(let t) {
+            // Dropped between analysis and apply.
+            throw QueryError.invalid("unconfigured table \(t)")
+        } catch {
             throw QueryError.server("Write failed: \(error)")
         }
     }

@@ -91,6 +91,9 @@ public final class SchemaManager: SchemaView, @unchecked Sendable {
         for (id, t) in oldTables where newTables[id] == nil {
             dropStore(t)
         }
+        for name in old.keyspaces.keys where new.keyspaces[name] == nil {
+            try? FileManager.default.removeItem(atPath: dataDirectory + "/" + name)
+        }
         return true
     }
 

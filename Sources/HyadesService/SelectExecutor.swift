@@ -57,21 +57,27 @@ struct SelectExecutor {
         let pageSize = plan.isAggregate ? nil : requested.flatMap { $0 > 0 ? $0 : nil }
         let byteSlices = try plan.clusteringSlices(values: values)
         let slices = Slices(byteSlices.map { ClusteringSlice(start: $0.start, end: $0.end) })
-        var columns = plan.queriedColumns.isEmpty ? ColumnFilter.all : ColumnFilter(plan.queriedColumns)
-        if plan.distinct { columns = ColumnFilter(table.staticColumns.map(\.id)) }
+        // The engine's projection decides liveness too (a row lives through a live cell of a
+        // projected column or its row marker), so DISTINCT reads everything: it looks at one
+        // row per partition only, and must not miss partitions written by UPDATE alone.
+        let columns = plan.queriedColumns.isEmpty || plan.distinct ? ColumnFilter.all : ColumnFilter(plan.queriedColumns)
 
         var out: [[[UInt8]?]] = []
         var aggregate = try AggregateState(plan.selectors, selectorTypes: plan.selectors.map(type))
         var returned = resume?.rowsReturned ?? 0
         var next: PagingState?
 
-        // The partitions to read, in order.
+        // The partitions to read, in order. A page that stopped inside a partition resumes
+        // with slices narrowed to the rows after (or, reversed, before) the last one.
         var sources: [() throws -> any RowSource] = []
+        let resumeKey = resume.map { DecoratedKey(key: $0.partitionKey) }
+        let resumeSlices = resume?.clustering.map { Self.slices(slices, after: $0, reversed: plan.reversed) }
         switch plan.partitions {
         case .keys:
             var keys = try plan.partitionKeys(values: values)
             if let resume, let i = keys.firstIndex(where: { $0.key == resume.partitionKey }) {
-                keys.removeFirst(resume.clustering == nil ? i + 1 : i)
+                keys.removeFirst(i + 1)
+                if let rs = resumeSlices, let k = resumeKey { sources.append { try target.read(k, rs, columns) } }
             }
             for k in keys { sources.append { try target.read(k, slices, columns) } }
         case .tokenRange, .all:
@@ -82,9 +88,9 @@ struct SelectExecutor {
                                               to: b.upper, inclusive: b.upperInclusive)
                 if b.lower == nil { range.lower = [] }
             }
-            if let resume {
-                let key = DecoratedKey(key: resume.partitionKey)
-                let from = resume.clustering == nil ? key.byteComparable + [0] : key.byteComparable
+            if let k = resumeKey {
+                if let rs = resumeSlices { sources.append { try target.read(k, rs, columns) } }
+                let from = k.byteComparable + [0]
                 if ByteOrder.compare(from, range.lower) > 0 { range.lower = from }
             }
             if let u = range.upper, ByteOrder.compare(range.lower, u) >= 0 { break }
@@ -92,43 +98,57 @@ struct SelectExecutor {
             sources.append { try target.scan(r, slices, columns) }
         }
         if slices.slices.isEmpty { sources = [] }
+        let unrestrictedClustering = plan.clustering == ClusteringRestriction()
 
         scanning: for open in sources {
             let source = try open()
             while let (key, staticRow) = try source.nextPartition() {
                 let pk = try table.partitionKeyComponents(key.key)
-                var inPartition = 0
-                var skipUntil: [UInt8]?
-                if let resume, resume.partitionKey == key.key, let c = resume.clustering {
-                    skipUntil = c
-                    inPartition = resume.rowsInPartition
+                let resumed = resume != nil && resume!.clustering != nil && resume!.partitionKey == key.key
+                var inPartition = resumed ? resume!.rowsInPartition : 0
+                if let ppl = perPartitionLimit, inPartition >= ppl { continue }
+                // Rows stream in clustering order; reversed order buffers the partition.
+                var buffered: [Row] = []
+                var bufferIndex = 0
+                if plan.reversed && !plan.distinct {
+                    while let r = try source.nextRow() { buffered.append(r) }
+                    buffered.reverse()
                 }
-                var rows: [Row] = []
-                if !plan.distinct {
-                    while let r = try source.nextRow() { rows.append(r) }
-                    if plan.reversed { rows.reverse() }
+                func nextRow() throws -> Row? {
+                    if plan.distinct { return nil }
+                    if plan.reversed {
+                        guard bufferIndex < buffered.count else { return nil }
+                        bufferIndex += 1
+                        return buffered[bufferIndex - 1]
+                    }
+                    return try source.nextRow()
                 }
-                if let s = skipUntil {
-                    // Continue after the last row returned (in iteration order).
-                    rows = rows.filter { plan.reversed ? ByteOrder.compare($0.clustering, s) < 0 : ByteOrder.compare($0.clustering, s) > 0 }
-                }
-                var contexts: [RowContext] = []
+                var first = try nextRow()
+                var pendingStatic: RowContext?
                 if plan.distinct {
-                    contexts = [RowContext(key: key, partitionKey: pk, clustering: nil, staticRow: staticRow, row: nil)]
-                } else if rows.isEmpty {
-                    // A partition with only static data: one row with null clustering and regular
-                    // columns, unless the query restricts clustering columns.
-                    if staticRow != nil && skipUntil == nil && (table.clusteringColumns.isEmpty || byteSlices == [ClusteringByteSlice(start: ClusteringSlice.all.start, end: ClusteringSlice.all.end)] || plan.clustering == ClusteringRestriction()) {
-                        contexts = [RowContext(key: key, partitionKey: pk, clustering: nil, staticRow: staticRow, row: nil)]
-                    }
-                } else {
-                    contexts.reserveCapacity(rows.count)
-                    for r in rows {
-                        let cv = table.clusteringColumns.isEmpty ? [] : try table.clusteringValues(r.clustering)
-                        contexts.append(RowContext(key: key, partitionKey: pk, clustering: cv, staticRow: staticRow, row: r))
-                    }
+                    pendingStatic = RowContext(key: key, partitionKey: pk, clustering: nil, staticRow: staticRow, row: nil)
+                } else if first == nil, staticRow != nil, !resumed, table.clusteringColumns.isEmpty || unrestrictedClustering {
+                    // A partition with only static data: one row with null clustering and
+                    // regular columns, unless the query restricts clustering columns.
+                    pendingStatic = RowContext(key: key, partitionKey: pk, clustering: nil, staticRow: staticRow, row: nil)
                 }
-                for ctx in contexts {
+                while true {
+                    let ctx: RowContext
+                    var candidate: Row?
+                    if pendingStatic == nil {
+                        candidate = first
+                        first = nil
+                        if candidate == nil { candidate = try nextRow() }
+                    }
+                    if let p = pendingStatic {
+                        ctx = p
+                        pendingStatic = nil
+                    } else if let r = candidate {
+                        let cv = table.clusteringColumns.isEmpty ? [] : try table.clusteringValues(r.clustering)
+                        ctx = RowContext(key: key, partitionKey: pk, clustering: cv, staticRow: staticRow, row: r)
+                    } else {
+                        break
+                    }
                     if let ppl = perPartitionLimit, inPartition >= ppl { break }
                     guard try matches(ctx) else { continue }
                     if plan.isAggregate {
@@ -152,6 +172,22 @@ struct SelectExecutor {
         if plan.isAggregate { out = [try aggregate.result(self)] }
         if plan.json { out = out.map { [Array(json($0).utf8)] } }
         return ResultPage(columns: plan.resultColumns, rows: out, pagingState: next?.serialize())
+    }
+
+    /// `slices` narrowed to the rows strictly after `clustering` in iteration order.
+    /// Full clusterings are prefix-free, so `clustering + [0]` is the least key after it.
+    static func slices(_ slices: Slices, after clustering: [UInt8], reversed: Bool) -> Slices {
+        var out: [ClusteringSlice] = []
+        for var s in slices.slices {
+            if reversed {
+                if ByteOrder.compare(clustering, s.end) < 0 { s.end = clustering }
+            } else {
+                let after = clustering + [0]
+                if ByteOrder.compare(after, s.start) > 0 { s.start = after }
+            }
+            if ByteOrder.compare(s.start, s.end) < 0 { out.append(s) }
+        }
+        return Slices(out)
     }
 
     // MARK: values
@@ -292,7 +328,7 @@ struct AggregateState {
     init(_ selectors: [SelectorPlan], selectorTypes: [CQLType]) throws(QueryError) {
         var a: [Aggregator?] = []
         for s in selectors {
-            if case .aggregate(let f, let inner) = s, f != .count || true {
+            if case .aggregate(let f, let inner) = s {
                 do {
                     a.append(try Aggregator(f, type: Self.innerType(inner)))
                 } catch { throw QueryError(error) }

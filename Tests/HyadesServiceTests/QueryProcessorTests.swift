@@ -187,3 +187,41 @@ import Testing
         #expect(readText(d.rows[0][3])?.hasPrefix("CREATE TABLE ks.t") == true)
     }
 }
+
+@Suite struct DescribeAndAlterTests {
+    @Test func describeListingsAndElements() throws {
+        let n = try TestNode()
+        try n.run("CREATE KEYSPACE ks WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}")
+        try n.run("CREATE TABLE ks.t (k int PRIMARY KEY, v int)")
+        guard case .rows(let ks) = try n.run("DESCRIBE KEYSPACES") else { Issue.record("not rows"); return }
+        #expect(ks.columns.map(\.name) == ["keyspace_name", "type", "name"])
+        #expect(ks.rows.map { readText($0[2])! }.contains("ks"))
+        guard case .rows(let full) = try n.run("DESCRIBE KEYSPACE ks") else { Issue.record("not rows"); return }
+        #expect(full.rows.map { readText($0[1])! } == ["keyspace", "table"])
+        #expect(readText(full.rows[0][3])?.hasPrefix("CREATE KEYSPACE ks") == true)
+        #expect(throws: QueryError.self) { try n.run("DESCRIBE TABLE ks.nope") }
+    }
+
+    @Test func preparedStatementsFollowAlterTable() throws {
+        let n = try TestNode()
+        try n.run("CREATE KEYSPACE ks WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}")
+        try n.run("CREATE TABLE ks.t (k int PRIMARY KEY, v int)")
+        try n.run("INSERT INTO ks.t (k, v) VALUES (1, 2)")
+        let p = try n.processor.prepare("SELECT * FROM ks.t WHERE k = ?", keyspace: nil)
+        #expect(p.resultColumns.map(\.name) == ["k", "v"])
+        try n.run("ALTER TABLE ks.t ADD w text")
+        try n.run("UPDATE ks.t SET w = 'x' WHERE k = 1")
+        guard case .rows(let page) = try n.processor.executePrepared(id: p.id, state: &n.state, values: [.value(int32(1))]) else {
+            Issue.record("not rows"); return
+        }
+        #expect(page.columns.map(\.name) == ["k", "v", "w"])
+        #expect(readText(page.rows[0][2]) == "x")
+        try n.run("DROP TABLE ks.t")
+        do {
+            _ = try n.processor.executePrepared(id: p.id, state: &n.state, values: [.value(int32(1))])
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.code == .invalid)
+        }
+    }
+}
