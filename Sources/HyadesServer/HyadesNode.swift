@@ -16,14 +16,16 @@ public final class HyadesNode: Sendable {
     public let failures: AsyncStream<String>
     private let logger: Logger
 
-    public init(config: ServerConfig, logger: Logger = Logger(label: "hyades.node")) throws {
+    /// `fileSystem` is the storage seam (tests inject faults through it).
+    public init(config: ServerConfig, fileSystem: any FileSystem = PosixFileSystem(),
+                logger: Logger = Logger(label: "hyades.node")) throws {
         self.config = config
         self.logger = logger
         let (stream, continuation) = AsyncStream<String>.makeStream()
         self.failures = stream
         var options = StorageEngineOptions()
         options.commitLog = CommitLogOptions(sync: config.commitLogSync, segmentSizeBytes: config.commitlogSegmentSizeBytes)
-        let fs = PosixFileSystem()
+        let fs = fileSystem
         try fs.createDirectory(config.dataDirectory)
         identity = try NodeIdentity.loadOrCreate(directory: config.dataDirectory, numTokens: config.numTokens)
         engine = try StorageEngine(commitLogDirectory: config.commitlogDirectory, fileSystem: fs, options: options,

@@ -1,4 +1,5 @@
 import HyadesProtocol
+import HyadesStorage
 import Logging
 import ServiceLifecycle
 
@@ -10,9 +11,10 @@ public final class NodeService: Service, Sendable {
     public let server: CQLServer
     let logger: Logger
 
-    public init(config: ServerConfig, logger: Logger = Logger(label: "hyades")) throws {
+    public init(config: ServerConfig, fileSystem: any FileSystem = PosixFileSystem(),
+                logger: Logger = Logger(label: "hyades")) throws {
         self.logger = logger
-        node = try HyadesNode(config: config, logger: logger)
+        node = try HyadesNode(config: config, fileSystem: fileSystem, logger: logger)
         let cql = CQLServerConfiguration(maxBodyBytes: config.nativeTransportMaxFrameSizeBytes,
                                          maxInFlightRequests: config.nativeTransportMaxInFlightRequests)
         server = CQLServer(processor: node.processor, host: config.rpcAddress, port: config.nativeTransportPort,
