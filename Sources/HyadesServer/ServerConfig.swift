@@ -96,6 +96,9 @@ public struct ServerConfig: Sendable, Hashable {
                 c.nativeTransportMaxFrameSizeBytes = try v.bytes(defaultUnit: 1 << 20, min: 1 << 10)
             case "native_transport_max_requests_per_connection", "native_transport_max_concurrent_requests":
                 c.nativeTransportMaxInFlightRequests = try v.int(min: 1, max: 1 << 20)
+            case "native_transport_max_concurrent_requests_in_bytes", "native_transport_max_concurrent_requests_in_bytes_per_ip":
+                _ = try v.bytes(defaultUnit: 1, min: 0)
+                c.warnings.append("\(source): \(key) is accepted but not enforced yet; the per-connection limit is native_transport_max_requests_per_connection")
             case "endpoint_snitch": c.endpointSnitch = try v.string()
             case "dc", "data_center": c.dataCenter = try v.string()
             case "rack": c.rack = try v.string()
