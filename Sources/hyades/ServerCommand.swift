@@ -25,7 +25,7 @@ struct ServerCommand: ParsableCommand {
     @Option(name: .customLong("storage-port"), help: "Internode port (storage_port).")
     var storagePort: Int?
 
-    @Option(name: .customLong("data-dir"), help: "Data directory; the commit log goes to <dir>/commitlog unless configured.")
+    @Option(name: .customLong("data-dir"), help: "Data directory (data_file_directories); the commit log goes to <dir>/commitlog.")
     var dataDir: String?
 
     func resolvedConfig() throws -> ServerConfig {
