@@ -16,6 +16,10 @@ final class CQLQueryHandler: ChannelInboundHandler {
     private let tracker: RequestTracker
     /// Session state, only touched on the event loop; requests run with a copy.
     private var state = ClientState()
+    /// A USE is running: requests that arrive meanwhile wait for it, so that a client
+    /// pipelining `USE ks` and a query gets the query run in `ks`.
+    private var keyspaceChangeInFlight = false
+    private var waiting: [CQLRequestEnvelope] = []
 
     init(processor: QueryProcessor, pool: NIOThreadPool, events: EventRegistry, tracker: RequestTracker) {
         self.processor = processor
@@ -46,7 +50,26 @@ final class CQLQueryHandler: ChannelInboundHandler {
             break
         }
 
+        dispatch(envelope, context: context)
+    }
+
+    /// Whether a request may change the session keyspace (a USE statement).
+    static func changesKeyspace(_ request: CQLRequest) -> Bool {
+        guard case .query(let text, _) = request else { return false }
+        let head = text.utf8.drop { $0 == 0x20 || $0 == 0x0A || $0 == 0x09 || $0 == 0x0D }.prefix(4)
+        return head.count == 4 && String(decoding: head.prefix(3), as: UTF8.self).lowercased() == "use"
+            && (head.last == 0x20 || head.last == 0x09 || head.last == 0x0A || head.last == 0x22)
+    }
+
+    private func dispatch(_ envelope: CQLRequestEnvelope, context: ChannelHandlerContext) {
+        if keyspaceChangeInFlight {
+            waiting.append(envelope)
+            return
+        }
+        let stream = envelope.stream
         let request = envelope.request
+        let isUse = Self.changesKeyspace(request)
+        if isUse { keyspaceChangeInFlight = true }
         let session = state
         let processor = self.processor
         let allocator = context.channel.allocator
@@ -54,6 +77,7 @@ final class CQLQueryHandler: ChannelInboundHandler {
         let events = self.events
         let tracker = self.tracker
         let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        let contextBound = NIOLoopBound(context, eventLoop: context.eventLoop)
         tracker.begin()
         pool.runIfActive(eventLoop: context.eventLoop) { () -> Outcome in
             Self.execute(request, state: session, processor: processor, allocator: allocator)
@@ -64,11 +88,20 @@ final class CQLQueryHandler: ChannelInboundHandler {
             case .failure(let error):
                 outcome = Outcome(response: .error(CQLErrorMessage(.serverError, "\(error)")), keyspace: nil, event: nil)
             }
-            if let ks = outcome.keyspace { bound.value.state.keyspace = ks }
+            let handler = bound.value
+            if let ks = outcome.keyspace { handler.state.keyspace = ks }
             channel.writeAndFlush(CQLResponseEnvelope(stream: stream, response: outcome.response)).whenComplete { _ in
                 tracker.end()
             }
             if let event = outcome.event { events.broadcast(.schemaChange(event)) }
+            if isUse { handler.keyspaceChangeFinished(context: contextBound.value) }
+        }
+    }
+
+    private func keyspaceChangeFinished(context: ChannelHandlerContext) {
+        keyspaceChangeInFlight = false
+        while !waiting.isEmpty && !keyspaceChangeInFlight {
+            dispatch(waiting.removeFirst(), context: context)
         }
     }
 
@@ -84,7 +117,7 @@ final class CQLQueryHandler: ChannelInboundHandler {
     static func execute(_ request: CQLRequest, state: ClientState, processor: QueryProcessor,
                         allocator: ByteBufferAllocator) -> Outcome {
         var state = state
-        do {
+        do throws(QueryError) {
             let result: QueryResult
             var skipMetadata = false
             switch request {
@@ -120,10 +153,9 @@ final class CQLQueryHandler: ChannelInboundHandler {
             if case .setKeyspace(let ks) = result { keyspace = ks }
             if case .schemaChange(let sc) = cql { event = sc }
             return Outcome(response: .result(cql), keyspace: keyspace, event: event)
-        } catch let e as QueryError {
-            return Outcome(response: .error(ResultMapping.error(e)), keyspace: nil, event: nil)
         } catch {
-            return Outcome(response: .error(CQLErrorMessage(.serverError, "\(error)")), keyspace: nil, event: nil)
+            // Every QueryProcessor entry point throws QueryError (typed throws).
+            return Outcome(response: .error(ResultMapping.error(error)), keyspace: nil, event: nil)
         }
     }
 }

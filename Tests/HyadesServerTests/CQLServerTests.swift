@@ -53,6 +53,14 @@ import Testing
         #expect(r.rows.count == 1)
         #expect(r.rows.first?[0]?.int32 == 2)
         #expect(r.rows.first?[1]?.text == "two")
+        // USE pipelined with a query: the query runs in the new keyspace.
+        let fresh = try await n.client()
+        let pipelined = try await fresh.sendPipelined([.query("USE ks", CQLQueryParameters()),
+                                                       .query("SELECT v FROM t WHERE k = 1", CQLQueryParameters())])
+        #expect(pipelined[0] == .result(.setKeyspace("ks")))
+        guard case .result(.rows(let afterUse)) = pipelined[1] else { Issue.record("got \(pipelined[1])"); return }
+        #expect(try afterUse.decodedRows().first?[0]?.text == "one")
+        await fresh.close()
         // Both DDL statements were pushed to the registered connection (on stream -1).
         _ = try await listener.send(.options)   // a round trip after the events were sent
         let events = try await listener.events()

@@ -74,6 +74,28 @@ final class TestClient: @unchecked Sendable {
         }.get()
     }
 
+    /// Writes all requests at once, without waiting for answers in between.
+    func sendPipelined(_ requests: [CQLRequest]) async throws -> [CQLResponse] {
+        let base = Int16(1000)
+        let channel = self.channel
+        let collector = self.collector
+        let futures = try await channel.eventLoop.submit { () -> [EventLoopFuture<CQLResponse>] in
+            var out: [EventLoopFuture<CQLResponse>] = []
+            for (i, r) in requests.enumerated() {
+                let stream = base + Int16(i)
+                let p = channel.eventLoop.makePromise(of: CQLResponse.self)
+                collector.pending[stream] = p
+                channel.write(CQLRequestEnvelope(stream: stream, request: r)).cascadeFailure(to: p)
+                out.append(p.futureResult)
+            }
+            channel.flush()
+            return out
+        }.get()
+        var responses: [CQLResponse] = []
+        for f in futures { responses.append(try await f.get()) }
+        return responses
+    }
+
     func query(_ cql: String, _ params: CQLQueryParameters = CQLQueryParameters()) async throws -> CQLResult {
         let r = try await send(.query(cql, params))
         guard case .result(let result) = r else { throw UnexpectedResponse(response: r) }
