@@ -22,7 +22,13 @@ public final class NodeService: Service, Sendable {
     }
 
     public func run() async throws {
-        try await server.start()
+        do {
+            try await server.start()
+        } catch {
+            // E.g. the port is taken: still close the engine cleanly before exiting.
+            try? node.drain()
+            throw ServerConfigError("cannot listen on \(node.config.rpcAddress):\(node.config.nativeTransportPort): \(error)")
+        }
         logger.info("node \(node.identity.hostID) serving, \(node.identity.tokens.count) tokens")
         // Serve until the engine fails (the stream yields) or shutdown is requested.
         for await _ in node.failures.cancelOnGracefulShutdown() { break }
