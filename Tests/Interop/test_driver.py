@@ -91,3 +91,20 @@ def test_schema_metadata_refresh(session):
     table = session.cluster.metadata.keyspaces["interop"].tables["meta_t"]
     assert [c.name for c in table.partition_key] == ["p"]
     assert [c.name for c in table.clustering_key] == ["c"]
+
+
+def test_concurrent_and_batch(session):
+    from cassandra.concurrent import execute_concurrent_with_args
+    from cassandra.query import BatchStatement, BatchType
+    session.execute("CREATE TABLE IF NOT EXISTS conc (p int, c int, v text, PRIMARY KEY (p, c))")
+    insert = session.prepare("INSERT INTO conc (p, c, v) VALUES (?, ?, ?)")
+    results = execute_concurrent_with_args(session, insert, [(i % 7, i, "v%d" % i) for i in range(500)],
+                                           concurrency=64)
+    assert all(ok for ok, _ in results)
+    batch = BatchStatement(batch_type=BatchType.UNLOGGED)
+    for c in range(10):
+        batch.add(insert, (100, c, "b%d" % c))
+    session.execute(batch)
+    assert session.execute("SELECT count(*) FROM conc WHERE p = 100").one()[0] == 10
+    total = sum(session.execute("SELECT count(*) FROM conc WHERE p = %s", (p,)).one()[0] for p in range(7))
+    assert total == 500
