@@ -263,7 +263,9 @@ final class DecodedBlock {
             }
             return (header, segments)
         }
-        if populate { cache?.put(owner: owner, offset: offset, SSTableBlockCache.Entry(header: header, segments: segments)) }
+        if populate, let cache, cache.admit(owner: owner, offset: offset) {
+            cache.put(owner: owner, offset: offset, SSTableBlockCache.Entry(header: header, segments: segments))
+        }
         return try assemble(header, segments, filter, path)
     }
 

@@ -55,6 +55,18 @@ public struct BloomFilter: Sendable, Hashable {
         return true
     }
 
+    /// `mayContain` with the key's Murmur3 hash128 (as unsigned) already computed.
+    @inline(__always) public func mayContain(hash: (UInt64, UInt64)) -> Bool {
+        let (h1, h2) = hash
+        return words.withUnsafeBufferPointer { w in
+            for i in 0..<UInt64(hashCount) {
+                let bit = (h1 &+ i &* h2) % bitCount
+                if w[Int(bit >> 6)] & (1 << (bit & 63)) == 0 { return false }
+            }
+            return true
+        }
+    }
+
     // Filter.db after the file header: hashCount u32, bitCount u64, words (u64 LE each),
     // crc32c u32 of everything after the file header.
     func serialized(generation: Int64) -> [UInt8] {

@@ -249,7 +249,9 @@ struct PartitionIndexReader: Sendable {
             group = cached
         } else {
             group = try checkedGroup(gi)
-            cache?.put(owner: owner, offset: cacheOffset, SSTableBlockCache.Entry(group: group))
+            if let cache, cache.admit(owner: owner, offset: cacheOffset) {
+                cache.put(owner: owner, offset: cacheOffset, SSTableBlockCache.Entry(group: group))
+            }
         }
         do {
             return try group.bytes.withUnsafeBytes { raw throws -> PartitionIndexEntry? in

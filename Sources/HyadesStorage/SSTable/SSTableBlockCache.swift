@@ -49,7 +49,14 @@ public final class SSTableBlockCache: Sendable {
         var order: [Key] = []
         var head = 0
         var bytes = 0
+        /// The admission window (TinyLFU's doorkeeper): one bit per recently missed block,
+        /// cleared after `doorkeeperResetAfter` misses so it tracks only recent ones.
+        var doorkeeper = [UInt64](repeating: 0, count: SSTableBlockCache.doorkeeperBits / 64)
+        var doorkeeperMarks = 0
     }
+
+    static let doorkeeperBits = 1 << 20
+    static let doorkeeperResetAfter = 1 << 17
 
     public let capacityBytes: Int
     let state = Mutex(State())
@@ -65,6 +72,31 @@ public final class SSTableBlockCache: Sendable {
 
     func get(owner: UInt64, offset: Int64) -> Entry? {
         state.withLock { $0.map[Key(owner: owner, offset: offset)] }
+    }
+
+    /// Whether a block that just missed should be decoded into the cache. While the cache
+    /// has room, always; once full, only a block missed before within the recent window:
+    /// on a table much larger than the cache a random read would otherwise pay for
+    /// allocating, inserting and evicting a block it will likely never read again (which
+    /// made such reads slower with the cache than without), while hot blocks still get in
+    /// on their second miss.
+    func admit(owner: UInt64, offset: Int64) -> Bool {
+        var h = (owner &* 0x9E37_79B9_7F4A_7C15) ^ UInt64(bitPattern: offset)
+        h = (h ^ (h >> 31)) &* 0xBF58_476D_1CE4_E5B9
+        h ^= h >> 29
+        let bit = Int(h % UInt64(Self.doorkeeperBits))
+        return state.withLock { s in
+            if s.bytes + (64 << 10) <= capacityBytes { return true }
+            let w = bit >> 6, m = UInt64(1) << UInt64(bit & 63)
+            if s.doorkeeper[w] & m != 0 { return true }
+            s.doorkeeper[w] |= m
+            s.doorkeeperMarks += 1
+            if s.doorkeeperMarks >= Self.doorkeeperResetAfter {
+                for i in s.doorkeeper.indices { s.doorkeeper[i] = 0 }
+                s.doorkeeperMarks = 0
+            }
+            return false
+        }
     }
 
     func put(owner: UInt64, offset: Int64, _ entry: Entry) {
