@@ -30,6 +30,7 @@ try? FileManager.default.removeItem(atPath: dir)
 let fs = PosixFileSystem()
 var engineOptions = StorageEngineOptions()
 engineOptions.commitLog.sync = .periodic(periodMs: 10_000)
+engineOptions.compactionThroughputBytesPerSecond = 0
 let engine = try StorageEngine(commitLogDirectory: dir + "/commitlog", fileSystem: fs, options: engineOptions)
 let tableID = TableID(high: 1, low: 1)
 var tableOptions = TableOptions()

@@ -89,6 +89,18 @@ public final class Memtable: @unchecked Sendable {
                                          singleKey: bytes, slices: slices, columns: columns)
     }
 
+    /// Whether a partition of `range` is in the memtable now.
+    func hasPartitions(in range: PartitionRange) -> Bool {
+        lock.withLock { _ in
+            guard tree.count > 0, let first = tree.batch(from: range.lower, exclusive: false, limit: 1).first else { return false }
+            guard let upper = range.upper else { return true }
+            return first.key.byteComparable.withUnsafeBytes { k in upper.withUnsafeBytes { ByteOrder.compare(k, $0) } } < 0
+        }
+    }
+
+    /// Whether the memtable holds partition `keyBytes` (byte-comparable form).
+    func contains(keyBytes: [UInt8]) -> Bool { lock.withLock { _ in tree.find(keyBytes) != nil } }
+
     // MARK: batched access for the iterator
 
     /// A copy of the headers of up to `limit` partitions at or after `lower`.

@@ -188,6 +188,13 @@ public final class TableStore: @unchecked Sendable {
     public func unfilteredRead(_ key: DecoratedKey, slices: Slices = .all, columns: ColumnFilter = .all) throws
         -> any UnfilteredPartitionIterator {
         let (memtables, sstables) = snapshot()
+        return try unfilteredRead(key, hash: key.key.withUnsafeBytes { Murmur3.hash128($0) }, slices: slices,
+                                  columns: columns, memtables: memtables, sstables: sstables)
+    }
+
+    /// `hash` is `Murmur3.hash128(key.key)`, computed once for every SSTable's bloom filter.
+    func unfilteredRead(_ key: DecoratedKey, hash: (h1: Int64, h2: Int64), slices: Slices, columns: ColumnFilter,
+                        memtables: [Memtable], sstables: [LiveSSTable]) throws -> any UnfilteredPartitionIterator {
         var sources: [any UnfilteredPartitionIterator] = []
         var deletion = DeletionTime.live
         let keyBytes = key.byteComparable
@@ -203,7 +210,7 @@ public final class TableStore: @unchecked Sendable {
         if candidates.count > 1 { candidates.sort { $0.maxTimestamp > $1.maxTimestamp } }
         for t in candidates {
             if !deletion.isLive && t.maxTimestamp <= deletion.markedForDeleteAt { continue }
-            guard t.reader.mayContain(key),
+            guard t.reader.mayContain(key, hash: hash),
                   let it = try t.reader.partition(key, slices: slices, columns: columns) else { continue }
             let peeked = try PeekedPartitionIterator(it)
             if let h = peeked.header, h.deletion > deletion { deletion = h.deletion }
