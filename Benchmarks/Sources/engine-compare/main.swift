@@ -70,8 +70,10 @@ do {
     let t0 = now()
     for _ in 0..<reads {
         let key = DecoratedKey(key: w.key(rng.below(num)))
-        let it = try table.read(key, nowInSeconds: nowSec)
-        if try it.nextPartition() != nil, try it.nextRow() != nil { found += 1 }
+        try table.readLiveRows(key, nowInSeconds: nowSec) { v in
+            if !v.isStatic { found += 1 }
+            return true
+        }
     }
     report("readrandom", ops: reads, seconds: now() - t0, "(\(found) of \(reads) found)")
 }
@@ -81,12 +83,10 @@ do {
     var rows = 0
     var bytes = 0
     let t0 = now()
-    let it = try table.scan(.all, nowInSeconds: nowSec)
-    while try it.nextPartition() != nil {
-        while let row = try it.nextRow() {
-            rows += 1
-            if case .simple(_, let cell) = row.columns.first { bytes += cell.value.count }
-        }
+    try table.forEachLiveRow(in: .all, nowInSeconds: nowSec) { v in
+        rows += 1
+        if let c = v.columns.first { bytes += v.cells[Int(c.firstCell)].value.count }
+        return true
     }
     report("readseq", ops: rows, seconds: now() - t0, "(\(bytes) value bytes)")
 }
@@ -112,9 +112,9 @@ do {
     func scanAll(_ filter: ColumnFilter) throws -> (Double, Int) {
         let t0 = now()
         var cells = 0
-        let it = try wide.scan(.all, columns: filter, nowInSeconds: nowSec)
-        while try it.nextPartition() != nil {
-            while let row = try it.nextRow() { cells += row.columns.count }
+        try wide.forEachLiveRow(in: .all, columns: filter, nowInSeconds: nowSec) { v in
+            cells += v.columns.count
+            return true
         }
         return (now() - t0, cells)
     }
