@@ -25,6 +25,7 @@ public final class MergingPartitionIterator: UnfilteredPartitionIterator {
     }
 
     public func nextPartition() throws -> PartitionHeader? {
+        if sources.count == 1 { return try singleNextPartition() }
         if !started {
             started = true
             for i in sources.indices { heads[i] = try sources[i].nextPartition() }
@@ -70,6 +71,7 @@ public final class MergingPartitionIterator: UnfilteredPartitionIterator {
     }
 
     public func nextRow() throws -> Row? {
+        if sources.count == 1 { return try singleNextRow() }
         while true {
             var best: Int = -1
             for i in active {
@@ -89,13 +91,48 @@ public final class MergingPartitionIterator: UnfilteredPartitionIterator {
                     needsFetch[i] = true
                 }
             }
-            var active = partitionDeletion
-            for rt in rangeTombstones {
-                if ByteOrder.compare(rt.start, row.clustering) > 0 { break }
-                if rt.covers(row.clustering) && rt.deletion > active { active = rt.deletion }
-            }
-            if let shadowed = Reconcile.shadow(row, by: active) { return shadowed }
+            if let shadowed = Reconcile.shadow(row, by: activeDeletion(row.clustering)) { return shadowed }
         }
+    }
+
+    /// The partition deletion or the latest range tombstone covering `clustering`.
+    @inline(__always)
+    private func activeDeletion(_ clustering: [UInt8]) -> DeletionTime {
+        var active = partitionDeletion
+        for rt in rangeTombstones {
+            if ByteOrder.compare(rt.start, clustering) > 0 { break }
+            if rt.covers(clustering) && rt.deletion > active { active = rt.deletion }
+        }
+        return active
+    }
+
+    // MARK: one source (a flush, a read of one SSTable): nothing to reconcile, only the
+    // shadowing inside the source, without the per-source head bookkeeping.
+
+    private func singleNextPartition() throws -> PartitionHeader? {
+        guard var h = try sources[0].nextPartition() else { return nil }
+        if !h.rangeTombstones.isEmpty && !h.deletion.isLive {
+            let deletion = h.deletion
+            h.rangeTombstones.removeAll { $0.deletion <= deletion }
+        }
+        if let s = h.staticRow { h.staticRow = Reconcile.shadow(s, by: h.deletion) }
+        partitionDeletion = h.deletion
+        rangeTombstones = h.rangeTombstones
+        return h
+    }
+
+    private func singleNextRow() throws -> Row? {
+        let source = sources[0]
+        if partitionDeletion.isLive && rangeTombstones.isEmpty {
+            while let row = try source.nextRow() {
+                if let shadowed = Reconcile.shadow(row, by: .live) { return shadowed }
+            }
+            return nil
+        }
+        while let row = try source.nextRow() {
+            if let shadowed = Reconcile.shadow(row, by: activeDeletion(row.clustering)) { return shadowed }
+        }
+        return nil
     }
 }
 
