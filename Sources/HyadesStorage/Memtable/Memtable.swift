@@ -34,13 +34,13 @@ public final class Memtable: @unchecked Sendable {
     /// Applies one partition update. Returns the memtable's estimated size after it.
     @discardableResult
     public func apply(_ update: PartitionUpdate) -> Int {
-        let keyBytes = update.key.byteComparable
+        let keyBytes = update.key.comparableBytes
         let minTs = Reconcile.minTimestamp(update)
         return lock.withLock { _ in
             var created = false
             let p = tree.findOrInsert(keyBytes) {
                 created = true
-                return MemtablePartition(key: update.key)
+                return MemtablePartition(key: update.key, keyBytes: keyBytes)
             }
             let delta = p.apply(update)
             _liveBytes += delta + (created ? MemtablePartition.baseSize(update.key) : 0)
@@ -79,7 +79,7 @@ public final class Memtable: @unchecked Sendable {
     /// One partition, or nil when the memtable has nothing for `key`.
     public func partition(_ key: DecoratedKey, slices: Slices = .all, columns: ColumnFilter = .all)
         -> (any UnfilteredPartitionIterator)? {
-        partition(keyBytes: key.byteComparable, slices: slices, columns: columns)
+        partition(keyBytes: key.comparableBytes, slices: slices, columns: columns)
     }
 
     func partition(keyBytes bytes: [UInt8], slices: Slices, columns: ColumnFilter) -> (any UnfilteredPartitionIterator)? {
@@ -94,7 +94,7 @@ public final class Memtable: @unchecked Sendable {
         lock.withLock { _ in
             guard tree.count > 0, let first = tree.batch(from: range.lower, exclusive: false, limit: 1).first else { return false }
             guard let upper = range.upper else { return true }
-            return first.key.byteComparable.withUnsafeBytes { k in upper.withUnsafeBytes { ByteOrder.compare(k, $0) } } < 0
+            return first.keyBytes.withUnsafeBytes { k in upper.withUnsafeBytes { ByteOrder.compare(k, $0) } } < 0
         }
     }
 
@@ -110,7 +110,7 @@ public final class Memtable: @unchecked Sendable {
             tree.batch(from: lower, exclusive: exclusive, limit: limit).map { p in
                 let h = PartitionHeader(key: p.key, deletion: p.deletion, rangeTombstones: p.rangeTombstones,
                                         staticRow: p.staticRow.map { Reconcile.project($0, columns) })
-                return (p.key.byteComparable, h, p)
+                return (p.keyBytes, h, p)
             }
         }
     }

@@ -135,26 +135,36 @@ final class PartitionTree {
         return ByteOrder.compare(node.keys[i], key)
     }
 
-    /// First index whose key is >= `key`.
+    /// First index whose key is >= `key`. The prefixes are read through one buffer
+    /// access (not one exclusivity-checked array access per probe); the key bytes only
+    /// on a prefix tie.
     @inline(__always)
     static func lowerBound(_ node: Node, _ key: [UInt8], _ prefix: UInt64) -> Int {
-        var lo = 0, hi = node.prefixes.count
-        while lo < hi {
-            let mid = (lo + hi) >> 1
-            if compare(node, mid, key, prefix) < 0 { lo = mid + 1 } else { hi = mid }
+        node.prefixes.withUnsafeBufferPointer { prefixes in
+            var lo = 0, hi = prefixes.count
+            while lo < hi {
+                let mid = (lo + hi) >> 1
+                let p = prefixes[mid]
+                let less = p != prefix ? p < prefix : ByteOrder.compare(node.keys[mid], key) < 0
+                if less { lo = mid + 1 } else { hi = mid }
+            }
+            return lo
         }
-        return lo
     }
 
     /// First index whose key is > `key`.
     @inline(__always)
     static func upperBound(_ node: Node, _ key: [UInt8], _ prefix: UInt64) -> Int {
-        var lo = 0, hi = node.prefixes.count
-        while lo < hi {
-            let mid = (lo + hi) >> 1
-            if compare(node, mid, key, prefix) <= 0 { lo = mid + 1 } else { hi = mid }
+        node.prefixes.withUnsafeBufferPointer { prefixes in
+            var lo = 0, hi = prefixes.count
+            while lo < hi {
+                let mid = (lo + hi) >> 1
+                let p = prefixes[mid]
+                let lessOrEqual = p != prefix ? p < prefix : ByteOrder.compare(node.keys[mid], key) <= 0
+                if lessOrEqual { lo = mid + 1 } else { hi = mid }
+            }
+            return lo
         }
-        return lo
     }
 }
 

@@ -70,7 +70,7 @@ public final class SSTableWriter {
     /// Starts the next partition; keys must strictly increase in ring order.
     public func beginPartition(_ header: PartitionHeader) throws {
         guard !finished, dataFile != nil else { throw misuse("writer already finished or aborted") }
-        let keyBytes = header.key.byteComparable
+        let keyBytes = header.key.comparableBytes
         if let lastKey, ByteOrder.compare(lastKey, keyBytes) >= 0 {
             throw misuse("partition keys out of order: \(header.key)")
         }

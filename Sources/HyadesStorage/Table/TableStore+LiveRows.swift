@@ -41,7 +41,7 @@ extension TableStore {
         if slices.isAll {
             var inMemtable = false
             if memtables.contains(where: { !$0.isEmpty }) {
-                let keyBytes = key.byteComparable
+                let keyBytes = key.comparableBytes
                 inMemtable = memtables.contains { $0.contains(keyBytes: keyBytes) }
             }
             if !inMemtable {
@@ -69,7 +69,7 @@ extension TableStore {
     static func visitMerged(_ it: FilteredPartitionIterator, _ body: (borrowing LiveRowView) throws -> Bool) throws {
         let adapter = LiveRowAdapter()
         while let (key, staticRow) = try it.nextPartition() {
-            let keyBytes = key.byteComparable
+            let keyBytes = key.comparableBytes
             if let s = staticRow {
                 guard try adapter.visit(key: keyBytes, s, isStatic: true, body) else { return }
             }

@@ -207,7 +207,7 @@ public final class TableStore: @unchecked Sendable {
                         memtables: [Memtable], sstables: [LiveSSTable]) throws -> any UnfilteredPartitionIterator {
         var sources: [any UnfilteredPartitionIterator] = []
         var deletion = DeletionTime.live
-        let keyBytes = key.byteComparable
+        let keyBytes = key.comparableBytes
         for m in memtables {
             if let it = m.partition(keyBytes: keyBytes, slices: slices, columns: columns) {
                 let peeked = try PeekedPartitionIterator(it)
