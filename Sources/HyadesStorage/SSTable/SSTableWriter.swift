@@ -137,7 +137,7 @@ public final class SSTableWriter {
 
     func flushBlock() throws {
         guard !block.isEmpty, let dataFile else { return }
-        for c in block.columns.values where c.body.count > SSTableFormat.maxSegmentRawLength / 2 {
+        if block.largestColumnBodyBytes > SSTableFormat.maxSegmentRawLength / 2 {
             throw misuse("a block column segment above \(SSTableFormat.maxSegmentRawLength / 2) bytes")
         }
         let (bytes, raw) = block.finished(compression: options.compression)
