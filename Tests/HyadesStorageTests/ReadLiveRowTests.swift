@@ -67,7 +67,17 @@ import Testing
         try check(table, now: 104)   // the single-SSTable fast path
         try check(table, now: 106)
         try table.apply(PartitionUpdate(table: id, key: testKey(2), rows: [testRow(5, ts: 20, [(2, [9])])]))
-        try check(table, now: 104)   // merged: memtable and SSTable
+        try check(table, now: 104)   // hybrid: one SSTable, one partition also in the memtable
+        try table.apply(PartitionUpdate(table: id, key: testKey(6), rows: [testRow(0, ts: 20, [(1, [6])])]))
+        try table.apply(PartitionUpdate(table: id, key: testKey(3), partitionDeletion: DeletionTime(markedForDeleteAt: 30, localDeletionTime: 1)))
+        try table.apply(PartitionUpdate(table: id, key: testKey(1), rows: [testRow(2, ts: 40, [(2, [5])])]))
+        try check(table, now: 104)   // memtable-only partitions between SSTable ones, a deletion over one
+        var keys: [DecoratedKey] = []
+        try table.forEachLiveRow(in: .all, nowInSeconds: 104) { v in
+            if keys.last != v.decoratedKey() { keys.append(v.decoratedKey()) }
+            return true
+        }
+        #expect(keys == keys.sorted() && keys.contains(testKey(6)) && !keys.contains(testKey(3)))
         try engine.shutdown()
     }
 }

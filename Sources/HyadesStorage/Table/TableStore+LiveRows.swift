@@ -13,7 +13,7 @@ extension TableStore {
     public func forEachLiveRow(in range: PartitionRange, slices: Slices = .all, columns: ColumnFilter = .all,
                                nowInSeconds: Int32, _ body: (borrowing LiveRowView) throws -> Bool) throws {
         let (memtables, sstables) = snapshot()
-        if slices.isAll && !memtables.contains(where: { $0.hasPartitions(in: range) }) {
+        if slices.isAll {
             var single: LiveSSTable?
             var count = 0
             for t in sstables where t.overlaps(range) {
@@ -21,12 +21,17 @@ extension TableStore {
                 single = t
                 if count > 1 { break }
             }
-            if count == 0 { return }
             if count == 1, let t = single {
-                var filter = LiveRowFilter(nowInSeconds: nowInSeconds)
-                try t.reader.forEachRow(in: range, columns: columns) { v in try filter.visit(v, body) }
+                let inMemtables = memtables.filter { $0.hasPartitions(in: range) }
+                if inMemtables.isEmpty {
+                    var filter = LiveRowFilter(nowInSeconds: nowInSeconds)
+                    try t.reader.forEachRow(in: range, columns: columns) { v in try filter.visit(v, body) }
+                } else {
+                    try hybridScan(range, columns: columns, nowInSeconds: nowInSeconds, memtables: inMemtables, sstable: t, body)
+                }
                 return
             }
+            if count == 0 && !memtables.contains(where: { $0.hasPartitions(in: range) }) { return }
         }
         let it = try scan(range, slices: slices, columns: columns, nowInSeconds: nowInSeconds)
         try Self.visitMerged(it, body)
@@ -64,6 +69,78 @@ extension TableStore {
                                                               memtables: memtables, sstables: sstables),
                                            nowInSeconds: nowInSeconds, columns: columns)
         try Self.visitMerged(it, body)
+    }
+
+    /// One SSTable and some memtable data in `range`: the SSTable's rows stream through
+    /// the zero-allocation filter except in partitions the memtables also hold, which are
+    /// copied and merged (the memtables' partitions are few next to the SSTable's).
+    private func hybridScan(_ range: PartitionRange, columns: ColumnFilter, nowInSeconds: Int32, memtables: [Memtable],
+                            sstable: LiveSSTable, _ body: (borrowing LiveRowView) throws -> Bool) throws {
+        let mem = MergingPartitionIterator(memtables.map { $0.scan(range, columns: columns) })
+        var memHead = try mem.nextPartition()
+        var memKey = memHead?.key.comparableBytes
+        var filter = LiveRowFilter(nowInSeconds: nowInSeconds)
+        let adapter = LiveRowAdapter()
+        var stopped = false
+        // The partition present in both, while its SSTable views are collected.
+        var both: PartitionHeader?
+        var bothRows: [Row] = []
+
+        /// Emits the live rows of the current memtable partition (merged with `other`
+        /// when the SSTable has it too), then advances the memtable stream.
+        func emitMemPartition(other: (PartitionHeader, [Row])?) throws {
+            guard let h = memHead, let keyBytes = memKey else { return }
+            var memRows: [Row] = []
+            while let r = try mem.nextRow() { memRows.append(r) }
+            var sources: [any UnfilteredPartitionIterator] = [ArrayPartitionIterator(h, rows: memRows)]
+            if let (oh, orows) = other { sources.append(ArrayPartitionIterator(oh, rows: orows)) }
+            let it = FilteredPartitionIterator(MergingPartitionIterator(sources), nowInSeconds: nowInSeconds, columns: columns)
+            if let (_, staticRow) = try it.nextPartition() {
+                if let s = staticRow, !(try adapter.visit(key: keyBytes, s, isStatic: true, body)) { stopped = true }
+                while !stopped, let r = try it.nextRow() {
+                    if !(try adapter.visit(key: keyBytes, r, isStatic: false, body)) { stopped = true }
+                }
+            }
+            memHead = try mem.nextPartition()
+            memKey = memHead?.key.comparableBytes
+        }
+
+        func finishBoth() throws {
+            guard let h = both else { return }
+            both = nil
+            let rows = bothRows
+            bothRows = []
+            try emitMemPartition(other: (h, rows))
+        }
+
+        try sstable.reader.forEachRow(in: range, columns: columns) { v in
+            while let k = memKey {
+                let c = k.withUnsafeBytes { ByteOrder.compare($0, v.partitionKey) }
+                if c > 0 { break }
+                if c == 0 {
+                    if both == nil {
+                        both = PartitionHeader(key: v.decoratedKey(), deletion: v.partitionDeletion,
+                                               rangeTombstones: v.rangeTombstones)
+                    }
+                    switch v.kind {
+                    case .partition: break
+                    case .staticRow: both!.staticRow = v.row()
+                    case .row: bothRows.append(v.row())
+                    }
+                    return true
+                }
+                // The memtable partition sorts before this view: it is done (merged with
+                // the SSTable's copy when it had one).
+                if both != nil { try finishBoth() } else { try emitMemPartition(other: nil) }
+                if stopped { return false }
+            }
+            if try filter.visit(v, body) { return true }
+            stopped = true
+            return false
+        }
+        if stopped { return }
+        if both != nil { try finishBoth() }
+        while !stopped && memHead != nil { try emitMemPartition(other: nil) }
     }
 
     static func visitMerged(_ it: FilteredPartitionIterator, _ body: (borrowing LiveRowView) throws -> Bool) throws {
