@@ -59,7 +59,7 @@ struct SSTableRowViewTests {
         return found ? c.out : nil
     }
 
-    static let configs: [(CompressionAlgorithm, Int, Int)] = [(.none, 16 * 1024, 128), (.lz4, 300, 2), (.snappy, 2048, 1), (.lz4, 64, 7)]
+    static let configs: [(CompressionAlgorithm, Int, Int)] = [(.none, 16 * 1024, 128), (.lz4, 300, 2), (.snappy, 2048, 1), (.lz4, 64, 7), (.lz4, 4096, 16)]
 
     @Test("forEachRow and readPartition agree with the iterators", arguments: [UInt64(11), 12, 13])
     func agreesWithIterators(seed: UInt64) throws {
@@ -141,6 +141,33 @@ struct SSTableRowViewTests {
             }
             #expect(found && values == [[UInt8(i)]])
         }
+    }
+
+    /// A read nested in a callback gets its own scratch: the outer view stays intact.
+    @Test("nested reads inside a callback")
+    func nested() throws {
+        let partitions = S.randomPartitions(seed: 31, count: 30, maxRows: 5, columnCount: 5)
+        var o = TableOptions()
+        o.chunkLengthBytes = 400
+        let r = try S.write(partitions, fs: SSTableTestFileSystem(), options: o)
+        let expected = Self.visible(partitions)
+        var c = Collector()
+        var inner = Collector()
+        try r.forEachRow(in: .all, columns: .all) { v in
+            let before = v.row()
+            let key = v.decoratedKey()
+            if inner.lastKey != Array(v.partitionKey) {
+                _ = try r.readPartition(key, columns: .all) { w in
+                    inner.add(w)
+                    return true
+                }
+            }
+            #expect(v.row() == before, "the outer view changed under a nested read")
+            c.add(v)
+            return true
+        }
+        #expect(c.out == expected)
+        #expect(inner.out == expected)
     }
 
     /// Every sampled flip of Data.db or Index.db is caught by the row-view paths too.

@@ -65,6 +65,19 @@ public enum BlockCompressor {
         }
     }
 
+    /// Decompresses only the first `count` bytes of an lz4 block into `output` (which has
+    /// room for the whole raw length): a point read needs only the start of a segment up
+    /// to its row. False for other codecs or on any mismatch.
+    public static func decompressPrefix(_ input: UnsafeRawBufferPointer, _ algorithm: CompressionAlgorithm,
+                                        count: Int, into output: UnsafeMutableRawBufferPointer) -> Bool {
+        guard algorithm == .lz4, count > 0, count <= output.count, input.count > 0, input.count <= Int(Int32.max),
+              output.count <= Int(Int32.max) else { return false }
+        let n = LZ4_decompress_safe_partial(input.baseAddress!.assumingMemoryBound(to: CChar.self),
+                                            output.baseAddress!.assumingMemoryBound(to: CChar.self),
+                                            Int32(input.count), Int32(count), Int32(output.count))
+        return Int(n) == count
+    }
+
     /// Convenience for arrays (tests, the protocol).
     public static func decompress(_ input: [UInt8], _ algorithm: CompressionAlgorithm, rawLength: Int) -> [UInt8]? {
         guard rawLength >= 0 else { return nil }

@@ -61,6 +61,20 @@ import HyadesCore
         return v
     }
 
+    /// Skips a varint without decoding it (at most 10 bytes).
+    @inlinable @inline(__always) mutating func skipVarint() throws(DecodeFailure) {
+        let end = min(bytes.count, pos + 10)
+        var p = pos
+        while p < end {
+            if bytes[p] < 0x80 {
+                pos = p + 1
+                return
+            }
+            p += 1
+        }
+        throw DecodeFailure("bad varint")
+    }
+
     @inlinable @inline(__always) mutating func signedVarint() throws(DecodeFailure) -> Int64 {
         VarInt.unzigzag(try varint())
     }

@@ -10,13 +10,17 @@ struct IndexPosition {
 extension PartitionIndexReader {
     /// The last group whose first key is <= `key` (raw bytes), or nil.
     func groupIndex(for key: UnsafeRawBufferPointer) -> Int? {
-        var lo = 0, hi = summary.count
-        while lo < hi {
-            let mid = (lo + hi) / 2
-            let cmp = summary[mid].firstKey.withUnsafeBytes { ByteOrder.compare($0, key) }
-            if cmp <= 0 { lo = mid + 1 } else { hi = mid }
+        let k = Self.prefix64(key)
+        return summaryPrefixes.withUnsafeBufferPointer { prefixes in
+            var lo = 0, hi = prefixes.count
+            while lo < hi {
+                let mid = (lo + hi) / 2
+                let p = prefixes[mid]
+                let lessOrEqual = p != k ? p < k : summary[mid].firstKey.withUnsafeBytes { ByteOrder.compare($0, key) } <= 0
+                if lessOrEqual { lo = mid + 1 } else { hi = mid }
+            }
+            return lo == 0 ? nil : lo - 1
         }
-        return lo == 0 ? nil : lo - 1
     }
 
     /// The position of exactly `key` (byte-comparable), or nil. A cached group is
@@ -35,18 +39,27 @@ extension PartitionIndexReader {
                     group = checked
                 }
                 if let group {
-                    return try group.bytes.withUnsafeBytes { raw throws(DecodeFailure) -> IndexPosition? in
-                        var lo = 0, hi = group.entryOffsets.count
+                    let wanted = Self.prefix64(key)
+                    // The run of entries whose prefix equals the key's: usually one or none.
+                    let (lo, hi) = group.prefixes.withUnsafeBufferPointer { p -> (Int, Int) in
+                        var lo = 0, hi = p.count
                         while lo < hi {
                             let mid = (lo + hi) / 2
-                            var c = ByteCursor(raw, at: Int(group.entryOffsets[mid]))
+                            if p[mid] < wanted { lo = mid + 1 } else { hi = mid }
+                        }
+                        var end = lo
+                        while end < p.count && p[end] == wanted { end += 1 }
+                        return (lo, end)
+                    }
+                    guard lo < hi else { return nil }
+                    return try group.bytes.withUnsafeBytes { raw throws(DecodeFailure) -> IndexPosition? in
+                        for i in lo..<hi {
+                            var c = ByteCursor(raw, at: Int(group.entryOffsets[i]))
                             let len = try c.length()
-                            let cmp = ByteOrder.compare(UnsafeRawBufferPointer(rebasing: raw[c.pos..<(c.pos + len)]), key)
-                            if cmp == 0 {
+                            if ByteOrder.compare(UnsafeRawBufferPointer(rebasing: raw[c.pos..<(c.pos + len)]), key) == 0 {
                                 c.pos += len
                                 return try Self.position(&c)
                             }
-                            if cmp < 0 { lo = mid + 1 } else { hi = mid }
                         }
                         return nil
                     }
@@ -62,14 +75,22 @@ extension PartitionIndexReader {
                 var c = ByteCursor(UnsafeRawBufferPointer(rebasing: raw[0..<(n - 4)]))
                 guard Int(try c.u32()) == n - 8 else { throw DecodeFailure("group length mismatch") }
                 let count = try c.count()
+                // Entries are in key order: compare 8-byte prefixes, whole keys only on a
+                // tie; skip the other fields without decoding them.
+                let wanted = Self.prefix64(key)
                 for _ in 0..<count {
                     let len = try c.length()
-                    let cmp = ByteOrder.compare(UnsafeRawBufferPointer(rebasing: c.bytes[c.pos..<(c.pos + len)]), key)
+                    let entryKey = UnsafeRawBufferPointer(rebasing: c.bytes[c.pos..<(c.pos + len)])
+                    let p = Self.prefix64(entryKey)
                     c.pos += len
-                    if cmp == 0 { return try Self.position(&c) }
-                    if cmp > 0 { return nil }
-                    _ = try c.varint(); _ = try c.varint(); _ = try c.varint(); _ = try c.varint()
-                    for _ in 0..<(try c.count()) { try c.skipLengthPrefixed(); _ = try c.varint() }
+                    if p >= wanted {
+                        let cmp = p > wanted ? 1 : ByteOrder.compare(entryKey, key)
+                        if cmp == 0 { return try Self.position(&c) }
+                        if cmp > 0 { return nil }
+                    }
+                    try c.skipVarint(); try c.skipVarint(); try c.skipVarint(); try c.skipVarint()
+                    let blocks = try c.count()
+                    for _ in 0..<blocks { try c.skipLengthPrefixed(); try c.skipVarint() }
                 }
                 return nil
             }

@@ -148,6 +148,9 @@ struct PartitionIndexWriter {
 struct PartitionIndexReader: Sendable {
     let file: any ReadableFile
     let summary: [IndexSummaryEntry]
+    /// The first 8 bytes (big-endian, zero-padded) of each group's first key: a point
+    /// lookup binary-searches these inline integers and compares whole keys only on a tie.
+    let summaryPrefixes: [UInt64]
     let partitionCount: Int64
     let summaryOffset: Int64
 
@@ -199,6 +202,16 @@ struct PartitionIndexReader: Sendable {
                 throw SSTableCorruptionError(path: path, offset: so, what: "index summary: \(describe(error))")
             }
         }
+        self.summaryPrefixes = summary.map { k in k.firstKey.withUnsafeBytes { Self.prefix64($0) } }
+    }
+
+    /// The first 8 bytes of `key` as a big-endian integer, zero-padded: a strict `<` of two
+    /// prefixes implies the same order of the whole keys.
+    @inline(__always) static func prefix64(_ key: UnsafeRawBufferPointer) -> UInt64 {
+        if key.count >= 8 { return UInt64(bigEndian: key.loadUnaligned(as: UInt64.self)) }
+        var v: UInt64 = 0
+        for i in 0..<8 { v = (v << 8) | UInt64(i < key.count ? key[i] : 0) }
+        return v
     }
 
     /// Reads and checks group `i`.
@@ -293,6 +306,8 @@ struct PartitionIndexReader: Sendable {
                 let count = try c.count()
                 var offsets: [Int32] = []
                 offsets.reserveCapacity(count)
+                var prefixes: [UInt64] = []
+                prefixes.reserveCapacity(count)
                 var previous: UnsafeRawBufferPointer? = nil
                 for _ in 0..<count {
                     offsets.append(Int32(c.pos))
@@ -304,12 +319,13 @@ struct PartitionIndexReader: Sendable {
                         throw DecodeFailure("group contents disagree with the summary")
                     }
                     previous = key
+                    prefixes.append(Self.prefix64(key))
                     try c.skip(len)
                     _ = try c.varint(); _ = try c.varint(); _ = try c.varint(); _ = try c.varint()
                     for _ in 0..<(try c.count()) { try c.skipLengthPrefixed(); _ = try c.varint() }
                 }
                 guard c.atEnd else { throw DecodeFailure("trailing bytes in group") }
-                return SSTableBlockCache.IndexGroup(bytes: Array(body), entryOffsets: offsets)
+                return SSTableBlockCache.IndexGroup(bytes: Array(body), entryOffsets: offsets, prefixes: prefixes)
             } catch let e as SSTableCorruptionError {
                 throw e
             } catch {

@@ -41,11 +41,33 @@ struct RawColumnCursor {
         bytes[bitmapStart + ordinal >> 3] & (1 << UInt8(ordinal & 7)) != 0
     }
 
+    /// How many of the ordinals `from..<to` have a cell: a byte-wise popcount of the bitmap.
+    @inline(__always) func presentCount(from: Int, to: Int) -> Int {
+        guard from < to else { return 0 }
+        let first = from >> 3, last = (to - 1) >> 3
+        let bitmap = bytes.baseAddress! + bitmapStart
+        if first == last {
+            let mask = UInt8(truncatingIfNeeded: (0xFF << (from & 7)) & (0xFF >> (7 - ((to - 1) & 7))))
+            return (bitmap.load(fromByteOffset: first, as: UInt8.self) & mask).nonzeroBitCount
+        }
+        var n = (bitmap.load(fromByteOffset: first, as: UInt8.self) & UInt8(truncatingIfNeeded: 0xFF << (from & 7))).nonzeroBitCount
+        var i = first + 1
+        while i + 8 <= last {
+            n += UInt64(littleEndian: bitmap.loadUnaligned(fromByteOffset: i, as: UInt64.self)).nonzeroBitCount
+            i += 8
+        }
+        while i < last {
+            n += bitmap.load(fromByteOffset: i, as: UInt8.self).nonzeroBitCount
+            i += 1
+        }
+        n += (bitmap.load(fromByteOffset: last, as: UInt8.self) & UInt8(truncatingIfNeeded: 0xFF >> (7 - ((to - 1) & 7)))).nonzeroBitCount
+        return n
+    }
+
     /// Moves to the first cell of `ordinal`'s row or later, through a checkpoint when the
     /// gap is long.
     mutating func skip(to ordinal: Int) throws(DecodeFailure) {
-        var between = 0
-        for o in scannedOrdinal..<ordinal where present(o) { between += 1 }
+        let between = presentCount(from: scannedOrdinal, to: ordinal)
         let target = cellIndex + between
         let j = target / SSTableFormat.cellCheckpointInterval
         if j >= 1, j * SSTableFormat.cellCheckpointInterval > cellIndex, j <= checkpointCount {
@@ -147,26 +169,15 @@ struct RawColumnCursor {
 }
 
 /// Growable scratch arrays for one row's columns and cells, reused for every row of a
-/// read: they grow (rarely: a big collection) and are never freed per row.
-struct RowScratch: ~Copyable {
+/// read: they grow (rarely: a big collection) and are never freed per row. The memory
+/// belongs to a `WalkScratch`, which gets the (possibly grown) pointers back.
+struct RowScratch {
     var columns: UnsafeMutablePointer<SSTableColumnView>
     var columnCapacity: Int
     var columnCount = 0
     var cells: UnsafeMutablePointer<SSTableCellView>
     var cellCapacity: Int
     var cellCount = 0
-
-    init(columns: Int) {
-        columnCapacity = max(columns, 4)
-        cellCapacity = max(columns, 4) * 2
-        self.columns = .allocate(capacity: columnCapacity)
-        self.cells = .allocate(capacity: cellCapacity)
-    }
-
-    deinit {
-        columns.deallocate()
-        cells.deallocate()
-    }
 
     @inline(__always) mutating func reset() {
         columnCount = 0

@@ -44,6 +44,8 @@ struct RowWalker: ~Copyable {
     /// Where the block after the last one walked starts.
     var nextOffset: Int64 = 0
 
+    let scratch: WalkScratch
+
     init(path: String, filter: ColumnFilter, lower: [UInt8] = [], upper: [UInt8]? = nil,
          expectedKey: UnsafeRawBufferPointer? = nil) {
         self.path = path
@@ -51,23 +53,31 @@ struct RowWalker: ~Copyable {
         self.lower = lower
         self.upper = upper
         self.expectedKey = expectedKey
-        let projected = filter.columns?.count ?? 16
-        rows = RowScratch(columns: projected)
-        cursorCapacity = max(projected, 4)
-        cursors = .allocate(capacity: cursorCapacity)
-        arenaCapacity = 0
-        arena = .allocate(byteCount: 1, alignment: 8)
-        segmentCapacity = max(projected + 1, 4)
-        segmentBytes = .allocate(capacity: segmentCapacity)
-        keyCapacity = 64
-        keyBuffer = .allocate(byteCount: keyCapacity, alignment: 8)
+        scratch = WalkScratch.take()
+        let s = scratch.buffers
+        rows = RowScratch(columns: s.columns, columnCapacity: s.columnCapacity, cells: s.cells, cellCapacity: s.cellCapacity)
+        cursors = s.cursors
+        cursorCapacity = s.cursorCapacity
+        arena = s.arena
+        arenaCapacity = s.arenaCapacity
+        segmentBytes = s.segmentBytes
+        segmentCapacity = s.segmentCapacity
+        keyBuffer = s.keyBuffer
+        keyCapacity = s.keyCapacity
     }
 
     deinit {
-        cursors.deallocate()
-        arena.deallocate()
-        segmentBytes.deallocate()
-        keyBuffer.deallocate()
+        // Hand the (possibly grown) buffers back to the scratch and the scratch to the thread.
+        var s = WalkBuffers(columns: rows.columns, cells: rows.cells, cursors: cursors, arena: arena,
+                            segmentBytes: segmentBytes, keyBuffer: keyBuffer)
+        s.columnCapacity = rows.columnCapacity
+        s.cellCapacity = rows.cellCapacity
+        s.cursorCapacity = cursorCapacity
+        s.arenaCapacity = arenaCapacity
+        s.segmentCapacity = segmentCapacity
+        s.keyCapacity = keyCapacity
+        scratch.buffers = s
+        WalkScratch.giveBack(scratch)
     }
 
     /// Reads the block at `offset` (from the cache when it holds every segment needed,
@@ -113,9 +123,10 @@ struct RowWalker: ~Copyable {
                 cache!.put(owner: owner, offset: offset, SSTableBlockCache.Entry(header: h, segments: segments))
                 return try withExtendedLifetime(segments) { try walkSegments(h, start: start, body) }
             }
-            // Size the arena for the compressed segments needed, then decode each in place.
+            // Size the arena for the needed segments (whole raw lengths: the partial path
+            // decodes prefixes in place), check every CRC, then decode.
             var needed = 0
-            for i in 0..<h.segments.count where (i == 0 || filter.includes(h.segments[i].columnID)) && h.segments[i].codec != .none {
+            for i in 0..<h.segments.count where i == 0 || filter.includes(h.segments[i].columnID) {
                 needed += (h.segments[i].rawLength + 7) & ~7
             }
             if needed > arenaCapacity {
@@ -123,7 +134,6 @@ struct RowWalker: ~Copyable {
                 arenaCapacity = max(needed, arenaCapacity * 2)
                 arena = .allocate(byteCount: arenaCapacity, alignment: 8)
             }
-            var at = 0
             for i in 0..<h.segments.count where i == 0 || filter.includes(h.segments[i].columnID) {
                 let s = h.segments[i]
                 let stored = UnsafeRawBufferPointer(rebasing: raw[s.offset..<(s.offset + s.storedLength)])
@@ -131,6 +141,14 @@ struct RowWalker: ~Copyable {
                     throw SSTableCorruptionError(path: path, offset: offset + Int64(s.offset),
                                                  what: "segment \(i) (\(i == 0 ? "entries" : "column \(s.columnID)")) checksum mismatch")
                 }
+            }
+            if expectedKey != nil, let start, decodePartial(h, raw: raw, start: start) {
+                return try walkSegments(h, start: start, body)
+            }
+            var at = 0
+            for i in 0..<h.segments.count where i == 0 || filter.includes(h.segments[i].columnID) {
+                let s = h.segments[i]
+                let stored = UnsafeRawBufferPointer(rebasing: raw[s.offset..<(s.offset + s.storedLength)])
                 if s.codec == .none {
                     guard s.storedLength == s.rawLength else {
                         throw SSTableCorruptionError(path: path, offset: offset + Int64(s.offset), what: "segment \(i) does not decompress")
@@ -142,8 +160,8 @@ struct RowWalker: ~Copyable {
                         throw SSTableCorruptionError(path: path, offset: offset + Int64(s.offset), what: "segment \(i) does not decompress")
                     }
                     segmentBytes[i] = UnsafeRawBufferPointer(out)
-                    at += (s.rawLength + 7) & ~7
                 }
+                at += (s.rawLength + 7) & ~7
             }
             return try walkSegments(h, start: start, body)
         }

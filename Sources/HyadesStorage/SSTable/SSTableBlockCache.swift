@@ -29,7 +29,7 @@ public final class SSTableBlockCache: Sendable {
             self.header = BlockHeader(offset: 0, length: 0, entryCount: 0, rowCount: 0, segments: [])
             self.segments = []
             self.group = group
-            self.bytes = 128 + group.bytes.count + group.entryOffsets.count * 4
+            self.bytes = 128 + group.bytes.count + group.entryOffsets.count * 12
         }
     }
 
@@ -38,9 +38,13 @@ public final class SSTableBlockCache: Sendable {
     final class IndexGroup: Sendable {
         let bytes: [UInt8]
         let entryOffsets: [Int32]
-        init(bytes: [UInt8], entryOffsets: [Int32]) {
+        /// Each entry key's first 8 bytes (`PartitionIndexReader.prefix64`), contiguous: a
+        /// lookup binary-searches these (a few cache lines) before touching the entries.
+        let prefixes: [UInt64]
+        init(bytes: [UInt8], entryOffsets: [Int32], prefixes: [UInt64]) {
             self.bytes = bytes
             self.entryOffsets = entryOffsets
+            self.prefixes = prefixes
         }
     }
 
@@ -50,22 +54,34 @@ public final class SSTableBlockCache: Sendable {
         var head = 0
         var bytes = 0
         /// The admission window (TinyLFU's doorkeeper): one bit per recently missed block,
-        /// cleared after `doorkeeperResetAfter` misses so it tracks only recent ones.
-        var doorkeeper = [UInt64](repeating: 0, count: SSTableBlockCache.doorkeeperBits / 64)
+        /// cleared after `window` misses so it remembers only recent ones.
+        var doorkeeper: [UInt64]
         var doorkeeperMarks = 0
     }
 
-    static let doorkeeperBits = 1 << 20
-    static let doorkeeperResetAfter = 1 << 17
+    /// Misses remembered by the admission window: about as many as the blocks the cache
+    /// holds (16 KiB each). A block missed twice within that many misses is hotter than
+    /// what the cache holds on average; on uniform reads over a table N times the cache,
+    /// only about 1/(2N) of misses qualify (instead of all), so the cache stops churning.
+    let window: Int
+    let doorkeeperBits: Int
 
     public let capacityBytes: Int
-    let state = Mutex(State())
+    let state: Mutex<State>
     static let owners = Atomic<UInt64>(1)
 
     /// The process-wide cache readers use unless given another.
     public static let shared = SSTableBlockCache(capacityBytes: 128 << 20)
 
-    public init(capacityBytes: Int) { self.capacityBytes = capacityBytes }
+    public init(capacityBytes: Int) {
+        self.capacityBytes = capacityBytes
+        window = max(256, capacityBytes / (16 << 10))
+        // >= 32 bits per remembered miss: few false "seen before" (< 3%).
+        var bits = 4096
+        while bits < window * 32 { bits <<= 1 }
+        doorkeeperBits = bits
+        state = Mutex(State(doorkeeper: [UInt64](repeating: 0, count: bits / 64)))
+    }
 
     /// A fresh owner id per open reader, so entries never outlive their file's identity.
     static func newOwner() -> UInt64 { owners.wrappingAdd(1, ordering: .relaxed).newValue }
@@ -84,14 +100,14 @@ public final class SSTableBlockCache: Sendable {
         var h = (owner &* 0x9E37_79B9_7F4A_7C15) ^ UInt64(bitPattern: offset)
         h = (h ^ (h >> 31)) &* 0xBF58_476D_1CE4_E5B9
         h ^= h >> 29
-        let bit = Int(h % UInt64(Self.doorkeeperBits))
+        let bit = Int(h & UInt64(doorkeeperBits - 1))
         return state.withLock { s in
             if s.bytes + (64 << 10) <= capacityBytes { return true }
             let w = bit >> 6, m = UInt64(1) << UInt64(bit & 63)
             if s.doorkeeper[w] & m != 0 { return true }
             s.doorkeeper[w] |= m
             s.doorkeeperMarks += 1
-            if s.doorkeeperMarks >= Self.doorkeeperResetAfter {
+            if s.doorkeeperMarks >= window {
                 for i in s.doorkeeper.indices { s.doorkeeper[i] = 0 }
                 s.doorkeeperMarks = 0
             }

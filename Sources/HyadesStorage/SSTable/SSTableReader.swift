@@ -116,8 +116,28 @@ public final class SSTableReader: Sendable {
 
     /// One partition, or nil when it is not in this SSTable.
     public func partition(_ key: DecoratedKey, slices: Slices, columns: ColumnFilter) throws -> (any UnfilteredPartitionIterator)? {
-        guard mayContain(key) else { return nil }
-        guard let entry = try index.find(key.byteComparable, cache: blockCache, owner: cacheOwner) else { return nil }
+        try partition(key, hash: nil, slices: slices, columns: columns)
+    }
+
+    /// `partition(_:slices:columns:)` with the key's `Murmur3.hash128(key.key)` already
+    /// computed (the engine hashes once for every SSTable). Without slices the index entry
+    /// is located in place (no group copy, no block list decoded).
+    public func partition(_ key: DecoratedKey, hash: (h1: Int64, h2: Int64)?, slices: Slices,
+                          columns: ColumnFilter) throws -> (any UnfilteredPartitionIterator)? {
+        guard statistics.partitionCount > 0, key >= firstKey, key <= lastKey else { return nil }
+        let h = hash ?? key.key.withUnsafeBytes { Murmur3.hash128($0) }
+        guard filter.mayContain(hash: (UInt64(bitPattern: h.h1), UInt64(bitPattern: h.h2))) else { return nil }
+        let keyBytes = key.byteComparable
+        let entry: PartitionIndexEntry
+        if slices.isAll {
+            // A whole-partition read never uses the block list: position only.
+            guard let p = try keyBytes.withUnsafeBytes({ try index.findPosition($0, cache: blockCache, owner: cacheOwner) }) else { return nil }
+            entry = PartitionIndexEntry(key: keyBytes, blockOffset: p.blockOffset, entryIndex: p.entry.entryIndex,
+                                        entryByteOffset: p.entry.byteOffset, rowOrdinal: p.entry.rowOrdinal, blockList: [])
+        } else {
+            guard let e = try index.find(keyBytes, cache: blockCache, owner: cacheOwner) else { return nil }
+            entry = e
+        }
         return SSTableScanner(reader: self, start: .entry(entry), upper: nil, slices: slices, columns: columns)
     }
 
