@@ -220,8 +220,7 @@ public final class TableStore: @unchecked Sendable {
         if candidates.count > 1 { candidates.sort { $0.maxTimestamp > $1.maxTimestamp } }
         for t in candidates {
             if !deletion.isLive && t.maxTimestamp <= deletion.markedForDeleteAt { continue }
-            guard t.reader.mayContain(key, hash: hash),
-                  let it = try t.reader.partition(key, slices: slices, columns: columns) else { continue }
+            guard let it = try t.reader.partition(key, hash: hash, slices: slices, columns: columns) else { continue }
             let peeked = try PeekedPartitionIterator(it)
             if let h = peeked.header, h.deletion > deletion { deletion = h.deletion }
             sources.append(peeked)
