@@ -13,25 +13,25 @@ extension TableStore {
     public func forEachLiveRow(in range: PartitionRange, slices: Slices = .all, columns: ColumnFilter = .all,
                                nowInSeconds: Int32, _ body: (borrowing LiveRowView) throws -> Bool) throws {
         let (memtables, sstables) = snapshot()
-        if slices.isAll {
-            var single: LiveSSTable?
-            var count = 0
-            for t in sstables where t.overlaps(range) {
-                count += 1
-                single = t
-                if count > 1 { break }
-            }
-            if count == 1, let t = single {
-                let inMemtables = memtables.filter { $0.hasPartitions(in: range) }
+        if slices.isAll, let chain = Self.disjointChain(sstables, overlapping: range) {
+            let inMemtables = memtables.filter { $0.hasPartitions(in: range) }
+            if chain.isEmpty && inMemtables.isEmpty { return }
+            if !chain.isEmpty {
                 if inMemtables.isEmpty {
                     var filter = LiveRowFilter(nowInSeconds: nowInSeconds)
-                    try t.reader.forEachRow(in: range, columns: columns) { v in try filter.visit(v, body) }
+                    var stopped = false
+                    for t in chain where !stopped {
+                        try t.reader.forEachRow(in: range, columns: columns) { v in
+                            if try filter.visit(v, body) { return true }
+                            stopped = true
+                            return false
+                        }
+                    }
                 } else {
-                    try hybridScan(range, columns: columns, nowInSeconds: nowInSeconds, memtables: inMemtables, sstable: t, body)
+                    try hybridScan(range, columns: columns, nowInSeconds: nowInSeconds, memtables: inMemtables, sstables: chain, body)
                 }
                 return
             }
-            if count == 0 && !memtables.contains(where: { $0.hasPartitions(in: range) }) { return }
         }
         let it = try scan(range, slices: slices, columns: columns, nowInSeconds: nowInSeconds)
         try Self.visitMerged(it, body)
@@ -75,7 +75,7 @@ extension TableStore {
     /// the zero-allocation filter except in partitions the memtables also hold, which are
     /// copied and merged (the memtables' partitions are few next to the SSTable's).
     private func hybridScan(_ range: PartitionRange, columns: ColumnFilter, nowInSeconds: Int32, memtables: [Memtable],
-                            sstable: LiveSSTable, _ body: (borrowing LiveRowView) throws -> Bool) throws {
+                            sstables: [LiveSSTable], _ body: (borrowing LiveRowView) throws -> Bool) throws {
         let mem = MergingPartitionIterator(memtables.map { $0.scan(range, columns: columns) })
         var memHead = try mem.nextPartition()
         var memKey = memHead?.key.comparableBytes
@@ -113,34 +113,47 @@ extension TableStore {
             try emitMemPartition(other: (h, rows))
         }
 
-        try sstable.reader.forEachRow(in: range, columns: columns) { v in
-            while let k = memKey {
-                let c = k.withUnsafeBytes { ByteOrder.compare($0, v.partitionKey) }
-                if c > 0 { break }
-                if c == 0 {
-                    if both == nil {
-                        both = PartitionHeader(key: v.decoratedKey(), deletion: v.partitionDeletion,
-                                               rangeTombstones: v.rangeTombstones)
+        for sstable in sstables where !stopped {
+            try sstable.reader.forEachRow(in: range, columns: columns) { v in
+                while let k = memKey {
+                    let c = k.withUnsafeBytes { ByteOrder.compare($0, v.partitionKey) }
+                    if c > 0 { break }
+                    if c == 0 {
+                        if both == nil {
+                            both = PartitionHeader(key: v.decoratedKey(), deletion: v.partitionDeletion,
+                                                   rangeTombstones: v.rangeTombstones)
+                        }
+                        switch v.kind {
+                        case .partition: break
+                        case .staticRow: both!.staticRow = v.row()
+                        case .row: bothRows.append(v.row())
+                        }
+                        return true
                     }
-                    switch v.kind {
-                    case .partition: break
-                    case .staticRow: both!.staticRow = v.row()
-                    case .row: bothRows.append(v.row())
-                    }
-                    return true
+                    // The memtable partition sorts before this view: it is done (merged with
+                    // the SSTable's copy when it had one).
+                    if both != nil { try finishBoth() } else { try emitMemPartition(other: nil) }
+                    if stopped { return false }
                 }
-                // The memtable partition sorts before this view: it is done (merged with
-                // the SSTable's copy when it had one).
-                if both != nil { try finishBoth() } else { try emitMemPartition(other: nil) }
-                if stopped { return false }
+                if try filter.visit(v, body) { return true }
+                stopped = true
+                return false
             }
-            if try filter.visit(v, body) { return true }
-            stopped = true
-            return false
         }
         if stopped { return }
         if both != nil { try finishBoth() }
         while !stopped && memHead != nil { try emitMemPartition(other: nil) }
+    }
+
+    /// The SSTables overlapping `range` in key order when no two of them overlap each
+    /// other (one SSTable, or a leveled run): each partition then lives in at most one of
+    /// them. Nil when some overlap.
+    static func disjointChain(_ sstables: [LiveSSTable], overlapping range: PartitionRange) -> [LiveSSTable]? {
+        var chain = sstables.filter { $0.overlaps(range) }
+        if chain.count < 2 { return chain }
+        chain.sort { ByteOrder.compare($0.firstKey, $1.firstKey) < 0 }
+        for i in 1..<chain.count where ByteOrder.compare(chain[i - 1].lastKey, chain[i].firstKey) >= 0 { return nil }
+        return chain
     }
 
     static func visitMerged(_ it: FilteredPartitionIterator, _ body: (borrowing LiveRowView) throws -> Bool) throws {
