@@ -45,6 +45,11 @@ public final class MergingPartitionIterator: UnfilteredPartitionIterator {
             }
         }
         guard let key = minKey else { return nil }
+        if active.count == 1 {
+            // Only one source has this partition (most partitions when the sources hold
+            // different keys): its rows pass through with only its own shadowing.
+            return passThrough(heads[active[0]]!)
+        }
         var deletion = DeletionTime.live
         var rts: [RangeTombstone] = []
         var staticRow: Row?
@@ -71,7 +76,7 @@ public final class MergingPartitionIterator: UnfilteredPartitionIterator {
     }
 
     public func nextRow() throws -> Row? {
-        if sources.count == 1 { return try singleNextRow() }
+        if active.count == 1 || sources.count == 1 { return try singleNextRow() }
         while true {
             var best: Int = -1
             for i in active {
@@ -110,7 +115,12 @@ public final class MergingPartitionIterator: UnfilteredPartitionIterator {
     // shadowing inside the source, without the per-source head bookkeeping.
 
     private func singleNextPartition() throws -> PartitionHeader? {
-        guard var h = try sources[0].nextPartition() else { return nil }
+        guard let h = try sources[0].nextPartition() else { return nil }
+        return passThrough(h)
+    }
+
+    private func passThrough(_ header: PartitionHeader) -> PartitionHeader {
+        var h = header
         if !h.rangeTombstones.isEmpty && !h.deletion.isLive {
             let deletion = h.deletion
             h.rangeTombstones.removeAll { $0.deletion <= deletion }
@@ -122,7 +132,7 @@ public final class MergingPartitionIterator: UnfilteredPartitionIterator {
     }
 
     private func singleNextRow() throws -> Row? {
-        let source = sources[0]
+        let source = sources.count == 1 ? sources[0] : sources[active[0]]
         if partitionDeletion.isLive && rangeTombstones.isEmpty {
             while let row = try source.nextRow() {
                 if let shadowed = Reconcile.shadow(row, by: .live) { return shadowed }
