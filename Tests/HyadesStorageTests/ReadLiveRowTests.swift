@@ -47,6 +47,17 @@ import Testing
                 #expect(live == one, "key \(i) \(columns)")
             }
         }
+        // Column lookups agree with the copied row.
+        try table.forEachLiveRow(in: .all, nowInSeconds: now) { v in
+            let row = v.row()
+            for id: ColumnID in 0...4 {
+                let want = row.columns.first { $0.column == id }.flatMap { d -> [UInt8]? in
+                    if case .simple(_, let cell) = d { return cell.value } else { return nil }
+                }
+                #expect(v.value(id).map { Array($0) } == want)
+            }
+            return true
+        }
         // Stopping early: the visitor sees exactly one row.
         var seen = 0
         try table.forEachLiveRow(in: .all, nowInSeconds: now) { _ in seen += 1; return false }

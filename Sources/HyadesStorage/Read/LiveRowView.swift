@@ -32,6 +32,23 @@ public struct LiveRowView {
     /// The serialized partition key (what Murmur3 hashes).
     @inlinable public var key: UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: partitionKey[8...]) }
 
+    /// The live column `id` of this row, if it has one (binary search over `columns`):
+    /// encoders walking a result's columns in metadata order look each one up.
+    @inlinable public func column(_ id: ColumnID) -> SSTableColumnView? {
+        var lo = 0, hi = columns.count
+        while lo < hi {
+            let mid = (lo + hi) >> 1
+            if columns[mid].column < id { lo = mid + 1 } else { hi = mid }
+        }
+        return lo < columns.count && columns[lo].column == id ? columns[lo] : nil
+    }
+
+    /// The live value of simple column `id`, valid only inside the callback.
+    @inlinable public func value(_ id: ColumnID) -> UnsafeRawBufferPointer? {
+        guard let c = column(id), !c.isComplex else { return nil }
+        return cells[Int(c.firstCell)].value
+    }
+
     /// A copy of the partition key that owns its bytes (allocates).
     public func decoratedKey() -> DecoratedKey { DecoratedKey(token: token, key: Array(key)) }
 
