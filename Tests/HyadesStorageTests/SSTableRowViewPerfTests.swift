@@ -8,7 +8,7 @@ import Testing
 /// asserts only correctness; opt-in:
 /// HYADES_SSTABLE_PERF=1 swift test -c release --filter SSTableRowViewPerfTests
 /// (HYADES_SSTABLE_PERF_ROWS=n for another size).
-@Suite("SSTable row-view throughput")
+@Suite("SSTable row-view throughput", .serialized)
 struct SSTableRowViewPerfTests {
     static var rows: Int { Int(ProcessInfo.processInfo.environment["HYADES_SSTABLE_PERF_ROWS"] ?? "") ?? 1_000_000 }
 
