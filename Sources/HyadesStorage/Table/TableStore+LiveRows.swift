@@ -71,9 +71,10 @@ extension TableStore {
         try Self.visitMerged(it, body)
     }
 
-    /// One SSTable and some memtable data in `range`: the SSTable's rows stream through
-    /// the zero-allocation filter except in partitions the memtables also hold, which are
-    /// copied and merged (the memtables' partitions are few next to the SSTable's).
+    /// SSTables that do not overlap each other (one, or a leveled run, in key order) and
+    /// some memtable data in `range`: the SSTables' rows stream through the
+    /// zero-allocation filter except in partitions the memtables also hold, which are
+    /// copied and merged (the memtables' partitions are few next to the SSTables').
     private func hybridScan(_ range: PartitionRange, columns: ColumnFilter, nowInSeconds: Int32, memtables: [Memtable],
                             sstables: [LiveSSTable], _ body: (borrowing LiveRowView) throws -> Bool) throws {
         let mem = MergingPartitionIterator(memtables.map { $0.scan(range, columns: columns) })
@@ -90,6 +91,21 @@ extension TableStore {
         /// when the SSTable has it too), then advances the memtable stream.
         func emitMemPartition(other: (PartitionHeader, [Row])?) throws {
             guard let h = memHead, let keyBytes = memKey else { return }
+            if other == nil {
+                // Memtable only: the stream is already merged and shadowed, only liveness
+                // is left to apply (as `FilteredPartitionIterator` does).
+                if let s = h.staticRow.flatMap({ Reconcile.live(Reconcile.project($0, columns), nowInSeconds: nowInSeconds) }),
+                   !(try adapter.visit(key: keyBytes, s, isStatic: true, body)) {
+                    stopped = true
+                }
+                while !stopped, let r = try mem.nextRow() {
+                    guard let live = Reconcile.live(Reconcile.project(r, columns), nowInSeconds: nowInSeconds) else { continue }
+                    if !(try adapter.visit(key: keyBytes, live, isStatic: false, body)) { stopped = true }
+                }
+                memHead = try mem.nextPartition()
+                memKey = memHead?.key.comparableBytes
+                return
+            }
             var memRows: [Row] = []
             while let r = try mem.nextRow() { memRows.append(r) }
             var sources: [any UnfilteredPartitionIterator] = [ArrayPartitionIterator(h, rows: memRows)]
