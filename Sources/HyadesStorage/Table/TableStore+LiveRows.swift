@@ -77,88 +77,13 @@ extension TableStore {
     /// copied and merged (the memtables' partitions are few next to the SSTables').
     private func hybridScan(_ range: PartitionRange, columns: ColumnFilter, nowInSeconds: Int32, memtables: [Memtable],
                             sstables: [LiveSSTable], _ body: (borrowing LiveRowView) throws -> Bool) throws {
-        let mem = MergingPartitionIterator(memtables.map { $0.scan(range, columns: columns) })
-        var memHead = try mem.nextPartition()
-        var memKey = memHead?.key.comparableBytes
-        var filter = LiveRowFilter(nowInSeconds: nowInSeconds)
-        let adapter = LiveRowAdapter()
-        var stopped = false
-        // The partition present in both, while its SSTable views are collected.
-        var both: PartitionHeader?
-        var bothRows: [Row] = []
-
-        /// Emits the live rows of the current memtable partition (merged with `other`
-        /// when the SSTable has it too), then advances the memtable stream.
-        func emitMemPartition(other: (PartitionHeader, [Row])?) throws {
-            guard let h = memHead, let keyBytes = memKey else { return }
-            if other == nil {
-                // Memtable only: the stream is already merged and shadowed, only liveness
-                // is left to apply (as `FilteredPartitionIterator` does).
-                if let s = h.staticRow.flatMap({ Reconcile.live(Reconcile.project($0, columns), nowInSeconds: nowInSeconds) }),
-                   !(try adapter.visit(key: keyBytes, s, isStatic: true, body)) {
-                    stopped = true
-                }
-                while !stopped, let r = try mem.nextRow() {
-                    guard let live = Reconcile.live(Reconcile.project(r, columns), nowInSeconds: nowInSeconds) else { continue }
-                    if !(try adapter.visit(key: keyBytes, live, isStatic: false, body)) { stopped = true }
-                }
-                memHead = try mem.nextPartition()
-                memKey = memHead?.key.comparableBytes
-                return
-            }
-            var memRows: [Row] = []
-            while let r = try mem.nextRow() { memRows.append(r) }
-            var sources: [any UnfilteredPartitionIterator] = [ArrayPartitionIterator(h, rows: memRows)]
-            if let (oh, orows) = other { sources.append(ArrayPartitionIterator(oh, rows: orows)) }
-            let it = FilteredPartitionIterator(MergingPartitionIterator(sources), nowInSeconds: nowInSeconds, columns: columns)
-            if let (_, staticRow) = try it.nextPartition() {
-                if let s = staticRow, !(try adapter.visit(key: keyBytes, s, isStatic: true, body)) { stopped = true }
-                while !stopped, let r = try it.nextRow() {
-                    if !(try adapter.visit(key: keyBytes, r, isStatic: false, body)) { stopped = true }
-                }
-            }
-            memHead = try mem.nextPartition()
-            memKey = memHead?.key.comparableBytes
+        var scan = HybridScan(mem: MergingPartitionIterator(memtables.map { $0.scan(range, columns: columns) }),
+                              columns: columns, nowInSeconds: nowInSeconds)
+        try scan.start()
+        for sstable in sstables where !scan.stopped {
+            try sstable.reader.forEachRow(in: range, columns: columns) { v in try scan.visit(v, body) }
         }
-
-        func finishBoth() throws {
-            guard let h = both else { return }
-            both = nil
-            let rows = bothRows
-            bothRows = []
-            try emitMemPartition(other: (h, rows))
-        }
-
-        for sstable in sstables where !stopped {
-            try sstable.reader.forEachRow(in: range, columns: columns) { v in
-                while let k = memKey {
-                    let c = k.withUnsafeBytes { ByteOrder.compare($0, v.partitionKey) }
-                    if c > 0 { break }
-                    if c == 0 {
-                        if both == nil {
-                            both = PartitionHeader(key: v.decoratedKey(), deletion: v.partitionDeletion,
-                                                   rangeTombstones: v.rangeTombstones)
-                        }
-                        switch v.kind {
-                        case .partition: break
-                        case .staticRow: both!.staticRow = v.row()
-                        case .row: bothRows.append(v.row())
-                        }
-                        return true
-                    }
-                    // The memtable partition sorts before this view: it is done (merged with
-                    // the SSTable's copy when it had one).
-                    if both != nil { try finishBoth() } else { try emitMemPartition(other: nil) }
-                    if stopped { return false }
-                }
-                if try filter.visit(v, body) { return true }
-                stopped = true
-                return false
-            }
-        }
-        if stopped { return }
-        if both != nil { try finishBoth() }
-        while !stopped && memHead != nil { try emitMemPartition(other: nil) }
+        try scan.finish(body)
     }
 
     /// The SSTables overlapping `range` in key order when no two of them overlap each
