@@ -8,6 +8,8 @@ public final class MergingPartitionIterator: UnfilteredPartitionIterator {
     private let sources: [any UnfilteredPartitionIterator]
     /// The next partition header of each source, nil once the source is exhausted.
     private var heads: [PartitionHeader?]
+    /// The token of each head (nil once exhausted), compared without copying headers.
+    private var headTokens: [Int64?]
     private var started = false
     /// Sources contributing to the current partition.
     private var active: [Int] = []
@@ -17,9 +19,16 @@ public final class MergingPartitionIterator: UnfilteredPartitionIterator {
     private var partitionDeletion = DeletionTime.live
     private var rangeTombstones: [RangeTombstone] = []
 
+    @inline(__always)
+    private func setHead(_ i: Int, _ h: PartitionHeader?) {
+        headTokens[i] = h?.key.token.value
+        heads[i] = h
+    }
+
     public init(_ sources: [any UnfilteredPartitionIterator]) {
         self.sources = sources
         self.heads = Array(repeating: nil, count: sources.count)
+        self.headTokens = Array(repeating: nil, count: sources.count)
         self.rowHeads = Array(repeating: nil, count: sources.count)
         self.needsFetch = Array(repeating: false, count: sources.count)
     }
@@ -28,23 +37,29 @@ public final class MergingPartitionIterator: UnfilteredPartitionIterator {
         if sources.count == 1 { return try singleNextPartition() }
         if !started {
             started = true
-            for i in sources.indices { heads[i] = try sources[i].nextPartition() }
+            for i in sources.indices { setHead(i, try sources[i].nextPartition()) }
         } else {
-            for i in active { heads[i] = try sources[i].nextPartition() }
+            for i in active { setHead(i, try sources[i].nextPartition()) }
         }
         active.removeAll(keepingCapacity: true)
-        var minKey: DecoratedKey?
-        for i in sources.indices {
-            guard let h = heads[i] else { continue }
-            if let m = minKey {
-                if h.key < m { minKey = h.key; active.removeAll(keepingCapacity: true); active.append(i) }
-                else if h.key == m { active.append(i) }
-            } else {
-                minKey = h.key
+        // The smallest key: tokens first (plain integers, no header copies), the key
+        // bytes only on a token tie.
+        var best = -1
+        for i in sources.indices where headTokens[i] != nil {
+            if best < 0 { best = i; active.append(i); continue }
+            let t = headTokens[i]!, bt = headTokens[best]!
+            var c = t < bt ? -1 : (t > bt ? 1 : 0)
+            if c == 0 { c = ByteOrder.compare(heads[i]!.key.key, heads[best]!.key.key) }
+            if c < 0 {
+                best = i
+                active.removeAll(keepingCapacity: true)
+                active.append(i)
+            } else if c == 0 {
                 active.append(i)
             }
         }
-        guard let key = minKey else { return nil }
+        guard best >= 0 else { return nil }
+        let key = heads[best]!.key
         if active.count == 1 {
             // Only one source has this partition (most partitions when the sources hold
             // different keys): its rows pass through with only its own shadowing.
