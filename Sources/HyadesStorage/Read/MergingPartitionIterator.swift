@@ -5,27 +5,40 @@ import HyadesCore
 /// rows reconciled, and everything a partition deletion, range tombstone or row deletion
 /// shadows removed. Streams row by row; holds one row per source.
 public final class MergingPartitionIterator: UnfilteredPartitionIterator {
-    private let sources: [any UnfilteredPartitionIterator]
+    /// All mutable state in one struct: each call is one exclusive access to it, not one
+    /// exclusivity-checked access per field touched.
+    private var state: MergeState
+
+    public init(_ sources: [any UnfilteredPartitionIterator]) { state = MergeState(sources) }
+
+    public func nextPartition() throws -> PartitionHeader? { try state.nextPartition() }
+
+    public func nextRow() throws -> Row? { try state.nextRow() }
+}
+
+/// The merge itself (see `MergingPartitionIterator`).
+struct MergeState {
+    let sources: [any UnfilteredPartitionIterator]
     /// The next partition header of each source, nil once the source is exhausted.
-    private var heads: [PartitionHeader?]
+    var heads: [PartitionHeader?]
     /// The token of each head (nil once exhausted), compared without copying headers.
-    private var headTokens: [Int64?]
-    private var started = false
+    var headTokens: [Int64?]
+    var started = false
     /// Sources contributing to the current partition.
-    private var active: [Int] = []
+    var active: [Int] = []
     /// The next row of each active source; `needsFetch` when it must be read.
-    private var rowHeads: [Row?]
-    private var needsFetch: [Bool]
-    private var partitionDeletion = DeletionTime.live
-    private var rangeTombstones: [RangeTombstone] = []
+    var rowHeads: [Row?]
+    var needsFetch: [Bool]
+    var partitionDeletion = DeletionTime.live
+    var rangeTombstones: [RangeTombstone] = []
 
     @inline(__always)
-    private func setHead(_ i: Int, _ h: PartitionHeader?) {
+    mutating func setHead(_ i: Int, _ h: PartitionHeader?) {
         headTokens[i] = h?.key.token.value
         heads[i] = h
     }
 
-    public init(_ sources: [any UnfilteredPartitionIterator]) {
+    init(_ sources: [any UnfilteredPartitionIterator]) {
         self.sources = sources
         self.heads = Array(repeating: nil, count: sources.count)
         self.headTokens = Array(repeating: nil, count: sources.count)
@@ -33,7 +46,7 @@ public final class MergingPartitionIterator: UnfilteredPartitionIterator {
         self.needsFetch = Array(repeating: false, count: sources.count)
     }
 
-    public func nextPartition() throws -> PartitionHeader? {
+    mutating func nextPartition() throws -> PartitionHeader? {
         if sources.count == 1 { return try singleNextPartition() }
         if !started {
             started = true
@@ -90,7 +103,7 @@ public final class MergingPartitionIterator: UnfilteredPartitionIterator {
         return PartitionHeader(key: key, deletion: deletion, rangeTombstones: rts, staticRow: staticRow)
     }
 
-    public func nextRow() throws -> Row? {
+    mutating func nextRow() throws -> Row? {
         if active.count == 1 || sources.count == 1 { return try singleNextRow() }
         while true {
             var best: Int = -1
@@ -117,7 +130,7 @@ public final class MergingPartitionIterator: UnfilteredPartitionIterator {
 
     /// The partition deletion or the latest range tombstone covering `clustering`.
     @inline(__always)
-    private func activeDeletion(_ clustering: [UInt8]) -> DeletionTime {
+    func activeDeletion(_ clustering: [UInt8]) -> DeletionTime {
         var active = partitionDeletion
         for rt in rangeTombstones {
             if ByteOrder.compare(rt.start, clustering) > 0 { break }
@@ -129,12 +142,12 @@ public final class MergingPartitionIterator: UnfilteredPartitionIterator {
     // MARK: one source (a flush, a read of one SSTable): nothing to reconcile, only the
     // shadowing inside the source, without the per-source head bookkeeping.
 
-    private func singleNextPartition() throws -> PartitionHeader? {
+    mutating func singleNextPartition() throws -> PartitionHeader? {
         guard let h = try sources[0].nextPartition() else { return nil }
         return passThrough(h)
     }
 
-    private func passThrough(_ header: PartitionHeader) -> PartitionHeader {
+    mutating func passThrough(_ header: PartitionHeader) -> PartitionHeader {
         var h = header
         if !h.rangeTombstones.isEmpty && !h.deletion.isLive {
             let deletion = h.deletion
@@ -146,7 +159,7 @@ public final class MergingPartitionIterator: UnfilteredPartitionIterator {
         return h
     }
 
-    private func singleNextRow() throws -> Row? {
+    func singleNextRow() throws -> Row? {
         let source = sources.count == 1 ? sources[0] : sources[active[0]]
         if partitionDeletion.isLive && rangeTombstones.isEmpty {
             while let row = try source.nextRow() {
