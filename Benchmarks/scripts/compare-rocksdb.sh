@@ -14,6 +14,8 @@ trap 'rm -rf "$work"' EXIT
 "$here/../tools/install-deps" rocksdb-tools time
 
 echo "== building engine-compare (release)"
+# SwiftPM caches the path dependency's file list: drop it so new files in ../Sources count.
+rm -f "$here/.build/release.yaml" "$here/.build/release/description.json" "$here/.build/build.db"
 (cd "$here" && swift build -c release --product engine-compare >/dev/null)
 bin="$here/.build/release/engine-compare"
 
