@@ -149,3 +149,15 @@ func drain(_ it: FilteredPartitionIterator) throws -> [ReadResult] {
     }
     return out
 }
+
+/// Collects what the streaming visitor API hands out into the same shape as `drain`.
+func drainLive(_ visit: ((borrowing LiveRowView) throws -> Bool) throws -> Void) throws -> [ReadResult] {
+    var out: [ReadResult] = []
+    try visit { v in
+        let key = v.decoratedKey()
+        if out.last?.key != key { out.append(ReadResult(key: key, staticRow: nil, rows: [])) }
+        if v.isStatic { out[out.count - 1].staticRow = v.row() } else { out[out.count - 1].rows.append(v.row()) }
+        return true
+    }
+    return out
+}

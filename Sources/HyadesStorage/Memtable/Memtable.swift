@@ -9,13 +9,17 @@ import Synchronization
 /// readers copy small batches (partitions, then rows) under it and release it between
 /// batches, so a long scan never stalls writers and never sees a half-applied row.
 public final class Memtable: @unchecked Sendable {
-    private let lock = Mutex(())
+    /// What the lock guards besides the tree: kept in the mutex's value so updating it
+    /// is plain inout access (no exclusivity checks on class properties per write).
+    private struct Counters {
+        var liveBytes = 0
+        var minTimestamp = Int64.max
+        var maxTimestamp = Int64.min
+        var rowCount = 0
+    }
+    private let lock = Mutex(Counters())
     // Guarded by `lock`.
     private let tree = PartitionTree()
-    private var _liveBytes = 0
-    private var _minTimestamp = Int64.max
-    private var _maxTimestamp = Int64.min
-    private var _rowCount = 0
 
     private let bounds = Mutex<(lower: CommitLogPosition?, upper: CommitLogPosition?)>((nil, nil))
 
@@ -34,35 +38,36 @@ public final class Memtable: @unchecked Sendable {
     /// Applies one partition update. Returns the memtable's estimated size after it.
     @discardableResult
     public func apply(_ update: PartitionUpdate) -> Int {
-        let keyBytes = update.key.byteComparable
+        let keyBytes = update.key.comparableBytes
         let minTs = Reconcile.minTimestamp(update)
-        return lock.withLock { _ in
+        // The max only bounds what the memtable may contain, a cheap upper bound suffices.
+        let maxTs = minTs == Int64.max ? Int64.min : Self.maxTimestamp(update)
+        let key = update.key
+        return lock.withLock { c in
             var created = false
+            // The closure captures the key only (not the whole update, copied per tree level).
             let p = tree.findOrInsert(keyBytes) {
                 created = true
-                return MemtablePartition(key: update.key)
+                return MemtablePartition(key: key, keyBytes: keyBytes)
             }
             let delta = p.apply(update)
-            _liveBytes += delta + (created ? MemtablePartition.baseSize(update.key) : 0)
-            _rowCount += update.rows.count
-            if minTs < _minTimestamp { _minTimestamp = minTs }
-            if minTs != Int64.max {
-                // The max only bounds what the memtable may contain, a cheap upper bound suffices.
-                _maxTimestamp = max(_maxTimestamp, Self.maxTimestamp(update))
-            }
-            return _liveBytes
+            c.liveBytes += delta + (created ? MemtablePartition.baseSize(key) : 0)
+            c.rowCount += update.rows.count
+            if minTs < c.minTimestamp { c.minTimestamp = minTs }
+            if maxTs > c.maxTimestamp { c.maxTimestamp = maxTs }
+            return c.liveBytes
         }
     }
 
     /// Estimated heap bytes held.
-    public var liveBytes: Int { lock.withLock { _ in _liveBytes } }
+    public var liveBytes: Int { lock.withLock { $0.liveBytes } }
     public var partitionCount: Int { lock.withLock { _ in tree.count } }
     public var isEmpty: Bool { lock.withLock { _ in tree.count == 0 } }
     /// The smallest write or deletion timestamp applied (`Int64.max` when empty).
-    public var minTimestamp: Int64 { lock.withLock { _ in _minTimestamp } }
-    public var maxTimestamp: Int64 { lock.withLock { _ in _maxTimestamp } }
+    public var minTimestamp: Int64 { lock.withLock { $0.minTimestamp } }
+    public var maxTimestamp: Int64 { lock.withLock { $0.maxTimestamp } }
     /// Rows applied, counting overwrites (an upper bound for sizing a flush's bloom filter).
-    public var rowsApplied: Int { lock.withLock { _ in _rowCount } }
+    public var rowsApplied: Int { lock.withLock { $0.rowCount } }
 
     /// The partitions of `range`, in ring order.
     public func scan(_ range: PartitionRange, slices: Slices = .all, columns: ColumnFilter = .all)
@@ -79,7 +84,7 @@ public final class Memtable: @unchecked Sendable {
     /// One partition, or nil when the memtable has nothing for `key`.
     public func partition(_ key: DecoratedKey, slices: Slices = .all, columns: ColumnFilter = .all)
         -> (any UnfilteredPartitionIterator)? {
-        partition(keyBytes: key.byteComparable, slices: slices, columns: columns)
+        partition(keyBytes: key.comparableBytes, slices: slices, columns: columns)
     }
 
     func partition(keyBytes bytes: [UInt8], slices: Slices, columns: ColumnFilter) -> (any UnfilteredPartitionIterator)? {
@@ -88,6 +93,18 @@ public final class Memtable: @unchecked Sendable {
         return MemtablePartitionIterator(memtable: self, range: PartitionRange(lower: bytes, upper: nil),
                                          singleKey: bytes, slices: slices, columns: columns)
     }
+
+    /// Whether a partition of `range` is in the memtable now.
+    func hasPartitions(in range: PartitionRange) -> Bool {
+        lock.withLock { _ in
+            guard tree.count > 0, let first = tree.batch(from: range.lower, exclusive: false, limit: 1).first else { return false }
+            guard let upper = range.upper else { return true }
+            return first.keyBytes.withUnsafeBytes { k in upper.withUnsafeBytes { ByteOrder.compare(k, $0) } } < 0
+        }
+    }
+
+    /// Whether the memtable holds partition `keyBytes` (byte-comparable form).
+    func contains(keyBytes: [UInt8]) -> Bool { lock.withLock { _ in tree.find(keyBytes) != nil } }
 
     // MARK: batched access for the iterator
 
@@ -98,7 +115,7 @@ public final class Memtable: @unchecked Sendable {
             tree.batch(from: lower, exclusive: exclusive, limit: limit).map { p in
                 let h = PartitionHeader(key: p.key, deletion: p.deletion, rangeTombstones: p.rangeTombstones,
                                         staticRow: p.staticRow.map { Reconcile.project($0, columns) })
-                return (p.key.byteComparable, h, p)
+                return (p.keyBytes, h, p)
             }
         }
     }

@@ -3,6 +3,8 @@ import HyadesCore
 /// One partition in a memtable. Mutated and read only under the memtable's lock.
 final class MemtablePartition {
     let key: DecoratedKey
+    /// `key` in byte-comparable form (the same storage as the tree's key).
+    let keyBytes: [UInt8]
     var deletion: DeletionTime = .live
     /// Sorted by start; may overlap (they are merged on read, as any two sources are).
     var rangeTombstones: [RangeTombstone] = []
@@ -10,7 +12,10 @@ final class MemtablePartition {
     /// Sorted by clustering, one row per clustering.
     var rows: [Row] = []
 
-    init(key: DecoratedKey) { self.key = key }
+    init(key: DecoratedKey, keyBytes: [UInt8]) {
+        self.key = key
+        self.keyBytes = keyBytes
+    }
 
     /// Merges an update in with Cassandra's reconciliation. Returns the change in the
     /// estimated memory footprint (bytes).

@@ -2,26 +2,40 @@ import HyadesCore
 
 /// Streams a memtable's partitions and rows in batches copied under its lock.
 final class MemtablePartitionIterator: UnfilteredPartitionIterator {
-    private static let partitionBatchSize = 64
-    private static let rowBatchSize = 128
+    /// The cursor in one struct: one exclusive access per call, not one per field.
+    private var cursor: MemtableCursor
 
-    private let memtable: Memtable
-    private let range: PartitionRange
-    private let singleKey: [UInt8]?
-    private let slices: Slices
-    private let columns: ColumnFilter
+    init(memtable: Memtable, range: PartitionRange, singleKey: [UInt8]?, slices: Slices, columns: ColumnFilter) {
+        cursor = MemtableCursor(memtable: memtable, range: range, singleKey: singleKey, slices: slices, columns: columns)
+    }
 
-    private var pending: [(keyBytes: [UInt8], header: PartitionHeader, partition: MemtablePartition)] = []
-    private var pendingIndex = 0
-    private var lastKey: [UInt8]?
-    private var done = false
+    func nextPartition() throws -> PartitionHeader? { cursor.nextPartition() }
 
-    private var current: MemtablePartition?
-    private var sliceIndex = 0
-    private var lastClustering: [UInt8]?
-    private var rows: [Row] = []
-    private var rowIndex = 0
-    private var sliceExhausted = false
+    func nextRow() throws -> Row? { cursor.nextRow() }
+}
+
+/// The memtable iterator's state and logic (see `MemtablePartitionIterator`).
+struct MemtableCursor {
+    static let partitionBatchSize = 64
+    static let rowBatchSize = 128
+
+    let memtable: Memtable
+    let range: PartitionRange
+    let singleKey: [UInt8]?
+    let slices: Slices
+    let columns: ColumnFilter
+
+    var pending: [(keyBytes: [UInt8], header: PartitionHeader, partition: MemtablePartition)] = []
+    var pendingIndex = 0
+    var lastKey: [UInt8]?
+    var done = false
+
+    var current: MemtablePartition?
+    var sliceIndex = 0
+    var lastClustering: [UInt8]?
+    var rows: [Row] = []
+    var rowIndex = 0
+    var sliceExhausted = false
 
     init(memtable: Memtable, range: PartitionRange, singleKey: [UInt8]?, slices: Slices, columns: ColumnFilter) {
         self.memtable = memtable
@@ -31,7 +45,7 @@ final class MemtablePartitionIterator: UnfilteredPartitionIterator {
         self.columns = columns
     }
 
-    func nextPartition() throws -> PartitionHeader? {
+    mutating func nextPartition() -> PartitionHeader? {
         current = nil
         if done { return nil }
         if pendingIndex >= pending.count {
@@ -63,7 +77,7 @@ final class MemtablePartitionIterator: UnfilteredPartitionIterator {
         return entry.header
     }
 
-    func nextRow() throws -> Row? {
+    mutating func nextRow() -> Row? {
         guard let p = current else { return nil }
         while true {
             if rowIndex < rows.count {

@@ -11,6 +11,8 @@ final class PartitionTree {
     static let maxKeys = 64
 
     final class Node {
+        /// Internal nodes only (a leaf's keys are its partitions' `keyBytes`: one array
+        /// less to shift on every insert).
         var keys: [[UInt8]] = []
         /// The first 8 bytes of each key (big-endian, zero-padded): almost every
         /// comparison is decided by the token here, without touching the key arrays.
@@ -48,7 +50,7 @@ final class PartitionTree {
         let prefix = Self.prefix(key)
         while !node.isLeaf { node = node.children[Self.upperBound(node, key, prefix)] }
         let i = Self.lowerBound(node, key, prefix)
-        if i < node.keys.count && ByteOrder.compare(node.keys[i], key) == 0 { return node.values[i] }
+        if i < node.values.count && ByteOrder.compare(node.values[i].keyBytes, key) == 0 { return node.values[i] }
         return nil
     }
 
@@ -58,7 +60,7 @@ final class PartitionTree {
         let prefix = Self.prefix(lower)
         while !node.isLeaf { node = node.children[Self.upperBound(node, lower, prefix)] }
         var i = Self.lowerBound(node, lower, prefix)
-        if exclusive, i < node.keys.count, ByteOrder.compare(node.keys[i], lower) == 0 { i += 1 }
+        if exclusive, i < node.values.count, ByteOrder.compare(node.values[i].keyBytes, lower) == 0 { i += 1 }
         var out: [MemtablePartition] = []
         out.reserveCapacity(min(limit, 64))
         var leaf: Node? = node
@@ -77,26 +79,23 @@ final class PartitionTree {
         -> (MemtablePartition, ([UInt8], Node)?) {
         if node.isLeaf {
             let i = Self.lowerBound(node, key, prefix)
-            if i < node.keys.count && node.prefixes[i] == prefix && ByteOrder.compare(node.keys[i], key) == 0 {
+            if i < node.values.count && node.prefixes[i] == prefix && ByteOrder.compare(node.values[i].keyBytes, key) == 0 {
                 return (node.values[i], nil)
             }
             let value = make()
-            node.keys.insert(key, at: i)
             node.prefixes.insert(prefix, at: i)
             node.values.insert(value, at: i)
             count += 1
-            guard node.keys.count > Self.maxKeys else { return (value, nil) }
-            let mid = node.keys.count / 2
+            guard node.values.count > Self.maxKeys else { return (value, nil) }
+            let mid = node.values.count / 2
             let right = Node(isLeaf: true)
-            right.keys = Array(node.keys[mid...])
             right.prefixes = Array(node.prefixes[mid...])
             right.values = Array(node.values[mid...])
-            node.keys.removeSubrange(mid...)
             node.prefixes.removeSubrange(mid...)
             node.values.removeSubrange(mid...)
             right.next = node.next
             node.next = right
-            return (value, (right.keys[0], right))
+            return (value, (right.values[0].keyBytes, right))
         }
         let ci = Self.upperBound(node, key, prefix)
         let (value, split) = insert(node.children[ci], key, prefix, make)
@@ -127,34 +126,36 @@ final class PartitionTree {
         }
     }
 
-    /// Compares entry `i` of `node` with `key`: the prefixes first, the bytes on a tie.
-    @inline(__always)
-    static func compare(_ node: Node, _ i: Int, _ key: [UInt8], _ prefix: UInt64) -> Int {
-        let p = node.prefixes[i]
-        if p != prefix { return p < prefix ? -1 : 1 }
-        return ByteOrder.compare(node.keys[i], key)
-    }
-
-    /// First index whose key is >= `key`.
+    /// First index of a leaf whose key is >= `key`. The prefixes are read through one buffer
+    /// access (not one exclusivity-checked array access per probe); the key bytes only
+    /// on a prefix tie.
     @inline(__always)
     static func lowerBound(_ node: Node, _ key: [UInt8], _ prefix: UInt64) -> Int {
-        var lo = 0, hi = node.prefixes.count
-        while lo < hi {
-            let mid = (lo + hi) >> 1
-            if compare(node, mid, key, prefix) < 0 { lo = mid + 1 } else { hi = mid }
+        node.prefixes.withUnsafeBufferPointer { prefixes in
+            var lo = 0, hi = prefixes.count
+            while lo < hi {
+                let mid = (lo + hi) >> 1
+                let p = prefixes[mid]
+                let less = p != prefix ? p < prefix : ByteOrder.compare(node.values[mid].keyBytes, key) < 0
+                if less { lo = mid + 1 } else { hi = mid }
+            }
+            return lo
         }
-        return lo
     }
 
-    /// First index whose key is > `key`.
+    /// First index of an internal node whose key is > `key`.
     @inline(__always)
     static func upperBound(_ node: Node, _ key: [UInt8], _ prefix: UInt64) -> Int {
-        var lo = 0, hi = node.prefixes.count
-        while lo < hi {
-            let mid = (lo + hi) >> 1
-            if compare(node, mid, key, prefix) <= 0 { lo = mid + 1 } else { hi = mid }
+        node.prefixes.withUnsafeBufferPointer { prefixes in
+            var lo = 0, hi = prefixes.count
+            while lo < hi {
+                let mid = (lo + hi) >> 1
+                let p = prefixes[mid]
+                let lessOrEqual = p != prefix ? p < prefix : ByteOrder.compare(node.keys[mid], key) <= 0
+                if lessOrEqual { lo = mid + 1 } else { hi = mid }
+            }
+            return lo
         }
-        return lo
     }
 }
 

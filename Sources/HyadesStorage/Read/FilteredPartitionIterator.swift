@@ -21,19 +21,25 @@ public final class FilteredPartitionIterator {
 
     /// The next partition with live data: its key and live static row (nil if none).
     public func nextPartition() throws -> (key: DecoratedKey, staticRow: Row?)? {
-        buffered = nil
         while let header = try source.nextPartition() {
             let staticRow = header.staticRow.flatMap { Reconcile.live(Reconcile.project($0, columns), nowInSeconds: nowInSeconds) }
             // A partition is returned only if something in it is live; look at its first live row.
-            buffered = try nextLiveRow()
-            if staticRow != nil || buffered != nil { return (header.key, staticRow) }
+            let first = try nextLiveRow()
+            if staticRow != nil || first != nil {
+                buffered = first
+                return (header.key, staticRow)
+            }
         }
+        buffered = nil
         return nil
     }
 
     /// The next live row of the current partition.
     public func nextRow() throws -> Row? {
-        if let b = buffered { buffered = nil; return b }
+        // One exclusive access to `buffered` (swap), not a read then a write.
+        var b: Row? = nil
+        swap(&b, &buffered)
+        if let b { return b }
         return try nextLiveRow()
     }
 

@@ -101,6 +101,9 @@ public enum Reconcile {
     @inline(__always)
     public static func project(_ row: Row, _ filter: ColumnFilter) -> Row {
         guard filter.columns != nil else { return row }
+        // Sources project already: copying the columns (an allocation) only when some
+        // column really goes.
+        if row.columns.allSatisfy({ filter.includes($0.column) }) { return row }
         var row = row
         row.columns.removeAll { !filter.includes($0.column) }
         return row

@@ -90,8 +90,17 @@ struct BlockBuilder {
     var entriesBase: Int64? = nil
     var entryCount = 0
     var rowCount = 0
-    /// Column id → builder; ids sorted at finish.
-    var columns: [ColumnID: ColumnSegmentBuilder] = [:]
+    /// One builder per column present, in first-seen order (ids sorted at finish), and
+    /// its id. Rows of one table list their columns in the same order, so the k-th column
+    /// of a row is almost always builder k: no hashing per cell.
+    var builders: [ColumnSegmentBuilder] = []
+    var builderIDs: [ColumnID] = []
+    /// Column id → index in `builders`, for rows whose columns differ from the first's.
+    var builderIndex: [ColumnID: Int] = [:]
+    /// The column segments, by column id (tests, checks).
+    var columns: [ColumnID: ColumnSegmentBuilder] {
+        Dictionary(uniqueKeysWithValues: zip(builderIDs, builders))
+    }
     var rawSize = 0
 
     var isEmpty: Bool { entryCount == 0 }
@@ -162,17 +171,30 @@ struct BlockBuilder {
         }
         var size = entries.count - before
         let ordinal = rowCount
-        for data in row.columns {
-            let id = data.column
-            let old = columns[id]?.body.count ?? 0
-            columns[id, default: ColumnSegmentBuilder()].add(data, ordinal: ordinal, rowLiveness: row.liveness, stats: &stats)
-            size += (columns[id]!.body.count - old) + 1
+        for (k, data) in row.columns.enumerated() {
+            let i = builderSlot(data.column, guess: k)
+            let old = builders[i].body.count
+            builders[i].add(data, ordinal: ordinal, rowLiveness: row.liveness, stats: &stats)
+            size += (builders[i].body.count - old) + 1
         }
         entryCount += 1
         rowCount += 1
         rawSize += size
         return size
     }
+
+    @inline(__always)
+    mutating func builderSlot(_ id: ColumnID, guess k: Int) -> Int {
+        if k < builderIDs.count && builderIDs[k] == id { return k }
+        if let i = builderIndex[id] { return i }
+        builders.append(ColumnSegmentBuilder())
+        builderIDs.append(id)
+        builderIndex[id] = builders.count - 1
+        return builders.count - 1
+    }
+
+    /// The largest raw column segment so far.
+    var largestColumnBodyBytes: Int { builders.reduce(0) { max($0, $1.body.count) } }
 
     /// The finished block: header, directory, header CRC, then the stored segments.
     /// Also reports the raw (uncompressed) size of its segments.
@@ -183,8 +205,8 @@ struct BlockBuilder {
         seg0.putSignedVarint(entriesBase ?? 0)
         seg0.append(contentsOf: entries)
         segments.append((SSTableFormat.entriesSegmentID, seg0))
-        for id in columns.keys.sorted() {
-            segments.append((id, columns[id]!.finished(rowCount: rowCount)))
+        for i in builderIDs.indices.sorted(by: { builderIDs[$0] < builderIDs[$1] }) {
+            segments.append((builderIDs[i], builders[i].finished(rowCount: rowCount)))
         }
         var stored: [(codec: CompressionAlgorithm, bytes: [UInt8])] = []
         var rawTotal = 0

@@ -13,9 +13,37 @@ public struct SSTableWriterError: Error, CustomStringConvertible, Sendable {
 /// not the file names, decides which SSTables are live, so a crash mid-write leaves files
 /// the engine removes at start. `finish()` makes everything durable before returning.
 public final class SSTableWriter {
+    /// All mutable state in one struct: each call is one exclusive access to it, not one
+    /// exclusivity-checked access per field touched (several per row otherwise).
+    private var state: SSTableWriterState
+    public let generation: Int64
+
+    public init(fileSystem: any FileSystem, directory: String, generation: Int64, options: TableOptions,
+                schema: SSTableSchemaHeader?, expectedPartitions: Int) throws {
+        state = try SSTableWriterState(fileSystem: fileSystem, directory: directory, generation: generation,
+                                       options: options, schema: schema, expectedPartitions: expectedPartitions)
+        self.generation = generation
+    }
+
+    /// Starts the next partition; keys must strictly increase in ring order.
+    public func beginPartition(_ header: PartitionHeader) throws { try state.beginPartition(header) }
+
+    /// Appends a row of the current partition; clusterings must strictly increase.
+    public func append(_ row: Row) throws { try state.append(row) }
+
+    /// Writes the index, filter and statistics, fsyncs every file and the directory, and
+    /// opens the result.
+    public func finish() throws -> SSTableReader { try state.finish() }
+
+    /// Closes and removes whatever was written (best effort).
+    public func abort() { state.abort() }
+}
+
+/// The writer itself (see `SSTableWriter`).
+struct SSTableWriterState {
     let fileSystem: any FileSystem
     let directory: String
-    public let generation: Int64
+    let generation: Int64
     let options: TableOptions
     let schema: SSTableSchemaHeader?
 
@@ -34,7 +62,7 @@ public final class SSTableWriter {
     var finished = false
     var dataPath: String { directory + "/" + SSTableFormat.fileName(generation: generation, .data) }
 
-    public init(fileSystem: any FileSystem, directory: String, generation: Int64, options: TableOptions,
+    init(fileSystem: any FileSystem, directory: String, generation: Int64, options: TableOptions,
                 schema: SSTableSchemaHeader?, expectedPartitions: Int) throws {
         self.fileSystem = fileSystem
         self.directory = directory
@@ -68,9 +96,9 @@ public final class SSTableWriter {
     func misuse(_ message: String) -> SSTableWriterError { SSTableWriterError(path: dataPath, message: message) }
 
     /// Starts the next partition; keys must strictly increase in ring order.
-    public func beginPartition(_ header: PartitionHeader) throws {
+    mutating func beginPartition(_ header: PartitionHeader) throws {
         guard !finished, dataFile != nil else { throw misuse("writer already finished or aborted") }
-        let keyBytes = header.key.byteComparable
+        let keyBytes = header.key.comparableBytes
         if let lastKey, ByteOrder.compare(lastKey, keyBytes) >= 0 {
             throw misuse("partition keys out of order: \(header.key)")
         }
@@ -96,7 +124,7 @@ public final class SSTableWriter {
     }
 
     /// Appends a row of the current partition; clusterings must strictly increase.
-    public func append(_ row: Row) throws {
+    mutating func append(_ row: Row) throws {
         guard var entry = current else { throw misuse("row appended outside a partition") }
         if let lastClustering, ByteOrder.compare(lastClustering, row.clustering) >= 0 {
             throw misuse("rows out of clustering order in partition \(DecoratedKey(byteComparable: entry.key).map { "\($0)" } ?? "?")")
@@ -128,16 +156,16 @@ public final class SSTableWriter {
         }
     }
 
-    func endPartition() throws {
+    mutating func endPartition() throws {
         guard let entry = current else { return }
         try index!.add(entry)
         stats.partitionSizeHistogram.add(partitionBytes)
         current = nil
     }
 
-    func flushBlock() throws {
+    mutating func flushBlock() throws {
         guard !block.isEmpty, let dataFile else { return }
-        for c in block.columns.values where c.body.count > SSTableFormat.maxSegmentRawLength / 2 {
+        if block.largestColumnBodyBytes > SSTableFormat.maxSegmentRawLength / 2 {
             throw misuse("a block column segment above \(SSTableFormat.maxSegmentRawLength / 2) bytes")
         }
         let (bytes, raw) = block.finished(compression: options.compression)
@@ -150,7 +178,7 @@ public final class SSTableWriter {
 
     /// Writes the index, filter and statistics, fsyncs every file and the directory, and
     /// opens the result.
-    public func finish() throws -> SSTableReader {
+    mutating func finish() throws -> SSTableReader {
         guard !finished, let dataFile, let indexFile else { throw misuse("writer already finished or aborted") }
         do {
             try endPartition()
@@ -178,7 +206,7 @@ public final class SSTableWriter {
 
     /// Closes and removes whatever was written (best effort: the engine also removes
     /// files of SSTables absent from its manifest at start).
-    public func abort() {
+    mutating func abort() {
         try? dataFile?.close()
         try? indexFile?.close()
         dataFile = nil

@@ -45,6 +45,8 @@ public final class StorageEngine: @unchecked Sendable {
         var closed = false
     }
     private let state = Mutex(State())
+    /// False once the engine failed or closed: the write path's check without the lock.
+    private let running = Atomic<Bool>(true)
 
     public init(commitLogDirectory: String, fileSystem: any FileSystem, options: StorageEngineOptions = .init(),
                 logger: Logger = Logger(label: "hyades.storage"),
@@ -127,6 +129,20 @@ public final class StorageEngine: @unchecked Sendable {
         for t in stores { t.maybeFlushInBackground() }
     }
 
+    /// The single-partition write of `TableStore.apply`: no table lookup, the memtable's
+    /// size read from what the last write returned instead of under its lock.
+    func apply(_ update: PartitionUpdate, to t: TableStore) throws {
+        try checkRunning()
+        t.waitForMemtableSpace()
+        try checkRunning()
+        let mutation = Mutation([update])
+        let bytes = try barrier.shared {
+            try appendToCommitLog(mutation)
+            return t.applyToMemtable(update)
+        }
+        if bytes >= t.options.memtableLimitBytes / 2 { t.maybeFlushInBackground() }
+    }
+
     /// An I/O error stops the engine; a mutation over the size limit is the client's
     /// error (nothing was written) and a shut-down log is not a disk failure.
     private func appendToCommitLog(_ mutation: Mutation) throws {
@@ -161,6 +177,7 @@ public final class StorageEngine: @unchecked Sendable {
             s.closed = true
             return Array(s.tables.values)
         }
+        running.store(false, ordering: .releasing)
         for t in tables { t.close() }
         // After a disk failure (already reported) still stop the log's sync thread; a
         // failed log refuses to sync again by itself.
@@ -171,7 +188,13 @@ public final class StorageEngine: @unchecked Sendable {
     public var failure: String? { state.withLock { $0.failure } }
     public var isStopped: Bool { failure != nil }
 
+    @inline(__always)
     func checkRunning() throws {
+        if running.load(ordering: .acquiring) { return }
+        try checkRunningSlow()
+    }
+
+    private func checkRunningSlow() throws {
         let (failure, closed) = state.withLock { ($0.failure, $0.closed) }
         if let failure { throw StorageEngineError.stopped(reason: failure) }
         if closed { throw StorageEngineError.closed }
@@ -184,6 +207,7 @@ public final class StorageEngine: @unchecked Sendable {
             s.failure = String(describing: error)
             return true
         }
+        running.store(false, ordering: .releasing)
         guard first else { return }
         logger.critical("storage engine stopped: \(error)")
         onFailure(error)

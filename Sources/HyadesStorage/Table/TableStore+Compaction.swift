@@ -154,7 +154,7 @@ extension TableStore {
 
     /// The smallest timestamp that data for `key` outside the compaction may carry.
     private func maxPurgeableTimestamp(_ key: DecoratedKey, excluding inputs: Set<Int64>) -> Int64 {
-        let keyBytes = key.byteComparable
+        let keyBytes = key.comparableBytes
         return state.withLock { s in
             var m = min(s.live.minTimestamp, s.flushing.map(\.minTimestamp).min() ?? Int64.max)
             for t in s.sstables where !inputs.contains(t.reader.generation) && t.minTimestamp < m

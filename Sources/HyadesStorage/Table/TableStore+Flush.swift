@@ -17,6 +17,7 @@ extension TableStore {
                 s.flushing.append(old)
                 s.live = Memtable(commitLogLowerBound: position)
                 liveForWrites = s.live
+                liveBytesHint.store(0, ordering: .relaxed)
                 return (old, position)
             }
         }
@@ -85,6 +86,7 @@ extension TableStore {
                 s.live = Memtable(commitLogLowerBound: position)
                 s.flushing = []
                 liveForWrites = s.live
+                liveBytesHint.store(0, ordering: .relaxed)
                 return position
             }
         }

@@ -60,6 +60,9 @@ public final class TableStore: @unchecked Sendable {
     /// The live memtable for the write path, read under the write barrier (shared)
     /// without taking `state`: it changes only under the barrier held exclusively.
     nonisolated(unsafe) var liveForWrites: Memtable
+    /// The live memtable's size as its last write returned it (0 after a switch): lets
+    /// writers check for space without the barrier and the memtable's lock.
+    let liveBytesHint = Atomic<Int>(0)
     /// Serialises flushes and truncation of this table.
     let flushLock = NSLock()
     /// Writers wait here when the memtable is at its limit and a flush is running.
@@ -120,12 +123,16 @@ public final class TableStore: @unchecked Sendable {
     /// Applies one partition update (commit log, then memtable).
     public func apply(_ update: PartitionUpdate) throws {
         guard update.table == id else { throw StorageEngineError.wrongTable(update: update.table.description, table: id.description) }
-        try engine.apply(Mutation([update]))
+        try engine.apply(update, to: self)
     }
 
-    /// Called under the engine's write barrier (shared) or during replay.
-    func applyToMemtable(_ update: PartitionUpdate) {
-        liveForWrites.apply(update)
+    /// Called under the engine's write barrier (shared) or during replay. Returns the
+    /// memtable's estimated size after the write.
+    @discardableResult
+    func applyToMemtable(_ update: PartitionUpdate) -> Int {
+        let bytes = liveForWrites.apply(update)
+        liveBytesHint.store(bytes, ordering: .relaxed)
+        return bytes
     }
 
     /// Starts a background flush once the memtable holds half its limit.
@@ -153,7 +160,10 @@ public final class TableStore: @unchecked Sendable {
     /// Blocks a writer while the memtable is at its limit (a flush is then running and
     /// will make room); never blocks below the limit.
     func waitForMemtableSpace() {
-        guard liveForWritesBytes() >= options.memtableLimitBytes else { return }
+        // The hint lags concurrent writers by at most their own writes; it is exact
+        // again after each one and reset when the memtable is switched.
+        guard liveBytesHint.load(ordering: .relaxed) >= options.memtableLimitBytes,
+              liveForWritesBytes() >= options.memtableLimitBytes else { return }
         maybeFlushInBackground()
         space.lock()
         while liveForWritesBytes() >= options.memtableLimitBytes && engine.failure == nil
@@ -188,9 +198,16 @@ public final class TableStore: @unchecked Sendable {
     public func unfilteredRead(_ key: DecoratedKey, slices: Slices = .all, columns: ColumnFilter = .all) throws
         -> any UnfilteredPartitionIterator {
         let (memtables, sstables) = snapshot()
+        return try unfilteredRead(key, hash: key.key.withUnsafeBytes { Murmur3.hash128($0) }, slices: slices,
+                                  columns: columns, memtables: memtables, sstables: sstables)
+    }
+
+    /// `hash` is `Murmur3.hash128(key.key)`, computed once for every SSTable's bloom filter.
+    func unfilteredRead(_ key: DecoratedKey, hash: (h1: Int64, h2: Int64), slices: Slices, columns: ColumnFilter,
+                        memtables: [Memtable], sstables: [LiveSSTable]) throws -> any UnfilteredPartitionIterator {
         var sources: [any UnfilteredPartitionIterator] = []
         var deletion = DeletionTime.live
-        let keyBytes = key.byteComparable
+        let keyBytes = key.comparableBytes
         for m in memtables {
             if let it = m.partition(keyBytes: keyBytes, slices: slices, columns: columns) {
                 let peeked = try PeekedPartitionIterator(it)
@@ -203,8 +220,7 @@ public final class TableStore: @unchecked Sendable {
         if candidates.count > 1 { candidates.sort { $0.maxTimestamp > $1.maxTimestamp } }
         for t in candidates {
             if !deletion.isLive && t.maxTimestamp <= deletion.markedForDeleteAt { continue }
-            guard t.reader.mayContain(key),
-                  let it = try t.reader.partition(key, slices: slices, columns: columns) else { continue }
+            guard let it = try t.reader.partition(key, hash: hash, slices: slices, columns: columns) else { continue }
             let peeked = try PeekedPartitionIterator(it)
             if let h = peeked.header, h.deletion > deletion { deletion = h.deletion }
             sources.append(peeked)
