@@ -88,6 +88,11 @@ let package = Package(
         ]),
         .testTarget(name: "HyadesStorageTests", dependencies: ["HyadesCore", "HyadesStorage", .product(name: "Logging", package: "swift-log")],
                     resources: [.copy("testdata")]),
+        // Runs the real `hyades server` binary and talks to it through HyadesClient.
+        .testTarget(name: "HyadesClientTests", dependencies: [
+            "HyadesClient", "HyadesProtocol", "HyadesCore", "hyades",
+            .product(name: "NIOCore", package: "swift-nio"),
+        ]),
         // Runs the built `hyades` executable as an operator would.
         .testTarget(name: "HyadesToolTests", dependencies: ["HyadesCore", "HyadesStorage", "hyades"]),
     ],
