@@ -20,9 +20,19 @@ final class CQLRequestMultiplexer: ChannelInboundHandler, @unchecked Sendable {
     private var closedReason: String?
     private var sweeper: RepeatedTask?
     let onEvent: (@Sendable (CQLEvent) -> Void)?
+    let maxInFlight: Int
+    /// Requests beyond `maxInFlight`, sent in order as answers free slots.
+    private var waiting = CircularBuffer<Waiting>()
 
-    init(eventLoop: any EventLoop, onEvent: (@Sendable (CQLEvent) -> Void)?) {
+    struct Waiting {
+        var request: CQLRequest
+        var promise: EventLoopPromise<CQLResponseEnvelope>
+        var timeoutNanos: UInt64
+    }
+
+    init(eventLoop: any EventLoop, maxInFlight: Int = 2048, onEvent: (@Sendable (CQLEvent) -> Void)?) {
         self.eventLoop = eventLoop
+        self.maxInFlight = maxInFlight
         self.onEvent = onEvent
     }
 
@@ -58,6 +68,10 @@ final class CQLRequestMultiplexer: ChannelInboundHandler, @unchecked Sendable {
             promise.fail(CQLClientError.connectionClosed(closedReason ?? "connection closed"))
             return
         }
+        if streams.inFlight >= maxInFlight {
+            waiting.append(Waiting(request: request, promise: promise, timeoutNanos: timeoutNanos))
+            return
+        }
         let deadline = timeoutNanos == 0 ? 0 : NIODeadline.now().uptimeNanoseconds &+ timeoutNanos
         guard let stream = streams.acquire(promise, deadline: deadline) else {
             promise.fail(CQLClientError.tooManyInFlight)
@@ -91,6 +105,13 @@ final class CQLRequestMultiplexer: ChannelInboundHandler, @unchecked Sendable {
         } else {
             promise.succeed(envelope)
         }
+        sendWaiting()
+    }
+
+    private func sendWaiting() {
+        while streams.inFlight < maxInFlight, let w = waiting.popFirst() {
+            sendOnLoop(w.request, promise: w.promise, timeoutNanos: w.timeoutNanos)
+        }
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
@@ -116,11 +137,14 @@ final class CQLRequestMultiplexer: ChannelInboundHandler, @unchecked Sendable {
     private func failAll(_ reason: String) {
         if closedReason == nil { closedReason = reason }
         for p in streams.drain() { p.fail(CQLClientError.connectionClosed(reason)) }
+        while let w = waiting.popFirst() { w.promise.fail(CQLClientError.connectionClosed(reason)) }
     }
 
     private func sweep() {
-        guard streams.inFlight > 0 else { return }
+        guard streams.inFlight > 0 || !waiting.isEmpty else { return }
         let now = NIODeadline.now().uptimeNanoseconds
-        for p in streams.expire(now: now) { p.fail(CQLClientError.timeout) }
+        let expired = streams.expire(now: now)
+        for p in expired { p.fail(CQLClientError.timeout) }
+        if !expired.isEmpty { sendWaiting() }
     }
 }
