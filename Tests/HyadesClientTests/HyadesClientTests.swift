@@ -1,3 +1,4 @@
+import Foundation
 import HyadesClient
 import HyadesCore
 import HyadesProtocol
@@ -184,4 +185,31 @@ import Testing
             #expect(composite.token(values)?.value == r.first?.int64(0))
         }
     }
+
+    @Test func schemaChangeEventsReachTheCallback() async throws {
+        let server = try ServerProcess()
+        defer { server.terminate(); server.removeData() }
+        try #require(server.port > 0, "server did not start: \(server.log.withLock { $0 })")
+        let seen = EventLog()
+        var config = HyadesClientConfiguration(contactPoints: [server.contactPoint])
+        config.connection.onEvent = { seen.append($0) }
+        let client = try await HyadesClient.connect(config)
+        try await client.register(events: ["SCHEMA_CHANGE"])
+        _ = try await client.execute(Self.keyspaceDDL)
+        _ = try await client.execute("CREATE TABLE ks.evt (k int PRIMARY KEY)")
+        // Events are pushed asynchronously: wait for them (no timing is asserted).
+        for _ in 0..<500 where seen.count < 2 { try await Task.sleep(nanoseconds: 10_000_000) }
+        let events = seen.all
+        #expect(events.contains(.schemaChange(CQLSchemaChange(.created, .keyspace("ks")))))
+        #expect(events.contains(.schemaChange(CQLSchemaChange(.created, .table(keyspace: "ks", name: "evt")))))
+        await client.close()
+    }
+}
+
+final class EventLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var events: [CQLEvent] = []
+    func append(_ e: CQLEvent) { lock.lock(); events.append(e); lock.unlock() }
+    var all: [CQLEvent] { lock.lock(); defer { lock.unlock() }; return events }
+    var count: Int { all.count }
 }

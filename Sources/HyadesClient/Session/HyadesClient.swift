@@ -175,6 +175,13 @@ public final class HyadesClient: Sendable {
         return topology.ring.owner(of: token).flatMap { topology.byHost[$0]?.endpoint }
     }
 
+    /// Asks one node for server events ("SCHEMA_CHANGE", "TOPOLOGY_CHANGE", "STATUS_CHANGE");
+    /// they arrive at `configuration.connection.onEvent`.
+    public func register(events: [String]) async throws {
+        let c = try connection(for: nil)
+        try await c.register(events)
+    }
+
     /// USE on every connection, and on connections opened later.
     public func use(_ keyspace: String) async throws {
         let pools = state.withLock { $0.topology.pools }
