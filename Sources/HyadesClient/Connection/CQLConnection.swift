@@ -70,8 +70,11 @@ public final class CQLConnection: Sendable {
                 .channelOption(.socketOption(.tcp_nodelay), value: 1)
                 .channelInitializer { ch in
                     ch.eventLoop.makeCompletedFuture {
-                        try ch.pipeline.syncOperations.addCQLClientHandlers(maxBodyBytes: maxBody)
-                        try ch.pipeline.syncOperations.addHandler(CQLRequestMultiplexer(eventLoop: ch.eventLoop, maxInFlight: maxInFlight, onEvent: onEvent))
+                        // The multiplexer encodes and decodes messages itself (see its comment).
+                        try ch.pipeline.syncOperations.addHandler(
+                            ByteToMessageHandler(CQLFrameDecoder(role: .client, maxBodyBytes: maxBody)))
+                        try ch.pipeline.syncOperations.addHandler(
+                            CQLRequestMultiplexer(eventLoop: ch.eventLoop, maxInFlight: maxInFlight, onEvent: onEvent))
                     }
                 }
                 .connect(host: host, port: port).get()

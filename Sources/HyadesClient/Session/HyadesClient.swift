@@ -32,10 +32,14 @@ public final class HyadesClient: Sendable {
         let pools: [HostPool]
         let byHost: [String: HostPool]
         let ring: TokenRing
+        /// The pool of each `ring.hosts` entry: routing then needs no string hashing.
+        let ringPools: [HostPool?]
         init(pools: [HostPool], ring: TokenRing) {
             self.pools = pools
-            self.byHost = Dictionary(pools.map { ($0.host, $0) }, uniquingKeysWith: { a, _ in a })
+            let byHost = Dictionary(pools.map { ($0.host, $0) }, uniquingKeysWith: { a, _ in a })
+            self.byHost = byHost
             self.ring = ring
+            self.ringPools = ring.hosts.map { byHost[$0] }
         }
     }
 
@@ -201,8 +205,8 @@ public final class HyadesClient: Sendable {
     @usableFromInline
     func connection(for token: Token?) throws -> CQLConnection {
         let topology = state.withLock { $0.topology }
-        if let token, configuration.tokenAware, let host = topology.ring.owner(of: token),
-           let c = topology.byHost[host]?.pick() {
+        if let token, configuration.tokenAware, let i = topology.ring.ownerIndex(of: token),
+           let c = topology.ringPools[i]?.pick() {
             return c
         }
         let pools = topology.pools
