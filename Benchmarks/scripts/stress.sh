@@ -25,8 +25,8 @@ server=$!
 trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$work"' EXIT
 for _ in $(seq 100); do grep -q "listening" "$work/server.log" && break; sleep 0.1; done
 
-stress() { "$bin" stress "$@" --host "$addr" --port "$port" --keys "$rows"; }
-summary() { grep -E "^(Op rate|Row rate|Latency (median|99th|99.9th|max)|Total (operations|errors)|Reads not found)"; }
+stress() { /usr/bin/time -f "client CPU: %U s user, %S s system, %e s wall" "$bin" stress "$@" --host "$addr" --port "$port" --keys "$rows"; }
+summary() { grep -E "^(Op rate|Row rate|Latency (median|99th|99.9th|max)|Total (operations|errors)|Reads not found|client CPU)" || true; }
 # The server's (and, with PERF=1, the client's) CPU time for one run: `perf record` of
 # the server process while the stress runs.
 profiled() {
@@ -36,10 +36,12 @@ profiled() {
     local rec=$!
     perf record -F 499 -g -o "$work/$name-client.perf" -- "$bin" stress "$@" --host "$addr" --port "$port" --keys "$rows" | tee "$work/$name.txt" | summary
     wait $rec || true
-    echo "-- server top symbols ($name)"; perf report -i "$work/$name-server.perf" --no-children --stdio 2>/dev/null | grep -E "^ +[0-9]" | head -15
-    echo "-- client top symbols ($name)"; perf report -i "$work/$name-client.perf" --no-children --stdio 2>/dev/null | grep -E "^ +[0-9]" | head -15
+    # Which threads burn the CPU, then the hottest symbols (|| true: head closes the pipe early).
+    echo "-- server CPU by thread ($name)"; { perf report -i "$work/$name-server.perf" --stdio --sort comm 2>/dev/null | grep -E "^ +[0-9]" | head -6; } || true
+    echo "-- server top symbols ($name)"; { perf report -i "$work/$name-server.perf" --no-children --stdio --sort dso,sym 2>/dev/null | grep -E "^ +[0-9]" | head -15; } || true
+    echo "-- client top symbols ($name)"; { perf report -i "$work/$name-client.perf" --no-children --stdio --sort dso,sym 2>/dev/null | grep -E "^ +[0-9]" | head -12; } || true
   else
-    stress "$@" | tee "$work/$name.txt" | summary
+    stress "$@" 2>&1 | tee "$work/$name.txt" | summary
   fi
 }
 rate_of() { grep "^Op rate" "$work/$1.txt" | awk -F: '{print $2}' | tr -d ', ' | sed 's/op\/s.*//'; }
@@ -50,10 +52,10 @@ echo "== read: point SELECTs for ${secs}s (peak)"
 profiled read read --duration "$secs" --threads "$threads"
 w=$(rate_of write); r=$(rate_of read)
 echo "== write at half the peak rate ($(( w / 2 )) op/s), ${secs}s"
-stress write --duration "$secs" --threads "$threads" --rate $(( w / 2 )) | summary
+stress write --duration "$secs" --threads "$threads" --rate $(( w / 2 )) 2>&1 | summary
 echo "== read at half the peak rate ($(( r / 2 )) op/s), ${secs}s"
-stress read --duration "$secs" --threads "$threads" --rate $(( r / 2 )) | summary
+stress read --duration "$secs" --threads "$threads" --rate $(( r / 2 )) 2>&1 | summary
 echo "== mixed 1:1 for ${secs}s"
-stress mixed --duration "$secs" --threads "$threads" --ratio 1:1 | summary
+stress mixed --duration "$secs" --threads "$threads" --ratio 1:1 2>&1 | summary
 echo "== scan: all $rows rows by token ranges"
 profiled scan scan --ranges 64 --threads 8 --page-size 5000

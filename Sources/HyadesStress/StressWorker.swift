@@ -9,15 +9,17 @@ final class StressWorker: @unchecked Sendable {
     let run: StressRun
     let id: Int
     let recorder: StressRecorder
+    let pacer: StressPacer
     /// xorshift state: cheap per-worker randomness for read keys and the mixed ratio.
     private var rng: UInt64
     // Scan: the range in progress.
     private var range: (Int64, Int64) = (0, 0)
 
-    init(run: StressRun, id: Int, recorder: StressRecorder) {
+    init(run: StressRun, id: Int, recorder: StressRecorder, pacer: StressPacer) {
         self.run = run
         self.id = id
         self.recorder = recorder
+        self.pacer = pacer
         self.rng = 0x9E37_79B9_7F4A_7C15 &* UInt64(id + 1)
     }
 
@@ -37,13 +39,13 @@ final class StressWorker: @unchecked Sendable {
             return
         }
         if let due = run.dueTime(op), due > NIODeadline.now() {
-            run.eventLoop(for: id).scheduleTask(deadline: due) { self.issue(op) }
+            pacer.park(self, op: op, due: due)
             return
         }
         issue(op)
     }
 
-    private func issue(_ op: Int) {
+    func issue(_ op: Int) {
         switch run.settings.workload {
         case .write:
             write(op)
