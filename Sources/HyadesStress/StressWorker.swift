@@ -66,21 +66,19 @@ final class StressWorker: @unchecked Sendable {
 
     private func write(_ op: Int) {
         let started = NIODeadline.now()
-        run.client.executeFuture(run.insert!, run.schema.insertValues(op % run.settings.keys), options: run.options)
-            .whenComplete { result in
-                self.finish(result, started: started, expectRow: false, wroteRow: true)
-                self.next()
-            }
+        run.client.execute(run.insert!, run.schema.insertValues(op % run.settings.keys), options: run.options) { result in
+            self.finish(result, started: started, expectRow: false, wroteRow: true)
+            self.next()
+        }
     }
 
     private func read() {
         let started = NIODeadline.now()
         let key = Int(random() % UInt64(run.settings.keys))
-        run.client.executeFuture(run.select!, [StressSchema.key(key)], options: run.options)
-            .whenComplete { result in
-                self.finish(result, started: started, expectRow: true)
-                self.next()
-            }
+        run.client.execute(run.select!, [StressSchema.key(key)], options: run.options) { result in
+            self.finish(result, started: started, expectRow: true)
+            self.next()
+        }
     }
 
     private func scanPage(_ pagingState: ByteBuffer?) {
@@ -88,15 +86,14 @@ final class StressWorker: @unchecked Sendable {
         var options = run.options
         options.pageSize = run.settings.pageSize
         options.pagingState = pagingState
-        run.client.executeFuture(run.scan!, [.bigint(range.0), .bigint(range.1)], options: options)
-            .whenComplete { result in
-                self.finish(result, started: started, expectRow: false)
-                if case .success(let page) = result, let state = page.pagingState {
-                    self.scanPage(state)
-                } else {
-                    self.next()
-                }
+        run.client.execute(run.scan!, [.bigint(range.0), .bigint(range.1)], options: options) { result in
+            self.finish(result, started: started, expectRow: false)
+            if case .success(let page) = result, let state = page.pagingState {
+                self.scanPage(state)
+            } else {
+                self.next()
             }
+        }
     }
 
     @inline(__always)

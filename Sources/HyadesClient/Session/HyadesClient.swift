@@ -290,42 +290,69 @@ public final class HyadesClient: Sendable {
 
     /// Executes a prepared statement on the node owning its partition key (token-aware);
     /// re-prepares once if that node does not know the statement (UNPREPARED, 0x2500).
-    /// No Task and, from the connection's event loop, no thread hop: for load generators.
+    /// No Task and, from the connection's event loop, no thread hop.
     public func executeFuture(_ statement: CQLPreparedStatement, _ values: [CQLValue] = [],
                               options: CQLStatementOptions = .init()) -> EventLoopFuture<ResultSet> {
-        guard values.count == statement.bindColumns.count else {
-            return group.next().makeFailedFuture(CQLClientError.invalidArgument(
-                "\(values.count) values for \(statement.bindColumns.count) bind markers in: \(statement.query)"))
-        }
         let connection: CQLConnection
         do {
-            connection = try self.connection(for: configuration.tokenAware ? statement.token(values) : nil)
+            connection = try routedConnection(statement, values)
         } catch {
             return group.next().makeFailedFuture(error)
         }
-        return execute(statement, values, options, on: connection, retryUnprepared: true)
+        let promise = connection.eventLoop.makePromise(of: ResultSet.self)
+        execute(statement, values, options, on: connection, retryUnprepared: true) { promise.completeWith($0) }
+        return promise.futureResult
+    }
+
+    /// `executeFuture` without the future: `onComplete` runs once, on the connection's
+    /// event loop, with the page or the `CQLClientError`. The cheapest call there is (one
+    /// closure per request, nothing else): what `hyades stress` drives its load with.
+    /// Send the next request from inside `onComplete` to keep a pipeline full without
+    /// leaving the event loop.
+    public func execute(_ statement: CQLPreparedStatement, _ values: [CQLValue], options: CQLStatementOptions = .init(),
+                        onComplete: @escaping @Sendable (Result<ResultSet, any Error>) -> Void) {
+        let connection: CQLConnection
+        do {
+            connection = try routedConnection(statement, values)
+        } catch {
+            onComplete(.failure(error))
+            return
+        }
+        execute(statement, values, options, on: connection, retryUnprepared: true, onComplete: onComplete)
+    }
+
+    @inline(__always)
+    func routedConnection(_ statement: CQLPreparedStatement, _ values: [CQLValue]) throws -> CQLConnection {
+        guard values.count == statement.bindColumns.count else {
+            throw CQLClientError.invalidArgument(
+                "\(values.count) values for \(statement.bindColumns.count) bind markers in: \(statement.query)")
+        }
+        return try connection(for: configuration.tokenAware ? statement.token(values) : nil)
     }
 
     func execute(_ statement: CQLPreparedStatement, _ values: [CQLValue], _ options: CQLStatementOptions,
-                 on connection: CQLConnection, retryUnprepared: Bool) -> EventLoopFuture<ResultSet> {
+                 on connection: CQLConnection, retryUnprepared: Bool,
+                 onComplete: @escaping @Sendable (Result<ResultSet, any Error>) -> Void) {
         let known = statement.resultColumns
         // The node already told us the result columns at PREPARE: skip resending them per page.
         let params = parameters(values, options, skipMetadata: !known.isEmpty)
-        let sent = connection.sendRequest(.execute(id: statement.id, params), timeoutNanos: timeoutNanos(options))
-        let promise = connection.eventLoop.makePromise(of: ResultSet.self)
-        sent.whenComplete { result in
+        connection.send(.execute(id: statement.id, params), timeoutNanos: timeoutNanos(options)) { result in
             switch result {
             case .success(let envelope):
-                do { promise.succeed(try ResultSet.from(envelope, knownColumns: known)) } catch { promise.fail(error) }
+                onComplete(Result { try ResultSet.from(envelope, knownColumns: known) })
             case .failure(let error as CQLClientError) where retryUnprepared && error.code == CQLClientError.unpreparedCode:
-                self.prepare(statement.query, on: connection).flatMap { fresh in
-                    self.execute(fresh, values, options, on: connection, retryUnprepared: false)
-                }.cascade(to: promise)
+                self.prepare(statement.query, on: connection).whenComplete { prepared in
+                    switch prepared {
+                    case .success(let fresh):
+                        self.execute(fresh, values, options, on: connection, retryUnprepared: false, onComplete: onComplete)
+                    case .failure(let e):
+                        onComplete(.failure(e))
+                    }
+                }
             case .failure(let error):
-                promise.fail(error)
+                onComplete(.failure(error))
             }
         }
-        return promise.futureResult
     }
 
     public func execute(_ statement: CQLPreparedStatement, _ values: [CQLValue] = [],
