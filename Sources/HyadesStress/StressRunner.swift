@@ -90,7 +90,7 @@ public enum StressRunner {
         while !done {
             let wake = last + .nanoseconds(Int64(settings.intervalSeconds * 1e9))
             while NIODeadline.now() < wake && !finishedFlag.isSet {
-                try? await Task.sleep(nanoseconds: 10_000_000)
+                try? await Task.sleep(nanoseconds: 25_000_000)
             }
             done = finishedFlag.isSet
             let now = NIODeadline.now()
