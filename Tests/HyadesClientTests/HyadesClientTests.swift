@@ -223,6 +223,21 @@ import Testing
         }
     }
 
+    /// Whether all threads of `pid` reached the stopped state ('T' in /proc/PID/task/*/stat).
+    static func waitUntilStopped(_ pid: Int32) async -> Bool {
+        for _ in 0..<500 {
+            let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
+            let states = tasks.compactMap { tid -> Character? in
+                guard let stat = try? String(contentsOfFile: "/proc/\(pid)/task/\(tid)/stat", encoding: .utf8),
+                      let close = stat.lastIndex(of: ")") else { return nil }
+                return stat[stat.index(close, offsetBy: 2)]
+            }
+            if !states.isEmpty && states.allSatisfy({ $0 == "T" || $0 == "t" }) { return true }
+            try? await Task.sleep(nanoseconds: 2_000_000)
+        }
+        return false
+    }
+
     @Test func aStalledNodeTimesOutAndTheConnectionRecovers() async throws {
         try await withServer { server, client in
             _ = try await client.execute(Self.keyspaceDDL)
@@ -231,6 +246,8 @@ import Testing
             kill(server.process.processIdentifier, SIGSTOP)
             // Whatever happens below, never leave a stopped server behind (SIGTERM would wait forever).
             defer { kill(server.process.processIdentifier, SIGCONT) }
+            // kill() only queues the stop: wait until the kernel reports every thread stopped.
+            try #require(await Self.waitUntilStopped(server.process.processIdentifier), "the server did not stop")
             do {
                 _ = try await client.execute("INSERT INTO ks.t (k, v) VALUES (1, 1)",
                                              options: CQLStatementOptions(timeout: .milliseconds(200)))

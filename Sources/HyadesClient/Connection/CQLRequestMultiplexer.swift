@@ -54,8 +54,6 @@ final class CQLRequestMultiplexer: ChannelInboundHandler, @unchecked Sendable {
         self.inbound = CQLMessageCodec(maxUncompressedBodyBytes: maxUncompressedBodyBytes)
     }
 
-    var inFlight: Int { streams.inFlight }
-
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
         // Timeouts are checked by a sweep, not a timer per request: scheduling and

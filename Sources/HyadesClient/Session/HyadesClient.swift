@@ -68,7 +68,13 @@ public final class HyadesClient: Sendable {
                                               keyspace: nil, client: client)
                 client.state.withLock { $0.topology = Topology(pools: [pool], ring: TokenRing([])) }
                 do {
-                    try await client.refreshTopology()
+                    do {
+                        try await client.refreshTopology()
+                    } catch let e as CQLClientError where e.code != nil {
+                        // A node that will not show its system tables (permissions, an
+                        // older server) is still usable: without a ring, requests simply
+                        // go round-robin instead of to the key's owner.
+                    }
                     if let ks = configuration.keyspace { try await client.use(ks) }
                 } catch {
                     await client.close()
@@ -235,6 +241,8 @@ public final class HyadesClient: Sendable {
     // MARK: simple statements
 
     /// Runs a CQL string with bound values (no prepare): one page of its result.
+    /// A USE here switches only the connection it ran on; use `execute` or `use(_:)`
+    /// to switch the whole client.
     public func executeFuture(_ query: String, _ values: [CQLValue] = [],
                               options: CQLStatementOptions = .init()) -> EventLoopFuture<ResultSet> {
         let connection: CQLConnection
