@@ -223,6 +223,27 @@ import Testing
         }
     }
 
+    @Test func batchesOfPreparedAndSimpleStatements() async throws {
+        try await withServer { _, client in
+            _ = try await client.execute(Self.keyspaceDDL)
+            _ = try await client.execute("CREATE TABLE ks.b (p int, c int, v text, PRIMARY KEY (p, c))")
+            let insert = try await client.prepare("INSERT INTO ks.b (p, c, v) VALUES (?, ?, ?)")
+            _ = try await client.batch([
+                .prepared(insert, [.int(1), .int(1), .text("one")]),
+                .prepared(insert, [.int(1), .int(2), .text("two")]),
+                .query("INSERT INTO ks.b (p, c, v) VALUES (1, 3, 'three')"),
+            ], kind: .unlogged)
+            let rows = try await client.execute("SELECT c, v FROM ks.b WHERE p = 1")
+            #expect(rows.map { $0.string(1) ?? "" } == ["one", "two", "three"])
+            do {
+                _ = try await client.batch([.query("INSERT INTO ks.nowhere (p) VALUES (1)")])
+                Issue.record("a batch into an unknown table was accepted")
+            } catch let e as CQLClientError {
+                #expect(e.code == 0x2200)
+            }
+        }
+    }
+
     /// Whether all threads of `pid` reached the stopped state ('T' in /proc/PID/task/*/stat).
     static func waitUntilStopped(_ pid: Int32) async -> Bool {
         for _ in 0..<500 {
