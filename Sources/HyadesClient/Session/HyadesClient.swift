@@ -370,15 +370,15 @@ public final class HyadesClient: Sendable {
 
     // MARK: paging
 
-    /// Every page of a CQL string's result, fetched as iterated.
+    /// Every page of a CQL string's result, the next one fetched while the current one is used.
     public func pages(_ query: String, _ values: [CQLValue] = [], options: CQLStatementOptions = .init()) -> CQLPageSequence {
-        CQLPageSequence(options: options) { opts in try await self.executeFuture(query, values, options: opts).get() }
+        CQLPageSequence(options: options) { opts in self.executeFuture(query, values, options: opts) }
     }
 
-    /// Every page of a prepared statement's result, fetched as iterated.
+    /// Every page of a prepared statement's result, the next one fetched while the current one is used.
     public func pages(_ statement: CQLPreparedStatement, _ values: [CQLValue] = [],
                       options: CQLStatementOptions = .init()) -> CQLPageSequence {
-        CQLPageSequence(options: options) { opts in try await self.executeFuture(statement, values, options: opts).get() }
+        CQLPageSequence(options: options) { opts in self.executeFuture(statement, values, options: opts) }
     }
 
     /// Every row of a CQL string's result, across pages.
