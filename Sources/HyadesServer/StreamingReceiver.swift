@@ -81,7 +81,13 @@ final class StreamingReceiver {
             return try await fileEnd(index: index, crc: crc)
         case .commit:
             return try await commit()
-        case .sessionAccepted, .fileAccepted, .committed, .alreadyImported, .error:
+        case .describeTable(let keyspace, let table):
+            guard session == nil else { throw StreamingRefusal(.protocolViolation, "DESCRIBE_TABLE inside a session") }
+            guard let target = schema.importTarget(keyspace: keyspace, table: table) else {
+                throw StreamingRefusal(.unknownTable, "unconfigured table \(keyspace).\(table)")
+            }
+            return .tableSchema(Self.describe(target.metadata))
+        case .sessionAccepted, .fileAccepted, .committed, .alreadyImported, .error, .tableSchema:
             throw StreamingRefusal(.protocolViolation, "a node-to-client message was sent to the node")
         }
     }
@@ -205,6 +211,19 @@ final class StreamingReceiver {
         if result.alreadyImported { return .alreadyImported }
         return .committed(sstables: UInt32(result.generations.count), partitions: UInt64(max(0, result.partitionCount)),
                           bytes: UInt64(max(0, result.onDiskBytes)))
+    }
+
+    /// The table's columns with their storage ids, key columns first in key order.
+    static func describe(_ t: TableMetadata) -> StreamingTableSchema {
+        var columns: [StreamingTableSchema.Column] = []
+        for c in t.partitionKeyColumns { columns.append(.init(id: c.id, name: c.name, type: c.type.cqlName, kind: .partitionKey)) }
+        for c in t.clusteringColumns {
+            columns.append(.init(id: c.id, name: c.name, type: c.type.cqlName, kind: .clustering, descending: c.isDescending))
+        }
+        for c in t.columns where !c.kind.isPrimaryKey {
+            columns.append(.init(id: c.id, name: c.name, type: c.type.cqlName, kind: c.isStatic ? .static : .regular))
+        }
+        return StreamingTableSchema(keyspace: t.keyspace, table: t.name, columns: columns)
     }
 
     /// Removes the staging directory (after COMMIT it holds nothing any more; otherwise the

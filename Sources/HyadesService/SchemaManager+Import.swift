@@ -8,6 +8,7 @@ public struct SSTableImportTarget: @unchecked Sendable {
     public let table: String
     public let store: TableStore
     public let schema: SSTableSchemaHeader
+    public let metadata: TableMetadata
 
     /// Where a streaming session's files wait for COMMIT: inside the table directory, so
     /// adopting them is a rename on the same file system.
@@ -18,7 +19,7 @@ extension SchemaManager {
     /// The open user table `keyspace.table`, or nil (unknown, or a virtual system table).
     public func importTarget(keyspace: String, table: String) -> SSTableImportTarget? {
         guard let t = self.table(keyspace: keyspace, name: table), let store = engine.table(t.id) else { return nil }
-        return SSTableImportTarget(keyspace: keyspace, table: table, store: store, schema: SSTableSchemaHeader(table: t))
+        return SSTableImportTarget(keyspace: keyspace, table: table, store: store, schema: SSTableSchemaHeader(table: t), metadata: t)
     }
 
     /// Every open user table (to clear staging directories left by a crash at start).

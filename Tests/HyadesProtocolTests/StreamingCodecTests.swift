@@ -21,6 +21,13 @@ import Testing
         .committed(sstables: 3, partitions: 1_000_000, bytes: 77 << 30),
         .alreadyImported,
         .error(code: .rejected, message: "cannot import hy-2-Data.db: checksum mismatch ✗"),
+        .describeTable(keyspace: "gaia", table: "gaia_source"),
+        .tableSchema(StreamingTableSchema(keyspace: "gaia", table: "obs", columns: [
+            .init(id: 0, name: "source_id", type: "bigint", kind: .partitionKey),
+            .init(id: 1, name: "epoch", type: "timestamp", kind: .clustering, descending: true),
+            .init(id: 7, name: "mags", type: "frozen<list<float>>", kind: .regular),
+            .init(id: 3, name: "survey", type: "text", kind: .static),
+        ])),
     ]
 
     static func channel(maxFrameBytes: Int = 4096) throws -> EmbeddedChannel {

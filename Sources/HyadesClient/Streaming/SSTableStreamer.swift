@@ -69,17 +69,7 @@ public struct SSTableStreamer: Sendable {
         guard options.chunkBytes > 0, options.chunkBytes + 64 <= StreamingFormat.defaultMaxFrameBytes else {
             throw SSTableStreamerError("chunkBytes must be 1 ... \(StreamingFormat.defaultMaxFrameBytes - 64)")
         }
-        let maxReply = options.maxReplyFrameBytes
-        let channel = try await ClientBootstrap(group: eventLoopGroup)
-            .connectTimeout(options.connectTimeout)
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
-            .connect(host: host, port: port) { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(StreamingFrameDecoder(maxFrameBytes: maxReply)))
-                    try channel.pipeline.syncOperations.addHandler(MessageToByteHandler(StreamingFrameEncoder()))
-                    return try NIOAsyncChannel<StreamingMessage, StreamingMessage>(wrappingChannelSynchronously: channel)
-                }
-            }
+        let channel = try await connect(host: host, port: port, eventLoopGroup: eventLoopGroup, options: options)
         return try await channel.executeThenClose { inbound, outbound in
             var session = Session(replies: inbound.makeAsyncIterator())
             try await session.send(.initSession(sessionID: sessionID, keyspace: keyspace, table: table, files: infos), outbound)
@@ -115,6 +105,23 @@ public struct SSTableStreamer: Sendable {
         }
     }
 
+    /// The columns of `keyspace.table` on the node, with the storage column ids its
+    /// SSTables must use (not visible through CQL): build the SSTables' schema header and
+    /// cells from this before writing them.
+    public static func tableSchema(keyspace: String, table: String, at host: String, port: Int,
+                                   eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+                                   options: SSTableStreamOptions = SSTableStreamOptions()) async throws -> StreamingTableSchema {
+        let channel = try await connect(host: host, port: port, eventLoopGroup: eventLoopGroup, options: options)
+        return try await channel.executeThenClose { inbound, outbound in
+            var session = Session(replies: inbound.makeAsyncIterator())
+            try await session.send(.describeTable(keyspace: keyspace, table: table), outbound)
+            switch try await session.reply() {
+            case .tableSchema(let schema): return schema
+            case let other: throw unexpected(other, "DESCRIBE_TABLE")
+            }
+        }
+    }
+
     /// The SSTable component files (`hy-*`, not `.tmp`) directly in `directory`, sorted:
     /// what to pass as `files` to stream a directory the way `nodetool import` takes one.
     public static func sstableFiles(in directory: String) throws -> [String] {
@@ -126,6 +133,21 @@ public struct SSTableStreamer: Sendable {
     }
 
     // MARK: internals
+
+    static func connect(host: String, port: Int, eventLoopGroup: any EventLoopGroup,
+                        options: SSTableStreamOptions) async throws -> NIOAsyncChannel<StreamingMessage, StreamingMessage> {
+        let maxReply = options.maxReplyFrameBytes
+        return try await ClientBootstrap(group: eventLoopGroup)
+            .connectTimeout(options.connectTimeout)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .connect(host: host, port: port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(StreamingFrameDecoder(maxFrameBytes: maxReply)))
+                    try channel.pipeline.syncOperations.addHandler(MessageToByteHandler(StreamingFrameEncoder()))
+                    return try NIOAsyncChannel<StreamingMessage, StreamingMessage>(wrappingChannelSynchronously: channel)
+                }
+            }
+    }
 
     static func describe(_ files: [String]) throws -> [StreamingFileInfo] {
         guard !files.isEmpty else { throw SSTableStreamerError("no files to stream") }
@@ -199,6 +221,8 @@ public struct SSTableStreamer: Sendable {
         case .committed: return "COMMITTED"
         case .alreadyImported: return "ALREADY_IMPORTED"
         case .error(let code, let message): return "ERROR(\(code): \(message))"
+        case .describeTable: return "DESCRIBE_TABLE"
+        case .tableSchema: return "TABLE_SCHEMA"
         }
     }
 

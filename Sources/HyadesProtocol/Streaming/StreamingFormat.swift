@@ -22,9 +22,18 @@ public enum StreamingFormat {
     public static let typeChunk: UInt8 = 0x02
     public static let typeFileEnd: UInt8 = 0x03
     public static let typeCommit: UInt8 = 0x04
+    public static let typeDescribeTable: UInt8 = 0x05
     public static let typeSessionAccepted: UInt8 = 0x81
     public static let typeFileAccepted: UInt8 = 0x82
     public static let typeCommitted: UInt8 = 0x83
     public static let typeAlreadyImported: UInt8 = 0x84
+    public static let typeTableSchema: UInt8 = 0x85
+    /// Column kinds in TABLE_SCHEMA.
+    public static let kindPartitionKey: UInt8 = 0
+    public static let kindClustering: UInt8 = 1
+    public static let kindRegular: UInt8 = 2
+    public static let kindStatic: UInt8 = 3
+    /// Columns a TABLE_SCHEMA may list.
+    public static let maxColumns = 65_535
     public static let typeError: UInt8 = 0xFF
 }

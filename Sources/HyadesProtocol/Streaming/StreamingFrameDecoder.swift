@@ -95,6 +95,25 @@ public struct StreamingFrameDecoder: ByteToMessageDecoder {
             return .fileEnd(fileIndex: try int(&p, "file index"), crc32c: try int(&p, "file checksum"))
         case StreamingFormat.typeCommit:
             return .commit
+        case StreamingFormat.typeDescribeTable:
+            return .describeTable(keyspace: try string(&p, "keyspace"), table: try string(&p, "table"))
+        case StreamingFormat.typeTableSchema:
+            let keyspace = try string(&p, "keyspace")
+            let table = try string(&p, "table")
+            let count: UInt16 = try int(&p, "column count")
+            var columns: [StreamingTableSchema.Column] = []
+            for i in 0..<count {
+                let id: UInt16 = try int(&p, "column \(i) id")
+                let rawKind: UInt8 = try int(&p, "column \(i) kind")
+                guard let kind = StreamingTableSchema.Kind(rawValue: rawKind) else {
+                    throw StreamingProtocolError.malformed("column \(i) has unknown kind \(rawKind)")
+                }
+                let descending: UInt8 = try int(&p, "column \(i) order")
+                let name = try string(&p, "column \(i) name")
+                let type = try string(&p, "column \(i) type")
+                columns.append(.init(id: id, name: name, type: type, kind: kind, descending: descending != 0))
+            }
+            return .tableSchema(StreamingTableSchema(keyspace: keyspace, table: table, columns: columns))
         case StreamingFormat.typeSessionAccepted:
             return .sessionAccepted
         case StreamingFormat.typeFileAccepted:

@@ -45,6 +45,20 @@ public struct StreamingFrameEncoder: MessageToByteEncoder {
             out.writeInteger(sstables)
             out.writeInteger(partitions)
             out.writeInteger(bytes)
+        case .describeTable(let keyspace, let table):
+            writeString(keyspace, into: &out)
+            writeString(table, into: &out)
+        case .tableSchema(let schema):
+            writeString(schema.keyspace, into: &out)
+            writeString(schema.table, into: &out)
+            out.writeInteger(UInt16(min(schema.columns.count, StreamingFormat.maxColumns)))
+            for c in schema.columns.prefix(StreamingFormat.maxColumns) {
+                out.writeInteger(c.id)
+                out.writeInteger(c.kind.rawValue)
+                out.writeInteger(UInt8(c.descending ? 1 : 0))
+                writeString(c.name, into: &out)
+                writeString(c.type, into: &out)
+            }
         case .error(let code, let message):
             out.writeInteger(code.rawValue)
             // An error message is for people: cut rather than fail on an overlong one.

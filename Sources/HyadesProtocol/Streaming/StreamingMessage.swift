@@ -13,6 +13,52 @@ public struct StreamingFileInfo: Hashable, Sendable {
     }
 }
 
+/// A table's columns as the node stores them, with the stable column ids an SSTable's
+/// cells must carry: what a loader needs to write SSTables the node can adopt (the ids
+/// are not visible through CQL). Key columns come first, in key order.
+public struct StreamingTableSchema: Hashable, Sendable {
+    public enum Kind: UInt8, Hashable, Sendable {
+        // On-wire values: never change.
+        case partitionKey = 0
+        case clustering = 1
+        case regular = 2
+        case `static` = 3
+    }
+
+    public struct Column: Hashable, Sendable {
+        public var id: UInt16
+        public var name: String
+        /// CQL type text, e.g. `bigint`, `frozen<list<int>>`.
+        public var type: String
+        public var kind: Kind
+        /// Clustering columns only: CLUSTERING ORDER BY ... DESC.
+        public var descending: Bool
+
+        public init(id: UInt16, name: String, type: String, kind: Kind, descending: Bool = false) {
+            self.id = id
+            self.name = name
+            self.type = type
+            self.kind = kind
+            self.descending = descending
+        }
+    }
+
+    public var keyspace: String
+    public var table: String
+    public var columns: [Column]
+
+    public init(keyspace: String, table: String, columns: [Column]) {
+        self.keyspace = keyspace
+        self.table = table
+        self.columns = columns
+    }
+
+    public var partitionKeyColumns: [Column] { columns.filter { $0.kind == .partitionKey } }
+    public var clusteringColumns: [Column] { columns.filter { $0.kind == .clustering } }
+    /// Regular and static columns.
+    public var valueColumns: [Column] { columns.filter { $0.kind == .regular || $0.kind == .static } }
+}
+
 /// Why a node refused a streaming session (ERROR's code). On-wire values: never change.
 public enum StreamingErrorCode: UInt16, Hashable, Sendable {
     case protocolViolation = 1
@@ -32,12 +78,15 @@ public enum StreamingMessage: Hashable, Sendable {
     case chunk(fileIndex: UInt32, offset: UInt64, data: ByteBuffer)
     case fileEnd(fileIndex: UInt32, crc32c: UInt32)
     case commit
+    /// Asks for the table's `StreamingTableSchema` (answered TABLE_SCHEMA); may precede INIT.
+    case describeTable(keyspace: String, table: String)
     // node → client
     case sessionAccepted
     case fileAccepted(fileIndex: UInt32)
     case committed(sstables: UInt32, partitions: UInt64, bytes: UInt64)
     case alreadyImported
     case error(code: StreamingErrorCode, message: String)
+    case tableSchema(StreamingTableSchema)
 
     /// The type byte in the frame header.
     public var typeByte: UInt8 {
@@ -51,6 +100,8 @@ public enum StreamingMessage: Hashable, Sendable {
         case .committed: return StreamingFormat.typeCommitted
         case .alreadyImported: return StreamingFormat.typeAlreadyImported
         case .error: return StreamingFormat.typeError
+        case .describeTable: return StreamingFormat.typeDescribeTable
+        case .tableSchema: return StreamingFormat.typeTableSchema
         }
     }
 }
