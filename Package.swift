@@ -81,7 +81,7 @@ let package = Package(
             .product(name: "NIOEmbedded", package: "swift-nio"),
         ]),
         .testTarget(name: "HyadesServerTests", dependencies: [
-            "HyadesServer", "HyadesService", "HyadesProtocol", "HyadesCore", "HyadesStorage", "hyades",
+            "HyadesServer", "HyadesService", "HyadesProtocol", "HyadesCore", "HyadesStorage", "hyades", "HyadesClient",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOEmbedded", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
