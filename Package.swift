@@ -66,7 +66,7 @@ let package = Package(
         .target(name: "HyadesLoader", dependencies: ["HyadesCore", "HyadesStorage", "HyadesClient"]),
         .target(name: "HyadesShell", dependencies: ["HyadesCore", "HyadesClient"]),
         .executableTarget(name: "hyades", dependencies: [
-            "HyadesCore", "HyadesStorage", "HyadesServer", "HyadesShell", "HyadesLoader",
+            "HyadesCore", "HyadesStorage", "HyadesServer", "HyadesShell", "HyadesLoader", "HyadesClient",
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),

@@ -88,6 +88,20 @@ import Testing
         _ = try w.finish()
     }
 
+    /// Runs the `hyades` binary; stdout and stderr together.
+    static func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: ServerProcessTests.hyades)
+        p.arguments = arguments
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        p.standardError = pipe
+        try p.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        return (p.terminationStatus, output)
+    }
+
     @Test func streamedSSTablesAreQueryableSurviveARestartAndAreNeverImportedTwice() async throws {
         let base = NSTemporaryDirectory() + "hyades-stream-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: base) }
@@ -157,6 +171,26 @@ import Testing
         }
         #expect(unknown?.code == .unknownTable)
         #expect(try await c2.rows("SELECT source_id FROM gaia.source").rows.count == 500)
+
+        // The operator's tool: `hyades sstable import DIR`, twice (the second adopts nothing).
+        try Self.writeSSTable(base + "/cli", schema: schema, ids: (1...50).map { -Int64($0) })
+        let args = ["sstable", "import", base + "/cli", "--keyspace", "gaia", "--table", "source",
+                    "--host", Self.host, "--storage-port", String(restarted.storagePort)]
+        let first = try Self.run(args)
+        #expect(first.status == 0, "\(first.output)")
+        #expect(first.output.contains("imported 1 SSTables (50 partitions"), "\(first.output)")
+        #expect(try await c2.rows("SELECT source_id FROM gaia.source").rows.count == 550)
+        try Self.writeSSTable(base + "/cli2", schema: schema, ids: (1...50).map { -Int64($0) })
+        try FileManager.default.removeItem(atPath: base + "/cli")
+        try FileManager.default.moveItem(atPath: base + "/cli2", toPath: base + "/cli")
+        let second = try Self.run(args)
+        #expect(second.status == 0)
+        #expect(second.output.contains("already imported"), "\(second.output)")
+        let bad = try Self.run(["sstable", "import", base + "/wrong", "--keyspace", "gaia", "--table", "source",
+                                "--host", Self.host, "--storage-port", String(restarted.storagePort)])
+        #expect(bad.status != 0)
+        #expect(bad.output.contains("column ra is float in the SSTable but double in the table"), "\(bad.output)")
+        #expect(try await c2.rows("SELECT source_id FROM gaia.source").rows.count == 550)
         await c2.close()
         #expect(restarted.terminate() == 0)
     }
