@@ -66,10 +66,12 @@ let package = Package(
         .target(name: "HyadesLoader", dependencies: ["HyadesCore", "HyadesStorage", "HyadesClient"]),
         .target(name: "HyadesShell", dependencies: ["HyadesCore", "HyadesClient"]),
         .executableTarget(name: "hyades", dependencies: [
-            "HyadesCore", "HyadesStorage", "HyadesServer", "HyadesShell", "HyadesLoader", "HyadesClient",
+            "HyadesCore", "HyadesStorage", "HyadesServer", "HyadesShell", "HyadesLoader",
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
+            // `hyades sstable import` streams through SSTableStreamer.
+            "HyadesClient",
         ]),
 
         .testTarget(name: "HyadesCoreTests", dependencies: ["HyadesCore"]),
