@@ -128,6 +128,9 @@ import Testing
         #expect(summary.partitionsAdopted == 500)
         #expect(summary.bytesSent > 0)
 
+        // Size estimates (what compute splits are planned from) count the adopted SSTable.
+        let estimates = try await c.rows("SELECT partitions_count FROM system.size_estimates WHERE keyspace_name = 'gaia'")
+        #expect(estimates.rows.first?[0]?.int64 == 500)
         let all = try await c.rows("SELECT source_id, ra, designation FROM gaia.source")
         #expect(all.rows.count == 500)
         let one = try await c.rows("SELECT ra, designation, dec FROM gaia.source WHERE source_id = \(ids[42])")

@@ -81,6 +81,13 @@ import Testing
         #expect(message.contains(text), "\(message)", sourceLocation: sourceLocation)
     }
 
+    @Test func theSessionLimitIsConfigurable() throws {
+        #expect(try ServerConfig.parse(yaml: "streaming_max_session_size: 2GiB").streamingMaxSessionSizeBytes == 2 << 30)
+        #expect(try ServerConfig.parse(yaml: "streaming_max_session_size_in_mb: 512").streamingMaxSessionSizeBytes == 512 << 20)
+        #expect(ServerConfig().streamingMaxSessionSizeBytes == 64 << 30)
+        #expect(throws: ServerConfigError.self) { try ServerConfig.parse(yaml: "streaming_max_session_size: lots") }
+    }
+
     @Test func refusalsAtInitNameTheProblem() async throws {
         let f = try await Fixture(maxSessionBytes: 1 << 20)
         let cases: [(StreamingMessage, StreamingErrorCode, String)] = [
