@@ -159,6 +159,22 @@ import Testing
         try await f.stop()
     }
 
+    /// The drain at SIGTERM stops the listener: a session still receiving files is ended
+    /// and discarded (the client retries), not waited for.
+    @Test func stoppingEndsAnIdleSessionAndDiscardsIt() async throws {
+        let f = try await Fixture()
+        let id = UUID()
+        try await RawClient.with(f.address) { c in
+            try await c.send(Self.initSession(id, files: [.init(name: "hy-1-Data.db", sizeBytes: 10)]))
+            #expect(try await c.next() == .sessionAccepted)
+            try await c.send(.chunk(fileIndex: 0, offset: 0, data: ByteBuffer(bytes: [1, 2, 3])))
+            await f.streaming.stop()
+            #expect(!f.staged(id))
+            #expect(try await c.next() == nil, "the node closed the connection")
+        }
+        try await f.stop()
+    }
+
     @Test func oneSessionIdOnTwoConnectionsIsBusy() async throws {
         let f = try await Fixture()
         let id = UUID()
