@@ -91,6 +91,15 @@ import Testing
                                              port: port, sessionID: UUID())
         }
         #expect(missing?.message.contains("cannot read /nonexistent/hy-1-Data.db") == true, "\(String(describing: missing))")
+        let dir0 = f.node.directory + "/one"
+        try FileManager.default.createDirectory(atPath: dir0, withIntermediateDirectories: true)
+        try Data([1]).write(to: URL(fileURLWithPath: dir0 + "/hy-1-Data.db"))
+        let refused = await #expect(throws: SSTableStreamerError.self) {
+            // Port 1 on loopback: nothing listens there.
+            try await SSTableStreamer.stream(files: [dir0 + "/hy-1-Data.db"], keyspace: "ks", table: "t", to: "127.0.0.1",
+                                             port: 1, sessionID: UUID())
+        }
+        #expect(refused?.message.contains("cannot connect to 127.0.0.1:1 (the node's storage_port)") == true)
         let dir = f.node.directory + "/out"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         try Data(count: 2 << 20).write(to: URL(fileURLWithPath: dir + "/hy-1-Data.db"))

@@ -142,16 +142,20 @@ public struct SSTableStreamer: Sendable {
     static func connect(host: String, port: Int, eventLoopGroup: any EventLoopGroup,
                         options: SSTableStreamOptions) async throws -> NIOAsyncChannel<StreamingMessage, StreamingMessage> {
         let maxReply = options.maxReplyFrameBytes
-        return try await ClientBootstrap(group: eventLoopGroup)
-            .connectTimeout(options.connectTimeout)
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
-            .connect(host: host, port: port) { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(StreamingFrameDecoder(maxFrameBytes: maxReply)))
-                    try channel.pipeline.syncOperations.addHandler(MessageToByteHandler(StreamingFrameEncoder()))
-                    return try NIOAsyncChannel<StreamingMessage, StreamingMessage>(wrappingChannelSynchronously: channel)
+        do {
+            return try await ClientBootstrap(group: eventLoopGroup)
+                .connectTimeout(options.connectTimeout)
+                .channelOption(.socketOption(.tcp_nodelay), value: 1)
+                .connect(host: host, port: port) { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(StreamingFrameDecoder(maxFrameBytes: maxReply)))
+                        try channel.pipeline.syncOperations.addHandler(MessageToByteHandler(StreamingFrameEncoder()))
+                        return try NIOAsyncChannel<StreamingMessage, StreamingMessage>(wrappingChannelSynchronously: channel)
+                    }
                 }
-            }
+        } catch {
+            throw SSTableStreamerError("cannot connect to \(host):\(port) (the node's storage_port): \(error)")
+        }
     }
 
     static func describe(_ files: [String]) throws -> [StreamingFileInfo] {
