@@ -29,10 +29,24 @@ public final class NodeService: Service, Sendable {
             try? node.drain()
             throw ServerConfigError("cannot listen on \(node.config.rpcAddress):\(node.config.nativeTransportPort): \(error)")
         }
+        // SSTable streaming (bulk load, `hyades sstable import`) on storage_port.
+        var streamingConfiguration = StreamingServerConfiguration()
+        streamingConfiguration.maxSessionBytes = node.config.streamingMaxSessionSizeBytes
+        let streaming = StreamingServer(schema: node.schema, host: node.config.listenAddress, port: node.config.storagePort,
+                                        configuration: streamingConfiguration, logger: logger)
+        do {
+            try await streaming.start()
+        } catch {
+            // The CQL service stays up: several nodes (or test runs) on one machine may share
+            // a storage_port; only bulk import is unavailable, and the log says why.
+            logger.error("SSTable streaming disabled: cannot listen on \(node.config.listenAddress):\(node.config.storagePort) (storage_port): \(error)")
+        }
         logger.info("node \(node.identity.hostID) serving, \(node.identity.tokens.count) tokens")
         // Serve until the engine fails (the stream yields) or shutdown is requested.
         for await _ in node.failures.cancelOnGracefulShutdown() { break }
         logger.info("draining: closing the listener, finishing in-flight requests, flushing memtables")
+        // Sessions still receiving are ended; a COMMIT under way finishes before the drain.
+        await streaming.stop()
         await server.stop()
         if let reason = node.engine.failure {
             try? node.engine.shutdown()
