@@ -19,7 +19,7 @@ public final class NodeService: Service, Sendable {
         if config.authenticator == "PasswordAuthenticator" {
             let (store, created) = try RoleStore.openOrCreate(dataDirectory: config.dataDirectory)
             if created {
-                logger.warning("PasswordAuthenticator: created the default superuser 'cassandra' (password 'cassandra') in \(store.path); change it with `hyades role`")
+                logger.warning("PasswordAuthenticator: created the default superuser 'cassandra' (password 'cassandra') in \(store.path); change it with `hyades role set-password cassandra`")
             }
             roles = store
         }

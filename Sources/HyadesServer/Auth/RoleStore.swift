@@ -1,5 +1,6 @@
 import Foundation
 import HyadesCore
+import Synchronization
 
 /// One login role: its name, whether it is a superuser, and its bcrypt salted hash.
 public struct Role: Sendable, Hashable {
@@ -20,18 +21,37 @@ public struct Role: Sendable, Hashable {
 /// the last tab>`, written whole to a temporary file, fsynced and renamed.
 ///
 /// Like Cassandra, a node whose store does not exist yet creates the default superuser
-/// `cassandra` with password `cassandra`; operators change it with `hyades role`.
+/// `cassandra` with password `cassandra`; operators change it with
+/// `hyades role set-password`. A running node notices a changed file at the next login
+/// (its modification time is checked then), so no restart is needed.
 public final class RoleStore: Sendable {
     public static let directoryName = "auth"
     public static let fileName = "roles.txt"
     public static let defaultSuperuser = "cassandra"
 
     public let path: String
-    public let roles: [String: Role]
+    private let state: Mutex<(roles: [String: Role], modified: Date?)>
 
     init(path: String, roles: [String: Role]) {
         self.path = path
-        self.roles = roles
+        self.state = Mutex((roles, Self.modificationDate(path)))
+    }
+
+    /// The roles as last read.
+    public var roles: [String: Role] { state.withLock { $0.roles } }
+
+    static func modificationDate(_ path: String) -> Date? {
+        (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date
+    }
+
+    /// The current roles, re-read if the file changed since (a bad file keeps the old roles).
+    func current() -> [String: Role] {
+        let modified = Self.modificationDate(path)
+        let (roles, known) = state.withLock { ($0.roles, $0.modified) }
+        guard let modified, modified != known, let fresh = try? Self.read(path: path) else { return roles }
+        let r = fresh.roles
+        state.withLock { $0 = (r, modified) }
+        return r
     }
 
     public static func path(dataDirectory: String) -> String {
@@ -66,7 +86,7 @@ public final class RoleStore: Sendable {
     /// Whether `user` / `password` is a valid login. An unknown user costs the same time
     /// as a wrong password.
     public func authenticate(user: String, password: String) -> Bool {
-        guard let role = roles[user] else {
+        guard let role = current()[user] else {
             _ = PasswordHasher.verify(password, against: PasswordHasher.decoy)
             return false
         }
