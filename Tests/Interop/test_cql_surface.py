@@ -139,3 +139,34 @@ def test_system_tables_drivers_read(s):
     assert est and all(isinstance(r.range_start, str) for r in est)
     for t in ("keyspaces", "tables", "columns", "types", "functions", "aggregates", "triggers", "indexes", "views"):
         s.execute("SELECT * FROM system_schema.%s WHERE keyspace_name = 'system'" % t)
+
+
+def test_ddl_forms(s):
+    s.execute("CREATE KEYSPACE IF NOT EXISTS nts WITH replication = {'class': 'NetworkTopologyStrategy', "
+              "'datacenter1': 1} AND durable_writes = false")
+    ks = s.execute("SELECT replication, durable_writes FROM system_schema.keyspaces WHERE keyspace_name = 'nts'").one()
+    assert ks.replication["class"].endswith("NetworkTopologyStrategy") and ks.replication["datacenter1"] == "1"
+    assert ks.durable_writes is False
+    s.execute("ALTER KEYSPACE nts WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}")
+    s.execute("CREATE TABLE IF NOT EXISTS nts.opts (a int, b text, c timeuuid, v frozen<tuple<int, text>>, "
+              "PRIMARY KEY ((a, b), c)) WITH CLUSTERING ORDER BY (c DESC) AND default_time_to_live = 600 "
+              "AND gc_grace_seconds = 100 AND bloom_filter_fp_chance = 0.05 "
+              "AND compression = {'class': 'SnappyCompressor'} "
+              "AND compaction = {'class': 'LeveledCompactionStrategy'}")
+    t = s.execute("SELECT default_time_to_live, gc_grace_seconds, bloom_filter_fp_chance, compression, compaction "
+                  "FROM system_schema.tables WHERE keyspace_name = 'nts' AND table_name = 'opts'").one()
+    assert (t.default_time_to_live, t.gc_grace_seconds, t.bloom_filter_fp_chance) == (600, 100, 0.05)
+    assert "Snappy" in t.compression["class"] and "Leveled" in t.compaction["class"]
+    named = s.prepare("INSERT INTO nts.opts (a, b, c, v) VALUES (:a, :b, now(), :v)")
+    s.execute(named, {"a": 1, "b": "x", "v": (7, "seven")})
+    row = s.execute("SELECT v, ttl(v) FROM nts.opts WHERE a = 1 AND b = 'x'").one()
+    assert row.v == (7, "seven") and 0 < row[1] <= 600
+    s.execute("BEGIN LOGGED BATCH INSERT INTO nts.opts (a, b, c) VALUES (2, 'y', now()); "
+              "INSERT INTO nts.opts (a, b, c) VALUES (2, 'y', now()); APPLY BATCH")
+    assert s.execute("SELECT count(*) FROM nts.opts WHERE a = 2 AND b = 'y'").one()[0] == 2
+    cs = [r.c for r in s.execute("SELECT c FROM nts.opts WHERE a = 2 AND b = 'y'")]
+    s.execute("DELETE FROM nts.opts WHERE a = 2 AND b = 'y' AND c >= %s", (cs[-1],))
+    assert s.execute("SELECT count(*) FROM nts.opts WHERE a = 2 AND b = 'y'").one()[0] == 0
+    s.execute("DROP TABLE nts.opts")
+    s.execute("DROP KEYSPACE nts")
+    assert s.execute("SELECT * FROM system_schema.keyspaces WHERE keyspace_name = 'nts'").one() is None

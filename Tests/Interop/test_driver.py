@@ -73,6 +73,18 @@ def test_lz4_compression(server):
         cluster.shutdown()
 
 
+def test_snappy_compression(server):
+    pytest.importorskip("snappy")
+    cluster, s = connect(server, compression="snappy")
+    try:
+        big = "gaia " * 5000
+        s.execute("CREATE TABLE IF NOT EXISTS interop.snappy_t (k int PRIMARY KEY, v text)")
+        s.execute("INSERT INTO interop.snappy_t (k, v) VALUES (1, %s)", (big,))
+        assert s.execute("SELECT v FROM interop.snappy_t WHERE k = 1").one().v == big
+    finally:
+        cluster.shutdown()
+
+
 def test_error_classes(session):
     with pytest.raises(SyntaxException):
         session.execute("SELEKT * FROM kv")
