@@ -92,7 +92,9 @@ public final class QueryProcessor: @unchecked Sendable {
         let parsed: ParsedStatement
         do { parsed = try CQLParser.parse(cql) } catch { throw QueryError(error) }
         do {
-            return try Analyzer(schema: analysisSchema, keyspace: keyspace).analyze(parsed)
+            var analyzer = Analyzer(schema: analysisSchema, keyspace: keyspace)
+            analyzer.conditionalUpdates = true   // run by executeConditional (single-node LWT)
+            return try analyzer.analyze(parsed)
         } catch { throw QueryError(error) }
     }
 
@@ -123,6 +125,7 @@ public final class QueryProcessor: @unchecked Sendable {
             return .void
         case .modification(let m):
             try refuseSystem(m.table.keyspace)
+            if let condition = m.condition { return try executeConditional(m, condition: condition, values: values) }
             let mutation: Mutation
             do {
                 mutation = try m.mutation(values: values, timestamp: options.timestamp ?? clock(), nowInSeconds: nowInSeconds)

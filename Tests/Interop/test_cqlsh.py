@@ -106,9 +106,17 @@ def test_bad_statement_is_reported(server, keyspace):
     p = cqlsh(server, "SELECT * FROM shell.nosuchtable")
     assert p.returncode != 0
     assert "InvalidRequest" in p.stderr and "code=2200" in p.stderr, p.stderr
-    p = cqlsh(server, "INSERT INTO shell.stars (source_id, band) VALUES (1, 'G') IF NOT EXISTS")
+    p = cqlsh(server, "CREATE TABLE shell.hits (k int PRIMARY KEY, n counter)")
     assert p.returncode != 0
-    assert "code=2200" in p.stderr and "not supported yet" in p.stderr, p.stderr
+    assert "code=2200" in p.stderr and "ounter" in p.stderr, p.stderr
+
+
+def test_lightweight_transaction_prints_applied(server, keyspace):
+    out = ok(server, "INSERT INTO shell.stars (source_id, band, mag) VALUES (77, 'G', 1.0) IF NOT EXISTS")
+    assert table(out)[:2] == (["[applied]"], [["True"]])
+    out = ok(server, "INSERT INTO shell.stars (source_id, band, mag) VALUES (77, 'G', 2.0) IF NOT EXISTS")
+    headers, rows, _ = table(out)
+    assert headers[0] == "[applied]" and rows[0][0] == "False" and "1" in rows[0][headers.index("mag")]
 
 
 def test_login_with_password_authenticator(start_server):
