@@ -2,11 +2,11 @@ import Foundation
 import HyadesCore
 import HyadesCQL
 
-/// The virtual system keyspaces: `system` (local, peers, peers_v2, size_estimates) and
-/// `system_schema`, with Cassandra's column names. Their rows are generated on every read
+/// The virtual system keyspaces: `system` (local, peers, peers_v2, size_estimates),
+/// `system_auth` (no tables) and `system_schema`, with Cassandra's column names. Their rows are generated on every read
 /// from the node's identity and live schema; they are never stored.
 enum SystemKeyspaces {
-    static let names: Set<String> = ["system", "system_schema"]
+    static let names: Set<String> = ["system", "system_schema", "system_auth"]
 
     static let fm: CQLType = .frozen(.map(.text, .text))
 
@@ -83,7 +83,11 @@ enum SystemKeyspaces {
         for t in systemTables { system.tables[t.name] = t }
         var schema = KeyspaceMetadata(name: "system_schema", replication: .local)
         for t in schemaTables { schema.tables[t.name] = t }
-        return ["system": system, "system_schema": schema]
+        // Present (without tables) because cqlsh formats LIST ROLES with system_auth's
+        // metadata and stops with "Keyspace 'system_auth' not found" without it. The roles
+        // themselves live in the server's RoleStore.
+        let auth = KeyspaceMetadata(name: "system_auth", replication: .local)
+        return ["system": system, "system_schema": schema, "system_auth": auth]
     }()
 
     // MARK: rows

@@ -327,3 +327,46 @@ def test_schema_events_reach_other_clients(server, session):
             time.sleep(0.1)
     finally:
         other.shutdown()
+
+
+def test_role_statements(start_server):
+    """Superusers manage roles with CQL; a role may change its own password only."""
+    from cassandra import Unauthorized
+    from cassandra.auth import PlainTextAuthProvider
+    from cassandra.cluster import NoHostAvailable
+    node = start_server("127.0.0.13", config="authenticator: PasswordAuthenticator\n")
+
+    def login(user, password):
+        c = Cluster([node.host], port=node.port, connect_timeout=20,
+                    auth_provider=PlainTextAuthProvider(user, password))
+        return c, c.connect()
+
+    admin_cluster, admin = login("cassandra", "cassandra")
+    try:
+        admin.execute("CREATE ROLE alice WITH PASSWORD = 'wonder' AND LOGIN = true")
+        with pytest.raises(InvalidRequest, match="already exists"):
+            admin.execute("CREATE ROLE alice WITH PASSWORD = 'x'")
+        roles = {r.role: r.super for r in admin.execute("LIST ROLES")}
+        assert roles == {"alice": False, "cassandra": True}
+        cluster, alice = login("alice", "wonder")
+        try:
+            with pytest.raises(Unauthorized):
+                alice.execute("CREATE ROLE mallory WITH PASSWORD = 'x'")
+            with pytest.raises(Unauthorized):
+                alice.execute("ALTER ROLE cassandra WITH PASSWORD = 'pwned'")
+            with pytest.raises(Unauthorized):
+                alice.execute("ALTER ROLE alice WITH SUPERUSER = true")
+            alice.execute("ALTER ROLE alice WITH PASSWORD = 'looking-glass'")
+        finally:
+            cluster.shutdown()
+        with pytest.raises(NoHostAvailable):
+            login("alice", "wonder")
+        cluster, _ = login("alice", "looking-glass")
+        cluster.shutdown()
+        admin.execute("DROP ROLE alice")
+        with pytest.raises(NoHostAvailable):
+            login("alice", "looking-glass")
+        with pytest.raises(InvalidRequest, match="current login"):
+            admin.execute("DROP ROLE cassandra")
+    finally:
+        admin_cluster.shutdown()
