@@ -102,6 +102,11 @@ public final class QueryProcessor: @unchecked Sendable {
 
     func run(_ plan: StatementPlan, state: inout ClientState, values: [CQLBoundValue],
              options: QueryOptions) throws(QueryError) -> QueryResult {
+        if let names = options.valueNames {
+            var positional = options
+            positional.valueNames = nil
+            return try run(plan, state: &state, values: try Self.ordered(values, names: names, for: plan.variables), options: positional)
+        }
         switch plan {
         case .use(let ks):
             state.keyspace = ks
