@@ -53,6 +53,8 @@ public final class CQLServer: Sendable {
             .childChannelInitializer { [self] channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addCQLServerHandlers(configuration: configuration)
+                    try channel.pipeline.syncOperations.addHandler(
+                        QueryTracingHandler(traces: processor.traces, coordinator: processor.node.rpcAddress))
                     if let roles {
                         try channel.pipeline.syncOperations.addHandler(PasswordAuthenticationHandler(roles: roles, pool: pool))
                     }

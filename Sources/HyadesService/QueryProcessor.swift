@@ -12,6 +12,8 @@ public final class QueryProcessor: @unchecked Sendable {
     /// Wall clock in microseconds (write timestamps).
     let clock: @Sendable () -> Int64
     let preparedCacheSize: Int
+    /// Traces of requests sent with the tracing flag (system_traces).
+    public let traces = TraceStore()
 
     private struct Prepared {
         var statement: PreparedStatement

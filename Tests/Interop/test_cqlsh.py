@@ -144,3 +144,10 @@ def test_copy_from_and_to_round_trip(server, keyspace, tmp_path):
     with open(dst, newline="") as f:
         back = {(int(k), int(c), v) for k, c, v in csv.reader(f)}
     assert back == set(rows)
+
+
+def test_tracing_on_prints_the_trace(server, keyspace):
+    out = ok(server, "TRACING ON; SELECT count(*) FROM shell.stars")
+    assert "Tracing session: " in out
+    assert re.search(r"activity\s*\|\s*timestamp\s*\|\s*source\s*\|\s*source_elapsed\s*\|\s*client", out), out
+    assert "Request complete" in out

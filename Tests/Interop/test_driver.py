@@ -370,3 +370,25 @@ def test_role_statements(start_server):
             admin.execute("DROP ROLE cassandra")
     finally:
         admin_cluster.shutdown()
+
+
+def test_query_trace(session):
+    """Tracing flag 0x02: the response carries a session id the driver resolves through
+    system_traces.sessions / events."""
+    session.execute("CREATE TABLE IF NOT EXISTS traced (k int PRIMARY KEY)")
+    session.execute("INSERT INTO traced (k) VALUES (7)")
+    future = session.execute_async("SELECT k FROM traced WHERE k = 7", trace=True)
+    assert future.result().one().k == 7
+    trace = future.get_query_trace(max_wait=10)
+    assert trace.request_type == "Execute CQL3 query"
+    assert trace.parameters["query"] == "SELECT k FROM traced WHERE k = 7"
+    assert trace.parameters["consistency_level"] == "LOCAL_ONE"
+    assert trace.duration.total_seconds() > 0 and len(trace.events) >= 2
+    assert trace.events[-1].description == "Request complete"
+    row = session.execute("SELECT request, duration FROM system_traces.sessions WHERE session_id = %s",
+                          (trace.trace_id,)).one()
+    assert row.request == "Execute CQL3 query" and row.duration > 0
+    # A failed request is traced too, with what went wrong.
+    future = session.execute_async("SELECT * FROM no_such_table", trace=True)
+    with pytest.raises(InvalidRequest):
+        future.result()
