@@ -141,6 +141,7 @@ public final class QueryProcessor: @unchecked Sendable {
             return .void
         case .batch(let b):
             for s in b.statements { try refuseSystem(s.table.keyspace) }
+            if b.statements.contains(where: { $0.condition != nil }) { return try conditionalBatch(b, values: values, options: options) }
             let mutation: Mutation
             do {
                 mutation = try b.mutation(values: values, timestamp: options.timestamp ?? clock(), nowInSeconds: nowInSeconds)
