@@ -152,16 +152,18 @@ def test_pages_through_100k_rows(session):
     assert sum(1 for ok, _ in results if ok) == n
     result = session.execute(SimpleStatement("SELECT p, c, v FROM hundredk", fetch_size=5000))
     seen = set()
-    pages = 1
-    count = 0
-    for row in result:
-        assert row.v == row.c * 1000 + row.p
-        seen.add(row.v)
-        count += 1
-        if result.response_future.has_more_pages and count % 5000 == 0:
-            pages += 1
-    assert count == n and len(seen) == n, "every row exactly once"
-    assert pages >= 20, "paged in pages of at most 5000 rows"
+    page_sizes = []
+    while True:
+        page = result.current_rows
+        page_sizes.append(len(page))
+        for row in page:
+            assert row.v == row.c * 1000 + row.p
+            seen.add(row.v)
+        if not result.has_more_pages:
+            break
+        result.fetch_next_page()
+    assert sum(page_sizes) == n and len(seen) == n, "every row exactly once"
+    assert max(page_sizes) <= 5000 and len(page_sizes) >= 20, page_sizes
     assert session.execute("SELECT count(*) FROM hundredk").one()[0] == n
 
 
