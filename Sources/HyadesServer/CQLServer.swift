@@ -15,12 +15,15 @@ public final class CQLServer: Sendable {
     let host: String
     let port: Int
     let logger: Logger
+    /// Set with PasswordAuthenticator: AUTH_RESPONSE is checked against these roles.
+    let roles: RoleStore?
     let events = EventRegistry()
     let tracker = RequestTracker()
     private let channels = Mutex<(server: (any Channel)?, children: [ObjectIdentifier: any Channel])>((nil, [:]))
 
     public init(processor: QueryProcessor, host: String, port: Int,
                 configuration: CQLServerConfiguration = CQLServerConfiguration(),
+                roles: RoleStore? = nil,
                 group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
                 threadPool: NIOThreadPool = NIOThreadPool.singleton,
                 logger: Logger = Logger(label: "hyades.cql")) {
@@ -28,6 +31,7 @@ public final class CQLServer: Sendable {
         self.host = host
         self.port = port
         self.configuration = configuration
+        self.roles = roles
         self.group = group
         self.pool = threadPool
         self.logger = logger
@@ -41,6 +45,7 @@ public final class CQLServer: Sendable {
         let pool = self.pool
         let events = self.events
         let tracker = self.tracker
+        let roles = self.roles
         let server = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -48,6 +53,11 @@ public final class CQLServer: Sendable {
             .childChannelInitializer { [self] channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addCQLServerHandlers(configuration: configuration)
+                    try channel.pipeline.syncOperations.addHandler(
+                        QueryTracingHandler(traces: processor.traces, coordinator: processor.node.rpcAddress))
+                    if let roles {
+                        try channel.pipeline.syncOperations.addHandler(PasswordAuthenticationHandler(roles: roles, pool: pool))
+                    }
                     try channel.pipeline.syncOperations.addHandler(
                         CQLQueryHandler(processor: processor, pool: pool, events: events, tracker: tracker))
                     self.track(channel)

@@ -37,6 +37,9 @@ extension QueryProcessor {
             do { try m.variables.checkBound(values) } catch { throw QueryError(error) }
             statements.append((m, values))
         }
+        if statements.contains(where: { $0.0.condition != nil }) {
+            return try executeConditionalBatch(statements)
+        }
         let mutation: Mutation
         do {
             mutation = try BatchPlan.mutation(of: statements, timestamp: options.timestamp ?? clock(), nowInSeconds: nowInSeconds)

@@ -12,6 +12,8 @@ public final class QueryProcessor: @unchecked Sendable {
     /// Wall clock in microseconds (write timestamps).
     let clock: @Sendable () -> Int64
     let preparedCacheSize: Int
+    /// Traces of requests sent with the tracing flag (system_traces).
+    public let traces = TraceStore()
 
     private struct Prepared {
         var statement: PreparedStatement
@@ -92,7 +94,9 @@ public final class QueryProcessor: @unchecked Sendable {
         let parsed: ParsedStatement
         do { parsed = try CQLParser.parse(cql) } catch { throw QueryError(error) }
         do {
-            return try Analyzer(schema: analysisSchema, keyspace: keyspace).analyze(parsed)
+            var analyzer = Analyzer(schema: analysisSchema, keyspace: keyspace)
+            analyzer.conditionalUpdates = true   // run by executeConditional (single-node LWT)
+            return try analyzer.analyze(parsed)
         } catch { throw QueryError(error) }
     }
 
@@ -100,6 +104,11 @@ public final class QueryProcessor: @unchecked Sendable {
 
     func run(_ plan: StatementPlan, state: inout ClientState, values: [CQLBoundValue],
              options: QueryOptions) throws(QueryError) -> QueryResult {
+        if let names = options.valueNames {
+            var positional = options
+            positional.valueNames = nil
+            return try run(plan, state: &state, values: try Self.ordered(values, names: names, for: plan.variables), options: positional)
+        }
         switch plan {
         case .use(let ks):
             state.keyspace = ks
@@ -123,6 +132,7 @@ public final class QueryProcessor: @unchecked Sendable {
             return .void
         case .modification(let m):
             try refuseSystem(m.table.keyspace)
+            if let condition = m.condition { return try executeConditional(m, condition: condition, values: values) }
             let mutation: Mutation
             do {
                 mutation = try m.mutation(values: values, timestamp: options.timestamp ?? clock(), nowInSeconds: nowInSeconds)
@@ -131,6 +141,7 @@ public final class QueryProcessor: @unchecked Sendable {
             return .void
         case .batch(let b):
             for s in b.statements { try refuseSystem(s.table.keyspace) }
+            if b.statements.contains(where: { $0.condition != nil }) { return try conditionalBatch(b, values: values, options: options) }
             let mutation: Mutation
             do {
                 mutation = try b.mutation(values: values, timestamp: options.timestamp ?? clock(), nowInSeconds: nowInSeconds)
