@@ -93,6 +93,11 @@ let package = Package(
         // Unit tests of the shell's parts, and end-to-end runs of `hyades shell` in tmux
         // against a real `hyades server`.
         .testTarget(name: "HyadesShellTests", dependencies: ["HyadesShell", "HyadesCore", "hyades"]),
+        // Runs the real `hyades server` binary and talks to it through HyadesClient.
+        .testTarget(name: "HyadesClientTests", dependencies: [
+            "HyadesClient", "HyadesProtocol", "HyadesCore", "hyades",
+            .product(name: "NIOCore", package: "swift-nio"),
+        ]),
         // Runs the built `hyades` executable as an operator would.
         .testTarget(name: "HyadesToolTests", dependencies: ["HyadesCore", "HyadesStorage", "hyades"]),
     ],
