@@ -4,7 +4,7 @@ import HyadesCore
 
 /// A statement as the shell understands it: its own commands (cqlsh's), or CQL that goes
 /// to the server (which includes USE and DESCRIBE: server-side DESCRIBE exists).
-public enum ShellCommand: Hashable, Sendable {
+public enum ShellStatement: Hashable, Sendable {
     case cql(String)
     /// DESCRIBE / DESC: sent to the server as is, printed the cqlsh way.
     case describe(String)
@@ -28,7 +28,7 @@ public enum ShellCommand: Hashable, Sendable {
         case pageSize(Int)
     }
 
-    public static func parse(_ statement: String) -> ShellCommand {
+    public static func parse(_ statement: String) -> ShellStatement {
         let text = StatementBuffer.trimTerminator(statement)
         let first = StatementBuffer.firstWord(text)
         let rest = String(text.drop(while: \.isWhitespace).dropFirst(first == "?" ? 1 : first.count))
