@@ -11,6 +11,10 @@ public struct CSVRecord: Hashable, Sendable {
 public struct CSVError: Error, Hashable, Sendable, CustomStringConvertible {
     public var line: Int
     public var message: String
+    public init(line: Int, message: String) {
+        self.line = line
+        self.message = message
+    }
     public var description: String { "line \(line): \(message)" }
 }
 

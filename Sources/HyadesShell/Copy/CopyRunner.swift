@@ -145,14 +145,17 @@ struct CopyRunner {
         var imported = 0
         var skipped = 0
         var skip = command.skipRows
-        var batch: [(line: Int, cql: String)] = []
+        var batch: [(line: Int, cql: String?, problem: String?)] = []
         func flush() {
             guard !batch.isEmpty else { return }
-            let errors = connection.executeAll(batch.map(\.cql))
-            for (i, e) in errors.enumerated() {
-                if let e {
+            let statements = batch.compactMap(\.cql)
+            var errors = connection.executeAll(statements).makeIterator()
+            // Reported in file order: checks made here and the node's answers interleaved.
+            for entry in batch {
+                let failure = entry.problem ?? (entry.cql != nil ? errors.next()?.map(ShellErrors.describe) : nil)
+                if let failure {
                     skipped += 1
-                    shell.report("\(ShellErrors.describe(e))", line: batch[i].line, source: fileName)
+                    shell.report(failure, line: entry.line, source: fileName)
                 } else {
                     imported += 1
                 }
@@ -162,9 +165,7 @@ struct CopyRunner {
         while let record = try nextRecord(reader, fileName) {
             if skip > 0 { skip -= 1; continue }
             guard record.fields.count == names.count else {
-                skipped += 1
-                shell.report("Failed to import row: expected \(names.count) fields, found \(record.fields.count)",
-                             line: record.line, source: fileName)
+                batch.append((record.line, nil, "Failed to import row: expected \(names.count) fields, found \(record.fields.count)"))
                 continue
             }
             var literals: [String] = []
@@ -177,11 +178,10 @@ struct CopyRunner {
                 if problem != nil { break }
             }
             if let problem {
-                skipped += 1
-                shell.report(problem, line: record.line, source: fileName)
-                continue
+                batch.append((record.line, nil, problem))
+            } else {
+                batch.append((record.line, prefix + literals.joined(separator: ", ") + ")", nil))
             }
-            batch.append((record.line, prefix + literals.joined(separator: ", ") + ")"))
             if batch.count >= 64 { flush() }
         }
         flush()
@@ -210,9 +210,29 @@ struct CopyRunner {
         default:
             let v = field.trimmingCharacters(in: .whitespaces)
             if v.isEmpty { return .success("null") }
-            let allowed = v.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "+-.:_".contains($0)) }
-            guard allowed else { return .failure(ShellMessageError("'\(field)' is not a valid \(type.cqlName)")) }
+            guard valid(v, type.unfrozen) else { return .failure(ShellMessageError("'\(field)' is not a valid \(type.cqlName)")) }
             return .success(v)
+        }
+    }
+
+    /// A plain token of the type's literal syntax (the node does the exact range checks).
+    static func valid(_ v: String, _ type: CQLType) -> Bool {
+        func integer(_ s: Substring) -> Bool { !s.isEmpty && s.allSatisfy { $0.isASCII && $0.isNumber } }
+        let unsigned = v.first == "-" || v.first == "+" ? v.dropFirst() : Substring(v)
+        switch type {
+        case .int, .bigint, .smallint, .tinyint, .varint, .counter:
+            return integer(unsigned)
+        case .float, .double, .decimal:
+            if ["NaN", "Infinity", "-Infinity"].contains(v) { return type != .decimal }
+            return Double(v) != nil && v.allSatisfy { $0.isASCII && ($0.isNumber || "+-.eE".contains($0)) }
+        case .boolean:
+            return ["true", "false"].contains(v.lowercased())
+        case .uuid, .timeuuid:
+            return CQLLiteral.uuid(v) != nil
+        case .blob:
+            return CQLLiteral.hexBlob(v) != nil
+        default:
+            return v.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "+-.:_".contains($0)) }
         }
     }
 }

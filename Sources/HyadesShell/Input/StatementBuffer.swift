@@ -14,7 +14,7 @@ public struct InputStatement: Hashable, Sendable {
 /// Collects input lines into statements the way cqlsh does: CQL statements end at `;`
 /// (found by HyadesCQL's splitter, which knows strings, quoted names, comments and
 /// `BEGIN BATCH ... APPLY BATCH`), while shell commands (HELP, EXIT, CONSISTENCY, PAGING,
-/// EXPAND, TRACING, SOURCE, DESCRIBE, ...) also end at the end of their line.
+/// EXPAND, TRACING, SOURCE, DESCRIBE, ...) end at a `;` or at the end of their line.
 public struct StatementBuffer: Sendable {
     /// The first words of statements that a newline ends (cqlsh's
     /// `commands_end_with_newline`).
@@ -43,11 +43,6 @@ public struct StatementBuffer: Sendable {
         } else {
             pending += "\n" + line
         }
-        if Self.startsWithShellCommand(pending) {
-            let s = InputStatement(Self.trimTerminator(pending), line: pendingLine)
-            pending = ""
-            return [s]
-        }
         let (statements, remainder) = CQLStatementSplitter.split(pending)
         var out: [InputStatement] = []
         var search = pending.startIndex
@@ -66,7 +61,7 @@ public struct StatementBuffer: Sendable {
                 pendingLine += pending[pending.startIndex..<r.lowerBound].filter { $0 == "\n" }.count
             }
             pending = remainder
-            // `SELECT 1; EXIT` on one line: the trailing shell command ends here too.
+            // A shell command (`EXPAND ON`, `SELECT 1; EXIT`) also ends at the end of its line.
             if Self.startsWithShellCommand(remainder) {
                 out.append(InputStatement(Self.trimTerminator(remainder), line: pendingLine))
                 pending = ""
