@@ -41,6 +41,7 @@ public final class Terminal {
         var t = termios()
         guard tcgetattr(inputFD, &t) == 0 else { return false }
         saved = t
+        if inputFD == 0 { ShellSignals.savedTerminalMode.withLock { $0 = t } }
         t.c_iflag &= ~tcflag_t(BRKINT | ICRNL | INPCK | ISTRIP | IXON)
         t.c_cflag |= tcflag_t(CS8)
         t.c_lflag &= ~tcflag_t(ECHO | ICANON | IEXTEN | ISIG)
@@ -55,6 +56,7 @@ public final class Terminal {
         guard var t = saved else { return }
         _ = tcsetattr(inputFD, TCSAFLUSH, &t)
         saved = nil
+        if inputFD == 0 { ShellSignals.savedTerminalMode.withLock { $0 = nil } }
     }
 
     /// Blocks until bytes arrive; nil at end of input or on a read error.

@@ -13,6 +13,10 @@ func blocking<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) thr
         box.withLock { $0 = r }
         done.signal()
     }
-    done.wait()
+    // Poll so ctrl-c (SIGINT, interactive sessions only) can stop the wait; the request
+    // itself finishes in the background and its answer is dropped.
+    while done.wait(timeout: .now() + .milliseconds(100)) == .timedOut {
+        if ShellSignals.takeInterrupt() { throw ShellMessageError("Interrupted: stopped waiting for the answer.") }
+    }
     return try box.withLock { $0! }.get()
 }

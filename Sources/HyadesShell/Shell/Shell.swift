@@ -46,6 +46,7 @@ public final class Shell {
     }
 
     public func run() -> Int32 {
+        ShellSignals.install(interactive: interactive)
         do {
             connection = try ShellConnection.connect(host: options.host, port: options.port, keyspace: options.keyspace,
                                                      username: options.username, password: options.password,
@@ -78,7 +79,8 @@ public final class Shell {
             var source = StdinLineSource()
             _ = process(&source, name: "<stdin>")
         }
-        return hadError ? 2 : 0
+        // At the prompt errors were seen and dealt with; only scripts report them by status.
+        return hadError && !interactive ? 2 : 0
     }
 
     func banner() {
