@@ -123,8 +123,23 @@ final class TmuxSession {
         Self.closeFrom3(&actions)
         let argv = ([tmux, "-L", socket] + args).map { strdup($0) } + [nil]
         defer { for a in argv { free(a) } }
+        // The test runner's threads block most signals and the mask is inherited across
+        // exec: give tmux (and so the shell in its pane) a clean mask and default
+        // handlers, or kill-server's SIGHUP would never end the pane and tmux would linger.
+        var attr = posix_spawnattr_t()
+        posix_spawnattr_init(&attr)
+        defer { posix_spawnattr_destroy(&attr) }
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        var all = sigset_t()
+        sigfillset(&all)
+        sigdelset(&all, SIGKILL)
+        sigdelset(&all, SIGSTOP)
+        posix_spawnattr_setsigmask(&attr, &empty)
+        posix_spawnattr_setsigdefault(&attr, &all)
+        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
         var pid: pid_t = 0
-        let rc = posix_spawn(&pid, tmux, &actions, nil, argv, environ)
+        let rc = posix_spawn(&pid, tmux, &actions, &attr, argv, environ)
         guard rc == 0 else { throw ShellMessage("posix_spawn tmux: \(String(cString: strerror(rc)))") }
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
