@@ -18,6 +18,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
     ],
     targets: [
         // C libraries from Debian: liblz4-dev, libsnappy-dev, libisal-dev (hardware CRC32C).
@@ -62,13 +63,20 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
+        // `hyades stress`: cassandra-stress-like load through HyadesClient. Core + Protocol + Client.
+        .target(name: "HyadesStress", dependencies: [
+            "HyadesCore", "HyadesProtocol", "HyadesClient",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "Histogram", package: "hdrhistogram-swift"),
+        ]),
         .target(name: "HyadesCompute", dependencies: ["HyadesCore", "HyadesClient"]),
         .target(name: "HyadesLoader", dependencies: ["HyadesCore", "HyadesStorage", "HyadesClient"]),
         // The shell also uses HyadesCQL (pure, Core only) for its lexer and statement
         // splitter, so it cuts input into statements exactly as the server will parse them.
         .target(name: "HyadesShell", dependencies: ["HyadesCore", "HyadesCQL", "HyadesClient"]),
         .executableTarget(name: "hyades", dependencies: [
-            "HyadesCore", "HyadesStorage", "HyadesServer", "HyadesShell", "HyadesLoader",
+            "HyadesCore", "HyadesStorage", "HyadesServer", "HyadesShell", "HyadesLoader", "HyadesStress",
+            .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),

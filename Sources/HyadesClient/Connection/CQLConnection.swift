@@ -13,17 +13,22 @@ public struct CQLConnectionConfiguration: Sendable {
     /// Largest response body accepted (Cassandra's native_transport_max_frame_size is 16 MiB;
     /// pages can be larger here, so the default is generous).
     public var maxBodyBytes: Int
+    /// Requests sent at once; more wait in a client-side queue (in order) until answers
+    /// free a slot. Nodes refuse more than a limit per connection (Hyades: 4096, as
+    /// Cassandra's native_transport_max_requests_per_connection would) with Overloaded.
+    public var maxInFlight: Int
     /// Server-pushed events (stream -1) after `register`; called on the connection's event loop.
     public var onEvent: (@Sendable (CQLEvent) -> Void)?
 
     public init(compression: CQLCompression? = nil, connectTimeout: TimeAmount = .seconds(5),
                 username: String? = nil, password: String? = nil, maxBodyBytes: Int = 256 * 1024 * 1024,
-                onEvent: (@Sendable (CQLEvent) -> Void)? = nil) {
+                maxInFlight: Int = 2048, onEvent: (@Sendable (CQLEvent) -> Void)? = nil) {
         self.compression = compression
         self.connectTimeout = connectTimeout
         self.username = username
         self.password = password
         self.maxBodyBytes = maxBodyBytes
+        self.maxInFlight = max(1, min(maxInFlight, 32768))
         self.onEvent = onEvent
     }
 }
@@ -57,6 +62,7 @@ public final class CQLConnection: Sendable {
                                group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) async throws -> CQLConnection {
         let onEvent = configuration.onEvent
         let maxBody = configuration.maxBodyBytes
+        let maxInFlight = configuration.maxInFlight
         let channel: any Channel
         do {
             channel = try await ClientBootstrap(group: group)
@@ -64,8 +70,11 @@ public final class CQLConnection: Sendable {
                 .channelOption(.socketOption(.tcp_nodelay), value: 1)
                 .channelInitializer { ch in
                     ch.eventLoop.makeCompletedFuture {
-                        try ch.pipeline.syncOperations.addCQLClientHandlers(maxBodyBytes: maxBody)
-                        try ch.pipeline.syncOperations.addHandler(CQLRequestMultiplexer(eventLoop: ch.eventLoop, onEvent: onEvent))
+                        // The multiplexer encodes and decodes messages itself (see its comment).
+                        try ch.pipeline.syncOperations.addHandler(
+                            ByteToMessageHandler(CQLFrameDecoder(role: .client, maxBodyBytes: maxBody)))
+                        try ch.pipeline.syncOperations.addHandler(
+                            CQLRequestMultiplexer(eventLoop: ch.eventLoop, maxInFlight: maxInFlight, onEvent: onEvent))
                     }
                 }
                 .connect(host: host, port: port).get()
@@ -122,6 +131,14 @@ public final class CQLConnection: Sendable {
     @usableFromInline
     func sendRequest(_ request: CQLRequest, timeoutNanos: UInt64) -> EventLoopFuture<CQLResponseEnvelope> {
         multiplexer.send(request, timeoutNanos: timeoutNanos)
+    }
+
+    /// Sends one request; `callback` runs once, on `eventLoop`, with the answer or the
+    /// `CQLClientError`. No promise, no future: the cheapest way to send.
+    @usableFromInline
+    func send(_ request: CQLRequest, timeoutNanos: UInt64,
+              callback: @escaping @Sendable (Result<CQLResponseEnvelope, any Error>) -> Void) {
+        multiplexer.send(request, timeoutNanos: timeoutNanos, callback: callback)
     }
 
     /// Sends one request and waits for its answer.
