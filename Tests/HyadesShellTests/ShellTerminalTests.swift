@@ -146,6 +146,8 @@ import Testing
         s = try t.waitFor("(7 rows)")
         #expect(s.contains(" 7\n"))
         #expect(!s.contains("---MORE---"))  // the prompt line is erased after each key
+        // On a terminal the table is in colour (tmux re-encodes it; plain capture above has none).
+        #expect(try t.colouredScreen().contains("\u{1B}["))
 
         try t.type("EXPAND ON")
         try t.press("Enter")

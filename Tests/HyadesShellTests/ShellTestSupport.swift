@@ -174,6 +174,11 @@ final class TmuxSession {
         try run(["capture-pane", "-p", "-J", "-S", "-"], capture: true)
     }
 
+    /// The screen with its colours, as SGR escape sequences.
+    func colouredScreen() throws -> String {
+        try run(["capture-pane", "-p", "-e", "-J", "-S", "-"], capture: true)
+    }
+
     /// Waits until `predicate` holds for the screen (a condition, not a time limit: the cap
     /// only stops a broken shell from hanging the suite) and returns the screen.
     @discardableResult
