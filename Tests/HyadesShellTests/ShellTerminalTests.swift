@@ -39,6 +39,7 @@ import Testing
         try t.waitFor("hyades:demo> ", count: 2)
         try t.type("INSERT INTO stars (id, name, mag) VALUES (1, 'vega', 0.03);")
         try t.press("Enter")
+        try t.waitFor("hyades:demo> ", count: 3)
         try t.type("INSERT INTO stars (id, name, mag) VALUES (2, 'sirius', -1.46);")
         try t.press("Enter")
         try t.waitFor("hyades:demo> ", count: 4)
@@ -81,7 +82,7 @@ import Testing
         try t.press("C-a")
         try t.type("S")
         try t.press("C-e", "Left", "BSpace", "Enter")
-        s = try t.waitFor(" count")
+        s = try t.waitFor(" count\n-------\n")
         #expect(s.contains("""
              count
             -------
@@ -156,6 +157,26 @@ import Testing
         s = try t.waitFor("@ Row 1")
         s = try t.waitFor("(1 rows)", count: 1)
         #expect(s.contains("@ Row 1\n---+---\n k | 1\n c | 5\n"))
+
+        // ctrl-c while a statement waits for a node that does not answer (stopped with
+        // SIGSTOP) gives the prompt back. A ctrl-c that lands before the statement is sent
+        // is discarded with the line's input, so press until the shell says it stopped.
+        kill(server.process.processIdentifier, SIGSTOP)
+        try t.type("SELECT * FROM p.t;")
+        try t.press("Enter")
+        var stopped = false
+        for _ in 0..<100 where !stopped {
+            try t.press("C-c")
+            for _ in 0..<10 where !stopped {
+                stopped = try t.screen().contains("Interrupted: stopped waiting for the answer.")
+                usleep(50_000)
+            }
+        }
+        kill(server.process.processIdentifier, SIGCONT)
+        #expect(stopped)
+        try t.type("EXPAND OFF")
+        try t.press("Enter")
+        s = try t.waitFor("Disabled Expanded output.")
         try t.type("exit")
         try t.press("Enter")
         s = try t.waitFor("[exited ")

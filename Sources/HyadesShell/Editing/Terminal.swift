@@ -36,6 +36,8 @@ public final class Terminal {
 
     /// No echo, no line buffering, no signals from ctrl-c/ctrl-z, no ctrl-s flow control,
     /// CR not mapped to NL; output processing stays on so "\n" still starts a new line.
+    /// TCSADRAIN, never TCSAFLUSH: what the user typed ahead while a statement ran must
+    /// not be thrown away.
     public func enableRawMode() -> Bool {
         guard saved == nil else { return true }
         var t = termios()
@@ -49,12 +51,12 @@ public final class Terminal {
             cc[Int(VMIN)] = 1
             cc[Int(VTIME)] = 0
         }
-        return tcsetattr(inputFD, TCSAFLUSH, &t) == 0
+        return tcsetattr(inputFD, TCSADRAIN, &t) == 0
     }
 
     public func restoreMode() {
         guard var t = saved else { return }
-        _ = tcsetattr(inputFD, TCSAFLUSH, &t)
+        _ = tcsetattr(inputFD, TCSADRAIN, &t)
         saved = nil
         if inputFD == 0 { ShellSignals.savedTerminalMode.withLock { $0 = nil } }
     }

@@ -16,7 +16,8 @@ func blocking<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) thr
     // Poll so ctrl-c (SIGINT, interactive sessions only) can stop the wait; the request
     // itself finishes in the background and its answer is dropped.
     while done.wait(timeout: .now() + .milliseconds(100)) == .timedOut {
-        if ShellSignals.takeInterrupt() { throw ShellMessageError("Interrupted: stopped waiting for the answer.") }
+        // The message starts on a new line, after the terminal's echoed ^C.
+        if ShellSignals.takeInterrupt() { throw ShellMessageError("\nInterrupted: stopped waiting for the answer.") }
     }
     return try box.withLock { $0! }.get()
 }
