@@ -196,7 +196,12 @@ final class TmuxSession {
         try waitFor { $0.components(separatedBy: text).count - 1 >= count }
     }
 
-    func close() { _ = try? run(["kill-server"]) }
+    /// Ends the tmux server (and the shell in its pane) and removes its socket file.
+    func close() {
+        _ = try? run(["kill-server"])
+        let dir = ProcessInfo.processInfo.environment["TMUX_TMPDIR"] ?? "/tmp"
+        unlink("\(dir)/tmux-\(getuid())/\(socket)")
+    }
 }
 
 struct ShellMessage: Error, CustomStringConvertible {
