@@ -1,0 +1,23 @@
+import Dispatch
+import Synchronization
+
+/// Runs async client work to completion from the shell's synchronous main loop. The
+/// shell reads the terminal with blocking reads on the main thread, so it waits here
+/// instead of occupying one of the (two, on the CI machine) cooperative pool threads.
+func blocking<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) throws -> T {
+    let box = Mutex<Result<T, any Error>?>(nil)
+    let done = DispatchSemaphore(value: 0)
+    Task {
+        let r: Result<T, any Error>
+        do { r = .success(try await body()) } catch { r = .failure(error) }
+        box.withLock { $0 = r }
+        done.signal()
+    }
+    // Poll so ctrl-c (SIGINT, interactive sessions only) can stop the wait; the request
+    // itself finishes in the background and its answer is dropped.
+    while done.wait(timeout: .now() + .milliseconds(100)) == .timedOut {
+        // The message starts on a new line, after the terminal's echoed ^C.
+        if ShellSignals.takeInterrupt() { throw ShellMessageError("\nInterrupted: stopped waiting for the answer.") }
+    }
+    return try box.withLock { $0! }.get()
+}
