@@ -175,6 +175,10 @@ public final class QueryProcessor: @unchecked Sendable {
             guard let store = schema.tableStore(plan.table.id) else {
                 throw QueryError.invalid("unconfigured table \(plan.table.name)")
             }
+            if let outputs = StreamingSelect.outputs(plan) {
+                return try StreamingSelect(plan: plan, outputs: outputs, values: values, nowInSeconds: now)
+                    .execute(store, pageSize: options.pageSize, pagingState: options.pagingState)
+            }
             target = SelectTarget(read: { k, s, c in try store.read(k, slices: s, columns: c, nowInSeconds: now) },
                                   scan: { r, s, c in try store.scan(r, slices: s, columns: c, nowInSeconds: now) })
         }
