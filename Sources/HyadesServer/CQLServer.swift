@@ -17,10 +17,13 @@ public final class CQLServer: Sendable {
     let logger: Logger
     let events = EventRegistry()
     let tracker = RequestTracker()
+    /// Node-wide budgets of in-flight requests (count, bytes, bytes per client IP).
+    public let limits: InFlightLimits
     private let channels = Mutex<(server: (any Channel)?, children: [ObjectIdentifier: any Channel])>((nil, [:]))
 
     public init(processor: QueryProcessor, host: String, port: Int,
                 configuration: CQLServerConfiguration = CQLServerConfiguration(),
+                limits: InFlightLimitSettings = InFlightLimitSettings(),
                 group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
                 threadPool: NIOThreadPool = NIOThreadPool.singleton,
                 logger: Logger = Logger(label: "hyades.cql")) {
@@ -28,6 +31,7 @@ public final class CQLServer: Sendable {
         self.host = host
         self.port = port
         self.configuration = configuration
+        self.limits = InFlightLimits(limits)
         self.group = group
         self.pool = threadPool
         self.logger = logger
@@ -41,13 +45,18 @@ public final class CQLServer: Sendable {
         let pool = self.pool
         let events = self.events
         let tracker = self.tracker
+        let limits = self.limits
         let server = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { [self] channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addCQLServerHandlers(configuration: configuration)
+                    let ops = channel.pipeline.syncOperations
+                    try ops.addHandler(ByteToMessageHandler(CQLFrameDecoder(role: .server, maxBodyBytes: configuration.maxBodyBytes)))
+                    try ops.addHandler(MessageToByteHandler(CQLFrameEncoder()))
+                    try ops.addHandler(InFlightLimitHandler(limits: limits))
+                    try ops.addHandler(CQLServerConnectionHandler(configuration: configuration))
                     try channel.pipeline.syncOperations.addHandler(
                         CQLQueryHandler(processor: processor, pool: pool, events: events, tracker: tracker))
                     self.track(channel)

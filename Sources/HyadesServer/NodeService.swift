@@ -18,7 +18,7 @@ public final class NodeService: Service, Sendable {
         let cql = CQLServerConfiguration(maxBodyBytes: config.nativeTransportMaxFrameSizeBytes,
                                          maxInFlightRequests: config.nativeTransportMaxInFlightRequests)
         server = CQLServer(processor: node.processor, host: config.rpcAddress, port: config.nativeTransportPort,
-                           configuration: cql, logger: logger)
+                           configuration: cql, limits: config.inFlightLimits, logger: logger)
     }
 
     public func run() async throws {
