@@ -51,8 +51,33 @@ struct StreamingSelect {
         return out
     }
 
-    let plan: SelectPlan
-    let outputs: [Output]
+    /// A streamable plan resolved once (per PREPARE for prepared statements): shared by
+    /// reference so an EXECUTE does not copy the plan's many arrays.
+    final class Compiled: Sendable {
+        let plan: SelectPlan
+        let outputs: [Output]
+        let columns: ColumnFilter
+        /// A partition with only static data yields one row (null clustering and regular
+        /// columns) unless clustering columns are restricted.
+        let staticOnlyRows: Bool
+        let compositeKey: Bool
+        let needsClustering: Bool
+
+        /// Nil when the plan cannot stream.
+        init?(_ plan: SelectPlan) {
+            guard let outputs = StreamingSelect.outputs(plan) else { return nil }
+            self.plan = plan
+            self.outputs = outputs
+            // Only the selected columns are decoded; the engine decides row liveness from
+            // all of them (fetched vs queried), so a row written by UPDATE alone still comes back.
+            columns = ColumnFilter(plan.queriedColumns)
+            staticOnlyRows = plan.table.clusteringColumns.isEmpty || plan.clustering == ClusteringRestriction()
+            compositeKey = plan.table.partitionKeyColumns.count > 1
+            needsClustering = outputs.contains { if case .clustering = $0 { return true } else { return false } }
+        }
+    }
+
+    let compiled: Compiled
     let values: [CQLBoundValue]
     let nowInSeconds: Int32
 
@@ -69,14 +94,13 @@ struct StreamingSelect {
     }
 
     private func run(_ store: TableStore, pageSize requested: Int?, pagingState: [UInt8]?) throws -> ResultPage {
+        let plan = compiled.plan
         try plan.variables.checkBound(values)
         let resume = try pagingState.map { (b: [UInt8]) throws(QueryError) in try PagingState.deserialize(b) }
         let byteSlices = try plan.clusteringSlices(values: values)
         let slices = Slices(byteSlices.map { ClusteringSlice(start: $0.start, end: $0.end) })
-        // Only the selected columns are decoded; the engine decides row liveness from all
-        // of them (fetched vs queried), so a row written by UPDATE alone still comes back.
-        let columns = ColumnFilter(plan.queriedColumns)
-        var state = State(plan: plan, outputs: outputs, nowInSeconds: nowInSeconds, resume: resume,
+        let columns = compiled.columns
+        var state = State(compiled: compiled, nowInSeconds: nowInSeconds, resume: resume,
                           limit: try plan.limit(values: values), perPartitionLimit: try plan.perPartitionLimit(values: values),
                           pageSize: requested.flatMap { $0 > 0 ? $0 : nil })
         if slices.slices.isEmpty { return state.page() }
@@ -124,15 +148,13 @@ struct StreamingSelect {
     /// The visitor's state: one struct driven through `mutating` methods (a non-escaping
     /// closure captures it in place, no box).
     struct State {
-        let plan: SelectPlan
+        let compiled: Compiled
         let outputs: [Output]
         let nowInSeconds: Int32
         let resume: PagingState?
         let limit: Int?
         let perPartitionLimit: Int?
         let pageSize: Int?
-        /// A partition with only static data yields one row (null clustering and regular
-        /// columns) unless clustering columns are restricted.
         let staticOnlyRows: Bool
         let compositeKey: Bool
         let needsClustering: Bool
@@ -150,19 +172,19 @@ struct StreamingSelect {
         var staticRow: Row?
         var pendingStatic = false
 
-        init(plan: SelectPlan, outputs: [Output], nowInSeconds: Int32, resume: PagingState?, limit: Int?,
+        init(compiled: Compiled, nowInSeconds: Int32, resume: PagingState?, limit: Int?,
              perPartitionLimit: Int?, pageSize: Int?) {
-            self.plan = plan
-            self.outputs = outputs
+            self.compiled = compiled
+            self.outputs = compiled.outputs
             self.nowInSeconds = nowInSeconds
             self.resume = resume
             self.limit = limit
             self.perPartitionLimit = perPartitionLimit
             self.pageSize = pageSize
             self.returned = resume?.rowsReturned ?? 0
-            staticOnlyRows = plan.table.clusteringColumns.isEmpty || plan.clustering == ClusteringRestriction()
-            compositeKey = plan.table.partitionKeyColumns.count > 1
-            needsClustering = outputs.contains { if case .clustering = $0 { return true } else { return false } }
+            staticOnlyRows = compiled.staticOnlyRows
+            compositeKey = compiled.compositeKey
+            needsClustering = compiled.needsClustering
             let perRow = 16 * max(1, outputs.count)
             writer = RowsWriter(reservingBytes: min(1 << 20, perRow * min(pageSize ?? 5000, limit ?? 5000)))
             key.reserveCapacity(64)
@@ -171,7 +193,7 @@ struct StreamingSelect {
         func page() -> ResultPage {
             var n = next
             if let p = n, let limit, p.rowsReturned >= limit { n = nil }
-            return ResultPage(columns: plan.resultColumns, rowCount: writer.rowCount, content: writer.bytes,
+            return ResultPage(columns: compiled.plan.resultColumns, rowCount: writer.rowCount, content: writer.bytes,
                               pagingState: n?.serialize())
         }
 
@@ -255,7 +277,7 @@ struct StreamingSelect {
 
         private mutating func writeRow(_ v: borrowing LiveRowView) throws {
             var clustering: [[UInt8]] = []
-            if needsClustering { clustering = try plan.table.clusteringValues(Array(v.clustering)) }
+            if needsClustering { clustering = try compiled.plan.table.clusteringValues(Array(v.clustering)) }
             for o in outputs {
                 switch o {
                 case .partitionKey(let i): try writeKeyComponent(i)
