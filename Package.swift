@@ -28,6 +28,8 @@ let package = Package(
         .systemLibrary(name: "CLZ4", pkgConfig: "liblz4", providers: [.apt(["liblz4-dev"])]),
         .systemLibrary(name: "CSnappy", providers: [.apt(["libsnappy-dev"])]),
         .systemLibrary(name: "CISAL", pkgConfig: "libisal", providers: [.apt(["libisal-dev"])]),
+        // libxcrypt (libcrypt-dev): bcrypt for PasswordAuthenticator's salted hashes.
+        .systemLibrary(name: "CCrypt", providers: [.apt(["libcrypt-dev"])]),
 
         // The vocabulary. No I/O, imports nothing of ours.
         .target(name: "HyadesCore", dependencies: ["CISAL"]),
@@ -52,7 +54,7 @@ let package = Package(
         ]),
         // The edges: listeners, config, lifecycle.
         .target(name: "HyadesServer", dependencies: [
-            "HyadesService", "HyadesProtocol", "HyadesCore", "HyadesStorage", "HyadesCQL",
+            "HyadesService", "HyadesProtocol", "HyadesCore", "HyadesStorage", "HyadesCQL", "CCrypt",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),

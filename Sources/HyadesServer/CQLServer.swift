@@ -15,6 +15,8 @@ public final class CQLServer: Sendable {
     let host: String
     let port: Int
     let logger: Logger
+    /// Set with PasswordAuthenticator: AUTH_RESPONSE is checked against these roles.
+    let roles: RoleStore?
     let events = EventRegistry()
     let tracker = RequestTracker()
     /// Node-wide budgets of in-flight requests (count, bytes, bytes per client IP).
@@ -24,6 +26,7 @@ public final class CQLServer: Sendable {
     public init(processor: QueryProcessor, host: String, port: Int,
                 configuration: CQLServerConfiguration = CQLServerConfiguration(),
                 limits: InFlightLimitSettings = InFlightLimitSettings(),
+                roles: RoleStore? = nil,
                 group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
                 threadPool: NIOThreadPool = NIOThreadPool.singleton,
                 logger: Logger = Logger(label: "hyades.cql")) {
@@ -32,6 +35,7 @@ public final class CQLServer: Sendable {
         self.port = port
         self.configuration = configuration
         self.limits = InFlightLimits(limits)
+        self.roles = roles
         self.group = group
         self.pool = threadPool
         self.logger = logger
@@ -46,6 +50,7 @@ public final class CQLServer: Sendable {
         let events = self.events
         let tracker = self.tracker
         let limits = self.limits
+        let roles = self.roles
         let server = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -57,6 +62,9 @@ public final class CQLServer: Sendable {
                     try ops.addHandler(MessageToByteHandler(CQLFrameEncoder()))
                     try ops.addHandler(InFlightLimitHandler(limits: limits))
                     try ops.addHandler(CQLServerConnectionHandler(configuration: configuration))
+                    if let roles {
+                        try ops.addHandler(PasswordAuthenticationHandler(roles: roles, pool: pool))
+                    }
                     try channel.pipeline.syncOperations.addHandler(
                         CQLQueryHandler(processor: processor, pool: pool, events: events, tracker: tracker))
                     self.track(channel)

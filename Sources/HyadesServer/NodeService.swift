@@ -15,10 +15,19 @@ public final class NodeService: Service, Sendable {
                 logger: Logger = Logger(label: "hyades")) throws {
         self.logger = logger
         node = try HyadesNode(config: config, fileSystem: fileSystem, logger: logger)
+        var roles: RoleStore?
+        if config.authenticator == "PasswordAuthenticator" {
+            let (store, created) = try RoleStore.openOrCreate(dataDirectory: config.dataDirectory)
+            if created {
+                logger.warning("PasswordAuthenticator: created the default superuser 'cassandra' (password 'cassandra') in \(store.path); change it with `hyades role set-password cassandra`")
+            }
+            roles = store
+        }
         let cql = CQLServerConfiguration(maxBodyBytes: config.nativeTransportMaxFrameSizeBytes,
-                                         maxInFlightRequests: config.nativeTransportMaxInFlightRequests)
+                                         maxInFlightRequests: config.nativeTransportMaxInFlightRequests,
+                                         authenticator: roles == nil ? nil : CQLServerConfiguration.passwordAuthenticator)
         server = CQLServer(processor: node.processor, host: config.rpcAddress, port: config.nativeTransportPort,
-                           configuration: cql, limits: config.inFlightLimits, logger: logger)
+                           configuration: cql, limits: config.inFlightLimits, roles: roles, logger: logger)
     }
 
     public func run() async throws {

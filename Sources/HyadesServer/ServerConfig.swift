@@ -39,6 +39,9 @@ public struct ServerConfig: Sendable, Hashable {
     public var endpointSnitch = "SimpleSnitch"
     public var dataCenter = "datacenter1"
     public var rack = "rack1"
+    /// "AllowAllAuthenticator" (no login) or "PasswordAuthenticator" (SASL PLAIN against
+    /// the roles in `<data>/auth/roles.txt`).
+    public var authenticator = "AllowAllAuthenticator"
     /// Warnings collected while loading (unknown keys), for the caller to log.
     public var warnings: [String] = []
 
@@ -118,6 +121,7 @@ public struct ServerConfig: Sendable, Hashable {
             case "endpoint_snitch": c.endpointSnitch = try v.string()
             case "dc", "data_center": c.dataCenter = try v.string()
             case "rack": c.rack = try v.string()
+            case "authenticator": c.authenticator = try v.authenticator()
             default:
                 c.warnings.append("\(source): unknown setting '\(key)' ignored")
             }
@@ -146,6 +150,19 @@ public struct ServerConfig: Sendable, Hashable {
             if let i = raw as? Int { n = i } else if let s = raw as? String, let i = Int(s) { n = i } else { throw fail("an integer") }
             guard n >= min, n <= max else { throw fail("an integer in \(min)...\(max)") }
             return n
+        }
+
+        /// Cassandra's short or fully qualified class name, or `{class_name: ...}` (5.0 style).
+        func authenticator() throws -> String {
+            var name: String?
+            if let s = raw as? String { name = s }
+            else if let m = raw as? [String: Any], let s = m["class_name"] as? String { name = s }
+            guard let name else { throw fail("AllowAllAuthenticator or PasswordAuthenticator") }
+            let short = name.hasPrefix("org.apache.cassandra.auth.") ? String(name.dropFirst("org.apache.cassandra.auth.".count)) : name
+            guard ["AllowAllAuthenticator", "PasswordAuthenticator"].contains(short) else {
+                throw fail("AllowAllAuthenticator or PasswordAuthenticator")
+            }
+            return short
         }
 
         func port() throws -> Int { try int(min: 0, max: 65535) }

@@ -9,7 +9,11 @@ extension QueryProcessor {
         let user = schema.user
         let includeSystem = d.full
         var keyspaces = user.keyspaces.values.sorted { $0.name < $1.name }
-        if includeSystem { keyspaces += SystemKeyspaces.keyspaces.values.sorted { $0.name < $1.name } }
+        let systemKeyspaces = SystemKeyspaces.keyspaces.values.sorted { $0.name < $1.name }
+        if includeSystem { keyspaces += systemKeyspaces }
+        // Listings name the system keyspaces too, as Cassandra's do; only DESCRIBE SCHEMA
+        // leaves them out unless FULL.
+        let listed = (user.keyspaces.values.sorted { $0.name < $1.name }) + systemKeyspaces
         func spec(_ n: String) -> ColumnSpecification { ColumnSpecification(keyspace: "", table: "", name: n, type: .text) }
         let listing = [spec("keyspace_name"), spec("type"), spec("name")]
         let element = listing + [spec("create_statement")]
@@ -34,14 +38,14 @@ extension QueryProcessor {
         }
         switch d.target {
         case .keyspaces:
-            return ResultPage(columns: listing, rows: keyspaces.map { [t($0.name), t("keyspace"), t($0.name)] })
+            return ResultPage(columns: listing, rows: listed.map { [t($0.name), t("keyspace"), t($0.name)] })
         case .tables:
-            let ks = currentKeyspace.map { n in keyspaces.filter { $0.name == n } } ?? keyspaces
+            let ks = currentKeyspace.map { n in listed.filter { $0.name == n } } ?? listed
             return ResultPage(columns: listing, rows: ks.flatMap { k in
                 k.tables.keys.sorted().map { [t(k.name), t("table"), t($0)] }
             })
         case .types:
-            let ks = currentKeyspace.map { n in keyspaces.filter { $0.name == n } } ?? keyspaces
+            let ks = currentKeyspace.map { n in listed.filter { $0.name == n } } ?? listed
             return ResultPage(columns: listing, rows: ks.flatMap { k in
                 k.userTypes.keys.sorted().map { [t(k.name), t("type"), t($0)] }
             })

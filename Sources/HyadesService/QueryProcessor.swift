@@ -65,7 +65,7 @@ public final class QueryProcessor: @unchecked Sendable {
         var streaming: StreamingSelect.Compiled?
         var modification: ModificationPlan?
         if case .select(let s) = plan, !SystemKeyspaces.names.contains(s.table.keyspace) { streaming = StreamingSelect.Compiled(s) }
-        if case .modification(let m) = plan, !SystemKeyspaces.names.contains(m.table.keyspace) { modification = m }
+        if case .modification(let m) = plan, m.condition == nil, !SystemKeyspaces.names.contains(m.table.keyspace) { modification = m }
         let entry = Prepared(statement: p, schemaVersion: version, streaming: streaming, modification: modification)
         cache.withLock { c in
             if c.entries[id] == nil {
@@ -125,7 +125,9 @@ public final class QueryProcessor: @unchecked Sendable {
         let parsed: ParsedStatement
         do { parsed = try CQLParser.parse(cql) } catch { throw QueryError(error) }
         do {
-            return try Analyzer(schema: analysisSchema, keyspace: keyspace).analyze(parsed)
+            var analyzer = Analyzer(schema: analysisSchema, keyspace: keyspace)
+            analyzer.conditionalUpdates = true   // run by executeConditional (single-node LWT)
+            return try analyzer.analyze(parsed)
         } catch { throw QueryError(error) }
     }
 
@@ -156,6 +158,7 @@ public final class QueryProcessor: @unchecked Sendable {
             return .void
         case .modification(let m):
             try refuseSystem(m.table.keyspace)
+            if let condition = m.condition { return try executeConditional(m, condition: condition, values: values) }
             let mutation: Mutation
             do {
                 mutation = try m.mutation(values: values, timestamp: options.timestamp ?? clock(), nowInSeconds: nowInSeconds)

@@ -300,7 +300,7 @@ struct SelectExecutor {
         for (i, s) in plan.selectors.enumerated() where i < row.count {
             let name = i < plan.resultColumns.count && !(plan.json && plan.resultColumns.count == 1) ? plan.resultColumns[i].name : selectorName(s)
             let v = row[i].map { CQLValueFormat.json($0, type: type(s)) } ?? "null"
-            parts.append("\"\(name)\": \(v)")
+            parts.append("\"\(JSONKey.forColumn(name, isColumn: s.isColumn))\": \(v)")
         }
         return "{" + parts.joined(separator: ", ") + "}"
     }

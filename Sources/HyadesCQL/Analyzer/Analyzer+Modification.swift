@@ -40,13 +40,23 @@ public struct BatchPlan: Hashable, Sendable {
     }
 }
 
+extension Analyzer {
+    /// Conditional statements run one at a time (single-node LWT); inside a batch they
+    /// are refused with this message.
+    public static let conditionalBatchNotSupported = "Conditional BATCH statements (IF ... inside BEGIN BATCH) are not supported yet"
+}
+
 extension AnalysisContext {
     static let conditionalNotSupported = "Conditional updates (IF ...) are not supported yet"
+    static let conditionalBatchNotSupported = Analyzer.conditionalBatchNotSupported
 
     mutating func insert(_ s: InsertStatement) throws(CQLAnalysisError) -> ModificationPlan {
         let t = try table(s.table)
         guard case .columns(let names, let terms) = s.values else {
-            throw .invalid("INSERT JSON is not supported yet")
+            guard case .json(let doc, let defaultUnset) = s.values else { throw .invalid("INSERT without values") }
+            var columns = s
+            columns.values = try jsonColumns(doc, defaultUnset: defaultUnset, table: t)
+            return try insert(columns)
         }
         guard names.count == terms.count else { throw .invalid("Unmatched column names/values") }
         guard Set(names).count == names.count else { throw .invalid("The column names contains duplicates") }
@@ -84,6 +94,37 @@ extension AnalysisContext {
                                     ttl: ttl, timestamp: ts, variables: try variableSpecifications(partitionKeyIndexes: pkIndexes(pkValues)))
         plan.condition = cond
         return plan
+    }
+
+    /// `INSERT INTO t JSON '{...}'` as the equivalent `(columns) VALUES (terms)`: columns
+    /// left out are set to null, or left alone with `DEFAULT UNSET`.
+    func jsonColumns(_ doc: Term, defaultUnset: Bool, table t: TableMetadata) throws(CQLAnalysisError) -> InsertStatement.Values {
+        guard case .constant(let c) = doc.kind, c.kind == .string else {
+            if doc.bindMarker != nil {
+                throw .invalid("INSERT JSON with a bind marker is not supported yet; put the JSON document in the statement text")
+            }
+            throw .invalid("INSERT JSON expects a string holding a JSON object")
+        }
+        guard case .object(let entries) = try JSONParser.parse(c.text) else {
+            throw .invalid("Could not decode JSON string: expected a JSON object of column names to values")
+        }
+        var names: [String] = [], terms: [Term] = []
+        for (key, value) in entries {
+            let name = JSONTerms.fieldName(key)
+            guard let col = t.columns.first(where: { $0.name == name }) else {
+                throw .invalid("JSON values map contains unrecognized column: \(name)")
+            }
+            guard !names.contains(name) else { throw .invalid("JSON values map contains column \(name) twice") }
+            names.append(name)
+            terms.append(try JSONTerms.term(value, type: col.type, column: name))
+        }
+        if !defaultUnset {
+            for col in t.columns where !col.kind.isPrimaryKey && !names.contains(col.name) {
+                names.append(col.name)
+                terms.append(Term(.null))
+            }
+        }
+        return .columns(names, terms)
     }
 
     func pkIndexes(_ pk: [KeyValues]) -> [Int] {
@@ -253,6 +294,7 @@ extension AnalysisContext {
             if s.using.timestamp != nil && p.timestamp != nil {
                 throw .invalid("Timestamp must be set either on BATCH or individual statements")
             }
+            if p.condition != nil { throw .invalid(Self.conditionalBatchNotSupported) }
             plans.append(p)
         }
         if let ts = s.using.timestamp, let first = plans.first {

@@ -1,0 +1,2 @@
+// libxcrypt (Debian libcrypt-dev): bcrypt password hashing for PasswordAuthenticator.
+#include <crypt.h>
