@@ -93,7 +93,9 @@ struct LiveRowFilter {
                 nc += 1
             }
         }
-        if liveness.isEmpty && nc == 0 && !liveElsewhere { return true }
+        // Static rows live through their queried columns only (Cassandra fetches only the
+        // queried static columns); a wide block hands them over with every column.
+        if liveness.isEmpty && nc == 0 && !(liveElsewhere && v.kind == .row) { return true }
         return try body(LiveRowView(isStatic: v.kind == .staticRow, partitionKey: v.partitionKey, clustering: v.clustering,
                                     liveness: liveness, columns: UnsafeBufferPointer(start: s.columns, count: nc),
                                     cells: UnsafeBufferPointer(start: s.cells, count: nCells)))

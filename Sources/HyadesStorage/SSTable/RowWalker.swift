@@ -267,6 +267,7 @@ struct RowWalker: ~Copyable {
         }
         let cursors = self.cursors
         let checkLiveness = livenessNow != nil && !wideBlock
+        let now = livenessNow ?? 0
         while entryIndex < h.entryCount {
             let entryStart = c.pos
             let kind = try c.u8()
@@ -360,15 +361,17 @@ struct RowWalker: ~Copyable {
                     throw error
                 }
             }
-            if checkLiveness && rowKind == .row && !certainlyLive(liveness, deletion: deletion) {
+            // The common row (an INSERT's live marker, nothing deleted) is decided inline.
+            if checkLiveness && rowKind == .row
+                && !(deletion.isLive && partitionDeletion.isLive && rangeTombstones.isEmpty && liveness.isLive(nowInSeconds: now))
+                && !certainlyLive(liveness, deletion: deletion) {
                 restart = BlockEntryPosition(entryIndex: entryIndex - 1, byteOffset: entryStart - entriesStart, rowOrdinal: ordinal)
                 return false
             }
-            var view = SSTableRowView(kind: rowKind, partitionKey: UnsafeRawBufferPointer(start: keyBuffer, count: keyCount),
+            let view = SSTableRowView(kind: rowKind, partitionKey: UnsafeRawBufferPointer(start: keyBuffer, count: keyCount),
                                       partitionDeletion: partitionDeletion, rangeTombstones: rangeTombstones,
                                       clustering: clustering, liveness: liveness, deletion: deletion,
-                                      columns: rows.columnsBuffer, cells: rows.cellsBuffer)
-            view.hasUnqueriedColumns = wideBlock
+                                      columns: rows.columnsBuffer, cells: rows.cellsBuffer, hasUnqueriedColumns: wideBlock)
             if try !body(view) { return false }
         }
         guard c.atEnd, rowOrdinal == h.rowCount else { throw DecodeFailure("entry or row count mismatch") }
@@ -378,7 +381,7 @@ struct RowWalker: ~Copyable {
     /// Whether the row just decoded is live at `livenessNow` through its row marker or a
     /// projected cell, whatever its other columns hold: nothing that could shadow them
     /// (partition, range or row deletion; range tombstones taken as covering) is as new.
-    @inline(__always)
+    @inline(never)
     func certainlyLive(_ liveness: LivenessInfo, deletion: DeletionTime) -> Bool {
         let now = livenessNow!
         var shadow = deletion.markedForDeleteAt
