@@ -58,8 +58,9 @@ struct SelectExecutor {
         let byteSlices = try plan.clusteringSlices(values: values)
         let slices = Slices(byteSlices.map { ClusteringSlice(start: $0.start, end: $0.end) })
         // The engine decides row liveness from every column whatever the projection
-        // (fetched vs queried), so only the selected and filtered columns are decoded.
-        let columns = ColumnFilter(plan.queriedColumns)
+        // (fetched vs queried), so only the selected and filtered columns are decoded; with
+        // only key columns selected every column is read, so static-only partitions count.
+        let columns = plan.queriedColumns.isEmpty ? ColumnFilter.all : ColumnFilter(plan.queriedColumns)
 
         var out: [[[UInt8]?]] = []
         var aggregate = try AggregateState(plan.selectors, selectorTypes: plan.selectors.map(type))

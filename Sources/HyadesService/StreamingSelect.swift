@@ -70,7 +70,9 @@ struct StreamingSelect {
             self.outputs = outputs
             // Only the selected columns are decoded; the engine decides row liveness from
             // all of them (fetched vs queried), so a row written by UPDATE alone still comes back.
-            columns = ColumnFilter(plan.queriedColumns)
+            // Only key columns selected (`SELECT k`, count): every column, so that a
+            // partition with only static data still yields its row, as before.
+            columns = plan.queriedColumns.isEmpty ? .all : ColumnFilter(plan.queriedColumns)
             staticOnlyRows = plan.table.clusteringColumns.isEmpty || plan.clustering == ClusteringRestriction()
             compositeKey = plan.table.partitionKeyColumns.count > 1
             needsClustering = outputs.contains { if case .clustering = $0 { return true } else { return false } }
