@@ -62,6 +62,7 @@ public final class CQLServer: Sendable {
                     try ops.addHandler(MessageToByteHandler(CQLFrameEncoder()))
                     try ops.addHandler(InFlightLimitHandler(limits: limits))
                     try ops.addHandler(CQLServerConnectionHandler(configuration: configuration))
+                    try ops.addHandler(QueryTracingHandler(traces: processor.traces, coordinator: processor.node.rpcAddress))
                     if let roles {
                         try ops.addHandler(PasswordAuthenticationHandler(roles: roles, pool: pool))
                     }

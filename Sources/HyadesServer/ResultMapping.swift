@@ -21,10 +21,12 @@ enum ResultMapping {
     }
 
     static func options(_ p: CQLQueryParameters) -> QueryOptions {
-        QueryOptions(consistency: ConsistencyLevel(rawValue: p.consistency.rawValue) ?? .one,
-                     pageSize: p.pageSize.map(Int.init),
-                     pagingState: p.pagingState.map { Array($0.readableBytesView) },
-                     timestamp: p.defaultTimestamp, skipMetadata: p.skipMetadata)
+        var o = QueryOptions(consistency: ConsistencyLevel(rawValue: p.consistency.rawValue) ?? .one,
+                             pageSize: p.pageSize.map(Int.init),
+                             pagingState: p.pagingState.map { Array($0.readableBytesView) },
+                             timestamp: p.defaultTimestamp, skipMetadata: p.skipMetadata)
+        o.valueNames = p.valueNames
+        return o
     }
 
     static func schemaChange(change: String, target: String, keyspace: String, name: String?) -> CQLSchemaChange? {

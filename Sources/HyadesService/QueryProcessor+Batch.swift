@@ -34,9 +34,11 @@ extension QueryProcessor {
                 throw QueryError.invalid("Invalid statement in batch: only UPDATE, INSERT and DELETE statements are allowed.")
             }
             try refuseSystem(m.table.keyspace)
-            if m.condition != nil { throw QueryError.invalid(Analyzer.conditionalBatchNotSupported) }
             do { try m.variables.checkBound(values) } catch { throw QueryError(error) }
             statements.append((m, values))
+        }
+        if statements.contains(where: { $0.0.condition != nil }) {
+            return try executeConditionalBatch(statements)
         }
         let mutation: Mutation
         do {

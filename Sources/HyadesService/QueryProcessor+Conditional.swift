@@ -12,10 +12,87 @@ import HyadesCQL
 extension QueryProcessor {
     func executeConditional(_ m: ModificationPlan, condition: ModificationCondition,
                             values: [CQLBoundValue]) throws(QueryError) -> QueryResult {
+        let key = try conditionKey(m, values: values)
+        let lock = ConditionalUpdateLocks.lock(table: m.table.id, key: key.partition)
+        lock.lock()
+        defer { lock.unlock() }
+
+        let check = try evaluate(m, condition: condition, key: key, values: values)
+        let appliedSpec = Self.appliedSpec(m.table)
+        if check.applied {
+            let mutation: Mutation
+            do { mutation = try m.mutation(values: values, timestamp: clock(), nowInSeconds: nowInSeconds) } catch { throw QueryError(error) }
+            try apply(mutation)
+            return .rows(ResultPage(columns: [appliedSpec], rows: [[[1]]]))
+        }
+        guard let current = check.current else { return .rows(ResultPage(columns: [appliedSpec], rows: [[[0]]])) }
+        return .rows(ResultPage(columns: [appliedSpec] + check.shown.map { check.columns[$0] },
+                                rows: [[[0]] + check.shown.map { current[$0] }]))
+    }
+
+    /// A BATCH holding conditional statements (Cassandra's rule: one table, one partition):
+    /// every condition is checked against its row under the partition's lock, and the
+    /// whole batch is applied only if all hold. Not applied: `[applied]` false with the
+    /// current rows the conditions read (all columns), one result row each.
+    func executeConditionalBatch(_ statements: [(ModificationPlan, [CQLBoundValue])]) throws(QueryError) -> QueryResult {
+        guard let first = statements.first else { return .void }
+        var keys: [ConditionKey] = []
+        for (m, values) in statements {
+            guard m.table.id == first.0.table.id else {
+                throw QueryError.invalid("BATCH with conditions cannot span multiple tables")
+            }
+            let k = try conditionKey(m, values: values)
+            if let p = keys.first?.partition, p != k.partition {
+                throw QueryError.invalid("BATCH with conditions cannot span multiple partitions")
+            }
+            keys.append(k)
+        }
+        let lock = ConditionalUpdateLocks.lock(table: first.0.table.id, key: keys[0].partition)
+        lock.lock()
+        defer { lock.unlock() }
+
+        var applied = true
+        var rows: [[[UInt8]?]] = []
+        var columns: [ColumnSpecification] = []
+        var seen = Set<[CQLBoundValue]>()
+        for ((m, values), key) in zip(statements, keys) {
+            guard let condition = m.condition else { continue }
+            let check = try evaluate(m, condition: condition, key: key, values: values)
+            if !check.applied { applied = false }
+            columns = check.columns
+            if let current = check.current, seen.insert(key.row).inserted { rows.append(current) }
+        }
+        let appliedSpec = Self.appliedSpec(first.0.table)
+        if applied {
+            let mutation: Mutation
+            do {
+                // Like single conditional writes, the node's clock, not a client timestamp.
+                mutation = try BatchPlan.mutation(of: statements, timestamp: clock(), nowInSeconds: nowInSeconds)
+            } catch { throw QueryError(error) }
+            try apply(mutation)
+            return .rows(ResultPage(columns: [appliedSpec], rows: [[[1]]]))
+        }
+        guard !rows.isEmpty else { return .rows(ResultPage(columns: [appliedSpec], rows: [[[0]]])) }
+        return .rows(ResultPage(columns: [appliedSpec] + columns, rows: rows.map { [[0]] + $0 }))
+    }
+
+    static func appliedSpec(_ t: TableMetadata) -> ColumnSpecification {
+        ColumnSpecification(keyspace: t.keyspace, table: t.name, name: "[applied]", type: .boolean)
+    }
+
+    /// The resolved primary key a conditional statement reads and writes.
+    struct ConditionKey {
+        var columns: [ColumnMetadata]
+        /// Partition key values, then the clustering prefix.
+        var row: [CQLBoundValue]
+        var partitionCount: Int
+        var partition: [CQLBoundValue] { Array(row.prefix(partitionCount)) }
+    }
+
+    func conditionKey(_ m: ModificationPlan, values: [CQLBoundValue]) throws(QueryError) -> ConditionKey {
         let time = ExecutionTime(timestamp: 0, nowInSeconds: nowInSeconds)
-        var keyValues: [CQLBoundValue] = []
-        var keyColumns: [ColumnMetadata] = []
-        func resolveKey(_ kv: KeyValues, _ column: ColumnMetadata) throws(QueryError) {
+        var key = ConditionKey(columns: [], row: [], partitionCount: m.table.partitionKeyColumns.count)
+        func resolve(_ kv: KeyValues, _ column: ColumnMetadata) throws(QueryError) {
             guard case .eq(let term) = kv else {
                 throw QueryError.invalid("IN on the primary key is not supported with conditional updates")
             }
@@ -24,23 +101,25 @@ extension QueryProcessor {
             guard case .value(let bytes) = resolved else {
                 throw QueryError.invalid("Invalid null value for primary key column \(column.name)")
             }
-            keyValues.append(.value(bytes))
-            keyColumns.append(column)
+            key.row.append(.value(bytes))
+            key.columns.append(column)
         }
-        for (kv, c) in zip(m.partitionKey, m.table.partitionKeyColumns) { try resolveKey(kv, c) }
-        for (kv, c) in zip(m.clustering.prefix, m.table.clusteringColumns) { try resolveKey(kv, c) }
+        for (kv, c) in zip(m.partitionKey, m.table.partitionKeyColumns) { try resolve(kv, c) }
+        for (kv, c) in zip(m.clustering.prefix, m.table.clusteringColumns) { try resolve(kv, c) }
+        return key
+    }
 
-        let lock = ConditionalUpdateLocks.lock(table: m.table.id, key: keyValues)
-        lock.lock()
-        defer { lock.unlock() }
-
-        let (columns, current) = try currentRow(m.table, keyColumns: keyColumns, keyValues: keyValues)
+    /// Reads the statement's current row and checks its condition (caller holds the lock).
+    func evaluate(_ m: ModificationPlan, condition: ModificationCondition, key: ConditionKey,
+                  values: [CQLBoundValue]) throws(QueryError)
+        -> (applied: Bool, columns: [ColumnSpecification], current: [[UInt8]?]?, shown: [Int]) {
+        let (columns, current) = try currentRow(m.table, keyColumns: key.columns, keyValues: key.row)
         var applied: Bool
-        var shownColumns: [Int] = []
+        var shown: [Int] = []
         switch condition {
         case .ifNotExists:
             applied = current == nil
-            shownColumns = Array(columns.indices)
+            shown = Array(columns.indices)
         case .ifExists:
             applied = current != nil
         case .columns(let conditions):
@@ -49,22 +128,12 @@ extension QueryProcessor {
                 let bound: BoundCondition
                 do { bound = try c.bind(values) } catch { throw QueryError(error) }
                 let index = columns.firstIndex { $0.name == c.column.name }
-                if let index, !shownColumns.contains(index) { shownColumns.append(index) }
+                if let index, !shown.contains(index) { shown.append(index) }
                 if !bound.matches(index.flatMap { current?[$0] }) { applied = false }
             }
-            shownColumns.sort()
+            shown.sort()
         }
-
-        let appliedSpec = ColumnSpecification(keyspace: m.table.keyspace, table: m.table.name, name: "[applied]", type: .boolean)
-        if applied {
-            let mutation: Mutation
-            do { mutation = try m.mutation(values: values, timestamp: clock(), nowInSeconds: nowInSeconds) } catch { throw QueryError(error) }
-            try apply(mutation)
-            return .rows(ResultPage(columns: [appliedSpec], rows: [[[1]]]))
-        }
-        guard let current else { return .rows(ResultPage(columns: [appliedSpec], rows: [[[0]]])) }
-        return .rows(ResultPage(columns: [appliedSpec] + shownColumns.map { columns[$0] },
-                                rows: [[[0]] + shownColumns.map { current[$0] }]))
+        return (applied, columns, current, shown)
     }
 
     /// The row (or, with only the partition key, the partition's first row) the condition
@@ -97,5 +166,14 @@ enum ConditionalUpdateLocks {
             mix(0xFF)
         }
         return stripes[Int(h % UInt64(stripes.count))]
+    }
+}
+
+extension QueryProcessor {
+    /// `BEGIN BATCH ... IF ... APPLY BATCH` from text: the statements share the values and
+    /// the batch's USING TIMESTAMP (refused with conditions, as Cassandra does).
+    func conditionalBatch(_ b: BatchPlan, values: [CQLBoundValue], options: QueryOptions) throws(QueryError) -> QueryResult {
+        if b.timestamp != nil { throw QueryError.invalid("Cannot provide custom timestamp for conditional BATCH") }
+        return try executeConditionalBatch(b.statements.map { ($0, values) })
     }
 }

@@ -12,6 +12,8 @@ public final class QueryProcessor: @unchecked Sendable {
     /// Wall clock in microseconds (write timestamps).
     let clock: @Sendable () -> Int64
     let preparedCacheSize: Int
+    /// Traces of requests sent with the tracing flag (system_traces).
+    public let traces = TraceStore()
 
     /// A class so that an EXECUTE takes one reference out of the cache, not a copy of
     /// the plan; `streaming` is the SELECT fast path resolved once at PREPARE.
@@ -89,7 +91,8 @@ public final class QueryProcessor: @unchecked Sendable {
                                 options: QueryOptions = QueryOptions()) throws(QueryError) -> QueryResult {
         // The common EXECUTEs (a streamable SELECT, a write to a user table): straight to
         // the engine, the plan resolved at PREPARE.
-        if let entry = cache.withLock({ $0.entries[id] }), entry.schemaVersion == schema.schemaVersion {
+        // (Values bound by name go through `run`, which orders them first.)
+        if options.valueNames == nil, let entry = cache.withLock({ $0.entries[id] }), entry.schemaVersion == schema.schemaVersion {
             if let compiled = entry.streaming {
                 return .rows(try selectStreaming(compiled, values: values, options: options))
             }
@@ -135,6 +138,11 @@ public final class QueryProcessor: @unchecked Sendable {
 
     func run(_ plan: StatementPlan, state: inout ClientState, values: [CQLBoundValue],
              options: QueryOptions) throws(QueryError) -> QueryResult {
+        if let names = options.valueNames {
+            var positional = options
+            positional.valueNames = nil
+            return try run(plan, state: &state, values: try Self.ordered(values, names: names, for: plan.variables), options: positional)
+        }
         switch plan {
         case .use(let ks):
             state.keyspace = ks
@@ -167,6 +175,7 @@ public final class QueryProcessor: @unchecked Sendable {
             return .void
         case .batch(let b):
             for s in b.statements { try refuseSystem(s.table.keyspace) }
+            if b.statements.contains(where: { $0.condition != nil }) { return try conditionalBatch(b, values: values, options: options) }
             let mutation: Mutation
             do {
                 mutation = try b.mutation(values: values, timestamp: options.timestamp ?? clock(), nowInSeconds: nowInSeconds)

@@ -62,6 +62,9 @@ public struct QueryOptions: Sendable, Hashable {
     /// Client-supplied write timestamp (µs).
     public var timestamp: Int64?
     public var skipMetadata: Bool
+    /// QUERY / EXECUTE flag 0x40: the values' names, matched to the bind markers' names
+    /// (`QueryProcessor+NamedValues.swift`); nil = positional.
+    public var valueNames: [String]? = nil
 
     public init(consistency: ConsistencyLevel = .one, pageSize: Int? = nil, pagingState: [UInt8]? = nil,
                 timestamp: Int64? = nil, skipMetadata: Bool = false) {

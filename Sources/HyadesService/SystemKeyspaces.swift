@@ -2,11 +2,11 @@ import Foundation
 import HyadesCore
 import HyadesCQL
 
-/// The virtual system keyspaces: `system` (local, peers, peers_v2, size_estimates) and
-/// `system_schema`, with Cassandra's column names. Their rows are generated on every read
+/// The virtual system keyspaces: `system` (local, peers, peers_v2, size_estimates),
+/// `system_auth` (no tables) and `system_schema`, with Cassandra's column names. Their rows are generated on every read
 /// from the node's identity and live schema; they are never stored.
 enum SystemKeyspaces {
-    static let names: Set<String> = ["system", "system_schema"]
+    static let names: Set<String> = ["system", "system_schema", "system_auth", "system_traces"]
 
     static let fm: CQLType = .frozen(.map(.text, .text))
 
@@ -78,12 +78,28 @@ enum SystemKeyspaces {
                         ("where_clause", .text)] + tableParamColumns.filter { $0.0 != "flags" }),
     ]
 
+    /// Cassandra's system_traces tables, filled from the processor's `TraceStore`.
+    static let traceTables: [TableMetadata] = [
+        table("system_traces", "sessions", pk: [("session_id", .uuid)],
+              regular: [("client", .inet), ("command", .text), ("coordinator", .inet), ("coordinator_port", .int),
+                        ("duration", .int), ("parameters", fm), ("request", .text), ("started_at", .timestamp)]),
+        table("system_traces", "events", pk: [("session_id", .uuid)], ck: [("event_id", .timeuuid)],
+              regular: [("activity", .text), ("source", .inet), ("source_elapsed", .int), ("source_port", .int),
+                        ("thread", .text)]),
+    ]
+
     static let keyspaces: [String: KeyspaceMetadata] = {
         var system = KeyspaceMetadata(name: "system", replication: .local)
         for t in systemTables { system.tables[t.name] = t }
         var schema = KeyspaceMetadata(name: "system_schema", replication: .local)
         for t in schemaTables { schema.tables[t.name] = t }
-        return ["system": system, "system_schema": schema]
+        // Present (without tables) because cqlsh formats LIST ROLES with system_auth's
+        // metadata and stops with "Keyspace 'system_auth' not found" without it. The roles
+        // themselves live in the server's RoleStore.
+        let auth = KeyspaceMetadata(name: "system_auth", replication: .local)
+        var traces = KeyspaceMetadata(name: "system_traces", replication: .local)
+        for t in traceTables { traces.tables[t.name] = t }
+        return ["system": system, "system_schema": schema, "system_auth": auth, "system_traces": traces]
     }()
 
     // MARK: rows
@@ -110,6 +126,18 @@ enum SystemKeyspaces {
             rows = all.flatMap { k in k.userTypes.values.map { u in
                 ["keyspace_name": v(k.name), "type_name": v(u.name),
                  "field_names": list(u.fields.map(\.name)), "field_types": list(u.fields.map(\.type.cqlName))]
+            } }
+        case ("system_traces", "sessions"):
+            rows = p.traces.all.map { t in
+                ["session_id": t.sessionID, "client": t.client, "command": v(t.command), "coordinator": t.coordinator,
+                 "coordinator_port": int32Bytes(p.node.nativePort), "duration": int32Bytes(t.durationMicros),
+                 "parameters": v(t.parameters), "request": v(t.request), "started_at": int64Bytes(t.startedAtMillis)]
+            }
+        case ("system_traces", "events"):
+            rows = p.traces.all.flatMap { t in t.events.map { e in
+                ["session_id": t.sessionID, "event_id": e.eventID, "activity": v(e.activity), "source": t.coordinator,
+                 "source_elapsed": int32Bytes(e.sourceElapsedMicros), "source_port": int32Bytes(p.node.nativePort),
+                 "thread": v(e.thread)]
             } }
         default: rows = []
         }

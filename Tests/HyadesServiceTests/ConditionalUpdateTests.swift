@@ -56,19 +56,42 @@ import Testing
         #expect(try n.rows("SELECT * FROM t").rows.isEmpty)
     }
 
-    @Test func conditionalBatchesAndCustomTimestampsAreRefused() throws {
+    @Test func conditionalBatchOnOnePartitionIsAllOrNothing() throws {
         let n = try node()
-        #expect(throws: QueryError.self) {
-            try n.run("BEGIN BATCH INSERT INTO t (k, c) VALUES (1, 1) IF NOT EXISTS; APPLY BATCH")
-        }
-        #expect(throws: QueryError.self) {
-            try n.run("INSERT INTO t (k, c) VALUES (1, 1) IF NOT EXISTS USING TIMESTAMP 5")
-        }
-        let p = try n.processor.prepare("INSERT INTO t (k, c) VALUES (1, 1) IF NOT EXISTS", keyspace: "ks")
+        try n.run("INSERT INTO t (k, c, v, n) VALUES (1, 1, 'a', 1)")
+        let failed = try outcome(n, "BEGIN BATCH INSERT INTO t (k, c, v) VALUES (1, 2, 'new') IF NOT EXISTS; "
+                                     + "UPDATE t SET v = 'b' WHERE k = 1 AND c = 1 IF v = 'zz'; APPLY BATCH")
+        #expect(!failed.applied && failed.columns == ["k", "c", "n", "v"])
+        #expect(readText(failed.row[3]) == "a")
+        #expect(try n.rows("SELECT c FROM t WHERE k = 1").rows.count == 1, "nothing of a failed batch is written")
+        let ok = try outcome(n, "BEGIN BATCH INSERT INTO t (k, c, v) VALUES (1, 2, 'new') IF NOT EXISTS; "
+                                 + "UPDATE t SET v = 'b' WHERE k = 1 AND c = 1 IF v = 'a'; "
+                                 + "INSERT INTO t (k, c, v) VALUES (1, 3, 'plain'); APPLY BATCH")
+        #expect(ok.applied)
+        #expect(try n.rows("SELECT v FROM t WHERE k = 1").rows.map { readText($0[0]) } == ["b", "new", "plain"])
+        // The protocol's BATCH of prepared conditional statements.
+        let p = try n.processor.prepare("UPDATE t SET n = ? WHERE k = 1 AND c = ? IF n = ?", keyspace: "ks")
         var s = ClientState(); s.keyspace = "ks"
-        #expect(throws: QueryError.self) {
-            try n.processor.executeBatch([.prepared(id: p.id, values: [])], state: &s)
+        guard case .rows(let page) = try n.processor.executeBatch(
+            [.prepared(id: p.id, values: [.value(int32(2)), .value(int32(1)), .value(int32(1))])], state: &s) else {
+            Issue.record("no rows"); return
         }
+        #expect(page.rows[0][0] == [1])
+    }
+
+    @Test func conditionalBatchRulesAreCassandras() throws {
+        let n = try node()
+        try n.run("CREATE TABLE u (k int PRIMARY KEY)")
+        func message(_ cql: String) -> String {
+            do { _ = try n.run(cql); return "no error" } catch { return "\(error)" }
+        }
+        #expect(message("BEGIN BATCH INSERT INTO t (k, c) VALUES (1, 1) IF NOT EXISTS; INSERT INTO t (k, c) VALUES (2, 1); APPLY BATCH")
+                .contains("multiple partitions"))
+        #expect(message("BEGIN BATCH INSERT INTO t (k, c) VALUES (1, 1) IF NOT EXISTS; INSERT INTO u (k) VALUES (1); APPLY BATCH")
+                .contains("multiple tables"))
+        #expect(message("BEGIN BATCH USING TIMESTAMP 5 INSERT INTO t (k, c) VALUES (1, 1) IF NOT EXISTS; APPLY BATCH")
+                .contains("custom timestamp"))
+        #expect(message("INSERT INTO t (k, c) VALUES (1, 1) IF NOT EXISTS USING TIMESTAMP 5").contains("custom timestamp"))
         #expect(try n.rows("SELECT * FROM t").rows.isEmpty)
     }
 

@@ -131,8 +131,20 @@ def test_lightweight_transactions(s):
     assert len(winners) == 1
     assert s.execute("SELECT owner FROM lwt WHERE k = 2").one().owner == "c%d" % winners[0]
     assert s.execute("DELETE FROM lwt WHERE k = 2 IF EXISTS").was_applied
-    with pytest.raises(InvalidRequest, match="BATCH"):
-        s.execute("BEGIN BATCH INSERT INTO lwt (k) VALUES (3) IF NOT EXISTS; APPLY BATCH")
+    # A conditional batch on one partition: all or nothing.
+    s.execute("CREATE TABLE IF NOT EXISTS lwt_rows (p int, c int, v text, PRIMARY KEY (p, c))")
+    s.execute("INSERT INTO lwt_rows (p, c, v) VALUES (1, 1, 'a')")
+    rs = s.execute("BEGIN BATCH INSERT INTO lwt_rows (p, c, v) VALUES (1, 2, 'b') IF NOT EXISTS; "
+                   "UPDATE lwt_rows SET v = 'x' WHERE p = 1 AND c = 1 IF v = 'zz'; APPLY BATCH")
+    assert not rs.was_applied
+    assert [r.c for r in s.execute("SELECT c FROM lwt_rows WHERE p = 1")] == [1]
+    rs = s.execute("BEGIN BATCH INSERT INTO lwt_rows (p, c, v) VALUES (1, 2, 'b') IF NOT EXISTS; "
+                   "UPDATE lwt_rows SET v = 'x' WHERE p = 1 AND c = 1 IF v = 'a'; APPLY BATCH")
+    assert rs.was_applied
+    assert [r.v for r in s.execute("SELECT v FROM lwt_rows WHERE p = 1")] == ["x", "b"]
+    with pytest.raises(InvalidRequest, match="multiple partitions"):
+        s.execute("BEGIN BATCH INSERT INTO lwt_rows (p, c) VALUES (2, 1) IF NOT EXISTS; "
+                  "INSERT INTO lwt_rows (p, c) VALUES (3, 1); APPLY BATCH")
 
 
 def test_not_supported_forms_answer_invalid(s):

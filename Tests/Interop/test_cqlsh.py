@@ -126,3 +126,28 @@ def test_login_with_password_authenticator(start_server):
     p = cqlsh(node, "SELECT cluster_name FROM system.local", "-u", "cassandra", "-p", "wrong")
     assert p.returncode != 0
     assert "Bad credentials" in p.stderr or "AuthenticationFailed" in p.stderr, p.stderr
+
+
+def test_copy_from_and_to_round_trip(server, keyspace, tmp_path):
+    """cqlsh COPY: FROM sends prepared inserts in batches, TO reads the ring by token ranges."""
+    import csv
+    ok(server, "CREATE TABLE IF NOT EXISTS shell.copied (k int, c int, v text, PRIMARY KEY (k, c))")
+    src = tmp_path / "in.csv"
+    rows = [(i % 37, i, "v%d, with comma" % i) for i in range(3000)]
+    with open(src, "w", newline="") as f:
+        csv.writer(f).writerows(rows)
+    out = ok(server, "COPY shell.copied (k, c, v) FROM '%s'" % src)
+    assert "3000 rows imported" in out, out
+    dst = tmp_path / "out.csv"
+    out = ok(server, "COPY shell.copied (k, c, v) TO '%s'" % dst)
+    assert "3000 rows exported" in out, out
+    with open(dst, newline="") as f:
+        back = {(int(k), int(c), v) for k, c, v in csv.reader(f)}
+    assert back == set(rows)
+
+
+def test_tracing_on_prints_the_trace(server, keyspace):
+    out = ok(server, "TRACING ON; SELECT count(*) FROM shell.stars")
+    assert "Tracing session: " in out
+    assert re.search(r"activity\s*\|\s*timestamp\s*\|\s*source\s*\|\s*source_elapsed\s*\|\s*client", out), out
+    assert "Request complete" in out

@@ -152,16 +152,18 @@ def test_pages_through_100k_rows(session):
     assert sum(1 for ok, _ in results if ok) == n
     result = session.execute(SimpleStatement("SELECT p, c, v FROM hundredk", fetch_size=5000))
     seen = set()
-    pages = 1
-    count = 0
-    for row in result:
-        assert row.v == row.c * 1000 + row.p
-        seen.add(row.v)
-        count += 1
-        if result.response_future.has_more_pages and count % 5000 == 0:
-            pages += 1
-    assert count == n and len(seen) == n, "every row exactly once"
-    assert pages >= 20, "paged in pages of at most 5000 rows"
+    page_sizes = []
+    while True:
+        page = result.current_rows
+        page_sizes.append(len(page))
+        for row in page:
+            assert row.v == row.c * 1000 + row.p
+            seen.add(row.v)
+        if not result.has_more_pages:
+            break
+        result.fetch_next_page()
+    assert sum(page_sizes) == n and len(seen) == n, "every row exactly once"
+    assert max(page_sizes) <= 5000 and len(page_sizes) >= 20, page_sizes
     assert session.execute("SELECT count(*) FROM hundredk").one()[0] == n
 
 
@@ -327,3 +329,68 @@ def test_schema_events_reach_other_clients(server, session):
             time.sleep(0.1)
     finally:
         other.shutdown()
+
+
+def test_role_statements(start_server):
+    """Superusers manage roles with CQL; a role may change its own password only."""
+    from cassandra import Unauthorized
+    from cassandra.auth import PlainTextAuthProvider
+    from cassandra.cluster import NoHostAvailable
+    node = start_server("127.0.0.13", config="authenticator: PasswordAuthenticator\n")
+
+    def login(user, password):
+        c = Cluster([node.host], port=node.port, connect_timeout=20,
+                    auth_provider=PlainTextAuthProvider(user, password))
+        return c, c.connect()
+
+    admin_cluster, admin = login("cassandra", "cassandra")
+    try:
+        admin.execute("CREATE ROLE alice WITH PASSWORD = 'wonder' AND LOGIN = true")
+        with pytest.raises(InvalidRequest, match="already exists"):
+            admin.execute("CREATE ROLE alice WITH PASSWORD = 'x'")
+        roles = {r.role: r.super for r in admin.execute("LIST ROLES")}
+        assert roles == {"alice": False, "cassandra": True}
+        cluster, alice = login("alice", "wonder")
+        try:
+            with pytest.raises(Unauthorized):
+                alice.execute("CREATE ROLE mallory WITH PASSWORD = 'x'")
+            with pytest.raises(Unauthorized):
+                alice.execute("ALTER ROLE cassandra WITH PASSWORD = 'pwned'")
+            with pytest.raises(Unauthorized):
+                alice.execute("ALTER ROLE alice WITH SUPERUSER = true")
+            alice.execute("ALTER ROLE alice WITH PASSWORD = 'looking-glass'")
+        finally:
+            cluster.shutdown()
+        with pytest.raises(NoHostAvailable):
+            login("alice", "wonder")
+        cluster, _ = login("alice", "looking-glass")
+        cluster.shutdown()
+        admin.execute("DROP ROLE alice")
+        with pytest.raises(NoHostAvailable):
+            login("alice", "looking-glass")
+        with pytest.raises(InvalidRequest, match="current login"):
+            admin.execute("DROP ROLE cassandra")
+    finally:
+        admin_cluster.shutdown()
+
+
+def test_query_trace(session):
+    """Tracing flag 0x02: the response carries a session id the driver resolves through
+    system_traces.sessions / events."""
+    session.execute("CREATE TABLE IF NOT EXISTS traced (k int PRIMARY KEY)")
+    session.execute("INSERT INTO traced (k) VALUES (7)")
+    future = session.execute_async("SELECT k FROM traced WHERE k = 7", trace=True)
+    assert future.result().one().k == 7
+    trace = future.get_query_trace(max_wait=10)
+    assert trace.request_type == "Execute CQL3 query"
+    assert trace.parameters["query"] == "SELECT k FROM traced WHERE k = 7"
+    assert trace.parameters["consistency_level"] == "LOCAL_ONE"
+    assert trace.duration.total_seconds() > 0 and len(trace.events) >= 2
+    assert trace.events[-1].description == "Request complete"
+    row = session.execute("SELECT request, duration FROM system_traces.sessions WHERE session_id = %s",
+                          (trace.trace_id,)).one()
+    assert row.request == "Execute CQL3 query" and row.duration > 0
+    # A failed request is traced too, with what went wrong.
+    future = session.execute_async("SELECT * FROM no_such_table", trace=True)
+    with pytest.raises(InvalidRequest):
+        future.result()

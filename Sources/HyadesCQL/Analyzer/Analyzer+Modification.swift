@@ -40,15 +40,8 @@ public struct BatchPlan: Hashable, Sendable {
     }
 }
 
-extension Analyzer {
-    /// Conditional statements run one at a time (single-node LWT); inside a batch they
-    /// are refused with this message.
-    public static let conditionalBatchNotSupported = "Conditional BATCH statements (IF ... inside BEGIN BATCH) are not supported yet"
-}
-
 extension AnalysisContext {
     static let conditionalNotSupported = "Conditional updates (IF ...) are not supported yet"
-    static let conditionalBatchNotSupported = Analyzer.conditionalBatchNotSupported
 
     mutating func insert(_ s: InsertStatement) throws(CQLAnalysisError) -> ModificationPlan {
         let t = try table(s.table)
@@ -294,7 +287,6 @@ extension AnalysisContext {
             if s.using.timestamp != nil && p.timestamp != nil {
                 throw .invalid("Timestamp must be set either on BATCH or individual statements")
             }
-            if p.condition != nil { throw .invalid(Self.conditionalBatchNotSupported) }
             plans.append(p)
         }
         if let ts = s.using.timestamp, let first = plans.first {

@@ -215,8 +215,8 @@ enum CQLLiteralBytes {
 
 /// Version-1 (time-based) UUIDs from a microsecond timestamp, with a random clock
 /// sequence and node (Cassandra's `now()`).
-enum TimeUUID {
-    static func make(micros: Int64) -> [UInt8] {
+public enum TimeUUID {
+    public static func make(micros: Int64) -> [UInt8] {
         // 100ns intervals since 1582-10-15.
         let t = UInt64(bitPattern: micros &* 10 &+ 0x01B2_1DD2_1381_4000)
         let timeLow = UInt32(truncatingIfNeeded: t)

@@ -25,6 +25,10 @@ final class PasswordAuthenticationHandler: ChannelInboundHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let envelope = unwrapInboundIn(data)
+        if case .query(let text, _) = envelope.request, RoleStatement.mightBe(text) {
+            roleStatement(text, stream: envelope.stream, data: data, context: context)
+            return
+        }
         guard case .authResponse(let token) = envelope.request else {
             context.fireChannelRead(data)
             return
@@ -47,6 +51,35 @@ final class PasswordAuthenticationHandler: ChannelInboundHandler {
                 response = .authSuccess(nil)
             } else {
                 response = .error(.badCredentials)
+            }
+            channel.writeAndFlush(CQLResponseEnvelope(stream: stream, response: response), promise: nil)
+        }
+    }
+
+    /// CREATE / ALTER / DROP ROLE|USER and LIST ROLES|USERS: answered here, where the
+    /// logged-in role is known, on the thread pool (hashing is slow on purpose).
+    private func roleStatement(_ text: String, stream: Int16, data: NIOAny, context: ChannelHandlerContext) {
+        let statement: RoleStatement
+        do {
+            guard let s = try RoleStatement.parse(text) else {
+                context.fireChannelRead(data)
+                return
+            }
+            statement = s
+        } catch {
+            let e = CQLErrorMessage(.syntaxError, "line 1:0 \(error.message)")
+            context.writeAndFlush(wrapOutboundOut(CQLResponseEnvelope(stream: stream, response: .error(e))), promise: nil)
+            return
+        }
+        let roles = self.roles, user = authenticatedUser
+        let channel = context.channel, allocator = context.channel.allocator
+        pool.runIfActive(eventLoop: context.eventLoop) { () -> CQLResponse in
+            RoleStatementExecutor.execute(statement, user: user, roles: roles, allocator: allocator)
+        }.whenComplete { result in
+            let response: CQLResponse
+            switch result {
+            case .success(let r): response = r
+            case .failure(let error): response = .error(CQLErrorMessage(.serverError, "\(error)"))
             }
             channel.writeAndFlush(CQLResponseEnvelope(stream: stream, response: response), promise: nil)
         }

@@ -83,6 +83,21 @@ public final class RoleStore: Sendable {
         return RoleStore(path: p, roles: roles)
     }
 
+    /// Serializes read-modify-write changes made through this store (role statements).
+    private let writer = Mutex<Void>(())
+
+    /// Applies `change` to the current roles and writes the result durably; the change
+    /// may throw to leave everything as it was.
+    public func update<E: Error>(_ change: (inout [String: Role]) throws(E) -> Void) throws {
+        try writer.withLock { _ in
+            var roles = current()
+            try change(&roles)
+            try Self.write(Array(roles.values), path: path)
+            let modified = Self.modificationDate(path)
+            state.withLock { $0 = (roles, modified) }
+        }
+    }
+
     /// Whether `user` / `password` is a valid login. An unknown user costs the same time
     /// as a wrong password.
     public func authenticate(user: String, password: String) -> Bool {
