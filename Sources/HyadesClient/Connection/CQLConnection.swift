@@ -133,6 +133,14 @@ public final class CQLConnection: Sendable {
         multiplexer.send(request, timeoutNanos: timeoutNanos)
     }
 
+    /// Sends one request; `callback` runs once, on `eventLoop`, with the answer or the
+    /// `CQLClientError`. No promise, no future: the cheapest way to send.
+    @usableFromInline
+    func send(_ request: CQLRequest, timeoutNanos: UInt64,
+              callback: @escaping @Sendable (Result<CQLResponseEnvelope, any Error>) -> Void) {
+        multiplexer.send(request, timeoutNanos: timeoutNanos, callback: callback)
+    }
+
     /// Sends one request and waits for its answer.
     public func request(_ request: CQLRequest, timeout: TimeAmount? = nil) async throws -> CQLResponse {
         try await send(request, timeout: timeout).get().response

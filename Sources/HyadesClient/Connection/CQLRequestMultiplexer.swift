@@ -41,7 +41,7 @@ final class CQLRequestMultiplexer: ChannelInboundHandler, @unchecked Sendable {
 
     struct Waiting {
         var request: CQLRequest
-        var promise: EventLoopPromise<CQLResponseEnvelope>
+        var callback: ResponseCallback
         var timeoutNanos: UInt64
     }
 
@@ -53,8 +53,6 @@ final class CQLRequestMultiplexer: ChannelInboundHandler, @unchecked Sendable {
         self.onEvent = onEvent
         self.inbound = CQLMessageCodec(maxUncompressedBodyBytes: maxUncompressedBodyBytes)
     }
-
-    var inFlight: Int { streams.inFlight }
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
@@ -73,33 +71,39 @@ final class CQLRequestMultiplexer: ChannelInboundHandler, @unchecked Sendable {
     /// Sends `request`; the future fails with `CQLClientError`. `timeoutNanos` 0 = wait forever.
     func send(_ request: CQLRequest, timeoutNanos: UInt64) -> EventLoopFuture<CQLResponseEnvelope> {
         let promise = eventLoop.makePromise(of: CQLResponseEnvelope.self)
-        if eventLoop.inEventLoop {
-            sendOnLoop(request, promise: promise, timeoutNanos: timeoutNanos)
-        } else {
-            eventLoop.execute { self.sendOnLoop(request, promise: promise, timeoutNanos: timeoutNanos) }
-        }
+        send(request, timeoutNanos: timeoutNanos) { promise.completeWith($0) }
         return promise.futureResult
     }
 
-    private func sendOnLoop(_ request: CQLRequest, promise: EventLoopPromise<CQLResponseEnvelope>, timeoutNanos: UInt64) {
+    /// Sends `request`; `callback` runs once on the event loop with the answer or the error.
+    @inline(__always)
+    func send(_ request: CQLRequest, timeoutNanos: UInt64, callback: @escaping ResponseCallback) {
+        if eventLoop.inEventLoop {
+            sendOnLoop(request, callback: callback, timeoutNanos: timeoutNanos)
+        } else {
+            eventLoop.execute { self.sendOnLoop(request, callback: callback, timeoutNanos: timeoutNanos) }
+        }
+    }
+
+    private func sendOnLoop(_ request: CQLRequest, callback: @escaping ResponseCallback, timeoutNanos: UInt64) {
         guard let context, closedReason == nil else {
-            promise.fail(CQLClientError.connectionClosed(closedReason ?? "connection closed"))
+            callback(.failure(CQLClientError.connectionClosed(closedReason ?? "connection closed")))
             return
         }
         if streams.inFlight >= maxInFlight {
-            waiting.append(Waiting(request: request, promise: promise, timeoutNanos: timeoutNanos))
+            waiting.append(Waiting(request: request, callback: callback, timeoutNanos: timeoutNanos))
             return
         }
         let deadline = timeoutNanos == 0 ? 0 : NIODeadline.now().uptimeNanoseconds &+ timeoutNanos
-        guard let stream = streams.acquire(promise, deadline: deadline) else {
-            promise.fail(CQLClientError.tooManyInFlight)
+        guard let stream = streams.acquire(callback, deadline: deadline) else {
+            callback(.failure(CQLClientError.tooManyInFlight))
             return
         }
         do {
             try encode(request, stream: stream, allocator: context.channel.allocator)
         } catch {
             _ = streams.complete(stream)
-            promise.fail(CQLClientError.invalidArgument("cannot encode the request: \(error)"))
+            callback(.failure(CQLClientError.invalidArgument("cannot encode the request: \(error)")))
             return
         }
         if !inRead && !flushScheduled {
@@ -174,8 +178,8 @@ final class CQLRequestMultiplexer: ChannelInboundHandler, @unchecked Sendable {
         } catch {
             // The frame was complete (the decoder framed it), so later frames are still
             // aligned: only this stream's request fails.
-            if frame.stream >= 0, let promise = streams.complete(frame.stream) {
-                promise.fail(CQLClientError.unexpectedResponse("undecodable \(frame.opcode) response: \(error)"))
+            if frame.stream >= 0, let callback = streams.complete(frame.stream) {
+                callback(.failure(CQLClientError.unexpectedResponse("undecodable \(frame.opcode) response: \(error)")))
                 sendWaiting()
             }
             return
@@ -188,18 +192,18 @@ final class CQLRequestMultiplexer: ChannelInboundHandler, @unchecked Sendable {
             if case .event(let e) = envelope.response { onEvent?(e) }
             return
         }
-        guard let promise = streams.complete(envelope.stream) else { return }
+        guard let callback = streams.complete(envelope.stream) else { return }
         if case .error(let e) = envelope.response {
-            promise.fail(CQLClientError.server(e))
+            callback(.failure(CQLClientError.server(e)))
         } else {
-            promise.succeed(envelope)
+            callback(.success(envelope))
         }
         sendWaiting()
     }
 
     private func sendWaiting() {
         while streams.inFlight < maxInFlight, let w = waiting.popFirst() {
-            sendOnLoop(w.request, promise: w.promise, timeoutNanos: w.timeoutNanos)
+            sendOnLoop(w.request, callback: w.callback, timeoutNanos: w.timeoutNanos)
         }
     }
 
@@ -223,15 +227,15 @@ final class CQLRequestMultiplexer: ChannelInboundHandler, @unchecked Sendable {
     private func failAll(_ reason: String) {
         if closedReason == nil { closedReason = reason }
         pending = nil
-        for p in streams.drain() { p.fail(CQLClientError.connectionClosed(reason)) }
-        while let w = waiting.popFirst() { w.promise.fail(CQLClientError.connectionClosed(reason)) }
+        for c in streams.drain() { c(.failure(CQLClientError.connectionClosed(reason))) }
+        while let w = waiting.popFirst() { w.callback(.failure(CQLClientError.connectionClosed(reason))) }
     }
 
     private func sweep() {
         guard streams.inFlight > 0 || !waiting.isEmpty else { return }
         let now = NIODeadline.now().uptimeNanoseconds
         let expired = streams.expire(now: now)
-        for p in expired { p.fail(CQLClientError.timeout) }
+        for c in expired { c(.failure(CQLClientError.timeout)) }
         if !expired.isEmpty { sendWaiting() }
     }
 }
