@@ -10,6 +10,9 @@ let package = Package(
         .library(name: "HyadesCore", targets: ["HyadesCore"]),
         .library(name: "HyadesStorage", targets: ["HyadesStorage"]),
         .library(name: "HyadesClient", targets: ["HyadesClient"]),
+        // For Benchmarks/ (server-bench drives a node in process).
+        .library(name: "HyadesProtocol", targets: ["HyadesProtocol"]),
+        .library(name: "HyadesServer", targets: ["HyadesServer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),

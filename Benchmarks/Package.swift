@@ -11,6 +11,7 @@ let package = Package(
     dependencies: [
         .package(name: "Hyades", path: "../"),
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.0", traits: ["MallocInterposer"]),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         .executableTarget(
@@ -29,6 +30,18 @@ let package = Package(
             dependencies: [
                 .product(name: "HyadesCore", package: "Hyades"),
                 .product(name: "HyadesStorage", package: "Hyades"),
+            ]
+        ),
+        // The node through its CQL port: prepared inserts / point reads with many requests in
+        // flight, latency at fixed rates, paged token-range scans.
+        .executableTarget(
+            name: "server-bench",
+            dependencies: [
+                .product(name: "HyadesCore", package: "Hyades"),
+                .product(name: "HyadesProtocol", package: "Hyades"),
+                .product(name: "HyadesServer", package: "Hyades"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
     ],

@@ -6,9 +6,19 @@ import NIOPosix
 /// The query layer of one client connection: runs requests on the thread pool (query
 /// execution does disk I/O and must never block the event loop), answers on the
 /// request's stream, and keeps the connection's session keyspace.
+///
+/// Requests are batched per socket read: every request decoded from one read (a driver
+/// pipelining many prepared statements sends dozens per read) goes to the pool in one
+/// hop, runs there one after the other, and comes back in one hop whose responses are
+/// written and flushed once. One hop each way per read instead of per request is what
+/// makes small requests cheap; large batches are split in chunks so both cores work.
 final class CQLQueryHandler: ChannelInboundHandler {
     typealias InboundIn = CQLRequestEnvelope
     typealias OutboundOut = CQLResponseEnvelope
+
+    /// Requests per pool task: big enough to amortise the hops, small enough that a
+    /// pipelining client keeps both cores busy.
+    static let chunkSize = 32
 
     private let processor: QueryProcessor
     private let pool: NIOThreadPool
@@ -20,6 +30,8 @@ final class CQLQueryHandler: ChannelInboundHandler {
     /// pipelining `USE ks` and a query gets the query run in `ks`.
     private var keyspaceChangeInFlight = false
     private var waiting: [CQLRequestEnvelope] = []
+    /// Requests of the current socket read, dispatched at channelReadComplete.
+    private var batch: [CQLRequestEnvelope] = []
 
     init(processor: QueryProcessor, pool: NIOThreadPool, events: EventRegistry, tracker: RequestTracker) {
         self.processor = processor
@@ -49,8 +61,20 @@ final class CQLQueryHandler: ChannelInboundHandler {
         default:
             break
         }
+        if keyspaceChangeInFlight {
+            waiting.append(envelope)
+        } else {
+            batch.append(envelope)
+        }
+    }
 
-        dispatch(envelope, context: context)
+    func channelReadComplete(context: ChannelHandlerContext) {
+        if !batch.isEmpty {
+            var requests: [CQLRequestEnvelope] = []
+            swap(&requests, &batch)
+            dispatch(requests, context: context)
+        }
+        context.fireChannelReadComplete()
     }
 
     /// Whether a request may change the session keyspace (a USE statement).
@@ -61,48 +85,76 @@ final class CQLQueryHandler: ChannelInboundHandler {
             && (head.last == 0x20 || head.last == 0x09 || head.last == 0x0A || head.last == 0x22)
     }
 
-    private func dispatch(_ envelope: CQLRequestEnvelope, context: ChannelHandlerContext) {
-        if keyspaceChangeInFlight {
-            waiting.append(envelope)
-            return
+    /// Sends `requests` to the pool: in chunks, except that a USE and everything after it
+    /// run in one task in order, and later requests wait until it is done.
+    private func dispatch(_ requests: [CQLRequestEnvelope], context: ChannelHandlerContext) {
+        var start = 0
+        while start < requests.count && !keyspaceChangeInFlight {
+            var end = min(start + Self.chunkSize, requests.count)
+            if let use = requests[start..<requests.count].firstIndex(where: { Self.changesKeyspace($0.request) }), use < end {
+                // Everything from the USE on runs in this task, in order, with the new keyspace.
+                end = requests.count
+                keyspaceChangeInFlight = true
+            }
+            run(Array(requests[start..<end]), changesKeyspace: keyspaceChangeInFlight, context: context)
+            start = end
         }
-        let stream = envelope.stream
-        let request = envelope.request
-        let isUse = Self.changesKeyspace(request)
-        if isUse { keyspaceChangeInFlight = true }
+        if start < requests.count { waiting.append(contentsOf: requests[start...]) }
+    }
+
+    private func run(_ requests: [CQLRequestEnvelope], changesKeyspace: Bool, context: ChannelHandlerContext) {
         let session = state
         let processor = self.processor
         let allocator = context.channel.allocator
-        let channel = context.channel
         let events = self.events
         let tracker = self.tracker
         let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
         let contextBound = NIOLoopBound(context, eventLoop: context.eventLoop)
-        tracker.begin()
-        pool.runIfActive(eventLoop: context.eventLoop) { () -> Outcome in
-            Self.execute(request, state: session, processor: processor, allocator: allocator)
+        let count = requests.count
+        tracker.begin(count)
+        pool.runIfActive(eventLoop: context.eventLoop) { () -> [Outcome] in
+            var state = session
+            var outcomes: [Outcome] = []
+            outcomes.reserveCapacity(requests.count)
+            for r in requests {
+                let o = Self.execute(r.request, state: state, processor: processor, allocator: allocator)
+                if let ks = o.keyspace { state.keyspace = ks }
+                outcomes.append(o)
+            }
+            return outcomes
         }.whenComplete { result in
-            let outcome: Outcome
-            switch result {
-            case .success(let o): outcome = o
-            case .failure(let error):
-                outcome = Outcome(response: .error(CQLErrorMessage(.serverError, "\(error)")), keyspace: nil, event: nil)
-            }
             let handler = bound.value
-            if let ks = outcome.keyspace { handler.state.keyspace = ks }
-            channel.writeAndFlush(CQLResponseEnvelope(stream: stream, response: outcome.response)).whenComplete { _ in
-                tracker.end()
+            let context = contextBound.value
+            let outcomes: [Outcome]
+            switch result {
+            case .success(let o): outcomes = o
+            case .failure(let error):
+                outcomes = requests.map { _ in
+                    Outcome(response: .error(CQLErrorMessage(.serverError, "\(error)")), keyspace: nil, event: nil)
+                }
             }
-            if let event = outcome.event { events.broadcast(.schemaChange(event)) }
-            if isUse { handler.keyspaceChangeFinished(context: contextBound.value) }
+            // Through the channel (not the context): still safe if the connection closed
+            // meanwhile; the writes then fail and the count is released all the same.
+            let channel = context.channel
+            let done = context.eventLoop.makePromise(of: Void.self)
+            done.futureResult.whenComplete { _ in tracker.end(count) }
+            for (i, o) in outcomes.enumerated() {
+                if let ks = o.keyspace { handler.state.keyspace = ks }
+                let envelope = CQLResponseEnvelope(stream: requests[i].stream, response: o.response)
+                channel.write(envelope, promise: i == outcomes.count - 1 ? done : nil)
+                if let event = o.event { events.broadcast(.schemaChange(event)) }
+            }
+            channel.flush()
+            if changesKeyspace { handler.keyspaceChangeFinished(context: context) }
         }
     }
 
     private func keyspaceChangeFinished(context: ChannelHandlerContext) {
         keyspaceChangeInFlight = false
-        while !waiting.isEmpty && !keyspaceChangeInFlight {
-            dispatch(waiting.removeFirst(), context: context)
-        }
+        if waiting.isEmpty { return }
+        var next: [CQLRequestEnvelope] = []
+        swap(&next, &waiting)
+        dispatch(next, context: context)
     }
 
     struct Outcome: Sendable {

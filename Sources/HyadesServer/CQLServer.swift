@@ -19,10 +19,13 @@ public final class CQLServer: Sendable {
     let roles: RoleStore?
     let events = EventRegistry()
     let tracker = RequestTracker()
+    /// Node-wide budgets of in-flight requests (count, bytes, bytes per client IP).
+    public let limits: InFlightLimits
     private let channels = Mutex<(server: (any Channel)?, children: [ObjectIdentifier: any Channel])>((nil, [:]))
 
     public init(processor: QueryProcessor, host: String, port: Int,
                 configuration: CQLServerConfiguration = CQLServerConfiguration(),
+                limits: InFlightLimitSettings = InFlightLimitSettings(),
                 roles: RoleStore? = nil,
                 group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
                 threadPool: NIOThreadPool = NIOThreadPool.singleton,
@@ -31,6 +34,7 @@ public final class CQLServer: Sendable {
         self.host = host
         self.port = port
         self.configuration = configuration
+        self.limits = InFlightLimits(limits)
         self.roles = roles
         self.group = group
         self.pool = threadPool
@@ -45,6 +49,7 @@ public final class CQLServer: Sendable {
         let pool = self.pool
         let events = self.events
         let tracker = self.tracker
+        let limits = self.limits
         let roles = self.roles
         let server = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
@@ -52,11 +57,14 @@ public final class CQLServer: Sendable {
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { [self] channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addCQLServerHandlers(configuration: configuration)
-                    try channel.pipeline.syncOperations.addHandler(
-                        QueryTracingHandler(traces: processor.traces, coordinator: processor.node.rpcAddress))
+                    let ops = channel.pipeline.syncOperations
+                    try ops.addHandler(ByteToMessageHandler(CQLFrameDecoder(role: .server, maxBodyBytes: configuration.maxBodyBytes)))
+                    try ops.addHandler(MessageToByteHandler(CQLFrameEncoder()))
+                    try ops.addHandler(InFlightLimitHandler(limits: limits))
+                    try ops.addHandler(CQLServerConnectionHandler(configuration: configuration))
+                    try ops.addHandler(QueryTracingHandler(traces: processor.traces, coordinator: processor.node.rpcAddress))
                     if let roles {
-                        try channel.pipeline.syncOperations.addHandler(PasswordAuthenticationHandler(roles: roles, pool: pool))
+                        try ops.addHandler(PasswordAuthenticationHandler(roles: roles, pool: pool))
                     }
                     try channel.pipeline.syncOperations.addHandler(
                         CQLQueryHandler(processor: processor, pool: pool, events: events, tracker: tracker))

@@ -26,7 +26,7 @@ final class EventRegistry: Sendable {
 final class RequestTracker: Sendable {
     private let count = Mutex(0)
 
-    func begin() { count.withLock { $0 += 1 } }
-    func end() { count.withLock { $0 -= 1 } }
+    func begin(_ n: Int = 1) { count.withLock { $0 += n } }
+    func end(_ n: Int = 1) { count.withLock { $0 -= n } }
     var inFlight: Int { count.withLock { $0 } }
 }

@@ -27,7 +27,7 @@ public final class NodeService: Service, Sendable {
                                          maxInFlightRequests: config.nativeTransportMaxInFlightRequests,
                                          authenticator: roles == nil ? nil : CQLServerConfiguration.passwordAuthenticator)
         server = CQLServer(processor: node.processor, host: config.rpcAddress, port: config.nativeTransportPort,
-                           configuration: cql, roles: roles, logger: logger)
+                           configuration: cql, limits: config.inFlightLimits, roles: roles, logger: logger)
     }
 
     public func run() async throws {

@@ -47,19 +47,14 @@ enum ResultMapping {
             guard let sc = schemaChange(change: change, target: target, keyspace: ks, name: name) else { return .void }
             return .schemaChange(sc)
         case .rows(let page):
-            var enc = CQLRowsEncoder(columnCount: page.columns.count, allocator: allocator)
-            for row in page.rows {
-                for cell in row {
-                    if let cell { enc.append(bytes: cell) } else { enc.appendNull() }
-                }
-                enc.endRow()
-            }
+            // The service wrote the rows in wire form already: one copy into the frame's buffer.
+            let content = allocator.buffer(bytes: page.content)
             var paging: ByteBuffer?
             if let s = page.pagingState { paging = allocator.buffer(bytes: s) }
             let metadata = skipMetadata
                 ? CQLResultMetadata(noMetadataColumnCount: page.columns.count, pagingState: paging)
                 : CQLResultMetadata(columns: page.columns.map(spec), pagingState: paging)
-            return .rows(enc.finish(metadata: metadata))
+            return .rows(CQLRows(metadata: metadata, rowCount: page.rowCount, content: content))
         }
     }
 

@@ -32,6 +32,12 @@ public struct ServerConfig: Sendable, Hashable {
     public var nativeTransportMaxFrameSizeBytes = 16 << 20
     /// Unanswered requests per connection before reading pauses.
     public var nativeTransportMaxInFlightRequests = 1024
+    /// Requests in flight on the whole node (`native_transport_max_concurrent_requests`).
+    public var nativeTransportMaxConcurrentRequests = 8192
+    /// Frame bytes of requests in flight on the node / from one client IP; over either
+    /// budget a request is answered ERROR Overloaded.
+    public var nativeTransportMaxConcurrentRequestsInBytes = 256 << 20
+    public var nativeTransportMaxConcurrentRequestsInBytesPerIP = 64 << 20
     public var endpointSnitch = "SimpleSnitch"
     public var dataCenter = "datacenter1"
     public var rack = "rack1"
@@ -45,6 +51,13 @@ public struct ServerConfig: Sendable, Hashable {
 
     /// The data directory (first of `data_file_directories`).
     public var dataDirectory: String { dataFileDirectories.first ?? "./data" }
+
+    /// The node-wide in-flight budgets for the CQL listener.
+    public var inFlightLimits: InFlightLimitSettings {
+        InFlightLimitSettings(maxRequests: nativeTransportMaxConcurrentRequests,
+                              maxBytes: nativeTransportMaxConcurrentRequestsInBytes,
+                              maxBytesPerIP: nativeTransportMaxConcurrentRequestsInBytesPerIP)
+    }
 
     public var commitLogSync: CommitLogSync {
         switch commitlogSync {
@@ -101,11 +114,14 @@ public struct ServerConfig: Sendable, Hashable {
                 c.memtableHeapSpaceBytes = try v.bytes(defaultUnit: 1 << 20, min: 1 << 10)
             case "native_transport_max_frame_size", "native_transport_max_frame_size_in_mb":
                 c.nativeTransportMaxFrameSizeBytes = try v.bytes(defaultUnit: 1 << 20, min: 1 << 10)
-            case "native_transport_max_requests_per_connection", "native_transport_max_concurrent_requests":
+            case "native_transport_max_requests_per_connection":
                 c.nativeTransportMaxInFlightRequests = try v.int(min: 1, max: 1 << 20)
-            case "native_transport_max_concurrent_requests_in_bytes", "native_transport_max_concurrent_requests_in_bytes_per_ip":
-                _ = try v.bytes(defaultUnit: 1, min: 0)
-                c.warnings.append("\(source): \(key) is accepted but not enforced yet; the per-connection limit is native_transport_max_requests_per_connection")
+            case "native_transport_max_concurrent_requests":
+                c.nativeTransportMaxConcurrentRequests = try v.int(min: 1, max: 1 << 24)
+            case "native_transport_max_concurrent_requests_in_bytes":
+                c.nativeTransportMaxConcurrentRequestsInBytes = try v.bytes(defaultUnit: 1, min: 1 << 10)
+            case "native_transport_max_concurrent_requests_in_bytes_per_ip":
+                c.nativeTransportMaxConcurrentRequestsInBytesPerIP = try v.bytes(defaultUnit: 1, min: 1 << 10)
             case "endpoint_snitch": c.endpointSnitch = try v.string()
             case "dc", "data_center": c.dataCenter = try v.string()
             case "rack": c.rack = try v.string()

@@ -15,9 +15,22 @@ public final class QueryProcessor: @unchecked Sendable {
     /// Traces of requests sent with the tracing flag (system_traces).
     public let traces = TraceStore()
 
-    private struct Prepared {
-        var statement: PreparedStatement
-        var schemaVersion: UUID
+    /// A class so that an EXECUTE takes one reference out of the cache, not a copy of
+    /// the plan; `streaming` is the SELECT fast path resolved once at PREPARE.
+    private final class Prepared: Sendable {
+        let statement: PreparedStatement
+        let schemaVersion: UUID
+        let streaming: StreamingSelect.Compiled?
+        /// INSERT / UPDATE / DELETE of a user table: bound and applied without re-dispatch.
+        let modification: ModificationPlan?
+
+        init(statement: PreparedStatement, schemaVersion: UUID, streaming: StreamingSelect.Compiled?,
+             modification: ModificationPlan?) {
+            self.statement = statement
+            self.schemaVersion = schemaVersion
+            self.streaming = streaming
+            self.modification = modification
+        }
     }
     private struct Cache {
         var entries: [[UInt8]: Prepared] = [:]
@@ -51,6 +64,11 @@ public final class QueryProcessor: @unchecked Sendable {
         let plan = try analyze(cql, keyspace: keyspace)
         let id = Self.statementID(cql, keyspace: keyspace)
         let p = PreparedStatement(id: id, query: cql, keyspace: keyspace, plan: plan)
+        var streaming: StreamingSelect.Compiled?
+        var modification: ModificationPlan?
+        if case .select(let s) = plan, !SystemKeyspaces.names.contains(s.table.keyspace) { streaming = StreamingSelect.Compiled(s) }
+        if case .modification(let m) = plan, m.condition == nil, !SystemKeyspaces.names.contains(m.table.keyspace) { modification = m }
+        let entry = Prepared(statement: p, schemaVersion: version, streaming: streaming, modification: modification)
         cache.withLock { c in
             if c.entries[id] == nil {
                 c.order.append(id)
@@ -59,7 +77,7 @@ public final class QueryProcessor: @unchecked Sendable {
                     c.entries[evicted] = nil
                 }
             }
-            c.entries[id] = Prepared(statement: p, schemaVersion: version)
+            c.entries[id] = entry
         }
         return p
     }
@@ -71,7 +89,23 @@ public final class QueryProcessor: @unchecked Sendable {
     /// EXECUTE: runs a prepared statement (re-analyzed if the schema changed since).
     public func executePrepared(id: [UInt8], state: inout ClientState, values: [CQLBoundValue],
                                 options: QueryOptions = QueryOptions()) throws(QueryError) -> QueryResult {
-        try run(try preparedPlan(id: id), state: &state, values: values, options: options)
+        // The common EXECUTEs (a streamable SELECT, a write to a user table): straight to
+        // the engine, the plan resolved at PREPARE.
+        // (Values bound by name go through `run`, which orders them first.)
+        if options.valueNames == nil, let entry = cache.withLock({ $0.entries[id] }), entry.schemaVersion == schema.schemaVersion {
+            if let compiled = entry.streaming {
+                return .rows(try selectStreaming(compiled, values: values, options: options))
+            }
+            if let m = entry.modification {
+                let mutation: Mutation
+                do {
+                    mutation = try m.mutation(values: values, timestamp: options.timestamp ?? clock(), nowInSeconds: nowInSeconds)
+                } catch { throw QueryError(error) }
+                try apply(mutation)
+                return .void
+            }
+        }
+        return try run(try preparedPlan(id: id), state: &state, values: values, options: options)
     }
 
     /// The plan of a prepared statement, re-analyzed when the schema changed since PREPARE.
@@ -174,11 +208,24 @@ public final class QueryProcessor: @unchecked Sendable {
         }
     }
 
+    func selectStreaming(_ compiled: StreamingSelect.Compiled, values: [CQLBoundValue],
+                         options: QueryOptions) throws(QueryError) -> ResultPage {
+        guard let store = schema.tableStore(compiled.plan.table.id) else {
+            throw QueryError.invalid("unconfigured table \(compiled.plan.table.name)")
+        }
+        return try StreamingSelect(compiled: compiled, values: values, nowInSeconds: nowInSeconds)
+            .execute(store, pageSize: options.pageSize, pagingState: options.pagingState)
+    }
+
     func select(_ plan: SelectPlan, values: [CQLBoundValue], options: QueryOptions) throws(QueryError) -> ResultPage {
         let now = nowInSeconds
+        let isSystem = SystemKeyspaces.names.contains(plan.table.keyspace)
+        if !isSystem, let compiled = StreamingSelect.Compiled(plan) {
+            return try selectStreaming(compiled, values: values, options: options)
+        }
         let executor = try SelectExecutor(plan: plan, values: values, nowInSeconds: now)
         let target: SelectTarget
-        if SystemKeyspaces.names.contains(plan.table.keyspace) {
+        if isSystem {
             let partitions = try SystemKeyspaces.partitions(of: plan.table, processor: self)
             target = SelectTarget(read: { k, s, _ in MemoryRowSource.select(partitions, key: k, slices: s) },
                                   scan: { r, s, _ in MemoryRowSource.select(partitions, range: r, slices: s) })

@@ -76,18 +76,102 @@ public struct QueryOptions: Sendable, Hashable {
     }
 }
 
-/// One page of rows: column specs, rows of serialized values (nil = null) and the opaque
-/// state to fetch the next page (nil when done).
+/// One page of rows: column specs, the rows already in the native protocol's
+/// `<rows_content>` form (per row, per column, a [bytes]: big-endian i32 length, -1 =
+/// null, then the value) so the server copies them into a frame without touching a row,
+/// and the opaque state to fetch the next page (nil when done).
 public struct ResultPage: Sendable, Hashable {
     public var columns: [ColumnSpecification]
-    public var rows: [[[UInt8]?]]
+    public var rowCount: Int
+    /// `rowCount` × `columns.count` [bytes] cells.
+    public var content: [UInt8]
     public var pagingState: [UInt8]?
 
     public init(columns: [ColumnSpecification], rows: [[[UInt8]?]] = [], pagingState: [UInt8]? = nil) {
         self.columns = columns
-        self.rows = rows
+        var w = RowsWriter()
+        for r in rows {
+            for cell in r { if let cell { w.append(cell) } else { w.appendNull() } }
+            w.endRow()
+        }
+        self.rowCount = w.rowCount
+        self.content = w.bytes
         self.pagingState = pagingState
     }
+
+    public init(columns: [ColumnSpecification], rowCount: Int, content: [UInt8], pagingState: [UInt8]?) {
+        self.columns = columns
+        self.rowCount = rowCount
+        self.content = content
+        self.pagingState = pagingState
+    }
+
+    /// The rows decoded (nil = null): one array per row, for tests and slow paths.
+    public var rows: [[[UInt8]?]] {
+        get {
+            var out: [[[UInt8]?]] = []
+            out.reserveCapacity(rowCount)
+            var pos = 0
+            let n = columns.count
+            for _ in 0..<rowCount {
+                var row: [[UInt8]?] = []
+                row.reserveCapacity(n)
+                for _ in 0..<n {
+                    let len = Int(Int32(bitPattern: UInt32(content[pos]) << 24 | UInt32(content[pos + 1]) << 16
+                                        | UInt32(content[pos + 2]) << 8 | UInt32(content[pos + 3])))
+                    pos += 4
+                    if len < 0 { row.append(nil) } else {
+                        row.append(Array(content[pos..<(pos + len)]))
+                        pos += len
+                    }
+                }
+                out.append(row)
+            }
+            return out
+        }
+        set {
+            self = ResultPage(columns: columns, rows: newValue, pagingState: pagingState)
+        }
+    }
+}
+
+/// Builds `ResultPage.content`: cells appended in place, nothing allocated per cell once
+/// the buffer has grown.
+struct RowsWriter {
+    var bytes: [UInt8] = []
+    var rowCount = 0
+
+    init(reservingBytes: Int = 0) {
+        if reservingBytes > 0 { bytes.reserveCapacity(reservingBytes) }
+    }
+
+    @inline(__always) mutating func appendLength(_ n: Int) {
+        withUnsafeBytes(of: Int32(truncatingIfNeeded: n).bigEndian) { bytes.append(contentsOf: $0) }
+    }
+
+    @inline(__always) mutating func appendNull() { appendLength(-1) }
+
+    @inline(__always) mutating func append(_ v: UnsafeRawBufferPointer) {
+        appendLength(v.count)
+        bytes.append(contentsOf: v)
+    }
+
+    @inline(__always) mutating func append(_ v: [UInt8]) {
+        appendLength(v.count)
+        bytes.append(contentsOf: v)
+    }
+
+    @inline(__always) mutating func appendInt64(_ v: Int64) {
+        appendLength(8)
+        withUnsafeBytes(of: v.bigEndian) { bytes.append(contentsOf: $0) }
+    }
+
+    @inline(__always) mutating func appendInt32(_ v: Int32) {
+        appendLength(4)
+        withUnsafeBytes(of: v.bigEndian) { bytes.append(contentsOf: $0) }
+    }
+
+    @inline(__always) mutating func endRow() { rowCount += 1 }
 }
 
 /// What a statement returns.

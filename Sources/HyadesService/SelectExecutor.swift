@@ -57,10 +57,10 @@ struct SelectExecutor {
         let pageSize = plan.isAggregate ? nil : requested.flatMap { $0 > 0 ? $0 : nil }
         let byteSlices = try plan.clusteringSlices(values: values)
         let slices = Slices(byteSlices.map { ClusteringSlice(start: $0.start, end: $0.end) })
-        // The engine's projection decides liveness too (a row lives through a live cell of a
-        // projected column or its row marker), so DISTINCT reads everything: it looks at one
-        // row per partition only, and must not miss partitions written by UPDATE alone.
-        let columns = plan.queriedColumns.isEmpty || plan.distinct ? ColumnFilter.all : ColumnFilter(plan.queriedColumns)
+        // The engine decides row liveness from every column whatever the projection
+        // (fetched vs queried), so only the selected and filtered columns are decoded; with
+        // only key columns selected every column is read, so static-only partitions count.
+        let columns = plan.queriedColumns.isEmpty ? ColumnFilter.all : ColumnFilter(plan.queriedColumns)
 
         var out: [[[UInt8]?]] = []
         var aggregate = try AggregateState(plan.selectors, selectorTypes: plan.selectors.map(type))

@@ -9,7 +9,8 @@ final class RunningNode: @unchecked Sendable {
     let server: CQLServer
     let address: SocketAddress
 
-    init(directory: String? = nil, host: String = "127.0.0.1") async throws {
+    init(directory: String? = nil, host: String = "127.0.0.1",
+         limits: InFlightLimitSettings = InFlightLimitSettings()) async throws {
         let dir = directory ?? NSTemporaryDirectory() + "hyades-server-\(UUID().uuidString)"
         self.directory = dir
         var config = ServerConfig()
@@ -19,7 +20,7 @@ final class RunningNode: @unchecked Sendable {
         config.rpcAddress = host
         config.nativeTransportPort = 0
         node = try HyadesNode(config: config)
-        server = CQLServer(processor: node.processor, host: host, port: 0)
+        server = CQLServer(processor: node.processor, host: host, port: 0, limits: limits)
         address = try await server.start()
     }
 

@@ -97,17 +97,23 @@ struct Model {
             for rt in p.rangeTombstones where rt.covers(ck) { del = max(del, rt.deletion) }
             var out = Row(clustering: ck)
             if m.liveness.isLive(nowInSeconds: now) && !del.deletes(timestamp: m.liveness.timestamp) { out.liveness = m.liveness }
-            for (id, cell) in m.cells.sorted(by: { $0.key < $1.key }) where columns.includes(id) {
-                if cell.isLive(nowInSeconds: now) && !del.deletes(timestamp: cell.timestamp) { out.columns.append(.simple(id, cell)) }
+            // Fetched vs queried: any live cell of any column keeps the row alive; only the
+            // queried columns come back.
+            var anyLive = false
+            for (id, cell) in m.cells.sorted(by: { $0.key < $1.key }) {
+                guard cell.isLive(nowInSeconds: now) && !del.deletes(timestamp: cell.timestamp) else { continue }
+                anyLive = true
+                if columns.includes(id) { out.columns.append(.simple(id, cell)) }
             }
-            if columns.includes(ModelSchema.m) {
-                let cdel = max(del, m.complexDeletion)
-                let cells = m.complexCells.values
-                    .filter { $0.isLive(nowInSeconds: now) && !cdel.deletes(timestamp: $0.timestamp) }
-                    .sorted { ByteOrder.compare($0.path, $1.path) < 0 }
-                if !cells.isEmpty { out.columns.append(.complex(ModelSchema.m, ComplexColumnData(cells: cells))) }
+            let cdel = max(del, m.complexDeletion)
+            let cells = m.complexCells.values
+                .filter { $0.isLive(nowInSeconds: now) && !cdel.deletes(timestamp: $0.timestamp) }
+                .sorted { ByteOrder.compare($0.path, $1.path) < 0 }
+            if !cells.isEmpty {
+                anyLive = true
+                if columns.includes(ModelSchema.m) { out.columns.append(.complex(ModelSchema.m, ComplexColumnData(cells: cells))) }
             }
-            if !out.liveness.isEmpty || !out.columns.isEmpty { rows.append(out) }
+            if !out.liveness.isEmpty || anyLive { rows.append(out) }
         }
         if staticRow == nil && rows.isEmpty { return nil }
         return (staticRow, rows)

@@ -3,6 +3,12 @@ import HyadesCore
 /// The live view of a merged stream at `nowInSeconds` (what a CQL read returns):
 /// tombstones, shadowed and expired data removed; partitions with nothing live skipped.
 ///
+/// Fetched vs queried columns (Cassandra's `ColumnFilter`): a regular row lives through
+/// its row marker or a live cell of ANY column, so the source should carry every column
+/// (`TableStore.read`/`scan` ask their sources for all); the projection to `columns` is
+/// applied after liveness, and a live row may come out with no columns. Static rows are
+/// projected first (Cassandra fetches only the queried static columns).
+///
 ///     while let (key, staticRow) = try it.nextPartition() {
 ///         while let row = try it.nextRow() { ... }
 ///     }
@@ -45,7 +51,7 @@ public final class FilteredPartitionIterator {
 
     private func nextLiveRow() throws -> Row? {
         while let r = try source.nextRow() {
-            if let live = Reconcile.live(Reconcile.project(r, columns), nowInSeconds: nowInSeconds) { return live }
+            if let live = Reconcile.live(r, nowInSeconds: nowInSeconds) { return Reconcile.project(live, columns) }
         }
         return nil
     }

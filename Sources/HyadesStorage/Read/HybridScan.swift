@@ -13,15 +13,19 @@ struct HybridScan {
     var filter: LiveRowFilter
     let adapter = LiveRowAdapter()
     var stopped = false
-    /// The partition present in both, while its SSTable views are collected.
-    var both: PartitionHeader?
-    var bothRows: [Row] = []
+    /// The SSTable being walked (the chain is disjoint: a partition is in one of them).
+    var reader: SSTableReader?
+    /// The partition present in both: the SSTable holding it, re-read with every column
+    /// when the memtable partition is emitted (the walk's views are projected, and liveness
+    /// after the merge needs every column).
+    var both: SSTableReader?
 
+    /// `mem` must carry every column; `columns` is the projection handed to the visitor.
     init(mem: MergingPartitionIterator, columns: ColumnFilter, nowInSeconds: Int32) {
         self.mem = mem
         self.columns = columns
         self.nowInSeconds = nowInSeconds
-        self.filter = LiveRowFilter(nowInSeconds: nowInSeconds)
+        self.filter = LiveRowFilter(nowInSeconds: nowInSeconds, queried: columns)
     }
 
     mutating func start() throws { try advanceMemtable() }
@@ -39,14 +43,7 @@ struct HybridScan {
             let c = k.withUnsafeBytes { ByteOrder.compare($0, v.partitionKey) }
             if c > 0 { break }
             if c == 0 {
-                if both == nil {
-                    both = PartitionHeader(key: v.decoratedKey(), deletion: v.partitionDeletion, rangeTombstones: v.rangeTombstones)
-                }
-                switch v.kind {
-                case .partition: break
-                case .staticRow: both!.staticRow = v.row()
-                case .row: bothRows.append(v.row())
-                }
+                if both == nil { both = reader }
                 return true
             }
             // The memtable partition sorts before this view: it is done (merged with the
@@ -68,20 +65,39 @@ struct HybridScan {
     /// SSTable copy, if any), then advances the memtable stream.
     private mutating func emitMemPartition(_ body: (borrowing LiveRowView) throws -> Bool) throws {
         guard let h = memHead, let keyBytes = memKey else { return }
-        defer { both = nil; bothRows = [] }
-        guard let other = both else {
+        defer { both = nil }
+        guard let sstable = both else {
             // Memtable only: the stream is already merged and shadowed, only liveness is
-            // left to apply (as `FilteredPartitionIterator` does).
+            // left to apply (as `FilteredPartitionIterator` does: liveness from every
+            // column, then the projection; static rows projected first).
             if let s = h.staticRow.flatMap({ Reconcile.live(Reconcile.project($0, columns), nowInSeconds: nowInSeconds) }),
                !(try adapter.visit(key: keyBytes, s, isStatic: true, body)) {
                 stopped = true
             }
             while !stopped, let r = try mem.nextRow() {
-                guard let live = Reconcile.live(Reconcile.project(r, columns), nowInSeconds: nowInSeconds) else { continue }
-                if !(try adapter.visit(key: keyBytes, live, isStatic: false, body)) { stopped = true }
+                guard let live = Reconcile.live(r, nowInSeconds: nowInSeconds) else { continue }
+                if !(try adapter.visit(key: keyBytes, Reconcile.project(live, columns), isStatic: false, body)) { stopped = true }
             }
             try advanceMemtable()
             return
+        }
+        var other = PartitionHeader(key: h.key)
+        var bothRows: [Row] = []
+        try sstable.readPartition(h.key, columns: .all) { v in
+            switch v.kind {
+            case .partition:
+                other.deletion = v.partitionDeletion
+                other.rangeTombstones = v.rangeTombstones
+            case .staticRow:
+                other.deletion = v.partitionDeletion
+                other.rangeTombstones = v.rangeTombstones
+                other.staticRow = v.row()
+            case .row:
+                other.deletion = v.partitionDeletion
+                other.rangeTombstones = v.rangeTombstones
+                bothRows.append(v.row())
+            }
+            return true
         }
         var memRows: [Row] = []
         while let r = try mem.nextRow() { memRows.append(r) }

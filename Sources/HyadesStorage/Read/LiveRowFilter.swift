@@ -5,11 +5,19 @@ import HyadesCore
 /// `MergingPartitionIterator` (shadowing by partition deletion, range tombstones and row
 /// deletion) followed by `FilteredPartitionIterator` (`Reconcile.live`). Used only when
 /// one source can hold the data, so there is nothing to reconcile.
+///
+/// Fetched vs queried columns: a view read with `livenessAt:` may carry columns outside
+/// `queried` (`hasUnqueriedColumns`); they decide whether the row lives but are not handed
+/// on (a live row may then reach the visitor with no columns at all).
 struct LiveRowFilter {
     let nowInSeconds: Int32
+    let queried: ColumnFilter
     var scratch: LiveRowScratch?
 
-    init(nowInSeconds: Int32) { self.nowInSeconds = nowInSeconds }
+    init(nowInSeconds: Int32, queried: ColumnFilter = .all) {
+        self.nowInSeconds = nowInSeconds
+        self.queried = queried
+    }
 
     /// Calls `body` with the live part of `v`, if anything in it is live. Returns what
     /// `body` returned (true = go on).
@@ -42,7 +50,8 @@ struct LiveRowFilter {
                 break
             }
         }
-        if allLive {
+        let wide = v.hasUnqueriedColumns && queried.columns != nil
+        if allLive && !wide {
             if liveness.isEmpty && v.columns.isEmpty { return true }
             return try body(LiveRowView(isStatic: v.kind == .staticRow, partitionKey: v.partitionKey, clustering: v.clustering,
                                         liveness: liveness, columns: v.columns, cells: v.cells))
@@ -51,7 +60,22 @@ struct LiveRowFilter {
         if let existing = scratch { s = existing } else { s = LiveRowScratch(); scratch = s }
         s.reserve(columns: v.columns.count, cells: v.cells.count, bytes: 0)
         var nc = 0, nCells = 0
+        var liveElsewhere = false
         for c in v.columns {
+            if wide && !queried.includes(c.column) {
+                // Fetched for liveness only: is any of its cells live?
+                if liveElsewhere { continue }
+                var d = effective
+                if c.isComplex && c.complexDeletion > d { d = c.complexDeletion }
+                for i in c.cells {
+                    let cell = v.cells[i]
+                    if cell.isLive(nowInSeconds: now) && !(!d.isLive && d.deletes(timestamp: cell.timestamp)) {
+                        liveElsewhere = true
+                        break
+                    }
+                }
+                continue
+            }
             var d = effective
             if c.isComplex && c.complexDeletion > d { d = c.complexDeletion }
             let dShadows = !d.isLive
@@ -69,7 +93,9 @@ struct LiveRowFilter {
                 nc += 1
             }
         }
-        if liveness.isEmpty && nc == 0 { return true }
+        // Static rows live through their queried columns only (Cassandra fetches only the
+        // queried static columns); a wide block hands them over with every column.
+        if liveness.isEmpty && nc == 0 && !(liveElsewhere && v.kind == .row) { return true }
         return try body(LiveRowView(isStatic: v.kind == .staticRow, partitionKey: v.partitionKey, clustering: v.clustering,
                                     liveness: liveness, columns: UnsafeBufferPointer(start: s.columns, count: nc),
                                     cells: UnsafeBufferPointer(start: s.cells, count: nCells)))

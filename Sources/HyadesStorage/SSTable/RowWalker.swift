@@ -22,6 +22,18 @@ struct RowWalker: ~Copyable {
     /// Point reads: the byte-comparable key the partition must carry; the next partition
     /// start ends the walk.
     let expectedKey: UnsafeRawBufferPointer?
+    /// Cassandra's fetched-vs-queried columns: when set (the read's `nowInSeconds`) and
+    /// `filter` is a projection, a regular row that neither its primary-key liveness nor a
+    /// projected cell keeps certainly alive makes the walk re-read the rest of its block
+    /// with every column, so that liveness can be decided from all of them (a row written
+    /// only by `UPDATE t SET b = ...` lives for `SELECT a`). Rows with a live row marker,
+    /// what INSERTs and the loader write, never pay for it.
+    let livenessNow: Int32?
+    /// The current block is decoded with every column (see `livenessNow`): views may carry
+    /// columns outside `filter` (`SSTableRowView.hasUnqueriedColumns`).
+    var wideBlock = false
+    /// Set by `walkEntries` to ask `walkBlock` for a wide re-walk from this entry.
+    var restart: BlockEntryPosition?
 
     var rows: RowScratch
     var cursors: UnsafeMutablePointer<RawColumnCursor>
@@ -47,9 +59,10 @@ struct RowWalker: ~Copyable {
     let scratch: WalkScratch
 
     init(path: String, filter: ColumnFilter, lower: [UInt8] = [], upper: [UInt8]? = nil,
-         expectedKey: UnsafeRawBufferPointer? = nil) {
+         expectedKey: UnsafeRawBufferPointer? = nil, livenessNow: Int32? = nil) {
         self.path = path
         self.filter = filter
+        self.livenessNow = filter.columns == nil ? nil : livenessNow
         self.lower = lower
         self.upper = upper
         self.expectedKey = expectedKey
@@ -87,6 +100,30 @@ struct RowWalker: ~Copyable {
     mutating func walkBlock(file: any ReadableFile, offset: Int64, dataEnd: Int64, start: BlockEntryPosition?,
                             cache: SSTableBlockCache?, owner: UInt64, populate: Bool,
                             _ body: (borrowing SSTableRowView) throws -> Bool) throws -> Bool {
+        var from = start
+        while true {
+            let go = try walkBlockOnce(file: file, offset: offset, dataEnd: dataEnd, start: from, cache: cache, owner: owner,
+                                       populate: populate, body)
+            guard let r = restart else {
+                wideBlock = false
+                return go
+            }
+            // A row needs every column to decide its liveness: the rest of this block
+            // again, wide, from that row (the rows before it were delivered already).
+            restart = nil
+            wideBlock = true
+            from = r
+        }
+    }
+
+    /// Whether the current block's segment `i` (column `id`) must be decoded.
+    @inline(__always) func needs(_ i: Int, _ id: ColumnID) -> Bool {
+        i == 0 || wideBlock || filter.includes(id)
+    }
+
+    mutating func walkBlockOnce(file: any ReadableFile, offset: Int64, dataEnd: Int64, start: BlockEntryPosition?,
+                                cache: SSTableBlockCache?, owner: UInt64, populate: Bool,
+                                _ body: (borrowing SSTableRowView) throws -> Bool) throws -> Bool {
         let cached = cache?.get(owner: owner, offset: offset)
         if let cached, cached.group == nil, hasAllNeeded(cached) {
             return try withExtendedLifetime(cached) {
@@ -116,7 +153,7 @@ struct RowWalker: ~Copyable {
                 // Decode into buffers the cache keeps (it holds only checked segments).
                 var segments = (cached?.header.segments.count == h.segments.count ? cached?.segments : nil)
                     ?? [SegmentBuffer?](repeating: nil, count: h.segments.count)
-                for i in 0..<h.segments.count where i == 0 || filter.includes(h.segments[i].columnID) {
+                for i in 0..<h.segments.count where needs(i, h.segments[i].columnID) {
                     if segments[i] == nil { segments[i] = try h.decode(segment: i, block: raw, path: path) }
                     segmentBytes[i] = segments[i]!.bytes
                 }
@@ -126,7 +163,7 @@ struct RowWalker: ~Copyable {
             // Size the arena for the needed segments (whole raw lengths: the partial path
             // decodes prefixes in place), check every CRC, then decode.
             var needed = 0
-            for i in 0..<h.segments.count where i == 0 || filter.includes(h.segments[i].columnID) {
+            for i in 0..<h.segments.count where needs(i, h.segments[i].columnID) {
                 needed += (h.segments[i].rawLength + 7) & ~7
             }
             if needed > arenaCapacity {
@@ -134,7 +171,7 @@ struct RowWalker: ~Copyable {
                 arenaCapacity = max(needed, arenaCapacity * 2)
                 arena = .allocate(byteCount: arenaCapacity, alignment: 8)
             }
-            for i in 0..<h.segments.count where i == 0 || filter.includes(h.segments[i].columnID) {
+            for i in 0..<h.segments.count where needs(i, h.segments[i].columnID) {
                 let s = h.segments[i]
                 let stored = UnsafeRawBufferPointer(rebasing: raw[s.offset..<(s.offset + s.storedLength)])
                 guard CRC32C.checksum(stored) == s.crc else {
@@ -142,11 +179,11 @@ struct RowWalker: ~Copyable {
                                                  what: "segment \(i) (\(i == 0 ? "entries" : "column \(s.columnID)")) checksum mismatch")
                 }
             }
-            if expectedKey != nil, let start, decodePartial(h, raw: raw, start: start) {
+            if expectedKey != nil, !wideBlock, let start, decodePartial(h, raw: raw, start: start) {
                 return try walkSegments(h, start: start, body)
             }
             var at = 0
-            for i in 0..<h.segments.count where i == 0 || filter.includes(h.segments[i].columnID) {
+            for i in 0..<h.segments.count where needs(i, h.segments[i].columnID) {
                 let s = h.segments[i]
                 let stored = UnsafeRawBufferPointer(rebasing: raw[s.offset..<(s.offset + s.storedLength)])
                 if s.codec == .none {
@@ -169,7 +206,7 @@ struct RowWalker: ~Copyable {
 
     func hasAllNeeded(_ e: SSTableBlockCache.Entry) -> Bool {
         guard e.segments.count == e.header.segments.count, e.segments.first??.bytes != nil else { return false }
-        for i in 1..<e.segments.count where e.segments[i] == nil && filter.includes(e.header.segments[i].columnID) { return false }
+        for i in 1..<e.segments.count where e.segments[i] == nil && needs(i, e.header.segments[i].columnID) { return false }
         return true
     }
 
@@ -191,7 +228,7 @@ struct RowWalker: ~Copyable {
                                _ body: (borrowing SSTableRowView) throws -> Bool) throws -> Bool {
         // Column cursors of the projected columns present in this block.
         var cursorCount = 0
-        for i in 1..<h.segments.count where filter.includes(h.segments[i].columnID) {
+        for i in 1..<h.segments.count where needs(i, h.segments[i].columnID) {
             do {
                 (cursors + cursorCount).initialize(to: try RawColumnCursor(columnID: h.segments[i].columnID, segment: i,
                                                                            bytes: segmentBytes[i], rowCount: h.rowCount))
@@ -229,7 +266,10 @@ struct RowWalker: ~Copyable {
             rowOrdinal = s.rowOrdinal
         }
         let cursors = self.cursors
+        let checkLiveness = livenessNow != nil && !wideBlock
+        let now = livenessNow ?? 0
         while entryIndex < h.entryCount {
+            let entryStart = c.pos
             let kind = try c.u8()
             entryIndex += 1
             if kind == SSTableFormat.entryPartitionStart {
@@ -321,13 +361,41 @@ struct RowWalker: ~Copyable {
                     throw error
                 }
             }
+            // The common row (an INSERT's live marker, nothing deleted) is decided inline.
+            if checkLiveness && rowKind == .row
+                && !(deletion.isLive && partitionDeletion.isLive && rangeTombstones.isEmpty && liveness.isLive(nowInSeconds: now))
+                && !certainlyLive(liveness, deletion: deletion) {
+                restart = BlockEntryPosition(entryIndex: entryIndex - 1, byteOffset: entryStart - entriesStart, rowOrdinal: ordinal)
+                return false
+            }
             let view = SSTableRowView(kind: rowKind, partitionKey: UnsafeRawBufferPointer(start: keyBuffer, count: keyCount),
                                       partitionDeletion: partitionDeletion, rangeTombstones: rangeTombstones,
                                       clustering: clustering, liveness: liveness, deletion: deletion,
-                                      columns: rows.columnsBuffer, cells: rows.cellsBuffer)
+                                      columns: rows.columnsBuffer, cells: rows.cellsBuffer, hasUnqueriedColumns: wideBlock)
             if try !body(view) { return false }
         }
         guard c.atEnd, rowOrdinal == h.rowCount else { throw DecodeFailure("entry or row count mismatch") }
         return true
+    }
+
+    /// Whether the row just decoded is live at `livenessNow` through its row marker or a
+    /// projected cell, whatever its other columns hold: nothing that could shadow them
+    /// (partition, range or row deletion; range tombstones taken as covering) is as new.
+    @inline(never)
+    func certainlyLive(_ liveness: LivenessInfo, deletion: DeletionTime) -> Bool {
+        let now = livenessNow!
+        var shadow = deletion.markedForDeleteAt
+        if partitionDeletion.markedForDeleteAt > shadow { shadow = partitionDeletion.markedForDeleteAt }
+        for rt in rangeTombstones where rt.deletion.markedForDeleteAt > shadow { shadow = rt.deletion.markedForDeleteAt }
+        if liveness.isLive(nowInSeconds: now) && liveness.timestamp > shadow { return true }
+        let columns = rows.columnsBuffer, cells = rows.cellsBuffer
+        for col in columns {
+            let d = col.complexDeletion.markedForDeleteAt > shadow ? col.complexDeletion.markedForDeleteAt : shadow
+            for i in col.cells {
+                let cell = cells[i]
+                if !cell.isTombstone && (cell.ttl == 0 || now < cell.localDeletionTime) && cell.timestamp > d { return true }
+            }
+        }
+        return false
     }
 }

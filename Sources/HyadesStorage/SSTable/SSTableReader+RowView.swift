@@ -9,7 +9,11 @@ extension SSTableReader {
     /// only inside `body`. Reads through the block cache when it holds a block but never
     /// fills it, so one pass over a big table does not evict the point reads' working set.
     /// Corrupt bytes throw `SSTableCorruptionError`.
-    public func forEachRow(in range: PartitionRange, columns: ColumnFilter,
+    ///
+    /// `livenessAt`: the read's `nowInSeconds` when the caller decides row liveness (CQL
+    /// reads: fetched vs queried columns): a regular row that neither its row marker nor a
+    /// projected cell keeps alive then comes with every column (`hasUnqueriedColumns`).
+    public func forEachRow(in range: PartitionRange, columns: ColumnFilter, livenessAt: Int32? = nil,
                            _ body: (borrowing SSTableRowView) throws -> Bool) throws {
         guard statistics.partitionCount > 0, dataEnd > dataStart else { return }
         var offset = dataStart
@@ -19,7 +23,7 @@ extension SSTableReader {
             offset = p.blockOffset
             start = p.entry
         }
-        var walker = RowWalker(path: data.path, filter: columns, lower: range.lower, upper: range.upper)
+        var walker = RowWalker(path: data.path, filter: columns, lower: range.lower, upper: range.upper, livenessNow: livenessAt)
         while true {
             guard try walker.walkBlock(file: data, offset: offset, dataEnd: dataEnd, start: start, cache: blockCache,
                                        owner: cacheOwner, populate: false, body) else { return }
@@ -37,7 +41,7 @@ extension SSTableReader {
     /// through its admission window (see `SSTableBlockCache.admit`).
     @discardableResult
     public func readPartition(_ key: DecoratedKey, hash: (h1: Int64, h2: Int64)? = nil, columns: ColumnFilter,
-                              _ body: (borrowing SSTableRowView) throws -> Bool) throws -> Bool {
+                              livenessAt: Int32? = nil, _ body: (borrowing SSTableRowView) throws -> Bool) throws -> Bool {
         guard statistics.partitionCount > 0, key >= firstKey, key <= lastKey else { return false }
         let h = hash ?? key.key.withUnsafeBytes { Murmur3.hash128($0) }
         guard filter.mayContain(hash: (UInt64(bitPattern: h.h1), UInt64(bitPattern: h.h2))) else { return false }
@@ -51,7 +55,7 @@ extension SSTableReader {
             }
             let bc = UnsafeRawBufferPointer(buffer)
             guard let p = try index.findPosition(bc, cache: blockCache, owner: cacheOwner) else { return false }
-            var walker = RowWalker(path: data.path, filter: columns, expectedKey: bc)
+            var walker = RowWalker(path: data.path, filter: columns, expectedKey: bc, livenessNow: livenessAt)
             var offset = p.blockOffset
             var start: BlockEntryPosition? = p.entry
             while true {

@@ -65,6 +65,9 @@ public struct SSTableRowView {
     public var columns: UnsafeBufferPointer<SSTableColumnView>
     /// The cells of `columns`, column after column.
     public var cells: UnsafeBufferPointer<SSTableCellView>
+    /// `columns` may hold columns outside the read's projection: a liveness-checking read
+    /// (`livenessAt:`) fetched every column of this row to decide whether it lives.
+    public var hasUnqueriedColumns = false
 
     @inlinable public var isStatic: Bool { kind == .staticRow }
 

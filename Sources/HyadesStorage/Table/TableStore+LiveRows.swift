@@ -18,10 +18,10 @@ extension TableStore {
             if chain.isEmpty && inMemtables.isEmpty { return }
             if !chain.isEmpty {
                 if inMemtables.isEmpty {
-                    var filter = LiveRowFilter(nowInSeconds: nowInSeconds)
+                    var filter = LiveRowFilter(nowInSeconds: nowInSeconds, queried: columns)
                     var stopped = false
                     for t in chain where !stopped {
-                        try t.reader.forEachRow(in: range, columns: columns) { v in
+                        try t.reader.forEachRow(in: range, columns: columns, livenessAt: nowInSeconds) { v in
                             if try filter.visit(v, body) { return true }
                             stopped = true
                             return false
@@ -59,13 +59,16 @@ extension TableStore {
                 }
                 if count == 0 { return }
                 if count == 1, let t = single {
-                    var filter = LiveRowFilter(nowInSeconds: nowInSeconds)
-                    try t.reader.readPartition(key, hash: hash, columns: columns) { v in try filter.visit(v, body) }
+                    var filter = LiveRowFilter(nowInSeconds: nowInSeconds, queried: columns)
+                    try t.reader.readPartition(key, hash: hash, columns: columns, livenessAt: nowInSeconds) { v in
+                        try filter.visit(v, body)
+                    }
                     return
                 }
             }
         }
-        let it = FilteredPartitionIterator(try unfilteredRead(key, hash: hash, slices: slices, columns: columns,
+        // Every column fetched: liveness of a row needs them all (fetched vs queried).
+        let it = FilteredPartitionIterator(try unfilteredRead(key, hash: hash, slices: slices, columns: .all,
                                                               memtables: memtables, sstables: sstables),
                                            nowInSeconds: nowInSeconds, columns: columns)
         try Self.visitMerged(it, body)
@@ -77,11 +80,13 @@ extension TableStore {
     /// copied and merged (the memtables' partitions are few next to the SSTables').
     private func hybridScan(_ range: PartitionRange, columns: ColumnFilter, nowInSeconds: Int32, memtables: [Memtable],
                             sstables: [LiveSSTable], _ body: (borrowing LiveRowView) throws -> Bool) throws {
-        var scan = HybridScan(mem: MergingPartitionIterator(memtables.map { $0.scan(range, columns: columns) }),
+        // The memtables' rows with every column: liveness needs them all (fetched vs queried).
+        var scan = HybridScan(mem: MergingPartitionIterator(memtables.map { $0.scan(range, columns: .all) }),
                               columns: columns, nowInSeconds: nowInSeconds)
         try scan.start()
         for sstable in sstables where !scan.stopped {
-            try sstable.reader.forEachRow(in: range, columns: columns) { v in try scan.visit(v, body) }
+            scan.reader = sstable.reader
+            try sstable.reader.forEachRow(in: range, columns: columns, livenessAt: nowInSeconds) { v in try scan.visit(v, body) }
         }
         try scan.finish(body)
     }

@@ -179,14 +179,16 @@ public final class TableStore: @unchecked Sendable {
     /// once, or nil when nothing in it is live.
     public func read(_ key: DecoratedKey, slices: Slices = .all, columns: ColumnFilter = .all,
                      nowInSeconds: Int32) throws -> FilteredPartitionIterator {
-        FilteredPartitionIterator(try unfilteredRead(key, slices: slices, columns: columns),
+        // Every column is fetched: row liveness needs them all (fetched vs queried).
+        FilteredPartitionIterator(try unfilteredRead(key, slices: slices, columns: .all),
                                   nowInSeconds: nowInSeconds, columns: columns)
     }
 
     /// The live data of the partitions in `range`, in ring order.
     public func scan(_ range: PartitionRange, slices: Slices = .all, columns: ColumnFilter = .all,
                      nowInSeconds: Int32) throws -> FilteredPartitionIterator {
-        FilteredPartitionIterator(unfilteredScan(range, slices: slices, columns: columns),
+        // Every column is fetched: row liveness needs them all (fetched vs queried).
+        FilteredPartitionIterator(unfilteredScan(range, slices: slices, columns: .all),
                                   nowInSeconds: nowInSeconds, columns: columns)
     }
 
