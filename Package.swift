@@ -90,6 +90,8 @@ let package = Package(
                     resources: [.copy("testdata")]),
         // Runs the built `hyades` executable as an operator would.
         .testTarget(name: "HyadesToolTests", dependencies: ["HyadesCore", "HyadesStorage", "hyades"]),
+        // Operator tooling: tools/cluster, daemons, the DR3-like generator.
+        .testTarget(name: "HyadesOpsTests", dependencies: ["HyadesCore", "HyadesLoader", "hyades"]),
     ],
     swiftLanguageModes: [.v6]
 )

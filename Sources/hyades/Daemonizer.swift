@@ -67,6 +67,7 @@ enum Daemonizer {
     /// posix_spawn with POSIX_SPAWN_SETSID: the child leads a new session, so closing the
     /// terminal or the launching shell does not signal it.
     static func spawnDetached(_ launch: Launch) throws -> pid_t {
+        closeOnExecInheritedDescriptors()
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -107,6 +108,18 @@ enum Daemonizer {
             throw DaemonError("cannot start \(launch.executable): \(String(cString: strerror(rc)))")
         }
         return pid
+    }
+
+    /// Marks every descriptor above stderr close-on-exec, so the node inherits none of the
+    /// launcher's. A caller that waits for EOF on a pipe or socket it gave the launcher
+    /// (a shell's `$(...)`, ssh, Foundation's Process) would otherwise wait for the node's
+    /// whole life.
+    static func closeOnExecInheritedDescriptors() {
+        let open = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd"))?.compactMap { Int32($0) }
+        for fd in open ?? Array(3..<1024) where fd > 2 {
+            let flags = fcntl(fd, F_GETFD)
+            if flags >= 0 { _ = fcntl(fd, F_SETFD, flags | FD_CLOEXEC) }
+        }
     }
 
     /// The path of the running executable, so the child is exactly this build.
