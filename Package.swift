@@ -24,6 +24,8 @@ let package = Package(
         .systemLibrary(name: "CLZ4", pkgConfig: "liblz4", providers: [.apt(["liblz4-dev"])]),
         .systemLibrary(name: "CSnappy", providers: [.apt(["libsnappy-dev"])]),
         .systemLibrary(name: "CISAL", pkgConfig: "libisal", providers: [.apt(["libisal-dev"])]),
+        // zlib1g-dev: the loader reads .csv.gz (gzip) input.
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
         // The vocabulary. No I/O, imports nothing of ours.
         .target(name: "HyadesCore", dependencies: ["CISAL"]),
@@ -63,10 +65,10 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
         .target(name: "HyadesCompute", dependencies: ["HyadesCore", "HyadesClient"]),
-        .target(name: "HyadesLoader", dependencies: ["HyadesCore", "HyadesStorage", "HyadesClient"]),
+        .target(name: "HyadesLoader", dependencies: ["HyadesCore", "HyadesStorage", "HyadesClient", "CZlib"]),
         .target(name: "HyadesShell", dependencies: ["HyadesCore", "HyadesClient"]),
         .executableTarget(name: "hyades", dependencies: [
-            "HyadesCore", "HyadesStorage", "HyadesServer", "HyadesShell", "HyadesLoader",
+            "HyadesCore", "HyadesStorage", "HyadesServer", "HyadesShell", "HyadesLoader", "HyadesCQL",
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
@@ -88,6 +90,7 @@ let package = Package(
         ]),
         .testTarget(name: "HyadesStorageTests", dependencies: ["HyadesCore", "HyadesStorage", .product(name: "Logging", package: "swift-log")],
                     resources: [.copy("testdata")]),
+        .testTarget(name: "HyadesLoaderTests", dependencies: ["HyadesLoader", "HyadesCore", "HyadesStorage", "hyades"]),
         // Runs the built `hyades` executable as an operator would.
         .testTarget(name: "HyadesToolTests", dependencies: ["HyadesCore", "HyadesStorage", "hyades"]),
     ],
