@@ -72,7 +72,7 @@ let package = Package(
             .product(name: "Histogram", package: "hdrhistogram-swift"),
         ]),
         .target(name: "HyadesCompute", dependencies: ["HyadesCore", "HyadesClient"]),
-        .target(name: "HyadesLoader", dependencies: ["HyadesCore", "HyadesStorage", "HyadesClient", "CZlib"]),
+        .target(name: "HyadesLoader", dependencies: ["HyadesCore", "HyadesStorage", "HyadesClient", "HyadesProtocol", "CZlib"]),
         .target(name: "HyadesShell", dependencies: ["HyadesCore", "HyadesClient"]),
         .executableTarget(name: "hyades", dependencies: [
             "HyadesCore", "HyadesStorage", "HyadesServer", "HyadesShell", "HyadesLoader", "HyadesStress", "HyadesCQL",

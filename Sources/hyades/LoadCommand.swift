@@ -28,6 +28,9 @@ struct LoadCommand: ParsableCommand {
     @Option(help: "Its native transport port.")
     var port = 9042
 
+    @Option(name: .customLong("storage-port"), help: "The nodes' storage_port, where they accept streamed SSTables.")
+    var storagePort = 7000
+
     @Option(help: "Take the table's schema from this CQL file (CREATE KEYSPACE / CREATE TABLE) instead of the node.")
     var schema: String?
 
@@ -67,12 +70,6 @@ struct LoadCommand: ParsableCommand {
         guard let budget = Self.parseBytes(memory), budget >= 1 << 20 else {
             throw ValidationError("--memory \(memory): expected a size of at least 1MiB, e.g. 1GiB or 512MiB")
         }
-        let metadata: TableMetadata
-        if let schema {
-            metadata = try Self.tableFromSchemaFile(schema, keyspace: parts[0], table: parts[1])
-        } else {
-            metadata = try Self.fetchTable(host: host, port: port, keyspace: parts[0], table: parts[1])
-        }
         let mapping: LoadMapping
         do {
             mapping = LoadMapping(renames: try LoadMapping.parseRenames(map), skip: Set(skip),
@@ -80,16 +77,31 @@ struct LoadCommand: ParsableCommand {
         } catch {
             throw ValidationError(error.message)
         }
-        let sink: any SSTableSink
-        let workDirectory: String
-        if let outputDir {
-            sink = LocalDirectorySink(directory: outputDir)
-            workDirectory = outputDir
+        let writeTimestamp = timestamp ?? Int64(Date().timeIntervalSince1970 * 1_000_000)
+        let metadata: TableMetadata
+        let sink: (any SSTableSink)?
+        var workDirectory: String
+        var temporary = false
+        if outputDir == nil && !dryRun {
+            // Into the running cluster: schema (with the node's column ids), ring and
+            // replication from the node, SSTables streamed to their replicas.
+            let target = try Self.discover(host: host, port: port, storagePort: storagePort, keyspace: parts[0], table: parts[1])
+            metadata = target.table
+            sink = StreamingSink(target: target, writeTimestamp: writeTimestamp)
+            workDirectory = NSTemporaryDirectory() + "hyades-load-\(getpid())"
+            temporary = true
         } else {
-            throw ValidationError("loading into a running node needs SSTable streaming, not built yet: use --output-dir DIR")
+            if let schema {
+                metadata = try Self.tableFromSchemaFile(schema, keyspace: parts[0], table: parts[1])
+            } else {
+                metadata = try Self.discover(host: host, port: port, storagePort: storagePort, keyspace: parts[0], table: parts[1]).table
+            }
+            sink = outputDir.map { LocalDirectorySink(directory: $0) }
+            workDirectory = outputDir ?? NSTemporaryDirectory() + "hyades-load-\(getpid())"
         }
+        defer { if temporary { try? FileManager.default.removeItem(atPath: workDirectory) } }
         var options = LoadOptions(inputs: inputs, mapping: mapping, memoryBudgetBytes: budget, rejectsPath: rejects,
-                                  dryRun: dryRun, writeTimestamp: timestamp, workDirectory: workDirectory,
+                                  dryRun: dryRun, writeTimestamp: writeTimestamp, workDirectory: workDirectory,
                                   showProgress: !noProgress)
         if let threads { options.threads = max(threads, 1) }
         let loader: BulkLoader
@@ -136,7 +148,20 @@ struct LoadCommand: ParsableCommand {
         return t
     }
 
-    static func fetchTable(host: String, port: Int, keyspace: String, table: String) throws -> TableMetadata {
-        throw ValidationError("reading the schema from \(host):\(port) needs the client (not merged yet): use --schema FILE")
+    static func discover(host: String, port: Int, storagePort: Int, keyspace: String, table: String) throws -> ClusterTarget {
+        let box = DiscoverBox()
+        let done = DispatchSemaphore(value: 0)
+        Task {
+            do { box.result = .success(try await ClusterTarget.discover(host: host, port: port, storagePort: storagePort,
+                                                                        keyspace: keyspace, table: table)) }
+            catch { box.result = .failure(error) }
+            done.signal()
+        }
+        done.wait()
+        do { return try box.result!.get() } catch { throw ValidationError("\(error)") }
     }
+}
+
+final class DiscoverBox: @unchecked Sendable {
+    var result: Result<ClusterTarget, any Error>?
 }

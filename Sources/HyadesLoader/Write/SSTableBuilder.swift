@@ -38,21 +38,9 @@ struct SSTableBuilder {
         bounds = cuts.sorted()
     }
 
-    /// The schema header the loader writes: the table's key, clustering and column ids,
-    /// names and types. The node's own flushes write none (its TableStore has the
-    /// schema); an adopted SSTable carries one so the node can check, by name and type,
-    /// that the column ids it was written with are the node's.
-    static func schemaHeader(_ t: TableMetadata) -> SSTableSchemaHeader {
-        SSTableSchemaHeader(
-            keyspace: t.keyspace, table: t.name,
-            partitionKeyColumns: t.partitionKeyColumns.map { .init(name: $0.name, type: $0.type.cqlName) },
-            clusteringColumns: t.clusteringColumns.map {
-                .init(name: $0.name, type: $0.type.cqlName, order: $0.isDescending ? .descending : .ascending)
-            },
-            columns: t.columns.filter { !$0.kind.isPrimaryKey }.map {
-                .init(id: $0.id, name: $0.name, type: $0.type.cqlName, kind: $0.isStatic ? .static : .regular)
-            })
-    }
+    /// The schema header every adopted SSTable must carry: the node checks it against
+    /// the table (names, types and storage column ids) before adopting the file.
+    static func schemaHeader(_ t: TableMetadata) -> SSTableSchemaHeader { SSTableSchemaHeader(table: t) }
 
     @inline(__always)
     func bucket(_ token: Int64) -> Int {
