@@ -98,7 +98,7 @@ let package = Package(
         ]),
         .testTarget(name: "HyadesStorageTests", dependencies: ["HyadesCore", "HyadesStorage", .product(name: "Logging", package: "swift-log")],
                     resources: [.copy("testdata")]),
-        .testTarget(name: "HyadesLoaderTests", dependencies: ["HyadesLoader", "HyadesCore", "HyadesStorage", "hyades"]),
+        .testTarget(name: "HyadesLoaderTests", dependencies: ["HyadesLoader", "HyadesCore", "HyadesStorage", "HyadesClient", "hyades"]),
         // Runs the real `hyades server` binary and talks to it through HyadesClient.
         .testTarget(name: "HyadesClientTests", dependencies: [
             "HyadesClient", "HyadesProtocol", "HyadesCore", "hyades",

@@ -102,7 +102,7 @@ struct LoadCommand: ParsableCommand {
         defer { if temporary { try? FileManager.default.removeItem(atPath: workDirectory) } }
         var options = LoadOptions(inputs: inputs, mapping: mapping, memoryBudgetBytes: budget, rejectsPath: rejects,
                                   dryRun: dryRun, writeTimestamp: writeTimestamp, workDirectory: workDirectory,
-                                  showProgress: !noProgress)
+                                  showProgress: !noProgress, durableSSTables: outputDir != nil)
         if let threads { options.threads = max(threads, 1) }
         let loader: BulkLoader
         do {

@@ -21,11 +21,14 @@ public struct LoadOptions: Sendable {
     /// Where SSTables are built before the sink takes them.
     public var workDirectory: String
     public var showProgress: Bool
+    /// fsync every SSTable file (kept SSTables: `--output-dir`). Staged SSTables that are
+    /// streamed to a node are not synced locally: the node syncs what it adopts.
+    public var durableSSTables: Bool
 
     public init(inputs: [String], mapping: LoadMapping = LoadMapping(), memoryBudgetBytes: Int = 1 << 30,
                 rejectsPath: String? = nil, dryRun: Bool = false,
                 threads: Int = ProcessInfo.processInfo.activeProcessorCount, writeTimestamp: Int64? = nil,
-                workDirectory: String, showProgress: Bool = false) {
+                workDirectory: String, showProgress: Bool = false, durableSSTables: Bool = true) {
         self.inputs = inputs
         self.mapping = mapping
         self.memoryBudgetBytes = memoryBudgetBytes
@@ -35,6 +38,7 @@ public struct LoadOptions: Sendable {
         self.writeTimestamp = writeTimestamp
         self.workDirectory = workDirectory
         self.showProgress = showProgress
+        self.durableSSTables = durableSSTables
     }
 }
 
@@ -63,6 +67,7 @@ public struct LoadSummary: Sendable, CustomStringConvertible {
             + "\(rowsLoaded) \(dryRun ? "valid" : "loaded"), \(rowsRejected) rejected"
         if !dryRun { s += ", \(sstables.count) SSTable\(sstables.count == 1 ? "" : "s") (\(Format.bytes(sstableBytes)))" }
         s += String(format: " in %.2f s: %.0f rows/s", elapsedSeconds, rowsPerSecond)
+        s += String(format: "\ntime: parse %.2f s, sort + write SSTables %.2f s, send to nodes %.2f s", parseSeconds, writeSeconds, sinkSeconds)
         if !rejectFiles.isEmpty { s += "\nrejected rows: \(rejectFiles.joined(separator: ", "))" }
         return s
     }
@@ -146,7 +151,8 @@ public final class BulkLoader {
         summary.dryRun = options.dryRun
         let timestamp = options.writeTimestamp ?? Int64(Date().timeIntervalSince1970 * 1_000_000)
         let builder = SSTableBuilder(table: table, writeTimestamp: timestamp, directory: options.workDirectory,
-                                     splitTokens: sink?.splitTokens ?? [], threads: options.threads)
+                                     splitTokens: sink?.splitTokens ?? [], threads: options.threads,
+                                     fileSystem: options.durableSSTables ? PosixFileSystem() : ScratchFileSystem())
         if !options.dryRun { try FileManager.default.createDirectory(atPath: options.workDirectory, withIntermediateDirectories: true) }
         let rejects = RejectsWriter(explicitPath: options.rejectsPath)
         defer { rejects.close() }

@@ -70,7 +70,8 @@ struct ChunkParser {
                 return f.count == 0 ? "\(d.sourceName) is null: cannot derive \(slots[d.slot].column.name)"
                                     : "invalid bigint '\(text)' in \(d.sourceName): cannot derive \(slots[d.slot].column.name)"
             }
-            guard id >= 0 else { return "negative \(d.sourceName) \(id): cannot derive \(slots[d.slot].column.name)" }
+            // The formula as DATA.md gives it, arithmetic shift included: the few negative
+            // ids of merged catalogues (not real Gaia ids) land in pixel -1, not in rejects.
             let pixel = id >> Int64(d.shift)
             valueOffset[d.slot] = scratch.count
             if slots[d.slot].column.type == .int {
@@ -138,7 +139,9 @@ struct ChunkParser {
                 batch.arena.append(UnsafeRawBufferPointer(start: sb + valueOffset[s], count: n))
             }
         }
-        batch.refs.append(RowRef(token: token.value, batch: batchIndex, offset: UInt32(start)))
+        var prefix: UInt64 = 0
+        for i in 1..<9 { prefix = prefix << 8 | UInt64(i < clustering.count ? clustering[i] : 0) }
+        batch.refs.append(RowRef(token: token.value, clusteringPrefix: prefix, batch: batchIndex, offset: UInt32(start)))
         return nil
     }
 

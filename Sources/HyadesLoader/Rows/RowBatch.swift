@@ -5,6 +5,10 @@ import HyadesCore
 /// decides between two rows with the same primary key (the later one wins).
 public struct RowRef: Sendable {
     public var token: Int64
+    /// The 8 clustering bytes after the first component separator, big-endian, zero
+    /// padded: most rows of one partition differ there, so the sort compares integers
+    /// and reaches into the arena only on ties.
+    public var clusteringPrefix: UInt64
     public var batch: UInt32
     public var offset: UInt32
 }

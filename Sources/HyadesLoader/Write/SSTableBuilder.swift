@@ -98,16 +98,53 @@ struct SSTableBuilder {
     }
 
     /// Ring order: token, then key bytes, then clustering bytes, then input order.
+    /// First by integers only (token, clustering prefix, input order), which is the
+    /// final order unless two keys share a token or two clusterings share the prefix;
+    /// runs where that happens are re-sorted with the full comparison.
     static func sort(_ refs: inout [RowRef], _ arenas: [UnsafeRawPointer]) {
+        refs.sort { x, y in
+            if x.token != y.token { return x.token < y.token }
+            if x.clusteringPrefix != y.clusteringPrefix { return x.clusteringPrefix < y.clusteringPrefix }
+            if x.batch != y.batch { return x.batch < y.batch }
+            return x.offset < y.offset
+        }
         arenas.withUnsafeBufferPointer { a in
-            refs.sort { x, y in
-                if x.token != y.token { return x.token < y.token }
-                let c = compareKeys(a[Int(x.batch)] + Int(x.offset), a[Int(y.batch)] + Int(y.offset))
-                if c != 0 { return c < 0 }
-                if x.batch != y.batch { return x.batch < y.batch }
-                return x.offset < y.offset
+            var i = 0
+            while i < refs.count {
+                // The run of one token.
+                var j = i + 1
+                while j < refs.count && refs[j].token == refs[i].token { j += 1 }
+                if j - i > 1 && needsFullSort(refs, i, j, a) {
+                    refs[i..<j].sort { x, y in
+                        let c = compareKeys(a[Int(x.batch)] + Int(x.offset), a[Int(y.batch)] + Int(y.offset))
+                        if c != 0 { return c < 0 }
+                        if x.batch != y.batch { return x.batch < y.batch }
+                        return x.offset < y.offset
+                    }
+                }
+                i = j
             }
         }
+    }
+
+    /// A run of one token needs the full comparison when its keys differ (a token
+    /// collision) or two clusterings share a prefix but are longer than it.
+    static func needsFullSort(_ refs: [RowRef], _ from: Int, _ to: Int, _ a: UnsafeBufferPointer<UnsafeRawPointer>) -> Bool {
+        let first = a[Int(refs[from].batch)] + Int(refs[from].offset)
+        for k in from + 1..<to {
+            let rec = a[Int(refs[k].batch)] + Int(refs[k].offset)
+            if !sameKey(first, rec) { return true }
+            if refs[k].clusteringPrefix == refs[k - 1].clusteringPrefix {
+                let keyLength = Int(rec.loadUnaligned(as: UInt16.self))
+                let length = Int((rec + 2 + keyLength).loadUnaligned(as: UInt16.self))
+                let prev = a[Int(refs[k - 1].batch)] + Int(refs[k - 1].offset)
+                let prevKeyLength = Int(prev.loadUnaligned(as: UInt16.self))
+                let prevLength = Int((prev + 2 + prevKeyLength).loadUnaligned(as: UInt16.self))
+                // Zero padding hides a length difference; beyond 9 bytes the prefix is partial.
+                if length > 9 || prevLength != length { return true }
+            }
+        }
+        return false
     }
 
     /// Compares (key, clustering) of two records.
@@ -148,12 +185,12 @@ struct SSTableBuilder {
                 let rec = arenas[Int(r.batch)] + Int(r.offset)
                 // Two rows with one primary key: the later in the input wins (as two
                 // INSERTs would), so skip this one when the next has the same key.
-                if i + 1 < refs.count && refs[i + 1].token == r.token
+                if i + 1 < refs.count && refs[i + 1].token == r.token && refs[i + 1].clusteringPrefix == r.clusteringPrefix
                     && Self.compareKeys(rec, arenas[Int(refs[i + 1].batch)] + Int(refs[i + 1].offset)) == 0 {
                     continue
                 }
                 let keyLength = Int(rec.loadUnaligned(as: UInt16.self))
-                if previous == nil || !Self.sameKey(previous!, rec) {
+                if previous == nil || refs[i - 1].token != r.token || !Self.sameKey(previous!, rec) {
                     let key = Array(UnsafeRawBufferPointer(start: rec + 2, count: keyLength))
                     try writer.beginPartition(PartitionHeader(key: DecoratedKey(token: Token(r.token), key: key)))
                 }
