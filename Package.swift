@@ -18,12 +18,15 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
     ],
     targets: [
         // C libraries from Debian: liblz4-dev, libsnappy-dev, libisal-dev (hardware CRC32C).
         .systemLibrary(name: "CLZ4", pkgConfig: "liblz4", providers: [.apt(["liblz4-dev"])]),
         .systemLibrary(name: "CSnappy", providers: [.apt(["libsnappy-dev"])]),
         .systemLibrary(name: "CISAL", pkgConfig: "libisal", providers: [.apt(["libisal-dev"])]),
+        // zlib1g-dev: the loader reads .csv.gz (gzip) input.
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
         // The vocabulary. No I/O, imports nothing of ours.
         .target(name: "HyadesCore", dependencies: ["CISAL"]),
@@ -62,11 +65,18 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
+        // `hyades stress`: cassandra-stress-like load through HyadesClient. Core + Protocol + Client.
+        .target(name: "HyadesStress", dependencies: [
+            "HyadesCore", "HyadesProtocol", "HyadesClient",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "Histogram", package: "hdrhistogram-swift"),
+        ]),
         .target(name: "HyadesCompute", dependencies: ["HyadesCore", "HyadesClient"]),
-        .target(name: "HyadesLoader", dependencies: ["HyadesCore", "HyadesStorage", "HyadesClient"]),
+        .target(name: "HyadesLoader", dependencies: ["HyadesCore", "HyadesStorage", "HyadesClient", "HyadesProtocol", "CZlib"]),
         .target(name: "HyadesShell", dependencies: ["HyadesCore", "HyadesClient"]),
         .executableTarget(name: "hyades", dependencies: [
-            "HyadesCore", "HyadesStorage", "HyadesServer", "HyadesShell", "HyadesLoader",
+            "HyadesCore", "HyadesStorage", "HyadesServer", "HyadesShell", "HyadesLoader", "HyadesStress", "HyadesCQL",
+            .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
@@ -88,6 +98,12 @@ let package = Package(
         ]),
         .testTarget(name: "HyadesStorageTests", dependencies: ["HyadesCore", "HyadesStorage", .product(name: "Logging", package: "swift-log")],
                     resources: [.copy("testdata")]),
+        .testTarget(name: "HyadesLoaderTests", dependencies: ["HyadesLoader", "HyadesCore", "HyadesStorage", "HyadesClient", "hyades"]),
+        // Runs the real `hyades server` binary and talks to it through HyadesClient.
+        .testTarget(name: "HyadesClientTests", dependencies: [
+            "HyadesClient", "HyadesProtocol", "HyadesCore", "hyades",
+            .product(name: "NIOCore", package: "swift-nio"),
+        ]),
         // Runs the built `hyades` executable as an operator would.
         .testTarget(name: "HyadesToolTests", dependencies: ["HyadesCore", "HyadesStorage", "hyades"]),
         // Operator tooling: tools/cluster, daemons, the DR3-like generator.

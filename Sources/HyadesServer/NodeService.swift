@@ -9,6 +9,8 @@ import ServiceLifecycle
 public final class NodeService: Service, Sendable {
     public let node: HyadesNode
     public let server: CQLServer
+    /// SSTable streaming on `storage_port` (bulk load, `hyades sstable import`).
+    public let streaming: StreamingServer
     let logger: Logger
 
     public init(config: ServerConfig, fileSystem: any FileSystem = PosixFileSystem(),
@@ -19,6 +21,10 @@ public final class NodeService: Service, Sendable {
                                          maxInFlightRequests: config.nativeTransportMaxInFlightRequests)
         server = CQLServer(processor: node.processor, host: config.rpcAddress, port: config.nativeTransportPort,
                            configuration: cql, logger: logger)
+        var streamingConfiguration = StreamingServerConfiguration()
+        streamingConfiguration.maxSessionBytes = config.streamingMaxSessionSizeBytes
+        streaming = StreamingServer(schema: node.schema, host: config.listenAddress, port: config.storagePort,
+                                    configuration: streamingConfiguration, logger: logger)
     }
 
     public func run() async throws {
@@ -29,10 +35,18 @@ public final class NodeService: Service, Sendable {
             try? node.drain()
             throw ServerConfigError("cannot listen on \(node.config.rpcAddress):\(node.config.nativeTransportPort): \(error)")
         }
+        do {
+            try await streaming.start()
+        } catch {
+            // The CQL service stays up: several nodes (or test runs) on one machine may share
+            // a storage_port; only bulk import is unavailable, and the log says why.
+            logger.error("SSTable streaming disabled: cannot listen on \(node.config.listenAddress):\(node.config.storagePort) (storage_port): \(error)")
+        }
         logger.info("node \(node.identity.hostID) serving, \(node.identity.tokens.count) tokens")
         // Serve until the engine fails (the stream yields) or shutdown is requested.
         for await _ in node.failures.cancelOnGracefulShutdown() { break }
         logger.info("draining: closing the listener, finishing in-flight requests, flushing memtables")
+        await streaming.stop()
         await server.stop()
         if let reason = node.engine.failure {
             try? node.engine.shutdown()

@@ -17,6 +17,8 @@ public struct ServerConfig: Sendable, Hashable {
     public var rpcAddress = "127.0.0.1"
     public var nativeTransportPort = 9042
     public var storagePort = 7000
+    /// Largest SSTable streaming session (all its files) a node accepts (`streaming_max_session_size`).
+    public var streamingMaxSessionSizeBytes: UInt64 = 64 << 30
     public var numTokens = 16
     public var dataFileDirectories = ["./data"]
     public var commitlogDirectory = "./data/commitlog"
@@ -75,6 +77,8 @@ public struct ServerConfig: Sendable, Hashable {
             case "rpc_address", "native_transport_address": c.rpcAddress = try v.string()
             case "native_transport_port": c.nativeTransportPort = try v.port()
             case "storage_port": c.storagePort = try v.port()
+            case "streaming_max_session_size", "streaming_max_session_size_in_mb":
+                c.streamingMaxSessionSizeBytes = UInt64(try v.bytes(defaultUnit: 1 << 20, min: 1 << 20))
             case "num_tokens": c.numTokens = try v.int(min: 1, max: 1536)
             case "data_file_directories":
                 c.dataFileDirectories = try v.stringList()

@@ -38,7 +38,10 @@ struct ServerCommand: ParsableCommand {
             guard (0...65535).contains(nativePort) else { throw ValidationError("--native-port must be 0...65535") }
             c.nativeTransportPort = nativePort
         }
-        if let storagePort { c.storagePort = storagePort }
+        if let storagePort {
+            guard (0...65535).contains(storagePort) else { throw ValidationError("--storage-port must be 0...65535") }
+            c.storagePort = storagePort
+        }
         if let dataDir {
             c.dataFileDirectories = [dataDir]
             c.commitlogDirectory = dataDir + "/commitlog"

@@ -1,3 +1,4 @@
+import Foundation
 import HyadesCore
 
 /// The durable record of a table's live SSTables and of how much of the commit log is
@@ -21,12 +22,18 @@ public struct Manifest: Hashable, Sendable {
     /// The next SSTable generation to allocate (never reused, even for aborted outputs).
     public var nextGeneration: Int64
     public var sstables: [Entry]
+    /// Streaming sessions whose SSTables were adopted (`importSSTables`), oldest first, at
+    /// most `ManifestFormat.maxImportedSessions`: recorded in the same edit that names the
+    /// SSTables, so a session is either adopted and remembered, or neither.
+    public var importedSessions: [UUID]
 
-    public init(table: TableID, flushedPosition: CommitLogPosition? = nil, nextGeneration: Int64 = 1, sstables: [Entry] = []) {
+    public init(table: TableID, flushedPosition: CommitLogPosition? = nil, nextGeneration: Int64 = 1, sstables: [Entry] = [],
+                importedSessions: [UUID] = []) {
         self.table = table
         self.flushedPosition = flushedPosition
         self.nextGeneration = nextGeneration
         self.sstables = sstables
+        self.importedSessions = importedSessions
     }
 
     public func serialized() -> [UInt8] {
@@ -46,8 +53,14 @@ public struct Manifest: Hashable, Sendable {
             Self.put(&p, UInt64(bitPattern: e.generation))
             p.append(UInt8(clamping: e.level))
         }
+        // Version 1 stays byte-identical for tables that never imported anything.
+        let version = importedSessions.isEmpty ? 1 : ManifestFormat.currentVersion
+        if !importedSessions.isEmpty {
+            Self.put(&p, UInt32(importedSessions.count))
+            for id in importedSessions { withUnsafeBytes(of: id.uuid) { p.append(contentsOf: $0) } }
+        }
         var out = ManifestFormat.magic
-        Self.put(&out, ManifestFormat.currentVersion)
+        Self.put(&out, version)
         Self.put(&out, UInt16(0))
         Self.put(&out, UInt32(p.count))
         out += p
@@ -86,14 +99,31 @@ public struct Manifest: Hashable, Sendable {
         try need(12)
         let next: UInt64 = r.get()
         let count: UInt32 = r.get()
-        guard Int(count) * 9 == end - r.offset else { throw fail(r.offset, "SSTable count \(count) does not match the payload") }
+        if version == 1 {
+            guard Int(count) * 9 == end - r.offset else { throw fail(r.offset, "SSTable count \(count) does not match the payload") }
+        } else {
+            guard Int(count) * 9 + 4 <= end - r.offset else { throw fail(r.offset, "SSTable count \(count) does not match the payload") }
+        }
         var entries: [Entry] = []
         for _ in 0..<count {
             let g: UInt64 = r.get()
             entries.append(Entry(generation: Int64(bitPattern: g), level: Int(r.byte())))
         }
+        var sessions: [UUID] = []
+        if version >= 2 {
+            let n: UInt32 = r.get()
+            guard Int(n) <= ManifestFormat.maxImportedSessions, Int(n) * 16 == end - r.offset else {
+                throw fail(r.offset, "imported session count \(n) does not match the payload")
+            }
+            for _ in 0..<n {
+                var u = [UInt8](repeating: 0, count: 16)
+                for i in 0..<16 { u[i] = r.byte() }
+                sessions.append(UUID(uuid: (u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7],
+                                            u[8], u[9], u[10], u[11], u[12], u[13], u[14], u[15])))
+            }
+        }
         return Manifest(table: TableID(high: high, low: low), flushedPosition: position,
-                        nextGeneration: Int64(bitPattern: next), sstables: entries)
+                        nextGeneration: Int64(bitPattern: next), sstables: entries, importedSessions: sessions)
     }
 
     /// Reads the MANIFEST of `directory`; nil when there is none (a new table).

@@ -1,0 +1,123 @@
+import Foundation
+import HyadesProtocol
+import HyadesService
+import Logging
+import NIOCore
+import NIOPosix
+import Synchronization
+
+/// Limits of the streaming listener (spec: docs/formats/streaming.md).
+public struct StreamingServerConfiguration: Sendable, Hashable {
+    public var maxFrameBytes = StreamingFormat.defaultMaxFrameBytes
+    /// Bytes one session (and so one file) may announce (`streaming_max_session_size`).
+    public var maxSessionBytes: UInt64 = 64 << 30
+    /// Sessions received at once, node-wide; more are told "busy".
+    public var maxConcurrentSessions = 16
+
+    public init() {}
+}
+
+/// The listener on `storage_port` that receives streamed SSTables (`hyades load`,
+/// `hyades sstable import`) and adopts them into tables. One session per connection;
+/// each connection is served by its own task, file I/O and imports on the thread pool.
+public final class StreamingServer: Sendable {
+    let schema: SchemaManager
+    let host: String
+    let port: Int
+    let configuration: StreamingServerConfiguration
+    let group: any EventLoopGroup
+    let pool: NIOThreadPool
+    let logger: Logger
+    let active: ActiveStreamingSessions
+    private let running = Mutex<(channel: (any Channel)?, task: Task<Void, Never>?)>((nil, nil))
+
+    public init(schema: SchemaManager, host: String, port: Int,
+                configuration: StreamingServerConfiguration = StreamingServerConfiguration(),
+                group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+                threadPool: NIOThreadPool = NIOThreadPool.singleton,
+                logger: Logger = Logger(label: "hyades.streaming")) {
+        self.schema = schema
+        self.host = host
+        self.port = port
+        self.configuration = configuration
+        self.group = group
+        self.pool = threadPool
+        self.logger = logger
+        self.active = ActiveStreamingSessions(limit: max(1, configuration.maxConcurrentSessions))
+    }
+
+    /// Removes staging directories left by a crash, binds, and starts accepting sessions;
+    /// returns the bound address (port 0 = ephemeral).
+    @discardableResult
+    public func start() async throws -> SocketAddress {
+        for t in schema.importTargets {
+            try? FileManager.default.removeItem(atPath: t.stagingDirectory)
+        }
+        let maxFrame = configuration.maxFrameBytes
+        let server = try await ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 64)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .bind(host: host, port: port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(StreamingFrameDecoder(maxFrameBytes: maxFrame)))
+                    try channel.pipeline.syncOperations.addHandler(MessageToByteHandler(StreamingFrameEncoder()))
+                    return try NIOAsyncChannel<StreamingMessage, StreamingMessage>(wrappingChannelSynchronously: channel)
+                }
+            }
+        guard let address = server.channel.localAddress else { throw ServerConfigError("streaming listener has no local address") }
+        let task = Task<Void, Never> { [self] in
+            _ = try? await server.executeThenClose { connections in
+                await withDiscardingTaskGroup { tasks in
+                    do {
+                        for try await connection in connections {
+                            tasks.addTask { await self.serve(connection) }
+                        }
+                    } catch {
+                        logger.debug("streaming listener stopped accepting: \(error)")
+                    }
+                }
+            }
+        }
+        running.withLock { $0 = (server.channel, task) }
+        logger.info("SSTable streaming listening on \(address)")
+        return address
+    }
+
+    /// Stops accepting; sessions in progress finish (a COMMIT under way completes its
+    /// import) before this returns, so the engine can be drained after it.
+    public func stop() async {
+        let (channel, task) = running.withLock { r in
+            let old = r
+            r = (nil, nil)
+            return old
+        }
+        try? await channel?.close()
+        await task?.value
+    }
+
+    private func serve(_ connection: NIOAsyncChannel<StreamingMessage, StreamingMessage>) async {
+        let receiver = StreamingReceiver(schema: schema, configuration: configuration, pool: pool, active: active)
+        let peer = connection.channel.remoteAddress.map { "\($0)" } ?? "?"
+        do {
+            try await connection.executeThenClose { inbound, outbound in
+                defer { receiver.discard() }
+                do {
+                    for try await message in inbound {
+                        if let reply = try await receiver.receive(message) { try await outbound.write(reply) }
+                        if receiver.finished { break }
+                    }
+                } catch let e as StreamingRefusal {
+                    logger.warning("streaming session from \(peer) refused: \(e.message)")
+                    try? await outbound.write(.error(code: e.code, message: e.message))
+                } catch let e as StreamingProtocolError {
+                    logger.warning("streaming session from \(peer): \(e.message)")
+                    try? await outbound.write(.error(code: e.code, message: e.message))
+                }
+            }
+        } catch {
+            // The connection dropped: what was staged is discarded; the client retries.
+            logger.info("streaming connection from \(peer) ended: \(error)")
+        }
+    }
+}

@@ -1,0 +1,196 @@
+import Foundation
+import HyadesCore
+
+/// What `importSSTables` adopted.
+public struct SSTableImportResult: Hashable, Sendable {
+    /// The session id was already committed on this table: nothing was adopted again.
+    public var alreadyImported: Bool
+    /// Generations the SSTables received in the table directory, in import order.
+    public var generations: [Int64]
+    public var partitionCount: Int64
+    public var rowCount: Int64
+    public var onDiskBytes: Int64
+
+    public init(alreadyImported: Bool, generations: [Int64], partitionCount: Int64, rowCount: Int64, onDiskBytes: Int64) {
+        self.alreadyImported = alreadyImported
+        self.generations = generations
+        self.partitionCount = partitionCount
+        self.rowCount = rowCount
+        self.onDiskBytes = onDiskBytes
+    }
+
+    public static func already() -> SSTableImportResult {
+        SSTableImportResult(alreadyImported: true, generations: [], partitionCount: 0, rowCount: 0, onDiskBytes: 0)
+    }
+}
+
+/// Why an import adopted nothing: which file and what is wrong with it.
+public struct SSTableImportError: Error, CustomStringConvertible, Sendable {
+    public enum Kind: Sendable, Hashable {
+        /// Nothing to import, or files that are not whole SSTables.
+        case invalidInput
+        /// A checksum or structure check failed.
+        case corrupt
+        /// The SSTable's schema header does not fit the table.
+        case schemaMismatch
+    }
+    public var kind: Kind
+    public var path: String
+    public var message: String
+
+    public init(_ kind: Kind, path: String, _ message: String) {
+        self.kind = kind
+        self.path = path
+        self.message = message
+    }
+
+    public var description: String { "cannot import \(path): \(message)" }
+}
+
+extension TableStore {
+    /// True when a streaming session with this id was already adopted (recorded in the MANIFEST).
+    public func hasImported(sessionID: UUID) -> Bool {
+        state.withLock { $0.manifest.importedSessions.contains(sessionID) }
+    }
+
+    /// Adopts the SSTables in `directory` (Cassandra's `nodetool import`): every file of
+    /// every SSTable checked (all checksums, schema header against `expectedSchema` or the
+    /// table's own), then renamed into the table directory under fresh generations and
+    /// named in ONE new MANIFEST, which also records `sessionID`. Crash-consistent: either
+    /// all of them are live after a restart or none (renamed files no MANIFEST names are
+    /// removed at start). No row goes through the commit log.
+    ///
+    /// Any problem with any file adopts nothing and throws `SSTableImportError`; the files
+    /// then stay in `directory`. On success `directory` holds none of them any more. A
+    /// `sessionID` already recorded returns `alreadyImported` without touching the files.
+    public func importSSTables(from directory: String, sessionID: UUID? = nil,
+                               expectedSchema: SSTableSchemaHeader? = nil) throws -> SSTableImportResult {
+        try engine.checkRunning()
+        if let sessionID, hasImported(sessionID: sessionID) { return .already() }
+        let fs = fileSystem
+        let candidates = try Self.sstablesToImport(in: directory, fileSystem: fs)
+        let expected = expectedSchema ?? schema
+
+        // 1. Check everything before changing anything.
+        var partitions: Int64 = 0, rows: Int64 = 0, bytes: Int64 = 0
+        for g in candidates {
+            let dataPath = directory + "/" + SSTableFormat.fileName(generation: g, .data)
+            let damage = SSTableVerifier.verify(fileSystem: fs, directory: directory, generation: g)
+            if let first = damage.first {
+                let more = damage.count > 1 ? " (and \(damage.count - 1) more problems)" : ""
+                throw SSTableImportError(.corrupt, path: first.path, "\(first)\(more)")
+            }
+            let reader: SSTableReader
+            do { reader = try SSTableReader.open(fileSystem: fs, directory: directory, generation: g, blockCache: nil) } catch {
+                throw SSTableImportError(.corrupt, path: dataPath, "\(error)")
+            }
+            if let expected {
+                guard let found = reader.statistics.schema else {
+                    throw SSTableImportError(.schemaMismatch, path: reader.filePaths[3],
+                                             "the SSTable has no schema header, so it cannot be checked against table \(expected.keyspace).\(expected.table)")
+                }
+                if let why = found.incompatibility(with: expected) {
+                    throw SSTableImportError(.schemaMismatch, path: reader.filePaths[3],
+                                             "written for \(found.keyspace).\(found.table), does not fit table \(expected.keyspace).\(expected.table): \(why)")
+                }
+            }
+            partitions += reader.statistics.partitionCount
+            rows += reader.statistics.rowCount
+            bytes += reader.onDiskSizeBytes
+        }
+
+        // 2. Make the files durable where they are, then move them in under fresh
+        //    generations. Until the MANIFEST names them they are leftovers to the engine.
+        var moved: [String] = []
+        var adopted: [(source: Int64, generation: Int64)] = []
+        do {
+            for g in candidates {
+                let target = allocateGeneration()
+                for c in SSTableFormat.Component.allCases {
+                    let from = directory + "/" + SSTableFormat.fileName(generation: g, c)
+                    let to = self.directory + "/" + SSTableFormat.fileName(generation: target, c)
+                    let f = try fs.openForAppending(from)
+                    do { try f.sync() } catch {
+                        try? f.close()
+                        engine.fail(error)
+                        throw error
+                    }
+                    try f.close()
+                    try fs.rename(from, to: to)
+                    moved.append(to)
+                }
+                adopted.append((g, target))
+            }
+            try fs.syncDirectory(self.directory)
+            try fs.syncDirectory(directory)
+        } catch {
+            for p in moved { try? fs.removeFile(p) }
+            throw error
+        }
+        var readers: [SSTableReader] = []
+        do {
+            for a in adopted { readers.append(try SSTableReader.open(fileSystem: fs, directory: self.directory, generation: a.generation)) }
+        } catch {
+            readers = []
+            for p in moved { try? fs.removeFile(p) }
+            throw error
+        }
+
+        // 3. One MANIFEST edit adopts them all (and remembers the session).
+        let committed: Bool
+        do {
+            committed = try state.withLock { s -> Bool in
+                if let sessionID, s.manifest.importedSessions.contains(sessionID) { return false }
+                var m = s.manifest
+                m.sstables += readers.map { Manifest.Entry(generation: $0.generation, level: 0) }
+                if let sessionID {
+                    m.importedSessions.append(sessionID)
+                    if m.importedSessions.count > ManifestFormat.maxImportedSessions {
+                        m.importedSessions.removeFirst(m.importedSessions.count - ManifestFormat.maxImportedSessions)
+                    }
+                }
+                try m.store(directory: self.directory, fileSystem: fs)
+                s.manifest = m
+                s.sstables += readers.map { LiveSSTable($0, level: 0) }
+                return true
+            }
+        } catch {
+            // The MANIFEST's fate is unknown after a failed write or fsync: stop, as a flush does.
+            engine.fail(error)
+            throw error
+        }
+        guard committed else {
+            // Another connection committed the same session meanwhile.
+            removeFiles(of: readers)
+            return .already()
+        }
+        maybeCompactInBackground()
+        return SSTableImportResult(alreadyImported: false, generations: adopted.map(\.generation),
+                                   partitionCount: partitions, rowCount: rows, onDiskBytes: bytes)
+    }
+
+    /// Generations of the whole SSTables in `directory`; throws on stray or partial ones.
+    static func sstablesToImport(in directory: String, fileSystem fs: any FileSystem) throws -> [Int64] {
+        let names: [String]
+        do { names = try fs.listDirectory(directory) } catch {
+            throw SSTableImportError(.invalidInput, path: directory, "cannot list the directory: \(error)")
+        }
+        var components: [Int64: Set<SSTableFormat.Component>] = [:]
+        for name in names where name.hasPrefix("hy-") {
+            guard let (g, c) = SSTableFormat.parseFileName(name) else {
+                throw SSTableImportError(.invalidInput, path: directory + "/" + name,
+                                         "not an SSTable component (expected hy-<generation>-<Data.db|Index.db|Filter.db|Statistics.db>)")
+            }
+            components[g, default: []].insert(c)
+        }
+        guard !components.isEmpty else {
+            throw SSTableImportError(.invalidInput, path: directory, "no SSTables (hy-<generation>-Data.db ...) in the directory")
+        }
+        for (g, cs) in components where cs.count != SSTableFormat.Component.allCases.count {
+            let missing = SSTableFormat.Component.allCases.filter { !cs.contains($0) }.map(\.rawValue)
+            throw SSTableImportError(.invalidInput, path: directory + "/" + SSTableFormat.fileName(generation: g, .data),
+                                     "SSTable generation \(g) is incomplete: missing \(missing.joined(separator: ", "))")
+        }
+        return components.keys.sorted()
+    }
+}

@@ -1,0 +1,112 @@
+import HyadesClient
+import HyadesProtocol
+import NIOCore
+
+/// One chain of requests: when a request completes, the next one is sent from the
+/// completion callback, on the connection's event loop, with no Task and no thread hop.
+/// `threads` workers together keep that many requests in flight.
+final class StressWorker: @unchecked Sendable {
+    let run: StressRun
+    let id: Int
+    let recorder: StressRecorder
+    /// xorshift state: cheap per-worker randomness for read keys and the mixed ratio.
+    private var rng: UInt64
+    // Scan: the range in progress.
+    private var range: (Int64, Int64) = (0, 0)
+
+    init(run: StressRun, id: Int, recorder: StressRecorder) {
+        self.run = run
+        self.id = id
+        self.recorder = recorder
+        self.rng = 0x9E37_79B9_7F4A_7C15 &* UInt64(id + 1)
+    }
+
+    @inline(__always)
+    private func random() -> UInt64 {
+        rng ^= rng << 13
+        rng ^= rng >> 7
+        rng ^= rng << 17
+        return rng
+    }
+
+    func start() { next() }
+
+    private func next() {
+        guard let op = run.claim() else {
+            run.workerFinished()
+            return
+        }
+        if let due = run.dueTime(op), due > NIODeadline.now() {
+            run.eventLoop(for: id).scheduleTask(deadline: due) { self.issue(op) }
+            return
+        }
+        issue(op)
+    }
+
+    private func issue(_ op: Int) {
+        switch run.settings.workload {
+        case .write:
+            write(op)
+        case .read:
+            read()
+        case .mixed:
+            let s = run.settings
+            if Int(random() % UInt64(s.writeRatio + s.readRatio)) < s.writeRatio {
+                write(Int(random() % UInt64(s.keys)))
+            } else {
+                read()
+            }
+        case .scan:
+            range = StressSchema.tokenRange(op, of: run.settings.ranges)
+            scanPage(nil)
+        }
+    }
+
+    private func write(_ op: Int) {
+        let started = NIODeadline.now()
+        run.client.executeFuture(run.insert!, run.schema.insertValues(op % run.settings.keys), options: run.options)
+            .whenComplete { result in
+                self.finish(result, started: started, expectRow: false, wroteRow: true)
+                self.next()
+            }
+    }
+
+    private func read() {
+        let started = NIODeadline.now()
+        let key = Int(random() % UInt64(run.settings.keys))
+        run.client.executeFuture(run.select!, [StressSchema.key(key)], options: run.options)
+            .whenComplete { result in
+                self.finish(result, started: started, expectRow: true)
+                self.next()
+            }
+    }
+
+    private func scanPage(_ pagingState: ByteBuffer?) {
+        let started = NIODeadline.now()
+        var options = run.options
+        options.pageSize = run.settings.pageSize
+        options.pagingState = pagingState
+        run.client.executeFuture(run.scan!, [.bigint(range.0), .bigint(range.1)], options: options)
+            .whenComplete { result in
+                self.finish(result, started: started, expectRow: false)
+                if case .success(let page) = result, let state = page.pagingState {
+                    self.scanPage(state)
+                } else {
+                    self.next()
+                }
+            }
+    }
+
+    @inline(__always)
+    private func finish(_ result: Result<ResultSet, any Error>, started: NIODeadline, expectRow: Bool, wroteRow: Bool = false) {
+        let micros = UInt64(max((NIODeadline.now() - started).nanoseconds / 1000, 1))
+        switch result {
+        case .success(let r):
+            // Row rate: rows written for writes, rows returned for reads and scans.
+            recorder.record(micros: micros, rows: wroteRow ? 1 : r.count)
+            if expectRow && r.isEmpty { recorder.recordNotFound() }
+        case .failure(let e):
+            recorder.recordError("\(e)")
+        }
+    }
+}
