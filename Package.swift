@@ -73,7 +73,9 @@ let package = Package(
         ]),
         .target(name: "HyadesCompute", dependencies: ["HyadesCore", "HyadesClient"]),
         .target(name: "HyadesLoader", dependencies: ["HyadesCore", "HyadesStorage", "HyadesClient", "HyadesProtocol", "CZlib"]),
-        .target(name: "HyadesShell", dependencies: ["HyadesCore", "HyadesClient"]),
+        // The shell also uses HyadesCQL (pure, Core only) for its lexer and statement
+        // splitter, so it cuts input into statements exactly as the server will parse them.
+        .target(name: "HyadesShell", dependencies: ["HyadesCore", "HyadesCQL", "HyadesClient"]),
         .executableTarget(name: "hyades", dependencies: [
             "HyadesCore", "HyadesStorage", "HyadesServer", "HyadesShell", "HyadesLoader", "HyadesStress", "HyadesCQL",
             .product(name: "NIOPosix", package: "swift-nio"),
@@ -99,6 +101,9 @@ let package = Package(
         .testTarget(name: "HyadesStorageTests", dependencies: ["HyadesCore", "HyadesStorage", .product(name: "Logging", package: "swift-log")],
                     resources: [.copy("testdata")]),
         .testTarget(name: "HyadesLoaderTests", dependencies: ["HyadesLoader", "HyadesCore", "HyadesStorage", "HyadesClient", "hyades"]),
+        // Unit tests of the shell's parts, and end-to-end runs of `hyades shell` in tmux
+        // against a real `hyades server`.
+        .testTarget(name: "HyadesShellTests", dependencies: ["HyadesShell", "HyadesCore", "hyades"]),
         // Runs the real `hyades server` binary and talks to it through HyadesClient.
         .testTarget(name: "HyadesClientTests", dependencies: [
             "HyadesClient", "HyadesProtocol", "HyadesCore", "hyades",
