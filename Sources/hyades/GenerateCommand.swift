@@ -67,8 +67,13 @@ struct GenerateDR3Command: ParsableCommand {
             return
         }
         let toStdout = out == "-"
-        let temporary = toStdout ? "" : out + ".tmp.\(getpid())"
-        let fd = toStdout ? STDOUT_FILENO : open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        // Regular files are written beside and renamed into place; a device or a fifo
+        // (/dev/null, a named pipe) is written directly, never replaced.
+        var st = stat()
+        let special = !toStdout && stat(out, &st) == 0 && (st.st_mode & S_IFMT) != S_IFREG
+        let direct = toStdout || special
+        let temporary = direct ? out : out + ".tmp.\(getpid())"
+        let fd = toStdout ? STDOUT_FILENO : open(temporary, special ? O_WRONLY : O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         guard fd >= 0 else {
             throw ValidationError("cannot create \(out): \(String(cString: strerror(errno)))")
         }
@@ -78,7 +83,9 @@ struct GenerateDR3Command: ParsableCommand {
             if !noHeader { try writer.writeHeader() }
             try writer.write(DR3RowGenerator(seed: seed), rows: start..<(start + rows))
             try writer.finish()
-            if !toStdout {
+            if special {
+                close(fd)
+            } else if !toStdout {
                 guard fsync(fd) == 0, close(fd) == 0 else { throw GeneratorOutputError("cannot write \(out): \(String(cString: strerror(errno)))") }
                 // Complete or absent: an interrupted run never leaves a plausible short file.
                 guard rename(temporary, out) == 0 else { throw GeneratorOutputError("cannot rename to \(out): \(String(cString: strerror(errno)))") }
@@ -88,7 +95,7 @@ struct GenerateDR3Command: ParsableCommand {
             let where_ = toStdout ? "stdout" : out
             FileHandle.standardError.write(Data("hyades generate: \(rows) rows, \(writer.bytesWritten) bytes to \(where_) in \(String(format: "%.2f", seconds))s (\(rate) rows/s)\n".utf8))
         } catch {
-            if !toStdout { close(fd); unlink(temporary) }
+            if !direct { close(fd); unlink(temporary) } else if special { close(fd) }
             FileHandle.standardError.write(Data("hyades generate: \(error)\n".utf8))
             throw ExitCode(1)
         }

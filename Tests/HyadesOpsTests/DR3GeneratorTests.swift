@@ -97,6 +97,12 @@ import Testing
         #expect(lines.count == 3001)
         #expect(lines[0] == Substring(DR3Columns.header))
         #expect(Array(lines.dropFirst()) == Self.lines(seed: 9, 0..<3000))
+        // A fifo (or a device such as /dev/null) is written into, never replaced by a file.
+        let fifo = try Ops.run("/bin/sh", ["-c", """
+            cd '\(dir)' && mkfifo pipe && { cat pipe > copy.csv & reader=$!; } && \(Ops.hyades) generate dr3 --rows 3000 --seed 9 --out pipe \
+            && wait $reader && test -p pipe && cmp copy.csv g.csv && echo same
+            """])
+        #expect(fifo.out.contains("same"), "\(fifo.out) \(fifo.err)")
         // No file appears when the arguments are wrong.
         let bad = try Ops.hyades(["generate", "dr3", "--rows", "40000000000", "--out", dir + "/bad.csv"])
         #expect(bad.status != 0)
