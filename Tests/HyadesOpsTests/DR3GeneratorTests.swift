@@ -99,7 +99,7 @@ import Testing
         #expect(Array(lines.dropFirst()) == Self.lines(seed: 9, 0..<3000))
         // A fifo (or a device such as /dev/null) is written into, never replaced by a file.
         let fifo = try Ops.run("/bin/sh", ["-c", """
-            cd '\(dir)' && mkfifo pipe && { cat pipe > copy.csv & reader=$!; } && \(Ops.hyades) generate dr3 --rows 3000 --seed 9 --out pipe \
+            cd '\(dir)' && mkfifo pipe && { timeout 60 cat pipe > copy.csv & reader=$!; } && \(Ops.hyades) generate dr3 --rows 3000 --seed 9 --out pipe \
             && wait $reader && test -p pipe && cmp copy.csv g.csv && echo same
             """])
         #expect(fifo.out.contains("same"), "\(fifo.out) \(fifo.err)")
