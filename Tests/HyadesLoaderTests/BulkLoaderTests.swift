@@ -148,10 +148,15 @@ import Testing
         #expect {
             _ = try F.load(F.dr3, [dir + "/k.csv"], dir: dir)
         } throws: { e in "\(e)".contains("primary key column 'healpix5'") }
+        F.write("source_id,dec\n1,2\n", to: dir + "/d.csv")
+        #expect {
+            _ = try F.load(F.dr3, [dir + "/d.csv"], dir: dir,
+                           mapping: LoadMapping(derive: [DeriveSpec(column: "ra", function: .healpix(level: 5), source: "source_id")]))
+        } throws: { e in "\(e)".contains("need int or bigint") }
         #expect {
             _ = try F.load(F.dr3, [dir + "/k.csv"], dir: dir,
                            mapping: LoadMapping(derive: [DeriveSpec(column: "ra", function: .healpix(level: 5), source: "dec")]))
-        } throws: { e in "\(e)".contains("need int or bigint") }
+        } throws: { e in "\(e)".contains("filled twice") }
         #expect(throws: LoadPlanError.self) { try DeriveSpec(parsing: "h=healpix(source_id,13)") }
     }
 
