@@ -157,6 +157,15 @@ struct SSTableBuilder {
         return ByteOrder.compare(UnsafeRawBufferPointer(start: a + 4 + ka, count: ca), UnsafeRawBufferPointer(start: b + 4 + kb, count: cb))
     }
 
+    /// A new array holding `n` bytes at `p` (one memcpy).
+    @inline(__always)
+    static func bytes(_ p: UnsafeRawPointer, _ n: Int) -> [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: n) { b, count in
+            if n > 0 { UnsafeMutableRawPointer(b.baseAddress!).copyMemory(from: p, byteCount: n) }
+            count = n
+        }
+    }
+
     /// Same partition key?
     @inline(__always)
     static func sameKey(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer) -> Bool {
@@ -176,11 +185,19 @@ struct SSTableBuilder {
         let writer = try SSTableWriter(fileSystem: fileSystem, directory: directory, generation: generation,
                                        options: options, schema: schema, expectedPartitions: max(partitions, 1))
         var rows = 0
+        // Column ids of every batch, flat: one lookup per row, no nested-array retain.
+        var idsFlat: [ColumnID] = [], idsStart: [Int] = []
+        for ids in columnIDs { idsStart.append(idsFlat.count); idsFlat += ids }
+        idsStart.append(idsFlat.count)
         do {
             let ts = writeTimestamp
             var columns: [ColumnData] = []
             var previous: UnsafeRawPointer? = nil
-            for i in refs.indices {
+            try refs.withUnsafeBufferPointer { refs in
+            try arenas.withUnsafeBufferPointer { arenas in
+            try idsFlat.withUnsafeBufferPointer { ids in
+            try idsStart.withUnsafeBufferPointer { idsStart in
+            for i in 0..<refs.count {
                 let r = refs[i]
                 let rec = arenas[Int(r.batch)] + Int(r.offset)
                 // Two rows with one primary key: the later in the input wins (as two
@@ -191,25 +208,30 @@ struct SSTableBuilder {
                 }
                 let keyLength = Int(rec.loadUnaligned(as: UInt16.self))
                 if previous == nil || refs[i - 1].token != r.token || !Self.sameKey(previous!, rec) {
-                    let key = Array(UnsafeRawBufferPointer(start: rec + 2, count: keyLength))
+                    let key = Self.bytes(rec + 2, keyLength)
                     try writer.beginPartition(PartitionHeader(key: DecoratedKey(token: Token(r.token), key: key)))
                 }
                 previous = rec
                 var p = rec + 2 + keyLength
                 let ckLength = Int(p.loadUnaligned(as: UInt16.self))
-                let clustering = Array(UnsafeRawBufferPointer(start: p + 2, count: ckLength))
+                let clustering = Self.bytes(p + 2, ckLength)
                 p += 2 + ckLength
                 columns.removeAll(keepingCapacity: true)
-                for id in columnIDs[Int(r.batch)] {
+                let b = Int(r.batch)
+                for k in idsStart[b]..<idsStart[b + 1] {
                     let n = p.loadUnaligned(as: UInt32.self)
                     p += 4
                     if n == UInt32.max { continue }
-                    let value = Array(UnsafeRawBufferPointer(start: p, count: Int(n)))
+                    let value = Self.bytes(p, Int(n))
                     p += Int(n)
-                    columns.append(.simple(id, Cell.live(timestamp: ts, value: value)))
+                    columns.append(.simple(ids[k], Cell.live(timestamp: ts, value: value)))
                 }
                 try writer.append(Row(clustering: clustering, liveness: LivenessInfo(timestamp: ts), columns: columns))
                 rows += 1
+            }
+            }
+            }
+            }
             }
             let reader = try writer.finish()
             var bytes: Int64 = 0
