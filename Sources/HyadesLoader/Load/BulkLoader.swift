@@ -179,7 +179,7 @@ public final class BulkLoader {
             summary.writeSeconds += Self.seconds(t0, t1)
             pending.removeAll()
             progress.setPhase("sending SSTables")
-            for w in written { try sink?.accept(w) }
+            try sink?.accept(written)
             summary.sinkSeconds += Self.seconds(t1, DispatchTime.now())
             summary.sstables += written
             progress.setPhase("reading")
