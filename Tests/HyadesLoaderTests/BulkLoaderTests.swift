@@ -187,6 +187,24 @@ import Testing
         #expect(five?.cells[F.named.column(named: "name")!.id] == Array("second".utf8))
     }
 
+    /// Many duplicates, so some fall across the writer's internal windows of rows.
+    @Test func duplicatesEverywhereKeepTheLastOfEach() throws {
+        let dir = F.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var text = "source_id,name,mag,flag,n\n"
+        for copy in ["a", "b", "c"] {
+            for i in 0..<3000 { text += "\(i),\(copy),\(i),true,1\n" }
+        }
+        F.write(text, to: dir + "/dups.csv")
+        let s = try F.load(F.named, [dir + "/dups.csv"], dir: dir, threads: 2)
+        #expect(s.rowsRead == 9000 && s.rowsLoaded == 9000)
+        let rows = try F.rows(in: dir + "/out")
+        #expect(rows.count == 3000)
+        let name = F.named.column(named: "name")!.id
+        #expect(rows.allSatisfy { $0.cells[name] == Array("c".utf8) })
+        #expect(Set(rows.map(\.key)).count == 3000)
+    }
+
     @Test func directoryOfFilesAndBlankHeaderErrors() throws {
         let dir = F.tempDir()
         defer { try? FileManager.default.removeItem(atPath: dir) }
