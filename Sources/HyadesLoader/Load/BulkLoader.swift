@@ -215,6 +215,7 @@ public final class BulkLoader {
                     let to = i + 1 < starts.count ? starts[i + 1] : n
                     var parser = ChunkParser(plan: plan)
                     batches.set(i, .success(parser.parse(base.value + from, count: to - from, batchIndex: firstIndex + UInt32(i))))
+                    parser.release()
                 }
                 summary.parseSeconds += Self.seconds(t0, DispatchTime.now())
                 for r in batches.values {
