@@ -82,6 +82,8 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
+            // `hyades sstable import` streams through SSTableStreamer.
+            "HyadesClient",
         ]),
 
         .testTarget(name: "HyadesCoreTests", dependencies: ["HyadesCore"]),
@@ -93,7 +95,7 @@ let package = Package(
             .product(name: "NIOEmbedded", package: "swift-nio"),
         ]),
         .testTarget(name: "HyadesServerTests", dependencies: [
-            "HyadesServer", "HyadesService", "HyadesProtocol", "HyadesCore", "HyadesStorage", "hyades",
+            "HyadesServer", "HyadesService", "HyadesProtocol", "HyadesCore", "HyadesStorage", "hyades", "HyadesClient",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOEmbedded", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),

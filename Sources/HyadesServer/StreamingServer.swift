@@ -13,19 +13,23 @@ public struct StreamingServerConfiguration: Sendable, Hashable {
     public var maxSessionBytes: UInt64 = 64 << 30
     /// Sessions received at once, node-wide; more are told "busy".
     public var maxConcurrentSessions = 16
+    /// Threads that fsync received files and verify + adopt sessions. Its own pool, so a
+    /// long verification of a large SSTable never occupies the CQL request threads.
+    public var importThreads = 1
 
     public init() {}
 }
 
 /// The listener on `storage_port` that receives streamed SSTables (`hyades load`,
 /// `hyades sstable import`) and adopts them into tables. One session per connection;
-/// each connection is served by its own task, file I/O and imports on the thread pool.
+/// each connection is served by its own task; fsyncs and imports run on a dedicated pool.
 public final class StreamingServer: Sendable {
     let schema: SchemaManager
     let host: String
     let port: Int
     let configuration: StreamingServerConfiguration
     let group: any EventLoopGroup
+    /// Owned: started by `start()`, shut down by `stop()`.
     let pool: NIOThreadPool
     let logger: Logger
     let active: ActiveStreamingSessions
@@ -34,14 +38,13 @@ public final class StreamingServer: Sendable {
     public init(schema: SchemaManager, host: String, port: Int,
                 configuration: StreamingServerConfiguration = StreamingServerConfiguration(),
                 group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
-                threadPool: NIOThreadPool = NIOThreadPool.singleton,
                 logger: Logger = Logger(label: "hyades.streaming")) {
         self.schema = schema
         self.host = host
         self.port = port
         self.configuration = configuration
         self.group = group
-        self.pool = threadPool
+        self.pool = NIOThreadPool(numberOfThreads: max(1, configuration.importThreads))
         self.logger = logger
         self.active = ActiveStreamingSessions(limit: max(1, configuration.maxConcurrentSessions))
     }
@@ -54,17 +57,24 @@ public final class StreamingServer: Sendable {
             try? FileManager.default.removeItem(atPath: t.stagingDirectory)
         }
         let maxFrame = configuration.maxFrameBytes
-        let server = try await ServerBootstrap(group: group)
-            .serverChannelOption(.backlog, value: 64)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-            .bind(host: host, port: port) { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(StreamingFrameDecoder(maxFrameBytes: maxFrame)))
-                    try channel.pipeline.syncOperations.addHandler(MessageToByteHandler(StreamingFrameEncoder()))
-                    return try NIOAsyncChannel<StreamingMessage, StreamingMessage>(wrappingChannelSynchronously: channel)
+        pool.start()
+        let server: NIOAsyncChannel<NIOAsyncChannel<StreamingMessage, StreamingMessage>, Never>
+        do {
+            server = try await ServerBootstrap(group: group)
+                .serverChannelOption(.backlog, value: 64)
+                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+                .bind(host: host, port: port) { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(StreamingFrameDecoder(maxFrameBytes: maxFrame)))
+                        try channel.pipeline.syncOperations.addHandler(MessageToByteHandler(StreamingFrameEncoder()))
+                        return try NIOAsyncChannel<StreamingMessage, StreamingMessage>(wrappingChannelSynchronously: channel)
+                    }
                 }
-            }
+        } catch {
+            try? await pool.shutdownGracefully()
+            throw error
+        }
         guard let address = server.channel.localAddress else { throw ServerConfigError("streaming listener has no local address") }
         let task = Task<Void, Never> { [self] in
             _ = try? await server.executeThenClose { connections in
@@ -84,8 +94,9 @@ public final class StreamingServer: Sendable {
         return address
     }
 
-    /// Stops accepting; sessions in progress finish (a COMMIT under way completes its
-    /// import) before this returns, so the engine can be drained after it.
+    /// Stops accepting and ends every session: one receiving files is discarded (its
+    /// client retries), a COMMIT under way completes its import first. When this returns
+    /// no import is running, so the engine can be drained.
     public func stop() async {
         let (channel, task) = running.withLock { r in
             let old = r
@@ -93,7 +104,9 @@ public final class StreamingServer: Sendable {
             return old
         }
         try? await channel?.close()
+        task?.cancel()
         await task?.value
+        try? await pool.shutdownGracefully()
     }
 
     private func serve(_ connection: NIOAsyncChannel<StreamingMessage, StreamingMessage>) async {

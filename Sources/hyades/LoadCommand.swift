@@ -108,7 +108,7 @@ struct LoadCommand: ParsableCommand {
         do {
             loader = try BulkLoader(table: metadata, options: options, sink: sink)
         } catch let e as LoadPlanError {
-            throw ValidationError(e.message)
+            throw LoadFailure(e.message)
         }
         let summary = try loader.run()
         print(summary)
@@ -131,7 +131,7 @@ struct LoadCommand: ParsableCommand {
     static func tableFromSchemaFile(_ path: String, keyspace: String, table: String) throws -> TableMetadata {
         let text: String
         do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
-            throw ValidationError("--schema \(path): \(error.localizedDescription)")
+            throw LoadFailure("--schema \(path): \(error.localizedDescription)")
         }
         var schema = InMemorySchema()
         do {
@@ -140,10 +140,10 @@ struct LoadCommand: ParsableCommand {
                 if case .schemaChange(let change) = plan { try schema.apply(change) }
             }
         } catch {
-            throw ValidationError("--schema \(path): \(error)")
+            throw LoadFailure("--schema \(path): \(error)")
         }
         guard let t = schema.table(keyspace: keyspace, name: table) else {
-            throw ValidationError("--schema \(path) does not create \(keyspace).\(table)")
+            throw LoadFailure("--schema \(path) does not create \(keyspace).\(table)")
         }
         return t
     }
@@ -158,10 +158,17 @@ struct LoadCommand: ParsableCommand {
             done.signal()
         }
         done.wait()
-        do { return try box.result!.get() } catch { throw ValidationError("\(error)") }
+        do { return try box.result!.get() } catch { throw LoadFailure("\(error)") }
     }
 }
 
 final class DiscoverBox: @unchecked Sendable {
     var result: Result<ClusterTarget, any Error>?
+}
+
+/// A load that cannot start or failed: printed as `Error: <message>`, exit status 1
+/// (ValidationError would add the usage text, which is not the problem here).
+struct LoadFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ message: String) { description = message }
 }

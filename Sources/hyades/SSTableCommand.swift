@@ -5,8 +5,8 @@ import HyadesStorage
 struct SSTableCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sstable",
-        abstract: "Inspect SSTables offline (like sstabledump and sstableverify).",
-        subcommands: [SSTableDumpCommand.self, SSTableVerifyCommand.self]
+        abstract: "Inspect SSTables offline (sstabledump, sstableverify) or stream them into a node (nodetool import).",
+        subcommands: [SSTableDumpCommand.self, SSTableVerifyCommand.self, SSTableImportCommand.self]
     )
 }
 

@@ -148,10 +148,15 @@ import Testing
         #expect {
             _ = try F.load(F.dr3, [dir + "/k.csv"], dir: dir)
         } throws: { e in "\(e)".contains("primary key column 'healpix5'") }
+        F.write("source_id,dec\n1,2\n", to: dir + "/d.csv")
+        #expect {
+            _ = try F.load(F.dr3, [dir + "/d.csv"], dir: dir,
+                           mapping: LoadMapping(derive: [DeriveSpec(column: "ra", function: .healpix(level: 5), source: "source_id")]))
+        } throws: { e in "\(e)".contains("need int or bigint") }
         #expect {
             _ = try F.load(F.dr3, [dir + "/k.csv"], dir: dir,
                            mapping: LoadMapping(derive: [DeriveSpec(column: "ra", function: .healpix(level: 5), source: "dec")]))
-        } throws: { e in "\(e)".contains("need int or bigint") }
+        } throws: { e in "\(e)".contains("filled twice") }
         #expect(throws: LoadPlanError.self) { try DeriveSpec(parsing: "h=healpix(source_id,13)") }
     }
 
@@ -180,6 +185,24 @@ import Testing
         #expect(rows.count == 2)
         let five = rows.first { $0.key == F.bigEndian(Int64(5)) }
         #expect(five?.cells[F.named.column(named: "name")!.id] == Array("second".utf8))
+    }
+
+    /// Many duplicates, so some fall across the writer's internal windows of rows.
+    @Test func duplicatesEverywhereKeepTheLastOfEach() throws {
+        let dir = F.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var text = "source_id,name,mag,flag,n\n"
+        for copy in ["a", "b", "c"] {
+            for i in 0..<3000 { text += "\(i),\(copy),\(i),true,1\n" }
+        }
+        F.write(text, to: dir + "/dups.csv")
+        let s = try F.load(F.named, [dir + "/dups.csv"], dir: dir, threads: 2)
+        #expect(s.rowsRead == 9000 && s.rowsLoaded == 9000)
+        let rows = try F.rows(in: dir + "/out")
+        #expect(rows.count == 3000)
+        let name = F.named.column(named: "name")!.id
+        #expect(rows.allSatisfy { $0.cells[name] == Array("c".utf8) })
+        #expect(Set(rows.map(\.key)).count == 3000)
     }
 
     @Test func directoryOfFilesAndBlankHeaderErrors() throws {

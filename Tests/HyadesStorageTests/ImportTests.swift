@@ -53,6 +53,8 @@ import Testing
         var (engine, table) = try Self.open(fs)
         try table.apply(PartitionUpdate(table: Self.id, key: Self.key(999), rows: [
             Row(clustering: [], liveness: LivenessInfo(timestamp: 5), columns: [.simple(1, .live(timestamp: 5, value: Self.value(999)))])]))
+        // The table's generation 1 is taken: the imported SSTables are renamed and restamped.
+        try table.flush()
         try Self.writeSSTable(fs, "/staging/a", generation: 1, keys: 0..<50)
         try Self.writeSSTable(fs, "/staging/a", generation: 2, keys: 50..<120)
 
@@ -62,7 +64,9 @@ import Testing
         #expect(result.partitionCount == 120)
         #expect(result.rowCount == 120)
         #expect(try Self.sstableFiles(fs, "/staging/a").isEmpty, "the files were moved, not copied")
-        #expect(table.liveSSTables.count == 2)
+        #expect(result.generations == [2, 3])
+        #expect(table.liveSSTables.count == 3)
+        for g in result.generations { #expect(try SSTableReader.open(fileSystem: fs, directory: "/t", generation: g).verify().isEmpty) }
         for i in [0, 49, 50, 119] { #expect(try Self.readRA(table, i) == Self.value(i)) }
         #expect(try Self.readRA(table, 999) == Self.value(999), "the memtable's data is untouched")
         #expect(table.hasImported(sessionID: Self.session))
@@ -75,7 +79,7 @@ import Testing
         try Self.writeSSTable(fs, "/staging/b", generation: 1, keys: 0..<50)
         let again = try table.importSSTables(from: "/staging/b", sessionID: Self.session)
         #expect(again.alreadyImported)
-        #expect(table.liveSSTables.count == 2)
+        #expect(table.liveSSTables.count == 3)
         #expect(try Self.sstableFiles(fs, "/staging/b").count == 4)
         // Imported SSTables take part in compaction like flushed ones.
         try table.flush()
@@ -141,6 +145,28 @@ import Testing
         try engine.shutdown()
     }
 
+    @Test func aFailedRenameGivesTheFilesBackUnchanged() throws {
+        let fs = FaultInjectingFileSystem()
+        let (engine, table) = try Self.open(fs)
+        try table.apply(PartitionUpdate(table: Self.id, key: Self.key(1000), rows: [
+            Row(clustering: [], liveness: LivenessInfo(timestamp: 5), columns: [.simple(1, .live(timestamp: 5, value: Self.value(1000)))])]))
+        try table.flush()
+        try Self.writeSSTable(fs, "/staging/r", generation: 1, keys: 0..<10)
+        try Self.writeSSTable(fs, "/staging/r", generation: 2, keys: 10..<20)
+        let before = try Self.sstableFiles(fs, "/staging/r").map { fs.contents("/staging/r/" + $0)! }
+        // The sixth rename (second SSTable's Index.db) fails once.
+        fs.injectFault(.rename, errno: EXDEV, afterOperations: 5, once: true)
+        #expect(throws: FileSystemError.self) { try table.importSSTables(from: "/staging/r", sessionID: Self.session) }
+        #expect(try Self.sstableFiles(fs, "/staging/r").map { fs.contents("/staging/r/" + $0)! } == before,
+                "every file is back, byte for byte")
+        #expect(table.liveSSTables.count == 1)
+        #expect(!table.hasImported(sessionID: Self.session))
+        let result = try table.importSSTables(from: "/staging/r", sessionID: Self.session)
+        #expect(result.partitionCount == 20)
+        #expect(try Self.readRA(table, 15) == Self.value(15))
+        try engine.shutdown()
+    }
+
     /// A power cut at every point of an import: after the restart either every row of the
     /// session is readable and the session is recorded, or none is and it is not; no
     /// unlisted SSTable file stays in the table directory.
@@ -149,6 +175,9 @@ import Testing
         for cut in 0..<400 {
             let fs = FaultInjectingFileSystem()
             let (engine, table) = try Self.open(fs)
+            try table.apply(PartitionUpdate(table: Self.id, key: Self.key(1000), rows: [
+                Row(clustering: [], liveness: LivenessInfo(timestamp: 5), columns: [.simple(1, .live(timestamp: 5, value: Self.value(1000)))])]))
+            try table.flush()
             try Self.writeSSTable(fs, "/staging/c", generation: 1, keys: 0..<30)
             try Self.writeSSTable(fs, "/staging/c", generation: 2, keys: 30..<60)
             fs.injectFault(.all, afterOperations: cut)
@@ -161,9 +190,11 @@ import Testing
             fs.clearFaults()
             fs.simulateCrash(seed: UInt64(cut))
             let (engine2, table2) = try Self.open(fs)
+            #expect(try Self.readRA(table2, 1000) == Self.value(1000), "cut \(cut): the flushed SSTable survives")
             let present = try (0..<60).filter { try Self.readRA(table2, $0) != nil }.count
             #expect(present == 0 || present == 60, "cut \(cut): \(present) of 60 rows adopted")
             #expect(table2.hasImported(sessionID: Self.session) == (present == 60), "cut \(cut)")
+            for r in table2.liveSSTables { #expect(r.verify().isEmpty, "cut \(cut): generation \(r.generation) damaged") }
             let listed = Set(table2.liveSSTables.map(\.generation))
             for name in try Self.sstableFiles(fs, "/t") {
                 #expect(listed.contains(SSTableFormat.parseFileName(name)!.generation), "cut \(cut): leftover \(name)")

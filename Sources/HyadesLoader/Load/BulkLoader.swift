@@ -179,7 +179,7 @@ public final class BulkLoader {
             summary.writeSeconds += Self.seconds(t0, t1)
             pending.removeAll()
             progress.setPhase("sending SSTables")
-            for w in written { try sink?.accept(w) }
+            try sink?.accept(written)
             summary.sinkSeconds += Self.seconds(t1, DispatchTime.now())
             summary.sstables += written
             progress.setPhase("reading")
@@ -215,6 +215,7 @@ public final class BulkLoader {
                     let to = i + 1 < starts.count ? starts[i + 1] : n
                     var parser = ChunkParser(plan: plan)
                     batches.set(i, .success(parser.parse(base.value + from, count: to - from, batchIndex: firstIndex + UInt32(i))))
+                    parser.release()
                 }
                 summary.parseSeconds += Self.seconds(t0, DispatchTime.now())
                 for r in batches.values {

@@ -166,10 +166,42 @@ public final class StreamingSink: SSTableSink {
         if !keepFiles { for f in files { try? FileManager.default.removeItem(atPath: f) } }
     }
 
+    /// One session per node for all the SSTables of a flush it holds a replica of: one
+    /// transfer, one MANIFEST edit on the node, all adopted or none.
+    public func accept(_ sstables: [WrittenSSTable]) throws {
+        var byNode: [String: [WrittenSSTable]] = [:]
+        var order: [String] = []
+        for s in sstables {
+            for node in target.replicas(of: s.maxToken) {
+                if byNode[node] == nil { order.append(node) }
+                byNode[node, default: []].append(s)
+            }
+        }
+        let ks = target.table.keyspace, tb = target.table.name, port = target.storagePort
+        for node in order {
+            let group = byNode[node]!
+            let files = group.flatMap { SSTableFormatNames.files(directory: $0.directory, generation: $0.generation) }
+            let session = sessionID(group, node: node)
+            let summary = try blocking {
+                try await SSTableStreamer.stream(files: files, keyspace: ks, table: tb, to: node, port: port, sessionID: session)
+            }
+            bytesSent += summary.bytesSent
+            sessions += 1
+        }
+        if !keepFiles {
+            for s in sstables {
+                for f in SSTableFormatNames.files(directory: s.directory, generation: s.generation) { try? FileManager.default.removeItem(atPath: f) }
+            }
+        }
+    }
+
     public func finish() throws {}
 
-    func sessionID(_ s: WrittenSSTable, node: String) -> UUID {
-        var text = "\(target.table.keyspace).\(target.table.name)|\(node)|\(writeTimestamp)|\(s.generation)|\(s.rows)|\(s.bytes)|\(s.minToken)|\(s.maxToken)"
+    func sessionID(_ s: WrittenSSTable, node: String) -> UUID { sessionID([s], node: node) }
+
+    func sessionID(_ group: [WrittenSSTable], node: String) -> UUID {
+        var text = "\(target.table.keyspace).\(target.table.name)|\(node)|\(writeTimestamp)"
+        for s in group { text += "|\(s.generation)|\(s.rows)|\(s.bytes)|\(s.minToken)|\(s.maxToken)" }
         let h = text.withUTF8 { Murmur3.hash128(UnsafeRawBufferPointer($0)) }
         var u = [UInt8](repeating: 0, count: 16)
         for i in 0..<8 {

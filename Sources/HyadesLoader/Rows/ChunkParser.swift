@@ -7,32 +7,48 @@ struct ChunkParser {
     let plan: LoadPlan
     var fields: [CSVField] = []
     var scratch = ByteArena(capacity: 1024)
-    var valueOffset: [Int]
-    var valueLength: [Int]
+    /// Per slot: where its value lies in `scratch`, and its length (-1 = null). Raw
+    /// buffers: written for every field, they need no copy-on-write checks.
+    let valueOffset: UnsafeMutableBufferPointer<Int>
+    let valueLength: UnsafeMutableBufferPointer<Int>
     var clustering: [UInt8] = []
     var unescaped: [UInt8] = []
 
     init(plan: LoadPlan) {
         self.plan = plan
-        valueOffset = Array(repeating: 0, count: plan.slots.count)
-        valueLength = Array(repeating: -1, count: plan.slots.count)
+        valueOffset = .allocate(capacity: max(plan.slots.count, 1))
+        valueLength = .allocate(capacity: max(plan.slots.count, 1))
+        valueOffset.initialize(repeating: 0)
+        valueLength.initialize(repeating: -1)
         fields.reserveCapacity(plan.header.count + 1)
     }
 
+    /// Frees the per-slot buffers; the parser is not used afterwards.
+    func release() {
+        valueOffset.deallocate()
+        valueLength.deallocate()
+    }
+
     mutating func parse(_ base: UnsafePointer<UInt8>, count: Int, batchIndex: UInt32) -> RowBatch {
-        let batch = RowBatch(plan: plan, capacity: count + count / 4 + 64)
+        let batch = RowBatch(plan: plan, capacity: 64)
+        // Built in locals, not through the batch (a class): no dynamic exclusivity
+        // check per access.
+        var arena = ByteArena(capacity: count + count / 4 + 64)
+        var refs: [RowRef] = []
+        refs.reserveCapacity(count / 48 + 16)
+        var rowsRead = 0
         var scanner = CSVRecordScanner(base, count: count)
         var error: CSVRecordError?
         var recordStart = 0, recordEnd = 0, line = 0
         while scanner.next(into: &fields, error: &error, recordStart: &recordStart, recordEnd: &recordEnd, line: &line) {
-            batch.rowsRead += 1
+            rowsRead += 1
             let reason: String?
             if let error {
                 reason = error == .unterminatedQuote ? "unterminated quoted field" : "text after a closing quote"
             } else if fields.count != plan.header.count {
                 reason = "expected \(plan.header.count) fields, found \(fields.count)"
             } else {
-                reason = buildRow(base, into: batch, batchIndex: batchIndex)
+                reason = buildRow(base, arena: &arena, refs: &refs, batchIndex: batchIndex)
             }
             if let reason {
                 batch.rejects.append(RejectedRow(line: line, reason: reason,
@@ -40,15 +56,18 @@ struct ChunkParser {
             }
         }
         batch.newlines = scanner.newlines
+        batch.rowsRead = rowsRead
+        batch.arena = arena
+        batch.refs = refs
         return batch
     }
 
     /// Appends the row to the batch, or returns why it cannot be loaded.
     @inline(__always)
-    mutating func buildRow(_ base: UnsafePointer<UInt8>, into batch: RowBatch, batchIndex: UInt32) -> String? {
+    mutating func buildRow(_ base: UnsafePointer<UInt8>, arena: inout ByteArena, refs: inout [RowRef], batchIndex: UInt32) -> String? {
         scratch.truncate(to: 0)
         let slots = plan.slots
-        for s in 0..<valueLength.count { valueLength[s] = -1 }
+        for s in 0..<plan.slots.count { valueLength[s] = -1 }
         for i in 0..<fields.count {
             let s = plan.fieldSlot[i]
             if s < 0 { continue }
@@ -90,29 +109,29 @@ struct ChunkParser {
             return "null in clustering column \(slots[s].column.name)"
         }
         // Record start.
-        let start = batch.arena.count
+        let start = arena.count
         guard start <= Int(UInt32.max) else { return "chunk too large" }
         let sb = scratch.base
         // Partition key.
-        let keyLengthAt = batch.arena.count
-        batch.arena.appendUInt16(0)
+        let keyLengthAt = arena.count
+        arena.appendUInt16(0)
         if plan.partitionKeySlots.count == 1 {
             let s = plan.partitionKeySlots[0]
             guard valueLength[s] <= 0xFFFF else { return "partition key longer than 65535 bytes" }
-            batch.arena.append(UnsafeRawBufferPointer(start: sb + valueOffset[s], count: valueLength[s]))
+            arena.append(UnsafeRawBufferPointer(start: sb + valueOffset[s], count: valueLength[s]))
         } else {
             for s in plan.partitionKeySlots {
                 let n = valueLength[s]
                 guard n <= 0xFFFF else { return "partition key component \(slots[s].column.name) longer than 65535 bytes" }
-                batch.arena.append(UInt8(n >> 8)); batch.arena.append(UInt8(n & 0xFF))
-                batch.arena.append(UnsafeRawBufferPointer(start: sb + valueOffset[s], count: n))
-                batch.arena.append(0)
+                arena.append(UInt8(n >> 8)); arena.append(UInt8(n & 0xFF))
+                arena.append(UnsafeRawBufferPointer(start: sb + valueOffset[s], count: n))
+                arena.append(0)
             }
         }
-        let keyLength = batch.arena.count - keyLengthAt - 2
-        guard keyLength <= 0xFFFF else { batch.arena.truncate(to: start); return "partition key longer than 65535 bytes" }
-        batch.arena.setUInt16(UInt16(keyLength), at: keyLengthAt)
-        let token = Murmur3Partitioner.token(batch.arena.bytes(at: keyLengthAt + 2, count: keyLength))
+        let keyLength = arena.count - keyLengthAt - 2
+        guard keyLength <= 0xFFFF else { arena.truncate(to: start); return "partition key longer than 65535 bytes" }
+        arena.setUInt16(UInt16(keyLength), at: keyLengthAt)
+        let token = Murmur3Partitioner.token(arena.bytes(at: keyLengthAt + 2, count: keyLength))
         // Clustering.
         clustering.removeAll(keepingCapacity: true)
         let types = plan.table.clusteringTypes, desc = plan.table.clusteringDescending
@@ -122,26 +141,26 @@ struct ChunkParser {
                 try ByteComparable.encode(UnsafeRawBufferPointer(start: sb + valueOffset[s], count: valueLength[s]),
                                           type: types[i], descending: desc[i], into: &clustering)
             } catch {
-                batch.arena.truncate(to: start)
+                arena.truncate(to: start)
                 return "bad clustering value for \(slots[s].column.name): \(error)"
             }
         }
-        guard clustering.count <= 0xFFFF else { batch.arena.truncate(to: start); return "clustering longer than 65535 bytes" }
-        batch.arena.appendUInt16(UInt16(clustering.count))
-        clustering.withUnsafeBytes { batch.arena.append($0) }
+        guard clustering.count <= 0xFFFF else { arena.truncate(to: start); return "clustering longer than 65535 bytes" }
+        arena.appendUInt16(UInt16(clustering.count))
+        clustering.withUnsafeBytes { arena.append($0) }
         // Regular and static columns, by id.
         for s in plan.regularSlots {
             let n = valueLength[s]
             if n < 0 {
-                batch.arena.appendUInt32(UInt32.max)
+                arena.appendUInt32(UInt32.max)
             } else {
-                batch.arena.appendUInt32(UInt32(n))
-                batch.arena.append(UnsafeRawBufferPointer(start: sb + valueOffset[s], count: n))
+                arena.appendUInt32(UInt32(n))
+                arena.append(UnsafeRawBufferPointer(start: sb + valueOffset[s], count: n))
             }
         }
         var prefix: UInt64 = 0
         for i in 1..<9 { prefix = prefix << 8 | UInt64(i < clustering.count ? clustering[i] : 0) }
-        batch.refs.append(RowRef(token: token.value, clusteringPrefix: prefix, batch: batchIndex, offset: UInt32(start)))
+        refs.append(RowRef(token: token.value, clusteringPrefix: prefix, batch: batchIndex, offset: UInt32(start)))
         return nil
     }
 

@@ -157,6 +157,28 @@ struct SSTableBuilder {
         return ByteOrder.compare(UnsafeRawBufferPointer(start: a + 4 + ka, count: ca), UnsafeRawBufferPointer(start: b + 4 + kb, count: cb))
     }
 
+    /// Bytes of the record at `p` with `columns` value columns (layout: RowBatch).
+    @inline(__always)
+    static func recordLength(_ p: UnsafeRawPointer, columns: Int) -> Int {
+        var n = 2 + Int(p.loadUnaligned(as: UInt16.self))
+        n += 2 + Int((p + n).loadUnaligned(as: UInt16.self))
+        for _ in 0..<columns {
+            let length = (p + n).loadUnaligned(as: UInt32.self)
+            n += 4
+            if length != UInt32.max { n += Int(length) }
+        }
+        return n
+    }
+
+    /// A new array holding `n` bytes at `p` (one memcpy).
+    @inline(__always)
+    static func bytes(_ p: UnsafeRawPointer, _ n: Int) -> [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: n) { b, count in
+            if n > 0 { UnsafeMutableRawPointer(b.baseAddress!).copyMemory(from: p, byteCount: n) }
+            count = n
+        }
+    }
+
     /// Same partition key?
     @inline(__always)
     static func sameKey(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer) -> Bool {
@@ -165,51 +187,88 @@ struct SSTableBuilder {
     }
 
     func writeOne(_ refs: [RowRef], arenas: [UnsafeRawPointer], columnIDs: [[ColumnID]], generation: Int64) throws -> WrittenSSTable {
-        // Count partitions first: the bloom filter is sized by them.
+        // Partitions, for sizing the bloom filter: token changes (a token shared by two
+        // keys only makes the filter a little small).
         var partitions = 0
-        for i in refs.indices {
-            if i == 0 || refs[i].token != refs[i - 1].token
-                || !Self.sameKey(arenas[Int(refs[i].batch)] + Int(refs[i].offset), arenas[Int(refs[i - 1].batch)] + Int(refs[i - 1].offset)) {
-                partitions += 1
-            }
-        }
+        for i in refs.indices where i == 0 || refs[i].token != refs[i - 1].token { partitions += 1 }
         let writer = try SSTableWriter(fileSystem: fileSystem, directory: directory, generation: generation,
                                        options: options, schema: schema, expectedPartitions: max(partitions, 1))
         var rows = 0
+        // Column ids of every batch, flat: one lookup per row, no nested-array retain.
+        var idsFlat: [ColumnID] = [], idsStart: [Int] = []
+        for ids in columnIDs { idsStart.append(idsFlat.count); idsFlat += ids }
+        idsStart.append(idsFlat.count)
+        // Per row: the ids and values of its non-null columns, reused buffers.
+        let maxColumns = columnIDs.map(\.count).max() ?? 0
+        let rowIDs = UnsafeMutableBufferPointer<ColumnID>.allocate(capacity: max(maxColumns, 1))
+        let rowValues = UnsafeMutableBufferPointer<UnsafeRawBufferPointer>.allocate(capacity: max(maxColumns, 1))
+        // Records are read in ring order but lie in file order: every one is a cache
+        // miss. A window of them is first copied, in ring order, into one buffer by a
+        // loop that does nothing else (so many misses are in flight at once); the
+        // writing loop then reads that buffer sequentially.
+        let window = 4096
+        var gather = ByteArena(capacity: window * 128)
+        let gathered = UnsafeMutableBufferPointer<Int>.allocate(capacity: window)
+        defer { rowIDs.deallocate(); rowValues.deallocate(); gathered.deallocate() }
+        // The current partition's key (the previous record may be in an overwritten window).
+        var partitionKey: [UInt8] = []
         do {
             let ts = writeTimestamp
-            var columns: [ColumnData] = []
-            var previous: UnsafeRawPointer? = nil
-            for i in refs.indices {
-                let r = refs[i]
-                let rec = arenas[Int(r.batch)] + Int(r.offset)
-                // Two rows with one primary key: the later in the input wins (as two
-                // INSERTs would), so skip this one when the next has the same key.
-                if i + 1 < refs.count && refs[i + 1].token == r.token && refs[i + 1].clusteringPrefix == r.clusteringPrefix
-                    && Self.compareKeys(rec, arenas[Int(refs[i + 1].batch)] + Int(refs[i + 1].offset)) == 0 {
-                    continue
+            try refs.withUnsafeBufferPointer { refs in
+            try arenas.withUnsafeBufferPointer { arenas in
+            try idsFlat.withUnsafeBufferPointer { ids in
+            try idsStart.withUnsafeBufferPointer { idsStart in
+            var start = 0
+            while start < refs.count {
+                let end = min(start + window, refs.count)
+                gather.truncate(to: 0)
+                for j in start..<end {
+                    let src = arenas[Int(refs[j].batch)] + Int(refs[j].offset)
+                    gathered[j - start] = gather.count
+                    gather.append(UnsafeRawBufferPointer(start: src, count: Self.recordLength(src, columns: idsStart[Int(refs[j].batch) + 1] - idsStart[Int(refs[j].batch)])))
                 }
-                let keyLength = Int(rec.loadUnaligned(as: UInt16.self))
-                if previous == nil || refs[i - 1].token != r.token || !Self.sameKey(previous!, rec) {
-                    let key = Array(UnsafeRawBufferPointer(start: rec + 2, count: keyLength))
-                    try writer.beginPartition(PartitionHeader(key: DecoratedKey(token: Token(r.token), key: key)))
+                let base = UnsafeRawPointer(gather.base)
+                for i in start..<end {
+                    let r = refs[i]
+                    let rec = base + gathered[i - start]
+                    // Two rows with one primary key: the later in the input wins (as two
+                    // INSERTs would), so skip this one when the next has the same key.
+                    if i + 1 < refs.count && refs[i + 1].token == r.token && refs[i + 1].clusteringPrefix == r.clusteringPrefix {
+                        let next = i + 1 < end ? base + gathered[i + 1 - start] : arenas[Int(refs[i + 1].batch)] + Int(refs[i + 1].offset)
+                        if Self.compareKeys(rec, next) == 0 { continue }
+                    }
+                    let keyLength = Int(rec.loadUnaligned(as: UInt16.self))
+                    let newPartition = rows == 0 || refs[i - 1].token != r.token || partitionKey.count != keyLength
+                        || partitionKey.withUnsafeBytes { memcmp($0.baseAddress!, rec + 2, keyLength) != 0 }
+                    if newPartition {
+                        partitionKey = Self.bytes(rec + 2, keyLength)
+                        try writer.beginPartition(PartitionHeader(key: DecoratedKey(token: Token(r.token), key: partitionKey)))
+                    }
+                    var p = rec + 2 + keyLength
+                    let ckLength = Int(p.loadUnaligned(as: UInt16.self))
+                    let clustering = UnsafeRawBufferPointer(start: p + 2, count: ckLength)
+                    p += 2 + ckLength
+                    var n = 0
+                    let b = Int(r.batch)
+                    for k in idsStart[b]..<idsStart[b + 1] {
+                        let length = p.loadUnaligned(as: UInt32.self)
+                        p += 4
+                        if length == UInt32.max { continue }
+                        rowIDs[n] = ids[k]
+                        rowValues[n] = UnsafeRawBufferPointer(start: p, count: Int(length))
+                        n += 1
+                        p += Int(length)
+                    }
+                    try writer.appendLiveRow(clustering: clustering, timestamp: ts,
+                                             columnIDs: UnsafeBufferPointer(rebasing: rowIDs[0..<n]),
+                                             values: UnsafeBufferPointer(rebasing: rowValues[0..<n]))
+                    rows += 1
                 }
-                previous = rec
-                var p = rec + 2 + keyLength
-                let ckLength = Int(p.loadUnaligned(as: UInt16.self))
-                let clustering = Array(UnsafeRawBufferPointer(start: p + 2, count: ckLength))
-                p += 2 + ckLength
-                columns.removeAll(keepingCapacity: true)
-                for id in columnIDs[Int(r.batch)] {
-                    let n = p.loadUnaligned(as: UInt32.self)
-                    p += 4
-                    if n == UInt32.max { continue }
-                    let value = Array(UnsafeRawBufferPointer(start: p, count: Int(n)))
-                    p += Int(n)
-                    columns.append(.simple(id, Cell.live(timestamp: ts, value: value)))
-                }
-                try writer.append(Row(clustering: clustering, liveness: LivenessInfo(timestamp: ts), columns: columns))
-                rows += 1
+                start = end
+            }
+            }
+            }
+            }
             }
             let reader = try writer.finish()
             var bytes: Int64 = 0

@@ -20,8 +20,17 @@ public protocol SSTableSink: AnyObject {
     /// Empty for a single node.
     var splitTokens: [Int64] { get }
     func accept(_ sstable: WrittenSSTable) throws
+    /// The SSTables of one flush (disjoint token ranges), at once: a sink may send them
+    /// together. The default accepts them one by one.
+    func accept(_ sstables: [WrittenSSTable]) throws
     /// After the last SSTable: wait for outstanding transfers.
     func finish() throws
+}
+
+extension SSTableSink {
+    public func accept(_ sstables: [WrittenSSTable]) throws {
+        for s in sstables { try accept(s) }
+    }
 }
 
 /// Keeps the SSTables in a local directory (`hyades load --output-dir`), like

@@ -288,6 +288,21 @@ public final class FaultInjectingFileSystem: FileSystem {
         }
     }
 
+    /// Changes bytes in place. The model keeps only a durable prefix per file, so a change
+    /// inside it counts as durable at once (optimistic: a sync follows in every caller).
+    public func writeInPlace(_ path: String, at offset: Int64, _ bytes: [UInt8]) throws {
+        let p = normalize(path)
+        try state.withLock { s in
+            try s.check(.write, p, "pwrite")
+            guard let id = s.names[p], var inode = s.inodes[id] else { throw notFound("pwrite", p) }
+            guard offset >= 0, Int(offset) + bytes.count <= inode.data.count else {
+                throw FileSystemError(operation: "pwrite", path: p, errno: EINVAL, message: "range past the end of the file")
+            }
+            for (i, b) in bytes.enumerated() { inode.data[Int(offset) + i] = b }
+            s.inodes[id] = inode
+        }
+    }
+
     public func openForReading(_ path: String) throws -> any ReadableFile {
         let p = normalize(path)
         return try state.withLock { s in

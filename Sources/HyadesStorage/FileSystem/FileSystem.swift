@@ -21,6 +21,44 @@ public protocol FileSystem: Sendable {
     /// Opens an existing file for appending at its end (commit-log segments reopened).
     func openForAppending(_ path: String) throws -> any WritableFile
     func openForReading(_ path: String) throws -> any ReadableFile
+    /// Replaces `bytes.count` bytes at `offset` of an existing file in place (never past its
+    /// end). Durable only after a sync of the file (`openForAppending(path).sync()`). Used
+    /// to restamp an imported SSTable's header with the generation it is adopted under.
+    func writeInPlace(_ path: String, at offset: Int64, _ bytes: [UInt8]) throws
+}
+
+extension FileSystem {
+    /// Fallback for file systems without positioned writes: copies the file with the bytes
+    /// replaced to `<path>.tmp` and renames it over `path` (the copy is synced).
+    public func writeInPlace(_ path: String, at offset: Int64, _ bytes: [UInt8]) throws {
+        let source = try openForReading(path)
+        defer { source.close() }
+        let size = source.size
+        guard offset >= 0, offset + Int64(bytes.count) <= size else {
+            throw FileSystemError(operation: "writeInPlace", path: path, errno: 22, message: "range past the end of the file")
+        }
+        let temp = path + ".tmp"
+        let out = try createForWriting(temp)
+        do {
+            var at: Int64 = 0
+            while at < size {
+                let n = Int(min(Int64(1 << 20), size - at))
+                var chunk = try source.read(at: at, count: n)
+                for (i, b) in bytes.enumerated() where offset + Int64(i) >= at && offset + Int64(i) < at + Int64(n) {
+                    chunk[Int(offset + Int64(i) - at)] = b
+                }
+                try out.append(chunk)
+                at += Int64(n)
+            }
+            try out.sync()
+            try out.close()
+        } catch {
+            try? out.close()
+            try? removeFile(temp)
+            throw error
+        }
+        try rename(temp, to: path)
+    }
 }
 
 public protocol WritableFile: AnyObject, Sendable {

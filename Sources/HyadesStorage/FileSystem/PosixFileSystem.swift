@@ -57,6 +57,28 @@ public struct PosixFileSystem: FileSystem {
         guard unlink(path) == 0 else { throw posixError("unlink", path, errno) }
     }
 
+    public func writeInPlace(_ path: String, at offset: Int64, _ bytes: [UInt8]) throws {
+        let fd = open(path, O_WRONLY)
+        guard fd >= 0 else { throw posixError("open", path, errno) }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw posixError("fstat", path, errno) }
+        guard offset >= 0, offset + Int64(bytes.count) <= Int64(st.st_size) else {
+            throw FileSystemError(operation: "pwrite", path: path, errno: EINVAL, message: "range past the end of the file")
+        }
+        var done = 0
+        while done < bytes.count {
+            let n = bytes.withUnsafeBytes { raw in
+                pwrite(fd, raw.baseAddress! + done, bytes.count - done, off_t(offset) + off_t(done))
+            }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw posixError("pwrite", path, errno)
+            }
+            done += n
+        }
+    }
+
     public func rename(_ from: String, to: String) throws {
         guard sysRename(from, to) == 0 else { throw posixError("rename", "\(from) -> \(to)", errno) }
     }

@@ -99,9 +99,10 @@ extension TableStore {
             bytes += reader.onDiskSizeBytes
         }
 
-        // 2. Make the files durable where they are, then move them in under fresh
-        //    generations. Until the MANIFEST names them they are leftovers to the engine.
-        var moved: [String] = []
+        // 2. Move the files in under fresh generations, restamp their headers with the new
+        //    generation, make them durable. Until the MANIFEST names them they are
+        //    leftovers to the engine (removed at start after a crash).
+        var moved: [(from: String, to: String, component: SSTableFormat.Component, source: Int64, target: Int64)] = []
         var adopted: [(source: Int64, generation: Int64)] = []
         do {
             for g in candidates {
@@ -109,22 +110,27 @@ extension TableStore {
                 for c in SSTableFormat.Component.allCases {
                     let from = directory + "/" + SSTableFormat.fileName(generation: g, c)
                     let to = self.directory + "/" + SSTableFormat.fileName(generation: target, c)
-                    let f = try fs.openForAppending(from)
+                    try fs.rename(from, to: to)
+                    moved.append((from, to, c, g, target))
+                    try Self.restamp(fs, path: to, component: c, from: g, to: target)
+                    let f = try fs.openForAppending(to)
                     do { try f.sync() } catch {
                         try? f.close()
                         engine.fail(error)
                         throw error
                     }
                     try f.close()
-                    try fs.rename(from, to: to)
-                    moved.append(to)
                 }
                 adopted.append((g, target))
             }
             try fs.syncDirectory(self.directory)
             try fs.syncDirectory(directory)
         } catch {
-            for p in moved { try? fs.removeFile(p) }
+            // Give the files back as they came (best effort; a failed fsync stopped the engine).
+            for m in moved.reversed() {
+                try? Self.restamp(fs, path: m.to, component: m.component, from: m.target, to: m.source)
+                try? fs.rename(m.to, to: m.from)
+            }
             throw error
         }
         var readers: [SSTableReader] = []
@@ -132,7 +138,7 @@ extension TableStore {
             for a in adopted { readers.append(try SSTableReader.open(fileSystem: fs, directory: self.directory, generation: a.generation)) }
         } catch {
             readers = []
-            for p in moved { try? fs.removeFile(p) }
+            for m in moved { try? fs.removeFile(m.to) }
             throw error
         }
 
@@ -167,6 +173,21 @@ extension TableStore {
         maybeCompactInBackground()
         return SSTableImportResult(alreadyImported: false, generations: adopted.map(\.generation),
                                    partitionCount: partitions, rowCount: rows, onDiskBytes: bytes)
+    }
+
+    /// Rewrites the generation in a component's 20-byte header (the header names its file's
+    /// generation to catch misplaced files; nothing else in the file depends on it).
+    static func restamp(_ fs: any FileSystem, path: String, component: SSTableFormat.Component, from old: Int64, to new: Int64) throws {
+        let file = try fs.openForReading(path)
+        let header: SSTableFileHeader
+        do { header = try SSTableFileHeader.read(file, component: component, generation: old) } catch {
+            file.close()
+            throw error
+        }
+        file.close()
+        var stamped = header
+        stamped.generation = new
+        try fs.writeInPlace(path, at: 0, stamped.encoded())
     }
 
     /// Generations of the whole SSTables in `directory`; throws on stray or partial ones.

@@ -1,0 +1,200 @@
+import Foundation
+import HyadesClient
+import HyadesCore
+import HyadesProtocol
+import HyadesStorage
+import NIOCore
+import Testing
+
+/// Bulk import end to end, as `hyades load` does it: the real `hyades server` binary on
+/// 127.0.0.47, a table created over CQL, an SSTable written locally with the node's column
+/// ids, streamed to the node's storage_port, and read back over CQL.
+@Suite struct StreamingProcessTests {
+    static let host = "127.0.0.47"
+
+    /// `hyades server` with both listeners on ephemeral ports, read back from its log.
+    final class Node: @unchecked Sendable {
+        let process = Process()
+        let log = LogBuffer()
+        var cqlPort = 0
+        var storagePort = 0
+
+        init(dataDir: String) throws {
+            process.executableURL = URL(fileURLWithPath: ServerProcessTests.hyades)
+            process.arguments = ["server", "--listen-address", StreamingProcessTests.host, "--native-port", "0",
+                                 "--storage-port", "0", "--data-dir", dataDir]
+            let pipe = Pipe()
+            process.standardError = pipe
+            process.standardOutput = FileHandle.nullDevice
+            let log = self.log
+            pipe.fileHandleForReading.readabilityHandler = { h in
+                let d = h.availableData
+                log.withLock { $0 += String(decoding: d, as: UTF8.self) }
+            }
+            try process.run()
+            for _ in 0..<3000 {
+                let text = log.withLock { $0 }
+                cqlPort = Self.port(after: "CQL native transport listening on", in: text)
+                storagePort = Self.port(after: "SSTable streaming listening on", in: text)
+                if cqlPort > 0 && storagePort > 0 { break }
+                guard process.isRunning else { break }
+                usleep(10_000)
+            }
+        }
+
+        static func port(after marker: String, in text: String) -> Int {
+            guard let m = text.range(of: marker), let r = text[m.upperBound...].range(of: StreamingProcessTests.host + ":") else { return 0 }
+            return Int(text[r.upperBound...].prefix { $0.isNumber }) ?? 0
+        }
+
+        func cql() async throws -> TestClient {
+            try await TestClient.connect(try SocketAddress(ipAddress: StreamingProcessTests.host, port: cqlPort))
+        }
+
+        func terminate() -> Int32 {
+            process.terminate()
+            process.waitUntilExit()
+            return process.terminationStatus
+        }
+    }
+
+    static func bigint(_ v: Int64) -> [UInt8] { withUnsafeBytes(of: v.bigEndian) { Array($0) } }
+    static func double(_ v: Double) -> [UInt8] { withUnsafeBytes(of: v.bitPattern.bigEndian) { Array($0) } }
+
+    /// The schema header an SSTable for the node's table carries, from TABLE_SCHEMA.
+    static func header(_ s: StreamingTableSchema) -> SSTableSchemaHeader {
+        SSTableSchemaHeader(keyspace: s.keyspace, table: s.table,
+                            partitionKeyColumns: s.partitionKeyColumns.map { .init(name: $0.name, type: $0.type) },
+                            clusteringColumns: s.clusteringColumns.map { .init(name: $0.name, type: $0.type, order: $0.descending ? .descending : .ascending) },
+                            columns: s.valueColumns.map { .init(id: $0.id, name: $0.name, type: $0.type, kind: $0.kind == .static ? .static : .regular) })
+    }
+
+    /// Writes rows `ids` (ra = id / 10, designation = "Gaia DR3 <id>") as one SSTable in `directory`.
+    static func writeSSTable(_ directory: String, schema s: StreamingTableSchema, ids: [Int64], header: SSTableSchemaHeader? = nil) throws {
+        let id = { (name: String) in s.columns.first { $0.name == name }!.id }
+        let fs = PosixFileSystem()
+        try fs.createDirectory(directory)
+        let w = try SSTableWriter(fileSystem: fs, directory: directory, generation: 1, options: TableOptions(),
+                                  schema: header ?? Self.header(s), expectedPartitions: ids.count)
+        let ts: Int64 = 1_700_000_000_000_000
+        for v in ids.map({ DecoratedKey(key: bigint($0)) }).sorted() {
+            let sourceID = v.key.withUnsafeBytes { Int64(bigEndian: $0.loadUnaligned(as: Int64.self)) }
+            try w.beginPartition(PartitionHeader(key: v))
+            try w.append(Row(clustering: [], liveness: LivenessInfo(timestamp: ts), columns: [
+                .simple(id("ra"), .live(timestamp: ts, value: double(Double(sourceID) / 10))),
+                .simple(id("designation"), .live(timestamp: ts, value: Array("Gaia DR3 \(sourceID)".utf8))),
+            ].sorted { $0.column < $1.column }))
+        }
+        _ = try w.finish()
+    }
+
+    /// Runs the `hyades` binary; stdout and stderr together.
+    static func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: ServerProcessTests.hyades)
+        p.arguments = arguments
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        p.standardError = pipe
+        try p.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        return (p.terminationStatus, output)
+    }
+
+    @Test func streamedSSTablesAreQueryableSurviveARestartAndAreNeverImportedTwice() async throws {
+        let base = NSTemporaryDirectory() + "hyades-stream-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: base) }
+        let data = base + "/node", out = base + "/out"
+        let node = try Node(dataDir: data)
+        try #require(node.cqlPort > 0 && node.storagePort > 0, "server did not start: \(node.log.withLock { $0 })")
+        let c = try await node.cql()
+        _ = try await c.query("CREATE KEYSPACE gaia WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}")
+        _ = try await c.query("CREATE TABLE gaia.source (source_id bigint PRIMARY KEY, dec double, ra double, designation text)")
+
+        let schema = try await SSTableStreamer.tableSchema(keyspace: "gaia", table: "source", at: Self.host, port: node.storagePort)
+        #expect(schema.partitionKeyColumns.map(\.name) == ["source_id"])
+        #expect(Set(schema.valueColumns.map(\.name)) == ["dec", "ra", "designation"])
+        let ids = (0..<500).map { Int64($0) * 7_919 + 4_295_806_720 }
+        try Self.writeSSTable(out, schema: schema, ids: ids)
+
+        let session = UUID()
+        let files = try SSTableStreamer.sstableFiles(in: out)
+        #expect(files.count == 4)
+        let summary = try await SSTableStreamer.stream(files: files, keyspace: "gaia", table: "source", to: Self.host,
+                                                       port: node.storagePort, sessionID: session)
+        #expect(!summary.alreadyImported)
+        #expect(summary.sstablesAdopted == 1)
+        #expect(summary.partitionsAdopted == 500)
+        #expect(summary.bytesSent > 0)
+
+        // Size estimates (what compute splits are planned from) count the adopted SSTable.
+        let estimates = try await c.rows("SELECT partitions_count FROM system.size_estimates WHERE keyspace_name = 'gaia'")
+        #expect(estimates.rows.first?[0]?.int64 == 500)
+        let all = try await c.rows("SELECT source_id, ra, designation FROM gaia.source")
+        #expect(all.rows.count == 500)
+        let one = try await c.rows("SELECT ra, designation, dec FROM gaia.source WHERE source_id = \(ids[42])")
+        #expect(one.rows.count == 1)
+        #expect(one.rows.first?[0].map { Array($0.readableBytesView) } == Self.double(Double(ids[42]) / 10))
+        #expect(one.rows.first?[1]?.text == "Gaia DR3 \(ids[42])")
+        #expect(one.rows.first?[2] == nil, "dec was never written")
+        // Streamed files are adopted, not replayed: the staging directory is gone.
+        let tableDir = try #require(try FileManager.default.contentsOfDirectory(atPath: data + "/gaia").first { $0.hasPrefix("source-") })
+        #expect(!FileManager.default.fileExists(atPath: data + "/gaia/" + tableDir + "/staging/" + session.uuidString.lowercased()))
+        await c.close()
+
+        #expect(node.terminate() == 0)
+        let restarted = try Node(dataDir: data)
+        try #require(restarted.cqlPort > 0, "server did not restart: \(restarted.log.withLock { $0 })")
+        let c2 = try await restarted.cql()
+        #expect(try await c2.rows("SELECT source_id FROM gaia.source").rows.count == 500)
+
+        // A re-run of the same session (an interrupted load started again) adds nothing.
+        try Self.writeSSTable(base + "/again", schema: schema, ids: ids)
+        let again = try await SSTableStreamer.stream(files: try SSTableStreamer.sstableFiles(in: base + "/again"), keyspace: "gaia",
+                                                     table: "source", to: Self.host, port: restarted.storagePort, sessionID: session)
+        #expect(again.alreadyImported)
+        #expect(again.bytesSent == 0)
+        #expect(try await c2.rows("SELECT source_id FROM gaia.source").rows.count == 500)
+
+        // An SSTable written for another schema is refused with the reason; nothing is adopted.
+        var wrong = Self.header(schema)
+        wrong.columns = wrong.columns.map { var c = $0; if c.name == "ra" { c.type = "float" }; return c }
+        try Self.writeSSTable(base + "/wrong", schema: schema, ids: [1, 2, 3], header: wrong)
+        let refusal = await #expect(throws: StreamingSessionError.self) {
+            try await SSTableStreamer.stream(files: try SSTableStreamer.sstableFiles(in: base + "/wrong"), keyspace: "gaia",
+                                             table: "source", to: Self.host, port: restarted.storagePort, sessionID: UUID())
+        }
+        #expect(refusal?.code == .rejected)
+        #expect(refusal?.message.contains("column ra is float in the SSTable but double in the table") == true,
+                "\(String(describing: refusal))")
+        let unknown = await #expect(throws: StreamingSessionError.self) {
+            try await SSTableStreamer.stream(files: files.isEmpty ? [] : try SSTableStreamer.sstableFiles(in: base + "/wrong"),
+                                             keyspace: "gaia", table: "nope", to: Self.host, port: restarted.storagePort, sessionID: UUID())
+        }
+        #expect(unknown?.code == .unknownTable)
+        #expect(try await c2.rows("SELECT source_id FROM gaia.source").rows.count == 500)
+
+        // The operator's tool: `hyades sstable import DIR`, twice (the second adopts nothing).
+        try Self.writeSSTable(base + "/cli", schema: schema, ids: (1...50).map { -Int64($0) })
+        let args = ["sstable", "import", base + "/cli", "--keyspace", "gaia", "--table", "source",
+                    "--host", Self.host, "--storage-port", String(restarted.storagePort)]
+        let first = try Self.run(args)
+        #expect(first.status == 0, "\(first.output)")
+        #expect(first.output.contains("imported 1 SSTables (50 partitions"), "\(first.output)")
+        #expect(try await c2.rows("SELECT source_id FROM gaia.source").rows.count == 550)
+        try Self.writeSSTable(base + "/cli2", schema: schema, ids: (1...50).map { -Int64($0) })
+        try FileManager.default.removeItem(atPath: base + "/cli")
+        try FileManager.default.moveItem(atPath: base + "/cli2", toPath: base + "/cli")
+        let second = try Self.run(args)
+        #expect(second.status == 0)
+        #expect(second.output.contains("already imported"), "\(second.output)")
+        let bad = try Self.run(["sstable", "import", base + "/wrong", "--keyspace", "gaia", "--table", "source",
+                                "--host", Self.host, "--storage-port", String(restarted.storagePort)])
+        #expect(bad.status != 0)
+        #expect(bad.output.contains("column ra is float in the SSTable but double in the table"), "\(bad.output)")
+        #expect(try await c2.rows("SELECT source_id FROM gaia.source").rows.count == 550)
+        await c2.close()
+        #expect(restarted.terminate() == 0)
+    }
+}
