@@ -99,8 +99,20 @@ hyrate=$(python3 -c "print(f'{$rows/($t1-$t0):.0f}')")
 load_rss=$(awk '/Maximum resident set size/ {print int($NF/1024)}' "$work/load-time.txt")
 echo "hyades_load $rows rows $load_s s $hyrate rows/s (until count(*) = $rows), loader peak RSS $load_rss MiB"
 
-scale_line=""
+summary() {
+  echo
+  echo "disk sequential write: $disk"
+  echo "Gaia DR3 sample: $rows rows, $mb MB CSV"
+  printf '%-34s %12s %8s\n' "" "rows/s" "ratio"
+  printf '%-34s %12s %8s\n' "hyades load (until count answers)" "$hyrate" ""
+  printf '%-34s %12s %8s\n' "duckdb threads=1" "$duck1" "$(ratio "$hyrate" "$duck1")"
+  printf '%-34s %12s %8s\n' "duckdb threads=2" "$duck2" "$(ratio "$hyrate" "$duck2")"
+  echo "loader peak RSS (Gaia sample): $load_rss MiB"
+}
+summary
+
 if [ "$scale_rows" -gt 0 ]; then
+  echo
   echo "== $scale_rows generated DR3-like rows"
   gen="$data/dr3-generated-$scale_rows.csv"
   [ -f "$gen" ] || "$hy" generate dr3 --rows "$scale_rows" --out "$gen"
@@ -113,16 +125,5 @@ if [ "$scale_rows" -gt 0 ]; then
   g1=$(date +%s.%N)
   gen_rss=$(awk '/Maximum resident set size/ {print int($NF/1024)}' "$work/gen-time.txt")
   gen_rate=$(python3 -c "print(f'{$scale_rows/($g1-$g0):.0f}')")
-  scale_line="generated: $scale_rows rows (20 columns, $(( $(stat -c %s "$gen") / 1000000 )) MB) in $(python3 -c "print(f'{$g1-$g0:.1f}')") s = $gen_rate rows/s, loader peak RSS $gen_rss MiB"
-  echo "$scale_line"
+  echo "generated: $scale_rows rows (20 columns, $(( $(stat -c %s "$gen") / 1000000 )) MB CSV) loaded and counted in $(python3 -c "print(f'{$g1-$g0:.1f}')") s = $gen_rate rows/s, loader peak RSS $gen_rss MiB"
 fi
-
-echo
-echo "disk sequential write: $disk"
-echo "Gaia DR3 sample: $rows rows, $mb MB CSV"
-printf '%-34s %12s %8s\n' "" "rows/s" "ratio"
-printf '%-34s %12s %8s\n' "hyades load (until count answers)" "$hyrate" ""
-printf '%-34s %12s %8s\n' "duckdb threads=1" "$duck1" "$(ratio "$hyrate" "$duck1")"
-printf '%-34s %12s %8s\n' "duckdb threads=2" "$duck2" "$(ratio "$hyrate" "$duck2")"
-echo "loader peak RSS (Gaia sample): $load_rss MiB"
-[ -z "$scale_line" ] || echo "$scale_line"
