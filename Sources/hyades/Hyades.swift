@@ -6,6 +6,6 @@ struct Hyades: ParsableCommand {
         commandName: "hyades",
         abstract: "Hyades: a Cassandra-compatible wide-column store for astronomy catalogues.",
         subcommands: [SSTableCommand.self, ServerCommand.self, StopCommand.self, ShellCommand.self, LoadCommand.self,
-                      GenerateCommand.self, StressCommand.self]
+                      GenerateCommand.self, HEALPixCommand.self, StressCommand.self]
     )
 }
