@@ -30,6 +30,8 @@ let package = Package(
         .systemLibrary(name: "CISAL", pkgConfig: "libisal", providers: [.apt(["libisal-dev"])]),
         // libxcrypt (libcrypt-dev): bcrypt for PasswordAuthenticator's salted hashes.
         .systemLibrary(name: "CCrypt", providers: [.apt(["libcrypt-dev"])]),
+        // zlib1g-dev: the loader reads .csv.gz (gzip) input.
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
         // The vocabulary. No I/O, imports nothing of ours.
         .target(name: "HyadesCore", dependencies: ["CISAL"]),
@@ -75,12 +77,12 @@ let package = Package(
             .product(name: "Histogram", package: "hdrhistogram-swift"),
         ]),
         .target(name: "HyadesCompute", dependencies: ["HyadesCore", "HyadesClient"]),
-        .target(name: "HyadesLoader", dependencies: ["HyadesCore", "HyadesStorage", "HyadesClient"]),
+        .target(name: "HyadesLoader", dependencies: ["HyadesCore", "HyadesStorage", "HyadesClient", "HyadesProtocol", "CZlib"]),
         // The shell also uses HyadesCQL (pure, Core only) for its lexer and statement
         // splitter, so it cuts input into statements exactly as the server will parse them.
         .target(name: "HyadesShell", dependencies: ["HyadesCore", "HyadesCQL", "HyadesClient"]),
         .executableTarget(name: "hyades", dependencies: [
-            "HyadesCore", "HyadesStorage", "HyadesServer", "HyadesShell", "HyadesLoader", "HyadesStress",
+            "HyadesCore", "HyadesStorage", "HyadesServer", "HyadesShell", "HyadesLoader", "HyadesStress", "HyadesCQL",
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -105,6 +107,7 @@ let package = Package(
         ]),
         .testTarget(name: "HyadesStorageTests", dependencies: ["HyadesCore", "HyadesStorage", .product(name: "Logging", package: "swift-log")],
                     resources: [.copy("testdata")]),
+        .testTarget(name: "HyadesLoaderTests", dependencies: ["HyadesLoader", "HyadesCore", "HyadesStorage", "HyadesClient", "hyades"]),
         // Unit tests of the shell's parts, and end-to-end runs of `hyades shell` in tmux
         // against a real `hyades server`.
         .testTarget(name: "HyadesShellTests", dependencies: ["HyadesShell", "HyadesCore", "hyades"]),
@@ -115,6 +118,8 @@ let package = Package(
         ]),
         // Runs the built `hyades` executable as an operator would.
         .testTarget(name: "HyadesToolTests", dependencies: ["HyadesCore", "HyadesStorage", "hyades"]),
+        // Operator tooling: tools/cluster, daemons, the DR3-like generator.
+        .testTarget(name: "HyadesOpsTests", dependencies: ["HyadesCore", "HyadesLoader", "hyades"]),
     ],
     swiftLanguageModes: [.v6]
 )

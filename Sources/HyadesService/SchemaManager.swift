@@ -141,27 +141,7 @@ public final class SchemaManager: SchemaView, @unchecked Sendable {
     }
 
     static func options(_ p: TableParams, memtable: Int) -> TableOptions {
-        var o = TableOptions()
-        let cls = p.compression["class"] ?? ""
-        if p.compression["enabled"] == "false" {
-            o.compression = .none
-        } else if cls.hasSuffix("SnappyCompressor") {
-            o.compression = .snappy
-        } else {
-            o.compression = .lz4
-        }
-        if let kb = p.compression["chunk_length_in_kb"].flatMap({ Int($0) }), kb > 0 { o.chunkLengthBytes = kb * 1024 }
-        o.bloomFilterFpChance = p.bloomFilterFpChance
-        o.gcGraceSeconds = p.gcGraceSeconds
-        if (p.compaction["class"] ?? "").hasSuffix("LeveledCompactionStrategy") {
-            let mb = p.compaction["sstable_size_in_mb"].flatMap { Int($0) } ?? 160
-            o.compaction = .leveled(sstableSizeBytes: mb << 20)
-        } else {
-            o.compaction = .sizeTiered(minThreshold: p.compaction["min_threshold"].flatMap { Int($0) } ?? 4,
-                                       maxThreshold: p.compaction["max_threshold"].flatMap { Int($0) } ?? 32)
-        }
-        o.memtableLimitBytes = memtable
-        return o
+        TableOptions(params: p, memtableLimitBytes: memtable)
     }
 
     static func version(of keyspaces: [KeyspaceMetadata]) throws -> UUID {

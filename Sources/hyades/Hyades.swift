@@ -5,6 +5,7 @@ struct Hyades: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hyades",
         abstract: "Hyades: a Cassandra-compatible wide-column store for astronomy catalogues.",
-        subcommands: [SSTableCommand.self, ServerCommand.self, ShellCommand.self, StressCommand.self, RoleCommand.self]
+        subcommands: [SSTableCommand.self, ServerCommand.self, StopCommand.self, ShellCommand.self, LoadCommand.self,
+                      GenerateCommand.self, HEALPixCommand.self, StressCommand.self, RoleCommand.self]
     )
 }

@@ -28,6 +28,8 @@ struct ServerCommand: ParsableCommand {
     @Option(name: .customLong("data-dir"), help: "Data directory (data_file_directories); the commit log goes to <dir>/commitlog.")
     var dataDir: String?
 
+    @OptionGroup var daemonOptions: DaemonOptions
+
     func resolvedConfig() throws -> ServerConfig {
         var c = ServerConfig()
         if let config { c = try ServerConfig.load(path: config) }
@@ -59,6 +61,20 @@ struct ServerCommand: ParsableCommand {
             FileHandle.standardError.write(Data("hyades server: \(error)\n".utf8))
             throw ExitCode(2)
         }
+        // --daemon: re-run this command detached (DaemonCommand.swift) and report.
+        if daemonOptions.daemon {
+            do { try daemonOptions.detach(config) } catch {
+                FileHandle.standardError.write(Data("hyades server: \(error)\n".utf8))
+                throw ExitCode(1)
+            }
+            return
+        }
+        let pidFile: PidFile
+        do { pidFile = try daemonOptions.enterForeground(config) } catch {
+            FileHandle.standardError.write(Data("hyades server: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
+        defer { pidFile.release() }
         for w in config.warnings { logger.warning("\(w)") }
         let outcome = Mutex<(any Error)?>(nil)
         let done = DispatchSemaphore(value: 0)

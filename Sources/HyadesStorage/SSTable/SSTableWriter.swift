@@ -15,7 +15,7 @@ public struct SSTableWriterError: Error, CustomStringConvertible, Sendable {
 public final class SSTableWriter {
     /// All mutable state in one struct: each call is one exclusive access to it, not one
     /// exclusivity-checked access per field touched (several per row otherwise).
-    private var state: SSTableWriterState
+    var state: SSTableWriterState
     public let generation: Int64
 
     public init(fileSystem: any FileSystem, directory: String, generation: Int64, options: TableOptions,

@@ -1,0 +1,135 @@
+#!/usr/bin/env bash
+# Bulk-load benchmark: `hyades load` of the Gaia DR3 sample CSV into a running node, until
+# `SELECT count(*)` answers, against DuckDB ingesting the same CSV into its own table
+# (../shared/BENCHMARKS.md), and the disk's sequential write rate, all in one run on one
+# machine. Then a 10M-row generated load with the loader's peak RSS.
+#
+#   Benchmarks/scripts/compare-duckdb.sh [--duckdb-only] [--scale-rows N] [--no-scale]
+#
+# DuckDB comes from PyPI into Benchmarks/.venv (git-ignored); the sample and generated
+# files are cached in Benchmarks/.data (git-ignored). The node runs on $HYADES_BENCH_HOST
+# (default 127.0.0.61), ports 9042/7000, data in a temporary directory removed at the end.
+set -euo pipefail
+bench=$(cd "$(dirname "$0")/.." && pwd)
+root=$(cd "$bench/.." && pwd)
+duckdb_only=0; scale_rows=10000000; reps=3
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --duckdb-only) duckdb_only=1; shift ;;
+    --scale-rows) scale_rows="$2"; shift 2 ;;
+    --no-scale) scale_rows=0; shift ;;
+    *) echo "usage: $0 [--duckdb-only] [--scale-rows N] [--no-scale]" >&2; exit 2 ;;
+  esac
+done
+host=${HYADES_BENCH_HOST:-127.0.0.61}
+data="$bench/.data"
+work=$(mktemp -d "${TMPDIR:-/tmp}/hyades-load-bench.XXXXXX")
+hy="$root/.build/release/hyades"
+node_up=0
+cleanup() {
+  if [ "$node_up" = 1 ]; then "$hy" stop --pid-file "$work/node/hyades.pid" >/dev/null 2>&1 || true; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+ratio() { python3 -c "print(f'{$1/$2:.2f}')"; }
+
+"$root/tools/install-deps" time
+mkdir -p "$data"
+
+echo "== Gaia DR3 sample"
+"$root/tools/fetch-gaia-sample" "$data/gaia"
+csv="$data/gaia/gaia_dr3_sample.csv"
+rows=$(( $(wc -l <"$csv") - 1 ))
+mb=$(python3 -c "import os; print(f'{os.path.getsize(\"$csv\")/1e6:.1f}')")
+
+echo "== disk: sequential write rate (dd oflag=direct, 512 MiB)"
+dd if=/dev/zero of="$work/dd.tmp" bs=1M count=512 oflag=direct 2>&1 | tail -1 | tee "$work/dd.txt"
+rm -f "$work/dd.tmp"
+disk=$(sed -E 's/.*, ([0-9.]+ [kMG]?B\/s)$/\1/' "$work/dd.txt")
+
+echo "== DuckDB (PyPI, in $bench/.venv)"
+if [ ! -x "$bench/.venv/bin/python" ]; then python3 -m venv "$bench/.venv"; fi
+"$bench/.venv/bin/python" -c "import duckdb" 2>/dev/null || "$bench/.venv/bin/pip" install -q duckdb
+"$bench/.venv/bin/python" - "$csv" "$work" "$reps" <<'EOF' | tee "$work/duckdb.txt"
+import os, sys, time, duckdb
+csv, work, reps = sys.argv[1], sys.argv[2], int(sys.argv[3])
+print(f"duckdb {duckdb.__version__}")
+for threads in (1, 2):
+    best = None
+    for rep in range(reps):
+        path = os.path.join(work, f"duck-{threads}-{rep}.db")
+        start = time.perf_counter()
+        con = duckdb.connect(path)
+        con.execute(f"SET threads={threads}")
+        con.execute(f"CREATE TABLE g AS SELECT * FROM read_csv('{csv}', header=true)")
+        con.execute("CHECKPOINT")
+        elapsed = time.perf_counter() - start
+        n = con.execute("SELECT count(*) FROM g").fetchone()[0]
+        con.close()
+        os.remove(path)
+        best = elapsed if best is None else min(best, elapsed)
+    print(f"duckdb_threads{threads} {n} rows {best:.3f} s {n / best:.0f} rows/s")
+EOF
+duck1=$(awk '/^duckdb_threads1/ {print $6}' "$work/duckdb.txt")
+duck2=$(awk '/^duckdb_threads2/ {print $6}' "$work/duckdb.txt")
+if [ "$duckdb_only" = 1 ]; then
+  echo
+  echo "disk $disk; Gaia sample $rows rows, $mb MB; DuckDB best of $reps: $duck1 rows/s (1 thread), $duck2 rows/s (2 threads)"
+  exit 0
+fi
+
+echo "== Hyades (release build)"
+(cd "$root" && swift build -c release --product hyades >/dev/null)
+"$hy" server --daemon --listen-address "$host" --data-dir "$work/node" >/dev/null
+node_up=1
+cql() { "$hy" shell --host "$host" -e "$1"; }
+cql "CREATE KEYSPACE gaia WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}" >/dev/null
+cql "CREATE TABLE gaia.dr3 (healpix5 int, source_id bigint, ra double, dec double,
+     phot_g_mean_mag float, pmra float, pmdec float, PRIMARY KEY ((healpix5), source_id))" >/dev/null
+
+# Loaded = the count answers with every row (the node has adopted the SSTables).
+count_of() {  # table [request timeout seconds]
+  "$hy" shell --host "$host" --request-timeout "${2:-10}" -e "SELECT count(*) FROM $1" 2>/dev/null \
+    | grep -Eo '^ *[0-9]+ *$' | tr -d ' ' | head -1
+}
+t0=$(date +%s.%N)
+/usr/bin/time -v -o "$work/load-time.txt" "$hy" load --host "$host" --no-progress -t gaia.dr3 \
+  --derive 'healpix5=healpix(source_id,5)' --rejects "$work/rejects.csv" "$csv" | tee "$work/load.txt"
+until [ "$(count_of gaia.dr3)" = "$rows" ]; do sleep 0.05; done
+t1=$(date +%s.%N)
+load_s=$(python3 -c "print(f'{$t1-$t0:.3f}')")
+hyrate=$(python3 -c "print(f'{$rows/($t1-$t0):.0f}')")
+load_rss=$(awk '/Maximum resident set size/ {print int($NF/1024)}' "$work/load-time.txt")
+echo "hyades_load $rows rows $load_s s $hyrate rows/s (until count(*) = $rows), loader peak RSS $load_rss MiB"
+
+summary() {
+  echo
+  echo "disk sequential write: $disk"
+  echo "Gaia DR3 sample: $rows rows, $mb MB CSV"
+  printf '%-34s %12s %8s\n' "" "rows/s" "ratio"
+  printf '%-34s %12s %8s\n' "hyades load (until count answers)" "$hyrate" ""
+  printf '%-34s %12s %8s\n' "duckdb threads=1" "$duck1" "$(ratio "$hyrate" "$duck1")"
+  printf '%-34s %12s %8s\n' "duckdb threads=2" "$duck2" "$(ratio "$hyrate" "$duck2")"
+  echo "loader peak RSS (Gaia sample): $load_rss MiB"
+}
+summary
+
+if [ "$scale_rows" -gt 0 ]; then
+  echo
+  echo "== $scale_rows generated DR3-like rows"
+  gen="$data/dr3-generated-$scale_rows.csv"
+  [ -f "$gen" ] || "$hy" generate dr3 --rows "$scale_rows" --out "$gen"
+  "$hy" generate dr3 --print-schema gaia.dr3_generated | grep -v '^CREATE KEYSPACE' >"$work/gen-schema.cql"
+  cql "$(cat "$work/gen-schema.cql")" >/dev/null
+  g0=$(date +%s.%N)
+  /usr/bin/time -v -o "$work/gen-time.txt" "$hy" load --host "$host" --no-progress -t gaia.dr3_generated \
+    --derive 'healpix5=healpix(source_id,5)' --rejects "$work/gen-rejects.csv" "$gen" | tee "$work/gen-load.txt"
+  # The loader returns once the node has adopted every SSTable; the count (a full scan,
+  # slow at this size) only confirms it and is not timed.
+  g1=$(date +%s.%N)
+  counted=$(count_of gaia.dr3_generated 600)
+  gen_rss=$(awk '/Maximum resident set size/ {print int($NF/1024)}' "$work/gen-time.txt")
+  gen_rate=$(python3 -c "print(f'{$scale_rows/($g1-$g0):.0f}')")
+  echo "generated: $scale_rows rows (20 columns, $(( $(stat -c %s "$gen") / 1000000 )) MB CSV) loaded in $(python3 -c "print(f'{$g1-$g0:.1f}')") s = $gen_rate rows/s, loader peak RSS $gen_rss MiB; count(*) = ${counted:-no answer}"
+  [ "$counted" = "$scale_rows" ] || { echo "compare-duckdb: expected $scale_rows rows in gaia.dr3_generated" >&2; exit 1; }
+fi

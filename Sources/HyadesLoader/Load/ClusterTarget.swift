@@ -1,0 +1,234 @@
+import Dispatch
+import Foundation
+import HyadesClient
+import HyadesCore
+import HyadesProtocol
+import HyadesStorage
+
+/// A problem talking to the cluster (schema, ring, streaming).
+public struct LoaderClusterError: Error, CustomStringConvertible, Sendable {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// What the loader needs to know about the cluster before it writes anything: the
+/// table with the node's storage column ids, its compression, the ring and the
+/// keyspace's replication.
+public struct ClusterTarget: Sendable {
+    public var table: TableMetadata
+    /// (token, node address) sorted by token: the node owns the range ending at its token.
+    public var ring: [(token: Int64, address: String)]
+    /// Replicas per range (SimpleStrategy RF, or the sum of NetworkTopologyStrategy's
+    /// per-datacenter RFs), at most the number of nodes.
+    public var replicationFactor: Int
+    /// The streaming listener's port on every node (`storage_port`).
+    public var storagePort: Int
+
+    /// Reads everything over CQL (system.local / system.peers via the client,
+    /// system_schema.tables / keyspaces) and the streaming DESCRIBE_TABLE (column ids).
+    public static func discover(host: String, port: Int, storagePort: Int, keyspace: String, table: String) async throws -> ClusterTarget {
+        let client: HyadesClient
+        do {
+            client = try await HyadesClient.connect(contactPoints: ["\(host):\(port)"])
+        } catch {
+            throw LoaderClusterError("cannot connect to \(host):\(port): \(error)")
+        }
+        do {
+            let ks = try await client.execute("SELECT replication FROM system_schema.keyspaces WHERE keyspace_name = ?", [.text(keyspace)])
+            guard let ksRow = ks.first else { throw LoaderClusterError("keyspace \(keyspace) does not exist") }
+            let replication = stringMap(ksRow.value(0))
+            let tb = try await client.execute("SELECT compression FROM system_schema.tables WHERE keyspace_name = ? AND table_name = ?",
+                                              [.text(keyspace), .text(table)])
+            guard let tbRow = tb.first else { throw LoaderClusterError("table \(keyspace).\(table) does not exist") }
+            var params = TableParams()
+            let compression = stringMap(tbRow.value(0))
+            if !compression.isEmpty { params.compression = compression }
+            let schema: StreamingTableSchema
+            do {
+                schema = try await SSTableStreamer.tableSchema(keyspace: keyspace, table: table, at: host, port: storagePort)
+            } catch {
+                throw LoaderClusterError("cannot read the column ids of \(keyspace).\(table) from \(host):\(storagePort) (storage_port): \(error)")
+            }
+            let metadata = try tableMetadata(schema, params: params)
+            let r = client.ring
+            var ring: [(token: Int64, address: String)] = r.tokens.map { t in
+                (t, Self.address(r.owner(of: Token(t)) ?? host))
+            }
+            if ring.isEmpty { ring = [(Int64.max, host)] }
+            let nodes = Set(ring.map(\.address)).count
+            var rf = 1
+            if (replication["class"] ?? "").hasSuffix("SimpleStrategy") {
+                rf = Int(replication["replication_factor"] ?? "1") ?? 1
+            } else {
+                rf = replication.filter { $0.key != "class" && $0.key != "replication_factor" }.values.compactMap { Int($0) }.reduce(0, +)
+                if rf == 0 { rf = Int(replication["replication_factor"] ?? "1") ?? 1 }
+            }
+            await client.close()
+            return ClusterTarget(table: metadata, ring: ring, replicationFactor: max(1, min(rf, nodes)), storagePort: storagePort)
+        } catch {
+            await client.close()
+            throw error
+        }
+    }
+
+    static func address(_ endpoint: String) -> String {
+        if endpoint.hasPrefix("["), let close = endpoint.firstIndex(of: "]") {
+            return String(endpoint[endpoint.index(after: endpoint.startIndex)..<close])
+        }
+        if endpoint.filter({ $0 == ":" }).count == 1, let colon = endpoint.lastIndex(of: ":") { return String(endpoint[..<colon]) }
+        return endpoint
+    }
+
+    static func stringMap(_ v: CQLColumnValue) -> [String: String] {
+        guard case .map(let keys, let values) = v else { return [:] }
+        var out: [String: String] = [:]
+        for (k, v) in zip(keys, values) {
+            if case .text(let ks) = k, case .text(let vs) = v { out[ks] = vs }
+        }
+        return out
+    }
+
+    /// The node's view of the table, column ids included.
+    static func tableMetadata(_ s: StreamingTableSchema, params: TableParams) throws -> TableMetadata {
+        var cols: [ColumnMetadata] = []
+        var pkPos = 0, ckPos = 0
+        for c in s.columns {
+            let type: CQLType
+            do { type = try CQLType.parse(c.type) } catch { throw LoaderClusterError("column \(c.name): unknown type \(c.type)") }
+            switch c.kind {
+            case .partitionKey:
+                cols.append(ColumnMetadata(name: c.name, type: type, kind: .partitionKey, position: pkPos, id: c.id)); pkPos += 1
+            case .clustering:
+                cols.append(ColumnMetadata(name: c.name, type: type, kind: .clustering, position: ckPos,
+                                           clusteringOrder: c.descending ? .desc : .asc, id: c.id)); ckPos += 1
+            case .regular:
+                cols.append(ColumnMetadata(name: c.name, type: type, kind: .regular, id: c.id))
+            case .static:
+                cols.append(ColumnMetadata(name: c.name, type: type, kind: .staticColumn, id: c.id))
+            }
+        }
+        return TableMetadata(keyspace: s.keyspace, name: s.table, id: TableID(high: 0, low: 0), columns: cols, params: params)
+    }
+
+    /// Range ends to cut SSTables at: every ring token when there is more than one node.
+    public var splitTokens: [Int64] {
+        Set(ring.map(\.address)).count > 1 ? ring.map(\.token) : []
+    }
+
+    /// The nodes holding `token`: the owner of the range it falls in, then the next
+    /// distinct nodes clockwise (SimpleStrategy placement).
+    public func replicas(of token: Int64) -> [String] {
+        guard !ring.isEmpty else { return [] }
+        var i = ring.firstIndex { $0.token >= token } ?? 0
+        var out: [String] = []
+        var steps = 0
+        while out.count < replicationFactor && steps < ring.count {
+            let a = ring[i].address
+            if !out.contains(a) { out.append(a) }
+            i = (i + 1) % ring.count
+            steps += 1
+        }
+        return out
+    }
+}
+
+/// Streams each finished SSTable to every replica of its range, which adopts it in one
+/// MANIFEST edit (docs/formats/streaming.md), then deletes the local files. The session
+/// id is derived from the files' names, sizes and the load's write timestamp, so re-running
+/// an interrupted load with the same `--timestamp` is answered "already imported".
+public final class StreamingSink: SSTableSink {
+    public let target: ClusterTarget
+    public let writeTimestamp: Int64
+    public private(set) var bytesSent: Int64 = 0
+    public private(set) var sessions = 0
+    public var keepFiles = false
+
+    public init(target: ClusterTarget, writeTimestamp: Int64) {
+        self.target = target
+        self.writeTimestamp = writeTimestamp
+    }
+
+    public var splitTokens: [Int64] { target.splitTokens }
+
+    public func accept(_ s: WrittenSSTable) throws {
+        let files = SSTableFormatNames.files(directory: s.directory, generation: s.generation)
+        let replicas = target.replicas(of: s.maxToken)
+        let ks = target.table.keyspace, tb = target.table.name, port = target.storagePort
+        for node in replicas {
+            let session = sessionID(s, node: node)
+            let summary = try blocking {
+                try await SSTableStreamer.stream(files: files, keyspace: ks, table: tb, to: node, port: port, sessionID: session)
+            }
+            bytesSent += summary.bytesSent
+            sessions += 1
+        }
+        if !keepFiles { for f in files { try? FileManager.default.removeItem(atPath: f) } }
+    }
+
+    /// One session per node for all the SSTables of a flush it holds a replica of: one
+    /// transfer, one MANIFEST edit on the node, all adopted or none.
+    public func accept(_ sstables: [WrittenSSTable]) throws {
+        var byNode: [String: [WrittenSSTable]] = [:]
+        var order: [String] = []
+        for s in sstables {
+            for node in target.replicas(of: s.maxToken) {
+                if byNode[node] == nil { order.append(node) }
+                byNode[node, default: []].append(s)
+            }
+        }
+        let ks = target.table.keyspace, tb = target.table.name, port = target.storagePort
+        for node in order {
+            let group = byNode[node]!
+            let files = group.flatMap { SSTableFormatNames.files(directory: $0.directory, generation: $0.generation) }
+            let session = sessionID(group, node: node)
+            let summary = try blocking {
+                try await SSTableStreamer.stream(files: files, keyspace: ks, table: tb, to: node, port: port, sessionID: session)
+            }
+            bytesSent += summary.bytesSent
+            sessions += 1
+        }
+        if !keepFiles {
+            for s in sstables {
+                for f in SSTableFormatNames.files(directory: s.directory, generation: s.generation) { try? FileManager.default.removeItem(atPath: f) }
+            }
+        }
+    }
+
+    public func finish() throws {}
+
+    func sessionID(_ s: WrittenSSTable, node: String) -> UUID { sessionID([s], node: node) }
+
+    func sessionID(_ group: [WrittenSSTable], node: String) -> UUID {
+        var text = "\(target.table.keyspace).\(target.table.name)|\(node)|\(writeTimestamp)"
+        for s in group { text += "|\(s.generation)|\(s.rows)|\(s.bytes)|\(s.minToken)|\(s.maxToken)" }
+        let h = text.withUTF8 { Murmur3.hash128(UnsafeRawBufferPointer($0)) }
+        var u = [UInt8](repeating: 0, count: 16)
+        for i in 0..<8 {
+            u[i] = UInt8(truncatingIfNeeded: UInt64(bitPattern: h.h1) >> (56 - 8 * UInt64(i)))
+            u[8 + i] = UInt8(truncatingIfNeeded: UInt64(bitPattern: h.h2) >> (56 - 8 * UInt64(i)))
+        }
+        u[6] = u[6] & 0x0F | 0x50   // name-based
+        u[8] = u[8] & 0x3F | 0x80
+        return UUID(uuid: (u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13], u[14], u[15]))
+    }
+}
+
+/// The component files of one SSTable.
+enum SSTableFormatNames {
+    static func files(directory: String, generation: Int64) -> [String] {
+        SSTableFormat.Component.allCases.map { directory + "/" + SSTableFormat.fileName(generation: generation, $0) }
+    }
+}
+
+/// Runs async work from the loader's synchronous pipeline and waits for it.
+func blocking<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) throws -> T {
+    let box = ResultBox<T>(count: 1)
+    let done = DispatchSemaphore(value: 0)
+    Task {
+        do { box.set(0, .success(try await body())) } catch { box.set(0, .failure(error)) }
+        done.signal()
+    }
+    done.wait()
+    return try box.values[0]!.get()
+}

@@ -1,0 +1,197 @@
+import HyadesCore
+
+/// Turns one chunk of CSV records into a `RowBatch`: split fields, convert each to its
+/// column's serialized value, compute derived columns, the partition key, its token and
+/// the clustering. Bad rows become rejects; every record is either a ref or a reject.
+struct ChunkParser {
+    let plan: LoadPlan
+    var fields: [CSVField] = []
+    var scratch = ByteArena(capacity: 1024)
+    /// Per slot: where its value lies in `scratch`, and its length (-1 = null). Raw
+    /// buffers: written for every field, they need no copy-on-write checks.
+    let valueOffset: UnsafeMutableBufferPointer<Int>
+    let valueLength: UnsafeMutableBufferPointer<Int>
+    var clustering: [UInt8] = []
+    var unescaped: [UInt8] = []
+
+    init(plan: LoadPlan) {
+        self.plan = plan
+        valueOffset = .allocate(capacity: max(plan.slots.count, 1))
+        valueLength = .allocate(capacity: max(plan.slots.count, 1))
+        valueOffset.initialize(repeating: 0)
+        valueLength.initialize(repeating: -1)
+        fields.reserveCapacity(plan.header.count + 1)
+    }
+
+    /// Frees the per-slot buffers; the parser is not used afterwards.
+    func release() {
+        valueOffset.deallocate()
+        valueLength.deallocate()
+    }
+
+    mutating func parse(_ base: UnsafePointer<UInt8>, count: Int, batchIndex: UInt32) -> RowBatch {
+        let batch = RowBatch(plan: plan, capacity: 64)
+        // Built in locals, not through the batch (a class): no dynamic exclusivity
+        // check per access.
+        var arena = ByteArena(capacity: count + count / 4 + 64)
+        var refs: [RowRef] = []
+        refs.reserveCapacity(count / 48 + 16)
+        var rowsRead = 0
+        var scanner = CSVRecordScanner(base, count: count)
+        var error: CSVRecordError?
+        var recordStart = 0, recordEnd = 0, line = 0
+        while scanner.next(into: &fields, error: &error, recordStart: &recordStart, recordEnd: &recordEnd, line: &line) {
+            rowsRead += 1
+            let reason: String?
+            if let error {
+                reason = error == .unterminatedQuote ? "unterminated quoted field" : "text after a closing quote"
+            } else if fields.count != plan.header.count {
+                reason = "expected \(plan.header.count) fields, found \(fields.count)"
+            } else {
+                reason = buildRow(base, arena: &arena, refs: &refs, batchIndex: batchIndex)
+            }
+            if let reason {
+                batch.rejects.append(RejectedRow(line: line, reason: reason,
+                                                 raw: Array(UnsafeBufferPointer(start: base + recordStart, count: recordEnd - recordStart))))
+            }
+        }
+        batch.newlines = scanner.newlines
+        batch.rowsRead = rowsRead
+        batch.arena = arena
+        batch.refs = refs
+        return batch
+    }
+
+    /// Appends the row to the batch, or returns why it cannot be loaded.
+    @inline(__always)
+    mutating func buildRow(_ base: UnsafePointer<UInt8>, arena: inout ByteArena, refs: inout [RowRef], batchIndex: UInt32) -> String? {
+        scratch.truncate(to: 0)
+        let slots = plan.slots
+        for s in 0..<plan.slots.count { valueLength[s] = -1 }
+        for i in 0..<fields.count {
+            let s = plan.fieldSlot[i]
+            if s < 0 { continue }
+            let f = fields[i]
+            let kind = slots[s].kind
+            if let e = encodeField(base, f, kind: kind, slot: s) { return e }
+        }
+        for d in plan.derived {
+            let f = fields[d.sourceField]
+            var v: Int64?
+            if f.hasEscapes {
+                let t = CSVRecordScanner.unescape(UnsafeBufferPointer(start: base + f.start, count: f.count))
+                v = t.withUnsafeBufferPointer { FastNumberParser.parseInt64($0.baseAddress!, $0.count) }
+            } else if f.count > 0 {
+                v = FastNumberParser.parseInt64(base + f.start, f.count)
+            }
+            guard let id = v else {
+                let text = String(decoding: UnsafeBufferPointer(start: base + f.start, count: min(f.count, 64)), as: UTF8.self)
+                return f.count == 0 ? "\(d.sourceName) is null: cannot derive \(slots[d.slot].column.name)"
+                                    : "invalid bigint '\(text)' in \(d.sourceName): cannot derive \(slots[d.slot].column.name)"
+            }
+            // The formula as DATA.md gives it, arithmetic shift included: the few negative
+            // ids of merged catalogues (not real Gaia ids) land in pixel -1, not in rejects.
+            let pixel = id >> Int64(d.shift)
+            valueOffset[d.slot] = scratch.count
+            if slots[d.slot].column.type == .int {
+                guard let x = Int32(exactly: pixel) else { return "healpix pixel \(pixel) does not fit int column \(slots[d.slot].column.name)" }
+                scratch.appendBigEndian(UInt64(UInt32(bitPattern: x)), width: 4)
+                valueLength[d.slot] = 4
+            } else {
+                scratch.appendBigEndian(UInt64(bitPattern: pixel), width: 8)
+                valueLength[d.slot] = 8
+            }
+        }
+        for s in plan.partitionKeySlots where valueLength[s] < 0 {
+            return "null in partition key column \(slots[s].column.name)"
+        }
+        for s in plan.clusteringSlots where valueLength[s] < 0 {
+            return "null in clustering column \(slots[s].column.name)"
+        }
+        // Record start.
+        let start = arena.count
+        guard start <= Int(UInt32.max) else { return "chunk too large" }
+        let sb = scratch.base
+        // Partition key.
+        let keyLengthAt = arena.count
+        arena.appendUInt16(0)
+        if plan.partitionKeySlots.count == 1 {
+            let s = plan.partitionKeySlots[0]
+            guard valueLength[s] <= 0xFFFF else { return "partition key longer than 65535 bytes" }
+            arena.append(UnsafeRawBufferPointer(start: sb + valueOffset[s], count: valueLength[s]))
+        } else {
+            for s in plan.partitionKeySlots {
+                let n = valueLength[s]
+                guard n <= 0xFFFF else { return "partition key component \(slots[s].column.name) longer than 65535 bytes" }
+                arena.append(UInt8(n >> 8)); arena.append(UInt8(n & 0xFF))
+                arena.append(UnsafeRawBufferPointer(start: sb + valueOffset[s], count: n))
+                arena.append(0)
+            }
+        }
+        let keyLength = arena.count - keyLengthAt - 2
+        guard keyLength <= 0xFFFF else { arena.truncate(to: start); return "partition key longer than 65535 bytes" }
+        arena.setUInt16(UInt16(keyLength), at: keyLengthAt)
+        let token = Murmur3Partitioner.token(arena.bytes(at: keyLengthAt + 2, count: keyLength))
+        // Clustering.
+        clustering.removeAll(keepingCapacity: true)
+        let types = plan.table.clusteringTypes, desc = plan.table.clusteringDescending
+        for (i, s) in plan.clusteringSlots.enumerated() {
+            clustering.append(ClusteringEncoding.componentSeparator)
+            do {
+                try ByteComparable.encode(UnsafeRawBufferPointer(start: sb + valueOffset[s], count: valueLength[s]),
+                                          type: types[i], descending: desc[i], into: &clustering)
+            } catch {
+                arena.truncate(to: start)
+                return "bad clustering value for \(slots[s].column.name): \(error)"
+            }
+        }
+        guard clustering.count <= 0xFFFF else { arena.truncate(to: start); return "clustering longer than 65535 bytes" }
+        arena.appendUInt16(UInt16(clustering.count))
+        clustering.withUnsafeBytes { arena.append($0) }
+        // Regular and static columns, by id.
+        for s in plan.regularSlots {
+            let n = valueLength[s]
+            if n < 0 {
+                arena.appendUInt32(UInt32.max)
+            } else {
+                arena.appendUInt32(UInt32(n))
+                arena.append(UnsafeRawBufferPointer(start: sb + valueOffset[s], count: n))
+            }
+        }
+        var prefix: UInt64 = 0
+        for i in 1..<9 { prefix = prefix << 8 | UInt64(i < clustering.count ? clustering[i] : 0) }
+        refs.append(RowRef(token: token.value, clusteringPrefix: prefix, batch: batchIndex, offset: UInt32(start)))
+        return nil
+    }
+
+    /// Converts one field into the scratch arena (or leaves it null).
+    @inline(__always)
+    mutating func encodeField(_ base: UnsafePointer<UInt8>, _ f: CSVField, kind: ValueKind, slot s: Int) -> String? {
+        let p = base + f.start
+        let n = f.count
+        if !f.quoted {
+            // Gaia conventions: an empty field or `null` is null; `NaN` in a column that
+            // is not floating point is null too.
+            if n == 0 { return nil }
+            if n == 4 && p[0] == 110 && p[1] == 117 && p[2] == 108 && p[3] == 108 { return nil }   // null
+            if n == 3 && !kind.isFloatingPoint && p[0] == 78 && p[1] == 97 && p[2] == 78 { return nil }   // NaN
+        } else if n == 0 && !kind.isText {
+            return nil
+        }
+        valueOffset[s] = scratch.count
+        do {
+            if f.hasEscapes {
+                unescaped = CSVRecordScanner.unescape(UnsafeBufferPointer(start: p, count: n))
+                try unescaped.withUnsafeBufferPointer { b throws(ValueError) in
+                    try ValueEncoder.encode(kind, b.baseAddress!, b.count, column: plan.slots[s].column.name, into: &scratch)
+                }
+            } else {
+                try ValueEncoder.encode(kind, p, n, column: plan.slots[s].column.name, into: &scratch)
+            }
+        } catch {
+            return error.message
+        }
+        valueLength[s] = scratch.count - valueOffset[s]
+        return nil
+    }
+}

@@ -1,0 +1,142 @@
+import Foundation
+import HyadesClient
+import HyadesCore
+import Testing
+
+/// `hyades load` as a user runs it, against a real `hyades server` process: rows are
+/// counted over CQL afterwards.
+@Suite(.serialized) struct LoadEndToEndTests {
+    @Test func loadThenCountOverCQLAndLoadAgainGivesTheSameCount() async throws {
+        let node = try LoaderNode(host: "127.0.0.47")
+        defer { node.stop() }
+        try #require(node.nativePort > 0 && node.storagePort > 0, "server did not start: \(node.log.withLock { $0 })")
+        let client = try await HyadesClient.connect(contactPoints: ["\(node.host):\(node.nativePort)"])
+        _ = try await client.execute("CREATE KEYSPACE gaia WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}")
+        _ = try await client.execute("""
+            CREATE TABLE gaia.dr3 (healpix5 int, source_id bigint, ra double, dec double, phot_g_mean_mag float,
+            pmra float, pmdec float, PRIMARY KEY ((healpix5), source_id))
+            """)
+        let dir = LoaderFixtures.tempDir("e2e")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var text = "source_id,ra,dec,phot_g_mean_mag,pmra,pmdec\n"
+        var rng = SplitMix(seed: 5)
+        var ids = Set<Int64>()
+        while ids.count < 3000 { ids.insert(Int64(bitPattern: rng.next() >> 1)) }
+        for id in ids.sorted() { text += "\(id),\(Double(id % 360)),\(-1.5),12.5,,0.25\n" }
+        text += "not-a-number,1,2,3,4,5\n"
+        LoaderFixtures.write(text, to: dir + "/gaia.csv")
+
+        let args = ["load", "-t", "gaia.dr3", "--host", node.host, "--port", String(node.nativePort),
+                    "--storage-port", String(node.storagePort), "--derive", "healpix5=healpix(source_id,5)",
+                    "--memory", "2MiB", dir + "/gaia.csv"]
+        let first = try runHyades(args)
+        #expect(first.status == 0, "\(first.output)")
+        #expect(first.output.contains("3001 rows read"), "\(first.output)")
+        #expect(first.output.contains("3000 loaded, 1 rejected"), "\(first.output)")
+        let count1 = try await client.execute("SELECT count(*) FROM gaia.dr3")
+        #expect(count1.first?.int64(0) == 3000)
+
+        // One sky patch holds what the derived healpix5 says.
+        let someID = ids.sorted()[1234]
+        let row = try await client.execute("SELECT source_id, ra, pmdec, pmra FROM gaia.dr3 WHERE healpix5 = ? AND source_id = ?",
+                                           [.int(Int32(someID >> 49)), .bigint(someID)])
+        #expect(row.first?.int64(0) == someID)
+        #expect(row.first?.double(1) == Double(someID % 360))
+        #expect(row.first?.float(2) == 0.25)
+        #expect(row.first?.isNull(3) == true)
+
+        // The same load again: same rows, same count (upserts, no duplicates).
+        let second = try runHyades(args)
+        #expect(second.status == 0, "\(second.output)")
+        let count2 = try await client.execute("SELECT count(*) FROM gaia.dr3")
+        #expect(count2.first?.int64(0) == 3000)
+
+        // A wrong column name fails before anything is sent.
+        LoaderFixtures.write("source_id,ra,declination\n1,2,3\n", to: dir + "/bad.csv")
+        let bad = try runHyades(["load", "-t", "gaia.dr3", "--host", node.host, "--port", String(node.nativePort),
+                                 "--storage-port", String(node.storagePort), dir + "/bad.csv"])
+        #expect(bad.status != 0)
+        #expect(bad.output.contains("CSV column 'declination'"), "\(bad.output)")
+        await client.close()
+    }
+}
+
+/// Runs the built `hyades` binary; returns its exit status and stdout + stderr.
+func runHyades(_ arguments: [String]) throws -> (status: Int32, output: String) {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: LoaderNode.hyades)
+    p.arguments = arguments
+    let pipe = Pipe()
+    p.standardOutput = pipe
+    p.standardError = pipe
+    try p.run()
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+}
+
+/// A real `hyades server` on a loopback address with free ports (read back from its log).
+final class LoaderNode: @unchecked Sendable {
+    static var hyades: String {
+        let dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for candidate in [dir, dir.deletingLastPathComponent(), dir.deletingLastPathComponent().deletingLastPathComponent()] {
+            let path = candidate.appendingPathComponent("hyades").path
+            if FileManager.default.isExecutableFile(atPath: path) { return path }
+        }
+        return dir.appendingPathComponent("hyades").path
+    }
+
+    let process = Process()
+    let log = LoaderLog()
+    let host: String
+    let dataDir: String
+    var nativePort = 0
+    var storagePort = 0
+
+    init(host: String) throws {
+        self.host = host
+        dataDir = NSTemporaryDirectory() + "hyades-loader-node-\(UUID().uuidString)"
+        process.executableURL = URL(fileURLWithPath: Self.hyades)
+        process.arguments = ["server", "--listen-address", host, "--native-port", "0", "--storage-port", "0", "--data-dir", dataDir]
+        let pipe = Pipe()
+        process.standardError = pipe
+        process.standardOutput = FileHandle.nullDevice
+        let log = self.log
+        pipe.fileHandleForReading.readabilityHandler = { h in
+            let d = h.availableData
+            log.withLock { $0 += String(decoding: d, as: UTF8.self) }
+        }
+        try process.run()
+        for _ in 0..<3000 {
+            let text = log.withLock { $0 }
+            nativePort = Self.port(in: text, after: "CQL native transport listening on", host: host)
+            storagePort = Self.port(in: text, after: "SSTable streaming listening on", host: host)
+            if nativePort > 0 && storagePort > 0 { break }
+            guard process.isRunning else { break }
+            usleep(10_000)
+        }
+    }
+
+    static func port(in text: String, after marker: String, host: String) -> Int {
+        guard let m = text.range(of: marker) else { return 0 }
+        let rest = text[m.upperBound...]
+        guard let r = rest.range(of: "\(host):") else { return 0 }
+        return Int(rest[r.upperBound...].prefix { $0.isNumber }) ?? 0
+    }
+
+    func stop() {
+        if process.isRunning { process.terminate() }
+        process.waitUntilExit()
+        try? FileManager.default.removeItem(atPath: dataDir)
+    }
+}
+
+final class LoaderLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var text = ""
+    func withLock<R>(_ body: (inout String) -> R) -> R {
+        lock.lock()
+        defer { lock.unlock() }
+        return body(&text)
+    }
+}

@@ -1,0 +1,159 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Testing
+@testable import HyadesLoader
+
+/// The loader's number parsing must give exactly what the C library gives.
+@Suite struct NumberParsingTests {
+    static func viaStrtod(_ s: String) -> UInt64? {
+        s.withCString { p in
+            var end: UnsafeMutablePointer<CChar>?
+            let v = strtod(p, &end)
+            return end.map { $0 - UnsafeMutablePointer(mutating: p) } == s.utf8.count ? v.bitPattern : nil
+        }
+    }
+
+    static func viaStrtof(_ s: String) -> UInt32? {
+        s.withCString { p in
+            var end: UnsafeMutablePointer<CChar>?
+            let v = strtof(p, &end)
+            return end.map { $0 - UnsafeMutablePointer(mutating: p) } == s.utf8.count ? v.bitPattern : nil
+        }
+    }
+
+    static func ours(_ s: String) -> UInt64? {
+        var a = Array(s.utf8)
+        if a.isEmpty { a = [0]; return nil }
+        return a.withUnsafeBufferPointer { FastNumberParser.parseDouble($0.baseAddress!, s.utf8.count)?.bitPattern }
+    }
+
+    static func oursFloat(_ s: String) -> UInt32? {
+        let a = Array(s.utf8)
+        if a.isEmpty { return nil }
+        return a.withUnsafeBufferPointer { FastNumberParser.parseFloat($0.baseAddress!, a.count)?.bitPattern }
+    }
+
+    static func check(_ s: String, sourceLocation: SourceLocation = #_sourceLocation) {
+        let expected = viaStrtod(s)
+        let got = ours(s)
+        if let e = expected, Double(bitPattern: e).isNaN {
+            #expect(got.map { Double(bitPattern: $0).isNaN } == true, "\(s)", sourceLocation: sourceLocation)
+        } else {
+            #expect(got == expected, "\(s): ours \(got.map { String(Double(bitPattern: $0)) } ?? "nil") strtod \(expected.map { String(Double(bitPattern: $0)) } ?? "nil")",
+                    sourceLocation: sourceLocation)
+        }
+        let ef = viaStrtof(s)
+        let gf = oursFloat(s)
+        if let e = ef, Float(bitPattern: e).isNaN {
+            #expect(gf.map { Float(bitPattern: $0).isNaN } == true, "\(s) (float)", sourceLocation: sourceLocation)
+        } else {
+            #expect(gf == ef, "\(s) (float): ours \(gf.map { String(Float(bitPattern: $0)) } ?? "nil") strtof \(ef.map { String(Float(bitPattern: $0)) } ?? "nil")",
+                    sourceLocation: sourceLocation)
+        }
+    }
+
+    @Test func trickyInputsMatchStrtod() {
+        let tricky = [
+            "0", "-0", "0.0", "1", "-1", "1.5", "0.1", "0.2", "0.3", "123456789012345678", "9007199254740993",
+            "9007199254740992", "9007199254740991", "1e22", "1e23", "1e-22", "1e-23", "1.7976931348623157e308",
+            "1.7976931348623159e308", "1.8e308", "4.9406564584124654e-324", "2.2250738585072011e-308",
+            "2.2250738585072014e-308", "2.4703282292062327e-324", "2.4703282292062328e-324", "1e-400", "1e400",
+            "0.000000000000000000000000000000000000000000001", "3.141592653589793238462643383279502884197",
+            "2.718281828459045235360287471352662497757", "123456789012345678901234567890",
+            "0.1234567890123456789012345678901234567890", "7.038531e-26", "1.00000005960464477550", "1.0000000596046448",
+            "3.4028235e38", "3.4028236e38", "1.17549435e-38", "1.4e-45", "7e-46", "16777217", "16777216.0", "0.5", "+1.5",
+            "1E5", "1e+5", "1e-5", ".5", "5.", "00001.25", "NaN", "nan", "-inf", "Infinity", "-Infinity",
+            "193.50817846782095", "55.959784778923755", "-46.96161734131188", "1.731607", "2.4691198",
+            "9007199254740993.0000000000000000001", "2.2250738585072012e-308", "1.9156918820264798e-56",
+            "6.6564021122018745e+112", "4.91e-6", "4.91e-7", "5.45e-22", "1.7976931348623157e+308",
+            "0.0000000000000000000000000000000000000000000000000000000000000000000000001",
+            "89255.0e-22", "8.988465674311579e+307", "1e-45", "3e-45", "5e-324", "1e-324",
+        ]
+        for s in tricky { Self.check(s) }
+    }
+
+    @Test func rejectsWhatIsNotANumber() {
+        for s in ["", "-", "+", ".", "e5", "1e", "1e+", "1.2.3", "1,5", " 1", "1 ", "0x10", "abc", "1d", "--1", "nanx"] {
+            #expect(Self.ours(s) == nil, "\(s)")
+            #expect(Self.oursFloat(s) == nil, "\(s)")
+        }
+    }
+
+    @Test func randomDoublesMatchStrtod() {
+        var rng = SplitMix(seed: 20261124)
+        for _ in 0..<60_000 {
+            let bits = rng.next()
+            let d = Double(bitPattern: bits)
+            if d.isNaN || d.isInfinite { continue }
+            let digits = Int(rng.next() % 20) + 1
+            Self.check(String(format: "%.\(digits)g", d))
+            Self.check("\(d)")
+        }
+    }
+
+    @Test func randomDigitStringsMatchStrtod() {
+        var rng = SplitMix(seed: 7)
+        for _ in 0..<60_000 {
+            let intDigits = Int(rng.next() % 22)
+            let fracDigits = Int(rng.next() % 22)
+            var s = rng.next() % 2 == 0 ? "" : "-"
+            for _ in 0..<max(intDigits, 1) { s += String(rng.next() % 10) }
+            if fracDigits > 0 {
+                s += "."
+                for _ in 0..<fracDigits { s += String(rng.next() % 10) }
+            }
+            if rng.next() % 3 == 0 { s += "e" + String(Int(rng.next() % 700) - 350) }
+            Self.check(s)
+        }
+    }
+
+    @Test func halfwayCasesMatchStrtod() {
+        // Exact decimal midpoints between adjacent doubles (integers above 2^53, where
+        // the midpoint is an integer): exactly where rounding must be right, ties to even.
+        var rng = SplitMix(seed: 99)
+        for _ in 0..<20_000 {
+            let u = rng.next() | (1 << 53)
+            let d = Double(u)
+            guard d < 18446744073709549568.0 else { continue }
+            let low = UInt64(d)
+            let ulp = UInt64(d.nextUp) - low
+            let mid = low + ulp / 2
+            Self.check(String(mid))
+            Self.check(String(mid - 1))
+            Self.check(String(mid + 1))
+            Self.check(String(mid) + ".0000000000000000000001")
+            Self.check(String(format: "%.17e", Double(bitPattern: rng.next() & 0x7FEF_FFFF_FFFF_FFFF)))
+        }
+    }
+
+    @Test func integersParseWithOverflowChecks() {
+        func p(_ s: String) -> Int64? { let a = Array(s.utf8); return a.isEmpty ? nil : a.withUnsafeBufferPointer { FastNumberParser.parseInt64($0.baseAddress!, a.count) } }
+        #expect(p("0") == 0)
+        #expect(p("-42") == -42)
+        #expect(p("+42") == 42)
+        #expect(p("9223372036854775807") == Int64.max)
+        #expect(p("-9223372036854775808") == Int64.min)
+        #expect(p("9223372036854775808") == nil)
+        #expect(p("-9223372036854775809") == nil)
+        #expect(p("99999999999999999999") == nil)
+        #expect(p("1576683529448755328") == 1576683529448755328)
+        #expect(p("12a") == nil)
+        #expect(p("-") == nil)
+        #expect(p("1.0") == nil)
+    }
+}
+
+struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}

@@ -1,0 +1,54 @@
+import Foundation
+import Testing
+
+/// `tools/cluster` as a developer runs it: two real nodes on 127.0.0.1 and 127.0.0.2.
+@Suite struct ClusterToolTests {
+    @Test func startsTwoNodesListsThemAndStopsThem() throws {
+        let dir = Ops.temporaryDirectory("cluster")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let port = Ops.freePort(on: ["127.0.0.1", "127.0.0.2"])
+        try #require(port > 0)
+        let tool = Ops.repository + "/tools/cluster"
+        let env = ["HYADES_BIN": Ops.hyades, "HYADES_CLUSTER_DIR": dir + "/cluster"]
+        defer { _ = try? Ops.run(tool, ["clear"], environment: env) }
+
+        let started = try Ops.run(tool, ["start", "2", "--port", "\(port)"], environment: env)
+        try #require(started.status == 0, "start failed: \(started.out) \(started.err)")
+        #expect(started.out.contains("node1: started"))
+        #expect(started.out.contains("node2: started"))
+        #expect(Ops.accepts("127.0.0.1", port))
+        #expect(Ops.accepts("127.0.0.2", port))
+        let pids = (1...2).compactMap { Ops.pid(in: dir + "/cluster/node\($0)/hyades.pid") }
+        #expect(pids.count == 2)
+
+        let listed = try Ops.run(tool, ["status"], environment: env)
+        #expect(listed.status == 0)
+        let lines = listed.out.split(separator: "\n").filter { $0.hasPrefix("node") }
+        #expect(lines.count == 2)
+        #expect(lines.allSatisfy { $0.hasSuffix(" up") }, "\(listed.out)")
+        #expect(listed.out.contains("127.0.0.2:\(port)"))
+
+        // Starting again is harmless: the running nodes are left alone.
+        let again = try Ops.run(tool, ["start"], environment: env)
+        #expect(again.status == 0)
+        #expect(again.out.contains("node1: already running"))
+
+        let stopped = try Ops.run(tool, ["stop"], environment: env)
+        #expect(stopped.status == 0, "\(stopped.err)")
+        #expect(!Ops.accepts("127.0.0.1", port))
+        #expect(!Ops.accepts("127.0.0.2", port))
+        #expect(pids.allSatisfy { !Ops.isAlive($0) })
+        let down = try Ops.run(tool, ["list"], environment: env)
+        #expect(down.out.split(separator: "\n").filter { $0.hasSuffix(" down") }.count == 2, "\(down.out)")
+        // Each node drained cleanly into its own log.
+        for i in 1...2 {
+            let log = try String(contentsOfFile: dir + "/cluster/node\(i)/hyades.log", encoding: .utf8)
+            #expect(log.contains("127.0.0.\(i):\(port)"))
+            #expect(log.contains("drained"))
+        }
+
+        let cleared = try Ops.run(tool, ["clear"], environment: env)
+        #expect(cleared.status == 0)
+        #expect(!FileManager.default.fileExists(atPath: dir + "/cluster"))
+    }
+}
