@@ -208,7 +208,11 @@ import Testing
             try await c.send(.chunk(fileIndex: 0, offset: 0, data: ByteBuffer(bytes: [1, 2, 3])))
             await f.streaming.stop()
             #expect(!f.staged(id))
-            #expect(try await c.next() == nil, "the node closed the connection")
+            // The node closes the socket; with our unread bytes in its receive buffer the
+            // kernel may turn that close into a reset, which is the same answer.
+            let closed: Bool
+            do { closed = try await c.next() == nil } catch let e as IOError where e.errnoCode == ECONNRESET { closed = true }
+            #expect(closed, "the node closed the connection")
         }
         try await f.stop()
     }
