@@ -223,6 +223,13 @@ public final class QueryProcessor: @unchecked Sendable {
         if !isSystem, let compiled = StreamingSelect.Compiled(plan) {
             return try selectStreaming(compiled, values: values, options: options)
         }
+        if !isSystem, let counting = StreamingSelect.countingPlan(plan), let compiled = StreamingSelect.Compiled(counting) {
+            guard let store = schema.tableStore(plan.table.id) else {
+                throw QueryError.invalid("unconfigured table \(plan.table.name)")
+            }
+            return try StreamingSelect.count(compiled, resultColumns: plan.resultColumns, values: values,
+                                             nowInSeconds: now, store: store)
+        }
         let executor = try SelectExecutor(plan: plan, values: values, nowInSeconds: now)
         let target: SelectTarget
         if isSystem {
