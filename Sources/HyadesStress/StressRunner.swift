@@ -74,7 +74,10 @@ public enum StressRunner {
         let run = StressRun(settings: settings, schema: schema, client: client, group: group,
                             insert: insert, select: select, scan: scan)
         let recorders = run.loops.map { _ in StressRecorder() }
-        let workers = (0..<settings.threads).map { StressWorker(run: run, id: $0, recorder: recorders[$0 % recorders.count]) }
+        let pacers = run.loops.map { StressPacer(eventLoop: $0) }
+        let workers = (0..<settings.threads).map {
+            StressWorker(run: run, id: $0, recorder: recorders[$0 % recorders.count], pacer: pacers[$0 % pacers.count])
+        }
         run.workersStarted(workers.count)
         for wk in workers { run.eventLoop(for: wk.id).execute { wk.start() } }
 
@@ -87,7 +90,7 @@ public enum StressRunner {
         while !done {
             let wake = last + .nanoseconds(Int64(settings.intervalSeconds * 1e9))
             while NIODeadline.now() < wake && !finishedFlag.isSet {
-                try? await Task.sleep(nanoseconds: 10_000_000)
+                try? await Task.sleep(nanoseconds: 25_000_000)
             }
             done = finishedFlag.isSet
             let now = NIODeadline.now()

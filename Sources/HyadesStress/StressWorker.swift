@@ -9,15 +9,17 @@ final class StressWorker: @unchecked Sendable {
     let run: StressRun
     let id: Int
     let recorder: StressRecorder
+    let pacer: StressPacer
     /// xorshift state: cheap per-worker randomness for read keys and the mixed ratio.
     private var rng: UInt64
     // Scan: the range in progress.
     private var range: (Int64, Int64) = (0, 0)
 
-    init(run: StressRun, id: Int, recorder: StressRecorder) {
+    init(run: StressRun, id: Int, recorder: StressRecorder, pacer: StressPacer) {
         self.run = run
         self.id = id
         self.recorder = recorder
+        self.pacer = pacer
         self.rng = 0x9E37_79B9_7F4A_7C15 &* UInt64(id + 1)
     }
 
@@ -37,13 +39,13 @@ final class StressWorker: @unchecked Sendable {
             return
         }
         if let due = run.dueTime(op), due > NIODeadline.now() {
-            run.eventLoop(for: id).scheduleTask(deadline: due) { self.issue(op) }
+            pacer.park(self, op: op, due: due)
             return
         }
         issue(op)
     }
 
-    private func issue(_ op: Int) {
+    func issue(_ op: Int) {
         switch run.settings.workload {
         case .write:
             write(op)
@@ -64,21 +66,19 @@ final class StressWorker: @unchecked Sendable {
 
     private func write(_ op: Int) {
         let started = NIODeadline.now()
-        run.client.executeFuture(run.insert!, run.schema.insertValues(op % run.settings.keys), options: run.options)
-            .whenComplete { result in
-                self.finish(result, started: started, expectRow: false, wroteRow: true)
-                self.next()
-            }
+        run.client.execute(run.insert!, run.schema.insertValues(op % run.settings.keys), options: run.options) { result in
+            self.finish(result, started: started, expectRow: false, wroteRow: true)
+            self.next()
+        }
     }
 
     private func read() {
         let started = NIODeadline.now()
         let key = Int(random() % UInt64(run.settings.keys))
-        run.client.executeFuture(run.select!, [StressSchema.key(key)], options: run.options)
-            .whenComplete { result in
-                self.finish(result, started: started, expectRow: true)
-                self.next()
-            }
+        run.client.execute(run.select!, [StressSchema.key(key)], options: run.options) { result in
+            self.finish(result, started: started, expectRow: true)
+            self.next()
+        }
     }
 
     private func scanPage(_ pagingState: ByteBuffer?) {
@@ -86,15 +86,14 @@ final class StressWorker: @unchecked Sendable {
         var options = run.options
         options.pageSize = run.settings.pageSize
         options.pagingState = pagingState
-        run.client.executeFuture(run.scan!, [.bigint(range.0), .bigint(range.1)], options: options)
-            .whenComplete { result in
-                self.finish(result, started: started, expectRow: false)
-                if case .success(let page) = result, let state = page.pagingState {
-                    self.scanPage(state)
-                } else {
-                    self.next()
-                }
+        run.client.execute(run.scan!, [.bigint(range.0), .bigint(range.1)], options: options) { result in
+            self.finish(result, started: started, expectRow: false)
+            if case .success(let page) = result, let state = page.pagingState {
+                self.scanPage(state)
+            } else {
+                self.next()
             }
+        }
     }
 
     @inline(__always)

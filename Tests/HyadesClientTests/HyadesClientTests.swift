@@ -1,3 +1,4 @@
+import Foundation
 import HyadesClient
 import HyadesCore
 import HyadesProtocol
@@ -184,4 +185,112 @@ import Testing
             #expect(composite.token(values)?.value == r.first?.int64(0))
         }
     }
+
+    @Test func schemaChangeEventsReachTheCallback() async throws {
+        let server = try ServerProcess()
+        defer { server.terminate(); server.removeData() }
+        try #require(server.port > 0, "server did not start: \(server.log.withLock { $0 })")
+        let seen = EventLog()
+        var config = HyadesClientConfiguration(contactPoints: [server.contactPoint])
+        config.connection.onEvent = { seen.append($0) }
+        let client = try await HyadesClient.connect(config)
+        try await client.register(events: ["SCHEMA_CHANGE"])
+        _ = try await client.execute(Self.keyspaceDDL)
+        _ = try await client.execute("CREATE TABLE ks.evt (k int PRIMARY KEY)")
+        // Events are pushed asynchronously: wait for them (no timing is asserted).
+        for _ in 0..<500 where seen.count < 2 { try await Task.sleep(nanoseconds: 10_000_000) }
+        let events = seen.all
+        #expect(events.contains(.schemaChange(CQLSchemaChange(.created, .keyspace("ks")))))
+        #expect(events.contains(.schemaChange(CQLSchemaChange(.created, .table(keyspace: "ks", name: "evt")))))
+        await client.close()
+    }
+
+    @Test func collectionsAndTuplesDecode() async throws {
+        try await withServer { _, client in
+            _ = try await client.execute(Self.keyspaceDDL)
+            _ = try await client.execute("CREATE TABLE ks.c (k int PRIMARY KEY, l list<int>, s set<text>, m map<text, int>, t frozen<tuple<int, text>>, n int)")
+            _ = try await client.execute("INSERT INTO ks.c (k, l, s, m, t) VALUES (1, [3, 1, 2], {'b', 'a'}, {'x': 1, 'y': 2}, (7, 'seven'))")
+            let row = try #require(try await client.execute("SELECT l, s, m, t, n FROM ks.c WHERE k = 1").first)
+            #expect(row.value(0) == .list([.int(3), .int(1), .int(2)]))
+            #expect(row.value(1) == .set([.text("a"), .text("b")]))
+            #expect(row.value(2) == .map(keys: [.text("x"), .text("y")], values: [.int(1), .int(2)]))
+            #expect(row.value(3) == .tuple([.int(7), .text("seven")]))
+            #expect(row.value(4) == .null)
+            #expect(row.isNull(4))
+            #expect(row.formatted(4) == nil)
+            #expect(row.formatted(0) == "[3, 1, 2]")
+            #expect(row.formatted(2) == "{'x': 1, 'y': 2}")
+        }
+    }
+
+    @Test func batchesOfPreparedAndSimpleStatements() async throws {
+        try await withServer { _, client in
+            _ = try await client.execute(Self.keyspaceDDL)
+            _ = try await client.execute("CREATE TABLE ks.b (p int, c int, v text, PRIMARY KEY (p, c))")
+            let insert = try await client.prepare("INSERT INTO ks.b (p, c, v) VALUES (?, ?, ?)")
+            _ = try await client.batch([
+                .prepared(insert, [.int(1), .int(1), .text("one")]),
+                .prepared(insert, [.int(1), .int(2), .text("two")]),
+                .query("INSERT INTO ks.b (p, c, v) VALUES (1, 3, 'three')"),
+            ], kind: .unlogged)
+            let rows = try await client.execute("SELECT c, v FROM ks.b WHERE p = 1")
+            #expect(rows.map { $0.string(1) ?? "" } == ["one", "two", "three"])
+            do {
+                _ = try await client.batch([.query("INSERT INTO ks.nowhere (p) VALUES (1)")])
+                Issue.record("a batch into an unknown table was accepted")
+            } catch let e as CQLClientError {
+                #expect(e.code == 0x2200)
+            }
+        }
+    }
+
+    /// Whether all threads of `pid` reached the stopped state ('T' in /proc/PID/task/*/stat).
+    static func waitUntilStopped(_ pid: Int32) async -> Bool {
+        for _ in 0..<500 {
+            let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
+            let states = tasks.compactMap { tid -> Character? in
+                guard let stat = try? String(contentsOfFile: "/proc/\(pid)/task/\(tid)/stat", encoding: .utf8),
+                      let close = stat.lastIndex(of: ")") else { return nil }
+                return stat[stat.index(close, offsetBy: 2)]
+            }
+            if !states.isEmpty && states.allSatisfy({ $0 == "T" || $0 == "t" }) { return true }
+            try? await Task.sleep(nanoseconds: 2_000_000)
+        }
+        return false
+    }
+
+    @Test func aStalledNodeTimesOutAndTheConnectionRecovers() async throws {
+        try await withServer { server, client in
+            _ = try await client.execute(Self.keyspaceDDL)
+            _ = try await client.execute("CREATE TABLE ks.t (k int PRIMARY KEY, v int)")
+            // SIGSTOP freezes the real server: requests get no answer until SIGCONT.
+            kill(server.process.processIdentifier, SIGSTOP)
+            // Whatever happens below, never leave a stopped server behind (SIGTERM would wait forever).
+            defer { kill(server.process.processIdentifier, SIGCONT) }
+            // kill() only queues the stop: wait until the kernel reports every thread stopped.
+            try #require(await Self.waitUntilStopped(server.process.processIdentifier), "the server did not stop")
+            do {
+                _ = try await client.execute("INSERT INTO ks.t (k, v) VALUES (1, 1)",
+                                             options: CQLStatementOptions(timeout: .milliseconds(200)))
+                Issue.record("a frozen node answered")
+            } catch let e as CQLClientError {
+                guard case .timeout = e else { Issue.record("expected a timeout, got \(e)"); return }
+            }
+            kill(server.process.processIdentifier, SIGCONT)
+            // The late answer to the timed-out request arrives on its (reserved) stream
+            // and must not be taken for this request's.
+            let r = try await client.execute("SELECT v FROM ks.t WHERE k = 1")
+            #expect(r.columns.map(\.name) == ["v"])
+            _ = try await client.execute("INSERT INTO ks.t (k, v) VALUES (2, 2)")
+            #expect(try await client.execute("SELECT v FROM ks.t WHERE k = 2").first?.int32(0) == 2)
+        }
+    }
+}
+
+final class EventLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var events: [CQLEvent] = []
+    func append(_ e: CQLEvent) { lock.lock(); events.append(e); lock.unlock() }
+    var all: [CQLEvent] { lock.lock(); defer { lock.unlock() }; return events }
+    var count: Int { all.count }
 }

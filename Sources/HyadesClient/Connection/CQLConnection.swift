@@ -70,8 +70,11 @@ public final class CQLConnection: Sendable {
                 .channelOption(.socketOption(.tcp_nodelay), value: 1)
                 .channelInitializer { ch in
                     ch.eventLoop.makeCompletedFuture {
-                        try ch.pipeline.syncOperations.addCQLClientHandlers(maxBodyBytes: maxBody)
-                        try ch.pipeline.syncOperations.addHandler(CQLRequestMultiplexer(eventLoop: ch.eventLoop, maxInFlight: maxInFlight, onEvent: onEvent))
+                        // The multiplexer encodes and decodes messages itself (see its comment).
+                        try ch.pipeline.syncOperations.addHandler(
+                            ByteToMessageHandler(CQLFrameDecoder(role: .client, maxBodyBytes: maxBody)))
+                        try ch.pipeline.syncOperations.addHandler(
+                            CQLRequestMultiplexer(eventLoop: ch.eventLoop, maxInFlight: maxInFlight, onEvent: onEvent))
                     }
                 }
                 .connect(host: host, port: port).get()
@@ -128,6 +131,14 @@ public final class CQLConnection: Sendable {
     @usableFromInline
     func sendRequest(_ request: CQLRequest, timeoutNanos: UInt64) -> EventLoopFuture<CQLResponseEnvelope> {
         multiplexer.send(request, timeoutNanos: timeoutNanos)
+    }
+
+    /// Sends one request; `callback` runs once, on `eventLoop`, with the answer or the
+    /// `CQLClientError`. No promise, no future: the cheapest way to send.
+    @usableFromInline
+    func send(_ request: CQLRequest, timeoutNanos: UInt64,
+              callback: @escaping @Sendable (Result<CQLResponseEnvelope, any Error>) -> Void) {
+        multiplexer.send(request, timeoutNanos: timeoutNanos, callback: callback)
     }
 
     /// Sends one request and waits for its answer.

@@ -1,6 +1,12 @@
 import HyadesProtocol
 import NIOCore
 
+/// What waits for an answer: called once, on the connection's event loop, with the
+/// response or the `CQLClientError` that ended the wait. A closure rather than a promise
+/// so the hot path allocates one object per request, not a promise, a future and its
+/// callback list.
+typealias ResponseCallback = @Sendable (Result<CQLResponseEnvelope, any Error>) -> Void
+
 /// The in-flight requests of one connection, indexed by stream id. Confined to the
 /// connection's event loop. Flat arrays instead of a dictionary: the hot path (one
 /// request out, one response in) then costs two array stores and a stack push/pop.
@@ -8,7 +14,7 @@ struct StreamTable {
     /// Protocol v4 streams are Int16; negative ones belong to the server (events).
     static let capacity = 32768
 
-    private var promises: [EventLoopPromise<CQLResponseEnvelope>?]
+    private var promises: [ResponseCallback?]
     /// Uptime nanoseconds after which the request fails with a timeout; 0 = none.
     private var deadlines: [UInt64]
     /// Ids whose request timed out: the id stays taken until the late answer arrives,
@@ -27,7 +33,7 @@ struct StreamTable {
         free = (0..<Self.capacity).reversed().map { Int16($0) }
     }
 
-    mutating func acquire(_ promise: EventLoopPromise<CQLResponseEnvelope>, deadline: UInt64) -> Int16? {
+    mutating func acquire(_ promise: @escaping ResponseCallback, deadline: UInt64) -> Int16? {
         guard let id = free.popLast() else { return nil }
         let i = Int(id)
         promises[i] = promise
@@ -39,7 +45,7 @@ struct StreamTable {
 
     /// The waiting promise for an answer on `stream`, releasing the id; nil for an
     /// orphaned (timed out) or unknown stream.
-    mutating func complete(_ stream: Int16) -> EventLoopPromise<CQLResponseEnvelope>? {
+    mutating func complete(_ stream: Int16) -> ResponseCallback? {
         let i = Int(stream)
         guard i >= 0, i < Self.capacity else { return nil }
         if orphaned[i] {
@@ -57,8 +63,8 @@ struct StreamTable {
 
     /// Removes and returns the requests whose deadline is before `now`; their ids stay
     /// reserved (orphaned) until answered.
-    mutating func expire(now: UInt64) -> [EventLoopPromise<CQLResponseEnvelope>] {
-        var out: [EventLoopPromise<CQLResponseEnvelope>] = []
+    mutating func expire(now: UInt64) -> [ResponseCallback] {
+        var out: [ResponseCallback] = []
         for i in 0..<highWater where deadlines[i] != 0 && deadlines[i] <= now {
             if let p = promises[i] { out.append(p) }
             promises[i] = nil
@@ -70,8 +76,8 @@ struct StreamTable {
     }
 
     /// Every waiting promise (the connection is gone).
-    mutating func drain() -> [EventLoopPromise<CQLResponseEnvelope>] {
-        var out: [EventLoopPromise<CQLResponseEnvelope>] = []
+    mutating func drain() -> [ResponseCallback] {
+        var out: [ResponseCallback] = []
         for i in 0..<highWater {
             if let p = promises[i] { out.append(p) }
             promises[i] = nil

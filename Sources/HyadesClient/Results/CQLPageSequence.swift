@@ -1,29 +1,35 @@
 import NIOCore
 
-/// The pages of one query, each fetched when the previous one has been consumed (so a
-/// huge result never sits in memory at once). Ends after the page without a paging state.
+/// The pages of one query. Each page's successor is requested as soon as the page
+/// arrives, so the node fetches page n+1 while the caller works through page n; at most
+/// two pages are held at once. Ends after the page without a paging state.
 public struct CQLPageSequence: AsyncSequence, Sendable {
     public typealias Element = ResultSet
     let options: CQLStatementOptions
-    let fetch: @Sendable (CQLStatementOptions) async throws -> ResultSet
+    let fetch: @Sendable (CQLStatementOptions) -> EventLoopFuture<ResultSet>
 
-    init(options: CQLStatementOptions, fetch: @escaping @Sendable (CQLStatementOptions) async throws -> ResultSet) {
+    init(options: CQLStatementOptions, fetch: @escaping @Sendable (CQLStatementOptions) -> EventLoopFuture<ResultSet>) {
         self.options = options
         self.fetch = fetch
     }
 
     public struct AsyncIterator: AsyncIteratorProtocol {
         var options: CQLStatementOptions
-        let fetch: @Sendable (CQLStatementOptions) async throws -> ResultSet
-        var done = false
+        let fetch: @Sendable (CQLStatementOptions) -> EventLoopFuture<ResultSet>
+        var next: EventLoopFuture<ResultSet>?
+        var started = false
 
         public mutating func next() async throws -> ResultSet? {
-            guard !done else { return nil }
-            let page = try await fetch(options)
+            if !started {
+                started = true
+                next = fetch(options)
+            }
+            guard let pending = next else { return nil }
+            next = nil
+            let page = try await pending.get()
             if let state = page.pagingState {
                 options.pagingState = state
-            } else {
-                done = true
+                next = fetch(options)
             }
             return page
         }

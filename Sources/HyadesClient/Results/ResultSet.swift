@@ -1,6 +1,7 @@
 import HyadesCore
 import HyadesProtocol
 import NIOCore
+import Synchronization
 
 /// The answer to one request: for a SELECT one page of rows with their column specs and
 /// the paging state of the next page; for USE the keyspace; for DDL the schema change.
@@ -67,31 +68,43 @@ public struct ResultSet: Sendable, RandomAccessCollection {
 }
 
 /// The page's bytes and where each cell starts: `cells[2*i]` = offset into `content`,
-/// `cells[2*i+1]` = length or -1 for null.
+/// `cells[2*i+1]` = length or -1 for null. The index is built on first row access, so a
+/// caller that only counts rows (a scan benchmark) or skips the page pays nothing for it.
 final class RowStorage: Sendable {
     let columns: [CQLColumnSpec]
     let rowCount: Int
     let columnCount: Int
     let content: ByteBuffer
-    let cells: [Int32]
+    private let index = Mutex<[Int32]?>(nil)
 
     init(columns: [CQLColumnSpec], rows: CQLRows?) {
         self.columns = columns
         guard let rows else {
-            rowCount = 0; columnCount = columns.count; content = ByteBuffer(); cells = []
+            rowCount = 0; columnCount = columns.count; content = ByteBuffer()
             return
         }
         rowCount = rows.rowCount
         columnCount = rows.metadata.columnCount
-        let content = rows.content
-        self.content = content
-        let rowCount = rows.rowCount, columnCount = rows.metadata.columnCount
+        content = rows.content
+    }
+
+    /// The cell index (built once).
+    var cells: [Int32] {
+        index.withLock { cached in
+            if let cached { return cached }
+            let built = Self.buildIndex(content, cellCount: rowCount * columnCount)
+            cached = built
+            return built
+        }
+    }
+
+    static func buildIndex(_ content: ByteBuffer, cellCount: Int) -> [Int32] {
         var cells: [Int32] = []
-        cells.reserveCapacity(2 * rowCount * columnCount)
+        cells.reserveCapacity(2 * cellCount)
         // CQLRows.read already checked that every length stays inside the content.
         content.withUnsafeReadableBytes { p in
             var o = 0
-            for _ in 0..<(rowCount * columnCount) {
+            for _ in 0..<cellCount {
                 let len = Int32(bitPattern: UInt32(p[o]) << 24 | UInt32(p[o + 1]) << 16 | UInt32(p[o + 2]) << 8 | UInt32(p[o + 3]))
                 o += 4
                 cells.append(Int32(o))
@@ -99,7 +112,7 @@ final class RowStorage: Sendable {
                 if len > 0 { o += Int(len) }
             }
         }
-        self.cells = cells
+        return cells
     }
 
     func columnIndex(_ name: String) -> Int? { columns.firstIndex { $0.name == name } }
@@ -109,7 +122,15 @@ final class RowStorage: Sendable {
 /// text as cqlsh prints it.
 public struct CQLRow: Sendable {
     let storage: RowStorage
+    let cells: [Int32]
     public let index: Int
+
+    init(storage: RowStorage, index: Int) {
+        precondition(index >= 0 && index < storage.rowCount, "row \(index) out of range 0..<\(storage.rowCount)")
+        self.storage = storage
+        self.cells = storage.cells
+        self.index = index
+    }
 
     public var columns: [CQLColumnSpec] { storage.columns }
     public var count: Int { storage.columnCount }
@@ -118,7 +139,7 @@ public struct CQLRow: Sendable {
     func cell(_ column: Int) -> (offset: Int, length: Int) {
         precondition(column >= 0 && column < storage.columnCount, "column \(column) out of range 0..<\(storage.columnCount)")
         let i = 2 * (index * storage.columnCount + column)
-        return (Int(storage.cells[i]), Int(storage.cells[i + 1]))
+        return (Int(cells[i]), Int(cells[i + 1]))
     }
 
     public func isNull(_ column: Int) -> Bool { cell(column).length < 0 }

@@ -32,10 +32,14 @@ public final class HyadesClient: Sendable {
         let pools: [HostPool]
         let byHost: [String: HostPool]
         let ring: TokenRing
+        /// The pool of each `ring.hosts` entry: routing then needs no string hashing.
+        let ringPools: [HostPool?]
         init(pools: [HostPool], ring: TokenRing) {
             self.pools = pools
-            self.byHost = Dictionary(pools.map { ($0.host, $0) }, uniquingKeysWith: { a, _ in a })
+            let byHost = Dictionary(pools.map { ($0.host, $0) }, uniquingKeysWith: { a, _ in a })
+            self.byHost = byHost
             self.ring = ring
+            self.ringPools = ring.hosts.map { byHost[$0] }
         }
     }
 
@@ -64,7 +68,13 @@ public final class HyadesClient: Sendable {
                                               keyspace: nil, client: client)
                 client.state.withLock { $0.topology = Topology(pools: [pool], ring: TokenRing([])) }
                 do {
-                    try await client.refreshTopology()
+                    do {
+                        try await client.refreshTopology()
+                    } catch let e as CQLClientError where e.code != nil {
+                        // A node that will not show its system tables (permissions, an
+                        // older server) is still usable: without a ring, requests simply
+                        // go round-robin instead of to the key's owner.
+                    }
                     if let ks = configuration.keyspace { try await client.use(ks) }
                 } catch {
                     await client.close()
@@ -175,6 +185,13 @@ public final class HyadesClient: Sendable {
         return topology.ring.owner(of: token).flatMap { topology.byHost[$0]?.endpoint }
     }
 
+    /// Asks one node for server events ("SCHEMA_CHANGE", "TOPOLOGY_CHANGE", "STATUS_CHANGE");
+    /// they arrive at `configuration.connection.onEvent`.
+    public func register(events: [String]) async throws {
+        let c = try connection(for: nil)
+        try await c.register(events)
+    }
+
     /// USE on every connection, and on connections opened later.
     public func use(_ keyspace: String) async throws {
         let pools = state.withLock { $0.topology.pools }
@@ -194,8 +211,8 @@ public final class HyadesClient: Sendable {
     @usableFromInline
     func connection(for token: Token?) throws -> CQLConnection {
         let topology = state.withLock { $0.topology }
-        if let token, configuration.tokenAware, let host = topology.ring.owner(of: token),
-           let c = topology.byHost[host]?.pick() {
+        if let token, configuration.tokenAware, let i = topology.ring.ownerIndex(of: token),
+           let c = topology.ringPools[i]?.pick() {
             return c
         }
         let pools = topology.pools
@@ -224,6 +241,8 @@ public final class HyadesClient: Sendable {
     // MARK: simple statements
 
     /// Runs a CQL string with bound values (no prepare): one page of its result.
+    /// A USE here switches only the connection it ran on; use `execute` or `use(_:)`
+    /// to switch the whole client.
     public func executeFuture(_ query: String, _ values: [CQLValue] = [],
                               options: CQLStatementOptions = .init()) -> EventLoopFuture<ResultSet> {
         let connection: CQLConnection
@@ -279,42 +298,69 @@ public final class HyadesClient: Sendable {
 
     /// Executes a prepared statement on the node owning its partition key (token-aware);
     /// re-prepares once if that node does not know the statement (UNPREPARED, 0x2500).
-    /// No Task and, from the connection's event loop, no thread hop: for load generators.
+    /// No Task and, from the connection's event loop, no thread hop.
     public func executeFuture(_ statement: CQLPreparedStatement, _ values: [CQLValue] = [],
                               options: CQLStatementOptions = .init()) -> EventLoopFuture<ResultSet> {
-        guard values.count == statement.bindColumns.count else {
-            return group.next().makeFailedFuture(CQLClientError.invalidArgument(
-                "\(values.count) values for \(statement.bindColumns.count) bind markers in: \(statement.query)"))
-        }
         let connection: CQLConnection
         do {
-            connection = try self.connection(for: configuration.tokenAware ? statement.token(values) : nil)
+            connection = try routedConnection(statement, values)
         } catch {
             return group.next().makeFailedFuture(error)
         }
-        return execute(statement, values, options, on: connection, retryUnprepared: true)
+        let promise = connection.eventLoop.makePromise(of: ResultSet.self)
+        execute(statement, values, options, on: connection, retryUnprepared: true) { promise.completeWith($0) }
+        return promise.futureResult
+    }
+
+    /// `executeFuture` without the future: `onComplete` runs once, on the connection's
+    /// event loop, with the page or the `CQLClientError`. The cheapest call there is (one
+    /// closure per request, nothing else): what `hyades stress` drives its load with.
+    /// Send the next request from inside `onComplete` to keep a pipeline full without
+    /// leaving the event loop.
+    public func execute(_ statement: CQLPreparedStatement, _ values: [CQLValue], options: CQLStatementOptions = .init(),
+                        onComplete: @escaping @Sendable (Result<ResultSet, any Error>) -> Void) {
+        let connection: CQLConnection
+        do {
+            connection = try routedConnection(statement, values)
+        } catch {
+            onComplete(.failure(error))
+            return
+        }
+        execute(statement, values, options, on: connection, retryUnprepared: true, onComplete: onComplete)
+    }
+
+    @inline(__always)
+    func routedConnection(_ statement: CQLPreparedStatement, _ values: [CQLValue]) throws -> CQLConnection {
+        guard values.count == statement.bindColumns.count else {
+            throw CQLClientError.invalidArgument(
+                "\(values.count) values for \(statement.bindColumns.count) bind markers in: \(statement.query)")
+        }
+        return try connection(for: configuration.tokenAware ? statement.token(values) : nil)
     }
 
     func execute(_ statement: CQLPreparedStatement, _ values: [CQLValue], _ options: CQLStatementOptions,
-                 on connection: CQLConnection, retryUnprepared: Bool) -> EventLoopFuture<ResultSet> {
+                 on connection: CQLConnection, retryUnprepared: Bool,
+                 onComplete: @escaping @Sendable (Result<ResultSet, any Error>) -> Void) {
         let known = statement.resultColumns
         // The node already told us the result columns at PREPARE: skip resending them per page.
         let params = parameters(values, options, skipMetadata: !known.isEmpty)
-        let sent = connection.sendRequest(.execute(id: statement.id, params), timeoutNanos: timeoutNanos(options))
-        let promise = connection.eventLoop.makePromise(of: ResultSet.self)
-        sent.whenComplete { result in
+        connection.send(.execute(id: statement.id, params), timeoutNanos: timeoutNanos(options)) { result in
             switch result {
             case .success(let envelope):
-                do { promise.succeed(try ResultSet.from(envelope, knownColumns: known)) } catch { promise.fail(error) }
+                onComplete(Result { try ResultSet.from(envelope, knownColumns: known) })
             case .failure(let error as CQLClientError) where retryUnprepared && error.code == CQLClientError.unpreparedCode:
-                self.prepare(statement.query, on: connection).flatMap { fresh in
-                    self.execute(fresh, values, options, on: connection, retryUnprepared: false)
-                }.cascade(to: promise)
+                self.prepare(statement.query, on: connection).whenComplete { prepared in
+                    switch prepared {
+                    case .success(let fresh):
+                        self.execute(fresh, values, options, on: connection, retryUnprepared: false, onComplete: onComplete)
+                    case .failure(let e):
+                        onComplete(.failure(e))
+                    }
+                }
             case .failure(let error):
-                promise.fail(error)
+                onComplete(.failure(error))
             }
         }
-        return promise.futureResult
     }
 
     public func execute(_ statement: CQLPreparedStatement, _ values: [CQLValue] = [],
@@ -324,15 +370,15 @@ public final class HyadesClient: Sendable {
 
     // MARK: paging
 
-    /// Every page of a CQL string's result, fetched as iterated.
+    /// Every page of a CQL string's result, the next one fetched while the current one is used.
     public func pages(_ query: String, _ values: [CQLValue] = [], options: CQLStatementOptions = .init()) -> CQLPageSequence {
-        CQLPageSequence(options: options) { opts in try await self.executeFuture(query, values, options: opts).get() }
+        CQLPageSequence(options: options) { opts in self.executeFuture(query, values, options: opts) }
     }
 
-    /// Every page of a prepared statement's result, fetched as iterated.
+    /// Every page of a prepared statement's result, the next one fetched while the current one is used.
     public func pages(_ statement: CQLPreparedStatement, _ values: [CQLValue] = [],
                       options: CQLStatementOptions = .init()) -> CQLPageSequence {
-        CQLPageSequence(options: options) { opts in try await self.executeFuture(statement, values, options: opts).get() }
+        CQLPageSequence(options: options) { opts in self.executeFuture(statement, values, options: opts) }
     }
 
     /// Every row of a CQL string's result, across pages.

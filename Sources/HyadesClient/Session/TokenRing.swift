@@ -7,7 +7,7 @@ public struct TokenRing: Sendable {
     /// Sorted by token.
     public let tokens: [Int64]
     /// `hosts[owners[i]]` owns the range ending at `tokens[i]`.
-    let owners: [Int]
+    public let owners: [Int]
     public let hosts: [String]
 
     public init(_ entries: [(token: Int64, host: String)]) {
@@ -29,12 +29,18 @@ public struct TokenRing: Sendable {
 
     /// The host owning `token` (the primary replica); nil for an empty ring.
     public func owner(of token: Token) -> String? {
+        ownerIndex(of: token).map { hosts[$0] }
+    }
+
+    /// Index into `hosts` of the owner of `token`.
+    @inlinable
+    public func ownerIndex(of token: Token) -> Int? {
         guard !tokens.isEmpty else { return nil }
         var lo = 0, hi = tokens.count
         while lo < hi {
             let mid = (lo + hi) / 2
             if tokens[mid] < token.value { lo = mid + 1 } else { hi = mid }
         }
-        return hosts[owners[lo == tokens.count ? 0 : lo]]
+        return owners[lo == tokens.count ? 0 : lo]
     }
 }

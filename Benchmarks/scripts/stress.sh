@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# `hyades stress` against a release-built `hyades server` on this machine (client and
+# server share its cores, as in the issue's targets): peak write and read rates, p99 at
+# half those rates, a mixed run, and a token-range scan of all rows.
+#
+#   Benchmarks/scripts/stress.sh [ROWS] [SECONDS]      (defaults 1000000, 10)
+#   PERF=1 Benchmarks/scripts/stress.sh                also record `perf` profiles of both sides
+#
+# Figures drift on shared machines: compare runs taken together only (BENCHMARKS.md).
+set -euo pipefail
+here=$(cd "$(dirname "$0")/../.." && pwd)
+rows=${1:-1000000}
+secs=${2:-10}
+addr=${STRESS_ADDRESS:-127.0.0.41}
+port=${STRESS_PORT:-19442}
+threads=${STRESS_THREADS:-256}
+work=$(mktemp -d "${TMPDIR:-/tmp}/hyades-stress.XXXXXX")
+
+echo "== building hyades (release)"
+(cd "$here" && nice -n 10 swift build -c release --product hyades >/dev/null)
+bin="$here/.build/release/hyades"
+
+"$bin" server --listen-address "$addr" --native-port "$port" --data-dir "$work/data" 2>"$work/server.log" &
+server=$!
+trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$work"' EXIT
+for _ in $(seq 100); do grep -q "listening" "$work/server.log" && break; sleep 0.1; done
+
+# CPU seconds the server has used so far (utime + stime): on a shared, noisy machine the
+# CPU cost per operation is steadier than the op rate.
+server_cpu() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / hz}' "/proc/$server/stat"; }
+measured() {   # measured NAME CMD...: runs CMD, then prints the server's CPU per operation
+  local name=$1; shift
+  local before; before=$(server_cpu)
+  "$@"
+  local after; after=$(server_cpu)
+  # Per row for scans (an operation there is a page), per operation otherwise.
+  local unit=op label="^Total operations"
+  [ "$name" = scan ] && unit=row label="^Total rows"
+  local n; n=$(grep "$label" "$work/$name.txt" | awk -F: '{print $2}' | tr -d ' ')
+  awk -v b="$before" -v a="$after" -v n="$n" -v u="$unit" 'BEGIN { if (n > 0) printf "server CPU: %.2f s, %.2f us/%s\n", a - b, (a - b) * 1e6 / n, u }'
+}
+stress() { /usr/bin/time -f "client CPU: %U s user, %S s system, %e s wall" "$bin" stress "$@" --host "$addr" --port "$port" --keys "$rows"; }
+summary() { grep -E "^(Op rate|Row rate|Latency (median|99th|99.9th|max)|Total (operations|errors)|Reads not found|client CPU)" || true; }
+# The server's (and, with PERF=1, the client's) CPU time for one run: `perf record` of
+# the server process while the stress runs.
+profiled() {
+  local name=$1; shift
+  if [ "${PERF:-0}" = 1 ]; then
+    perf record -F 499 -g -p "$server" -o "$work/$name-server.perf" -- sleep "$secs" >/dev/null 2>&1 &
+    local rec=$!
+    perf record -F 499 -g -o "$work/$name-client.perf" -- "$bin" stress "$@" --host "$addr" --port "$port" --keys "$rows" | tee "$work/$name.txt" | summary
+    wait $rec || true
+    # Which threads burn the CPU, then the hottest symbols (|| true: head closes the pipe early).
+    echo "-- server CPU by thread ($name)"; { perf report -i "$work/$name-server.perf" --stdio --sort comm 2>/dev/null | grep -E "^ +[0-9]" | head -6; } || true
+    echo "-- server top symbols ($name)"; { perf report -i "$work/$name-server.perf" --no-children --stdio --sort dso,sym 2>/dev/null | grep -E "^ +[0-9]" | head -15; } || true
+    echo "-- client top symbols ($name)"; { perf report -i "$work/$name-client.perf" --no-children --stdio --sort dso,sym 2>/dev/null | grep -E "^ +[0-9]" | head -12; } || true
+  else
+    stress "$@" 2>&1 | tee "$work/$name.txt" | summary
+  fi
+}
+rate_of() { grep "^Op rate" "$work/$1.txt" | awk -F: '{print $2}' | tr -d ', ' | sed 's/op\/s.*//'; }
+
+echo "== write: $rows single-row prepared INSERTs (peak)"
+measured write profiled write write --count "$rows" --threads "$threads"
+echo "== read: point SELECTs for ${secs}s (peak)"
+measured read profiled read read --duration "$secs" --threads "$threads"
+w=$(rate_of write); r=$(rate_of read)
+echo "== write at half the peak rate ($(( w / 2 )) op/s), ${secs}s"
+measured write-half eval 'stress write --duration "$secs" --threads "$threads" --rate $(( w / 2 )) 2>&1 | tee "$work/write-half.txt" | summary'
+echo "== read at half the peak rate ($(( r / 2 )) op/s), ${secs}s"
+measured read-half eval 'stress read --duration "$secs" --threads "$threads" --rate $(( r / 2 )) 2>&1 | tee "$work/read-half.txt" | summary'
+echo "== mixed 1:1 for ${secs}s"
+measured mixed eval 'stress mixed --duration "$secs" --threads "$threads" --ratio 1:1 2>&1 | tee "$work/mixed.txt" | summary'
+echo "== scan: all $rows rows by token ranges"
+measured scan profiled scan scan --ranges 64 --threads 8 --page-size 5000
