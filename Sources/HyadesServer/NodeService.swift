@@ -9,8 +9,6 @@ import ServiceLifecycle
 public final class NodeService: Service, Sendable {
     public let node: HyadesNode
     public let server: CQLServer
-    /// SSTable streaming on `storage_port` (bulk load, `hyades sstable import`).
-    public let streaming: StreamingServer
     let logger: Logger
 
     public init(config: ServerConfig, fileSystem: any FileSystem = PosixFileSystem(),
@@ -21,10 +19,6 @@ public final class NodeService: Service, Sendable {
                                          maxInFlightRequests: config.nativeTransportMaxInFlightRequests)
         server = CQLServer(processor: node.processor, host: config.rpcAddress, port: config.nativeTransportPort,
                            configuration: cql, logger: logger)
-        var streamingConfiguration = StreamingServerConfiguration()
-        streamingConfiguration.maxSessionBytes = config.streamingMaxSessionSizeBytes
-        streaming = StreamingServer(schema: node.schema, host: config.listenAddress, port: config.storagePort,
-                                    configuration: streamingConfiguration, logger: logger)
     }
 
     public func run() async throws {
@@ -35,6 +29,11 @@ public final class NodeService: Service, Sendable {
             try? node.drain()
             throw ServerConfigError("cannot listen on \(node.config.rpcAddress):\(node.config.nativeTransportPort): \(error)")
         }
+        // SSTable streaming (bulk load, `hyades sstable import`) on storage_port.
+        var streamingConfiguration = StreamingServerConfiguration()
+        streamingConfiguration.maxSessionBytes = node.config.streamingMaxSessionSizeBytes
+        let streaming = StreamingServer(schema: node.schema, host: node.config.listenAddress, port: node.config.storagePort,
+                                        configuration: streamingConfiguration, logger: logger)
         do {
             try await streaming.start()
         } catch {
@@ -46,6 +45,7 @@ public final class NodeService: Service, Sendable {
         // Serve until the engine fails (the stream yields) or shutdown is requested.
         for await _ in node.failures.cancelOnGracefulShutdown() { break }
         logger.info("draining: closing the listener, finishing in-flight requests, flushing memtables")
+        // Sessions still receiving are ended; a COMMIT under way finishes before the drain.
         await streaming.stop()
         await server.stop()
         if let reason = node.engine.failure {

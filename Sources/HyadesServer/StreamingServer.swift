@@ -68,7 +68,11 @@ public final class StreamingServer: Sendable {
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(StreamingFrameDecoder(maxFrameBytes: maxFrame)))
                         try channel.pipeline.syncOperations.addHandler(MessageToByteHandler(StreamingFrameEncoder()))
-                        return try NIOAsyncChannel<StreamingMessage, StreamingMessage>(wrappingChannelSynchronously: channel)
+                        // At most a few frames (~2 MiB each) buffered per connection before
+                        // reading pauses: memory stays bounded by sessions x 4 frames.
+                        return try NIOAsyncChannel<StreamingMessage, StreamingMessage>(
+                            wrappingChannelSynchronously: channel,
+                            configuration: .init(backPressureStrategy: .init(lowWatermark: 1, highWatermark: 4)))
                     }
                 }
         } catch {

@@ -116,7 +116,10 @@ public final class SchemaManager: SchemaView, @unchecked Sendable {
     private func openStore(_ t: TableMetadata) throws -> TableStore {
         if let s = engine.table(t.id) { return s }
         try engine.fileSystem.createDirectory(dataDirectory + "/" + t.keyspace)
-        return try engine.openTable(t.id, directory: directory(of: t), options: Self.options(t.params, memtable: defaultMemtableLimitBytes))
+        // The schema header makes the node's own SSTables self-describing: `sstable dump`
+        // names columns, and they can be imported elsewhere (`hyades sstable import`).
+        return try engine.openTable(t.id, directory: directory(of: t), options: Self.options(t.params, memtable: defaultMemtableLimitBytes),
+                                    schema: SSTableSchemaHeader(table: t))
     }
 
     /// Closes the store and removes its files (Cassandra would snapshot first; we do not).

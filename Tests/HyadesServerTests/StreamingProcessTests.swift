@@ -141,13 +141,16 @@ import Testing
         // Streamed files are adopted, not replayed: the staging directory is gone.
         let tableDir = try #require(try FileManager.default.contentsOfDirectory(atPath: data + "/gaia").first { $0.hasPrefix("source-") })
         #expect(!FileManager.default.fileExists(atPath: data + "/gaia/" + tableDir + "/staging/" + session.uuidString.lowercased()))
+        // One row through the write path: the drain flushes it to an SSTable of the node's own.
+        _ = try await c.query("INSERT INTO gaia.source (source_id, ra, designation) VALUES (-999, 1.5, 'written over CQL')")
+        _ = try await c.query("CREATE TABLE gaia.copy (source_id bigint PRIMARY KEY, dec double, ra double, designation text)")
         await c.close()
 
         #expect(node.terminate() == 0)
         let restarted = try Node(dataDir: data)
         try #require(restarted.cqlPort > 0, "server did not restart: \(restarted.log.withLock { $0 })")
         let c2 = try await restarted.cql()
-        #expect(try await c2.rows("SELECT source_id FROM gaia.source").rows.count == 500)
+        #expect(try await c2.rows("SELECT source_id FROM gaia.source").rows.count == 501)
 
         // A re-run of the same session (an interrupted load started again) adds nothing.
         try Self.writeSSTable(base + "/again", schema: schema, ids: ids)
@@ -155,7 +158,26 @@ import Testing
                                                      table: "source", to: Self.host, port: restarted.storagePort, sessionID: session)
         #expect(again.alreadyImported)
         #expect(again.bytesSent == 0)
-        #expect(try await c2.rows("SELECT source_id FROM gaia.source").rows.count == 500)
+        #expect(try await c2.rows("SELECT source_id FROM gaia.source").rows.count == 501)
+
+        // The node's own flushed SSTable carries a schema header, so it can be imported into
+        // a table of the same definition (restoring a snapshot, nodetool import style).
+        let dir = data + "/gaia/" + tableDir
+        let dataFiles = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasSuffix("-Data.db") }
+        let flushed = try #require(dataFiles.compactMap { name -> Int? in
+            Int(name.dropFirst(3).prefix { $0.isNumber })
+        }.max())
+        try FileManager.default.createDirectory(atPath: base + "/snapshot", withIntermediateDirectories: true)
+        for component in ["Data.db", "Index.db", "Filter.db", "Statistics.db"] {
+            try FileManager.default.copyItem(atPath: dir + "/hy-\(flushed)-" + component, toPath: base + "/snapshot/hy-\(flushed)-" + component)
+        }
+        let restore = try Self.run(["sstable", "import", base + "/snapshot", "--keyspace", "gaia", "--table", "copy",
+                                    "--host", Self.host, "--storage-port", String(restarted.storagePort)])
+        #expect(restore.status == 0, "\(restore.output)")
+        let copied = try await c2.rows("SELECT source_id, designation FROM gaia.copy")
+        #expect(copied.rows.count == 1)
+        #expect(copied.rows.first?[0]?.int64 == -999)
+        #expect(copied.rows.first?[1]?.text == "written over CQL")
 
         // An SSTable written for another schema is refused with the reason; nothing is adopted.
         var wrong = Self.header(schema)
@@ -169,11 +191,11 @@ import Testing
         #expect(refusal?.message.contains("column ra is float in the SSTable but double in the table") == true,
                 "\(String(describing: refusal))")
         let unknown = await #expect(throws: StreamingSessionError.self) {
-            try await SSTableStreamer.stream(files: files.isEmpty ? [] : try SSTableStreamer.sstableFiles(in: base + "/wrong"),
+            try await SSTableStreamer.stream(files: try SSTableStreamer.sstableFiles(in: base + "/wrong"),
                                              keyspace: "gaia", table: "nope", to: Self.host, port: restarted.storagePort, sessionID: UUID())
         }
         #expect(unknown?.code == .unknownTable)
-        #expect(try await c2.rows("SELECT source_id FROM gaia.source").rows.count == 500)
+        #expect(try await c2.rows("SELECT source_id FROM gaia.source").rows.count == 501)
 
         // The operator's tool: `hyades sstable import DIR`, twice (the second adopts nothing).
         try Self.writeSSTable(base + "/cli", schema: schema, ids: (1...50).map { -Int64($0) })
@@ -182,7 +204,7 @@ import Testing
         let first = try Self.run(args)
         #expect(first.status == 0, "\(first.output)")
         #expect(first.output.contains("imported 1 SSTables (50 partitions"), "\(first.output)")
-        #expect(try await c2.rows("SELECT source_id FROM gaia.source").rows.count == 550)
+        #expect(try await c2.rows("SELECT source_id FROM gaia.source").rows.count == 551)
         try Self.writeSSTable(base + "/cli2", schema: schema, ids: (1...50).map { -Int64($0) })
         try FileManager.default.removeItem(atPath: base + "/cli")
         try FileManager.default.moveItem(atPath: base + "/cli2", toPath: base + "/cli")
@@ -193,7 +215,7 @@ import Testing
                                 "--host", Self.host, "--storage-port", String(restarted.storagePort)])
         #expect(bad.status != 0)
         #expect(bad.output.contains("column ra is float in the SSTable but double in the table"), "\(bad.output)")
-        #expect(try await c2.rows("SELECT source_id FROM gaia.source").rows.count == 550)
+        #expect(try await c2.rows("SELECT source_id FROM gaia.source").rows.count == 551)
         await c2.close()
         #expect(restarted.terminate() == 0)
     }

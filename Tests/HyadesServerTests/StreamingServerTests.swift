@@ -1,4 +1,5 @@
 import Foundation
+import HyadesClient
 import HyadesCore
 import HyadesProtocol
 import HyadesServer
@@ -79,6 +80,43 @@ import Testing
         }
         #expect(c == code, sourceLocation: sourceLocation)
         #expect(message.contains(text), "\(message)", sourceLocation: sourceLocation)
+    }
+
+    /// What `SSTableStreamer` users (the loader, `hyades sstable import`) see.
+    @Test func theStreamerReportsLocalProblemsAndTheNodesReason() async throws {
+        let f = try await Fixture(maxSessionBytes: 1 << 20)
+        let port = f.address.port!
+        let missing = await #expect(throws: SSTableStreamerError.self) {
+            try await SSTableStreamer.stream(files: ["/nonexistent/hy-1-Data.db"], keyspace: "ks", table: "t", to: "127.0.0.1",
+                                             port: port, sessionID: UUID())
+        }
+        #expect(missing?.message.contains("cannot read /nonexistent/hy-1-Data.db") == true, "\(String(describing: missing))")
+        let dir0 = f.node.directory + "/one"
+        try FileManager.default.createDirectory(atPath: dir0, withIntermediateDirectories: true)
+        try Data([1]).write(to: URL(fileURLWithPath: dir0 + "/hy-1-Data.db"))
+        let refused = await #expect(throws: SSTableStreamerError.self) {
+            // Port 1 on loopback: nothing listens there.
+            try await SSTableStreamer.stream(files: [dir0 + "/hy-1-Data.db"], keyspace: "ks", table: "t", to: "127.0.0.1",
+                                             port: 1, sessionID: UUID())
+        }
+        #expect(refused?.message.contains("cannot connect to 127.0.0.1:1 (the node's storage_port)") == true)
+        let dir = f.node.directory + "/out"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try Data(count: 2 << 20).write(to: URL(fileURLWithPath: dir + "/hy-1-Data.db"))
+        let big = await #expect(throws: StreamingSessionError.self) {
+            try await SSTableStreamer.stream(files: [dir + "/hy-1-Data.db"], keyspace: "ks", table: "t", to: "127.0.0.1",
+                                             port: port, sessionID: UUID())
+        }
+        #expect(big?.code == .tooLarge)
+        // Not SSTables at all: every file arrives, then the node's verification refuses them.
+        try Data(repeating: 7, count: 100).write(to: URL(fileURLWithPath: dir + "/hy-1-Data.db"))
+        let junk = await #expect(throws: StreamingSessionError.self) {
+            try await SSTableStreamer.stream(files: [dir + "/hy-1-Data.db"], keyspace: "ks", table: "t", to: "127.0.0.1",
+                                             port: port, sessionID: UUID())
+        }
+        #expect(junk?.code == .rejected)
+        #expect(junk?.message.contains("incomplete: missing Index.db") == true, "\(String(describing: junk))")
+        try await f.stop()
     }
 
     @Test func theSessionLimitIsConfigurable() throws {

@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Foundation
 import HyadesCore
 import HyadesProtocol
@@ -137,16 +142,20 @@ public struct SSTableStreamer: Sendable {
     static func connect(host: String, port: Int, eventLoopGroup: any EventLoopGroup,
                         options: SSTableStreamOptions) async throws -> NIOAsyncChannel<StreamingMessage, StreamingMessage> {
         let maxReply = options.maxReplyFrameBytes
-        return try await ClientBootstrap(group: eventLoopGroup)
-            .connectTimeout(options.connectTimeout)
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
-            .connect(host: host, port: port) { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(StreamingFrameDecoder(maxFrameBytes: maxReply)))
-                    try channel.pipeline.syncOperations.addHandler(MessageToByteHandler(StreamingFrameEncoder()))
-                    return try NIOAsyncChannel<StreamingMessage, StreamingMessage>(wrappingChannelSynchronously: channel)
+        do {
+            return try await ClientBootstrap(group: eventLoopGroup)
+                .connectTimeout(options.connectTimeout)
+                .channelOption(.socketOption(.tcp_nodelay), value: 1)
+                .connect(host: host, port: port) { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(StreamingFrameDecoder(maxFrameBytes: maxReply)))
+                        try channel.pipeline.syncOperations.addHandler(MessageToByteHandler(StreamingFrameEncoder()))
+                        return try NIOAsyncChannel<StreamingMessage, StreamingMessage>(wrappingChannelSynchronously: channel)
+                    }
                 }
-            }
+        } catch {
+            throw SSTableStreamerError("cannot connect to \(host):\(port) (the node's storage_port): \(error)")
+        }
     }
 
     static func describe(_ files: [String]) throws -> [StreamingFileInfo] {
@@ -182,20 +191,28 @@ public struct SSTableStreamer: Sendable {
         var offset: UInt64 = 0
         var crc: UInt32 = 0
         let allocator = ByteBufferAllocator()
+        let fd = handle.fileDescriptor
         while offset < size {
             let want = Int(min(UInt64(chunkBytes), size - offset))
-            let data: Data
-            do { data = try handle.read(upToCount: want) ?? Data() } catch {
-                throw SSTableStreamerError("reading \(path): \(error.localizedDescription)")
+            // Straight from the file into the frame's buffer: no intermediate Data.
+            var buffer = allocator.buffer(capacity: want)
+            let got = try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: want) { raw -> Int in
+                var n = 0
+                while n < want {
+                    let r = read(fd, raw.baseAddress! + n, want - n)
+                    if r < 0 {
+                        if errno == EINTR { continue }
+                        throw SSTableStreamerError("reading \(path): \(String(cString: strerror(errno)))")
+                    }
+                    if r == 0 { break }
+                    n += r
+                }
+                return n
             }
-            guard data.count == want else {
+            guard got == want else {
                 throw SSTableStreamerError("\(path) changed while it was sent (short read at offset \(offset))")
             }
-            var buffer = allocator.buffer(capacity: want)
-            data.withUnsafeBytes { raw in
-                crc = CRC32C.update(crc, raw)
-                buffer.writeBytes(raw)
-            }
+            buffer.withUnsafeReadableBytes { crc = CRC32C.update(crc, $0) }
             try await session.send(.chunk(fileIndex: index, offset: offset, data: buffer), outbound)
             offset += UInt64(want)
         }

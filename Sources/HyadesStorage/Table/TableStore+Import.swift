@@ -104,6 +104,13 @@ extension TableStore {
         //    leftovers to the engine (removed at start after a crash).
         var moved: [(from: String, to: String, component: SSTableFormat.Component, source: Int64, target: Int64)] = []
         var adopted: [(source: Int64, generation: Int64)] = []
+        // Gives the files back as they came (best effort; a failed fsync stopped the engine).
+        func giveBack() {
+            for m in moved.reversed() {
+                try? Self.restamp(fs, path: m.to, component: m.component, from: m.target, to: m.source)
+                try? fs.rename(m.to, to: m.from)
+            }
+        }
         do {
             for g in candidates {
                 let target = allocateGeneration()
@@ -126,11 +133,7 @@ extension TableStore {
             try fs.syncDirectory(self.directory)
             try fs.syncDirectory(directory)
         } catch {
-            // Give the files back as they came (best effort; a failed fsync stopped the engine).
-            for m in moved.reversed() {
-                try? Self.restamp(fs, path: m.to, component: m.component, from: m.target, to: m.source)
-                try? fs.rename(m.to, to: m.from)
-            }
+            giveBack()
             throw error
         }
         var readers: [SSTableReader] = []
@@ -138,7 +141,7 @@ extension TableStore {
             for a in adopted { readers.append(try SSTableReader.open(fileSystem: fs, directory: self.directory, generation: a.generation)) }
         } catch {
             readers = []
-            for m in moved { try? fs.removeFile(m.to) }
+            giveBack()
             throw error
         }
 
