@@ -87,8 +87,7 @@ enum SSTableVerifier {
                         if try b.peekKind() == SSTableFormat.entryPartitionStart {
                             try b.skipPartitionStart()
                         } else {
-                            let (_, c) = try b.readRowKindAndClustering()
-                            _ = try b.readRowBody(clustering: c, decodeColumns: true)
+                            try b.verifyRow()
                         }
                     }
                     try b.checkEnd()
