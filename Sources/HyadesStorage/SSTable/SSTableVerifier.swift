@@ -83,13 +83,7 @@ enum SSTableVerifier {
             do {
                 let b = try DecodedBlock.read(f, at: offset, dataEnd: end, columns: .all)
                 do {
-                    while !b.exhausted {
-                        if try b.peekKind() == SSTableFormat.entryPartitionStart {
-                            try b.skipPartitionStart()
-                        } else {
-                            try b.verifyRow()
-                        }
-                    }
+                    try b.verifyEntries()
                     try b.checkEnd()
                     for col in b.columns where !col.cursor.atEnd {
                         throw DecodeFailure("column \(col.columnID) has bytes past its last cell")
