@@ -172,15 +172,13 @@ final class StreamingReceiver {
         let current = s.current
         s.current = nil
         session = s
-        // Durable before FILE_ACCEPTED: the import renames it, it never copies.
+        // Closed, not synced: a staged file outlives no connection (staging is discarded
+        // when the connection ends), and COMMIT's import fsyncs every file it adopts, once.
         do {
-            try await pool.runIfActive {
-                let f = try current ?? fs.createForWriting(path)
-                try f.sync()
-                try f.close()
-            }
+            let f = try current ?? fs.createForWriting(path)
+            try f.close()
         } catch {
-            throw StreamingRefusal(.nodeError, "fsync of \(file.name) failed: \(error)")
+            throw StreamingRefusal(.nodeError, "closing \(file.name) failed: \(error)")
         }
         s.completed += 1
         s.received = 0

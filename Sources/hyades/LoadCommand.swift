@@ -83,6 +83,9 @@ struct LoadCommand: ParsableCommand {
         var workDirectory: String
         var temporary = false
         if outputDir == nil && !dryRun {
+            guard schema == nil else {
+                throw ValidationError("--schema is for --output-dir and --dry-run: a load into a node takes the schema (and its column ids) from the node")
+            }
             // Into the running cluster: schema (with the node's column ids), ring and
             // replication from the node, SSTables streamed to their replicas.
             let target = try Self.discover(host: host, port: port, storagePort: storagePort, keyspace: parts[0], table: parts[1])

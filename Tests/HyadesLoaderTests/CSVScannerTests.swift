@@ -24,6 +24,28 @@ import Testing
         }
     }
 
+    /// Fields of every length from 0 to 40 (the scanner looks at 8 bytes at a time), with
+    /// bytes near ',' and '\n' in value (+, -, ., \t, \r inside a field is kept only
+    /// before the line end) at every position of a word.
+    @Test func fieldsOfEveryLengthAcrossWordBoundaries() {
+        let alphabet = Array("0123456789+-.e\t/;<=-".utf8)
+        var records: [[String]] = []
+        var n = 0
+        for length in 0...40 {
+            var r: [String] = []
+            for k in 0..<(1 + length % 5) {
+                r.append(String(decoding: (0..<(length + k)).map { _ in alphabet[(n &* 7 &+ k) % alphabet.count] }.map { c -> UInt8 in n += 1; return c }, as: UTF8.self))
+            }
+            records.append(r)
+        }
+        let text = records.map { $0.joined(separator: ",") }.joined(separator: "\n") + "\n"
+        let scanned = Self.scan(text)
+        // Blank lines are skipped: a record of one empty field does not appear.
+        let expected = records.enumerated().filter { $0.element != [""] }
+            .map { Record(fields: $0.element, line: $0.offset + 1) }
+        #expect(scanned == expected)
+    }
+
     @Test func plainRecords() {
         #expect(Self.scan("a,b,c\n1,2,3\n") == [Record(fields: ["a", "b", "c"], line: 1), Record(fields: ["1", "2", "3"], line: 2)])
     }

@@ -58,6 +58,8 @@ public struct LoadSummary: Sendable, CustomStringConvertible {
     public var parseSeconds = 0.0
     public var writeSeconds = 0.0
     public var sinkSeconds = 0.0
+    /// Of which the loader waited for (the rest overlapped with parsing).
+    public var sinkWaitSeconds = 0.0
 
     public var rowsPerSecond: Double { elapsedSeconds > 0 ? Double(rowsRead) / elapsedSeconds : 0 }
     public var sstableBytes: Int64 { sstables.reduce(0) { $0 + $1.bytes } }
@@ -67,7 +69,8 @@ public struct LoadSummary: Sendable, CustomStringConvertible {
             + "\(rowsLoaded) \(dryRun ? "valid" : "loaded"), \(rowsRejected) rejected"
         if !dryRun { s += ", \(sstables.count) SSTable\(sstables.count == 1 ? "" : "s") (\(Format.bytes(sstableBytes)))" }
         s += String(format: " in %.2f s: %.0f rows/s", elapsedSeconds, rowsPerSecond)
-        s += String(format: "\ntime: parse %.2f s, sort + write SSTables %.2f s, send to nodes %.2f s", parseSeconds, writeSeconds, sinkSeconds)
+        s += String(format: "\ntime: parse %.2f s, sort + write SSTables %.2f s, send to nodes %.2f s (%.2f s of it waited for)",
+                    parseSeconds, writeSeconds, sinkSeconds, sinkWaitSeconds)
         if !rejectFiles.isEmpty { s += "\nrejected rows: \(rejectFiles.joined(separator: ", "))" }
         return s
     }
@@ -164,6 +167,8 @@ public final class BulkLoader {
         var pendingBytes = 0
         var generation = try nextFreeGeneration()
         var bytesBefore: Int64 = 0
+        let sender = BackgroundSender()
+        defer { try? sender.waitAndCheck() }
         progress.start()
         defer { progress.stop() }
 
@@ -178,10 +183,12 @@ public final class BulkLoader {
             let t1 = DispatchTime.now()
             summary.writeSeconds += Self.seconds(t0, t1)
             pending.removeAll()
-            progress.setPhase("sending SSTables")
-            try sink?.accept(written)
-            summary.sinkSeconds += Self.seconds(t1, DispatchTime.now())
             summary.sstables += written
+            // The hand-over runs in the background while the next rows are parsed; one
+            // at a time, so at most two flushes' SSTables wait on local disk.
+            try sender.waitAndCheck()
+            summary.sinkWaitSeconds += Self.seconds(t1, DispatchTime.now())
+            if let sink { sender.send(written, to: sink) }
             progress.setPhase("reading")
         }
 
@@ -244,6 +251,11 @@ public final class BulkLoader {
             summary.bytesRead += source.fileBytes
         }
         try flush()
+        progress.setPhase("sending SSTables")
+        let t2 = DispatchTime.now()
+        try sender.waitAndCheck()
+        summary.sinkWaitSeconds += Self.seconds(t2, DispatchTime.now())
+        summary.sinkSeconds = sender.busySeconds
         progress.setPhase("finishing")
         try sink?.finish()
         summary.rejectFiles = rejects.paths
@@ -262,5 +274,30 @@ public final class BulkLoader {
 
     static func seconds(_ a: DispatchTime, _ b: DispatchTime) -> Double {
         Double(b.uptimeNanoseconds - a.uptimeNanoseconds) / 1e9
+    }
+}
+
+/// Hands SSTables to the sink on a background thread, one flush at a time.
+final class BackgroundSender: @unchecked Sendable {
+    private let queue = DispatchQueue(label: "hyades.load.sender")
+    private let group = DispatchGroup()
+    private let lock = NSLock()
+    private var failure: (any Error)?
+    private(set) var busySeconds = 0.0
+
+    func send(_ sstables: [WrittenSSTable], to sink: any SSTableSink) {
+        let work = UnsafeSendable(sink)
+        queue.async(group: group) { [self] in
+            let t0 = DispatchTime.now()
+            do { try work.value.accept(sstables) } catch { lock.withLock { if failure == nil { failure = error } } }
+            let t = BulkLoader.seconds(t0, DispatchTime.now())
+            lock.withLock { busySeconds += t }
+        }
+    }
+
+    /// Waits for the transfer in flight; rethrows its failure.
+    func waitAndCheck() throws {
+        group.wait()
+        if let e = lock.withLock({ failure }) { throw e }
     }
 }

@@ -102,12 +102,7 @@ struct SSTableBuilder {
     /// final order unless two keys share a token or two clusterings share the prefix;
     /// runs where that happens are re-sorted with the full comparison.
     static func sort(_ refs: inout [RowRef], _ arenas: [UnsafeRawPointer]) {
-        refs.sort { x, y in
-            if x.token != y.token { return x.token < y.token }
-            if x.clusteringPrefix != y.clusteringPrefix { return x.clusteringPrefix < y.clusteringPrefix }
-            if x.batch != y.batch { return x.batch < y.batch }
-            return x.offset < y.offset
-        }
+        RowRefRadixSort.sort(&refs)
         arenas.withUnsafeBufferPointer { a in
             var i = 0
             while i < refs.count {

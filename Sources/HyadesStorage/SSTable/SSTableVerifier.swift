@@ -83,14 +83,7 @@ enum SSTableVerifier {
             do {
                 let b = try DecodedBlock.read(f, at: offset, dataEnd: end, columns: .all)
                 do {
-                    while !b.exhausted {
-                        if try b.peekKind() == SSTableFormat.entryPartitionStart {
-                            try b.skipPartitionStart()
-                        } else {
-                            let (_, c) = try b.readRowKindAndClustering()
-                            _ = try b.readRowBody(clustering: c, decodeColumns: true)
-                        }
-                    }
+                    try b.verifyEntries()
                     try b.checkEnd()
                     for col in b.columns where !col.cursor.atEnd {
                         throw DecodeFailure("column \(col.columnID) has bytes past its last cell")

@@ -71,32 +71,19 @@ extension TableStore {
         let candidates = try Self.sstablesToImport(in: directory, fileSystem: fs)
         let expected = expectedSchema ?? schema
 
-        // 1. Check everything before changing anything.
+        // 1. Check everything before changing anything. The SSTables are verified in
+        //    parallel (decoding every block is most of an import's CPU); the first
+        //    problem in candidate order is reported.
+        let checks = ImportChecks(count: candidates.count)
+        DispatchQueue.concurrentPerform(iterations: candidates.count) { i in
+            checks.set(i, Result { try Self.check(fs, directory: directory, generation: candidates[i], expected: expected) })
+        }
         var partitions: Int64 = 0, rows: Int64 = 0, bytes: Int64 = 0
-        for g in candidates {
-            let dataPath = directory + "/" + SSTableFormat.fileName(generation: g, .data)
-            let damage = SSTableVerifier.verify(fileSystem: fs, directory: directory, generation: g)
-            if let first = damage.first {
-                let more = damage.count > 1 ? " (and \(damage.count - 1) more problems)" : ""
-                throw SSTableImportError(.corrupt, path: first.path, "\(first)\(more)")
-            }
-            let reader: SSTableReader
-            do { reader = try SSTableReader.open(fileSystem: fs, directory: directory, generation: g, blockCache: nil) } catch {
-                throw SSTableImportError(.corrupt, path: dataPath, "\(error)")
-            }
-            if let expected {
-                guard let found = reader.statistics.schema else {
-                    throw SSTableImportError(.schemaMismatch, path: reader.filePaths[3],
-                                             "the SSTable has no schema header, so it cannot be checked against table \(expected.keyspace).\(expected.table)")
-                }
-                if let why = found.incompatibility(with: expected) {
-                    throw SSTableImportError(.schemaMismatch, path: reader.filePaths[3],
-                                             "written for \(found.keyspace).\(found.table), does not fit table \(expected.keyspace).\(expected.table): \(why)")
-                }
-            }
-            partitions += reader.statistics.partitionCount
-            rows += reader.statistics.rowCount
-            bytes += reader.onDiskSizeBytes
+        for r in checks.results {
+            let c = try r!.get()
+            partitions += c.partitions
+            rows += c.rows
+            bytes += c.bytes
         }
 
         // 2. Move the files in under fresh generations, restamp their headers with the new
@@ -178,6 +165,33 @@ extension TableStore {
                                    partitionCount: partitions, rowCount: rows, onDiskBytes: bytes)
     }
 
+    /// Checks one staged SSTable: every checksum and block, then its schema header
+    /// against `expected`. Returns its counts.
+    static func check(_ fs: any FileSystem, directory: String, generation g: Int64,
+                      expected: SSTableSchemaHeader?) throws -> (partitions: Int64, rows: Int64, bytes: Int64) {
+        let dataPath = directory + "/" + SSTableFormat.fileName(generation: g, .data)
+        let damage = SSTableVerifier.verify(fileSystem: fs, directory: directory, generation: g)
+        if let first = damage.first {
+            let more = damage.count > 1 ? " (and \(damage.count - 1) more problems)" : ""
+            throw SSTableImportError(.corrupt, path: first.path, "\(first)\(more)")
+        }
+        let reader: SSTableReader
+        do { reader = try SSTableReader.open(fileSystem: fs, directory: directory, generation: g, blockCache: nil) } catch {
+            throw SSTableImportError(.corrupt, path: dataPath, "\(error)")
+        }
+        if let expected {
+            guard let found = reader.statistics.schema else {
+                throw SSTableImportError(.schemaMismatch, path: reader.filePaths[3],
+                                         "the SSTable has no schema header, so it cannot be checked against table \(expected.keyspace).\(expected.table)")
+            }
+            if let why = found.incompatibility(with: expected) {
+                throw SSTableImportError(.schemaMismatch, path: reader.filePaths[3],
+                                         "written for \(found.keyspace).\(found.table), does not fit table \(expected.keyspace).\(expected.table): \(why)")
+            }
+        }
+        return (reader.statistics.partitionCount, reader.statistics.rowCount, reader.onDiskSizeBytes)
+    }
+
     /// Rewrites the generation in a component's 20-byte header (the header names its file's
     /// generation to catch misplaced files; nothing else in the file depends on it).
     static func restamp(_ fs: any FileSystem, path: String, component: SSTableFormat.Component, from old: Int64, to new: Int64) throws {
@@ -217,4 +231,13 @@ extension TableStore {
         }
         return components.keys.sorted()
     }
+}
+
+/// Results of the parallel checks, one slot per SSTable (each task writes only its own).
+private final class ImportChecks: @unchecked Sendable {
+    private let lock = NSLock()
+    private var values: [Result<(partitions: Int64, rows: Int64, bytes: Int64), any Error>?]
+    init(count: Int) { values = Array(repeating: nil, count: count) }
+    func set(_ i: Int, _ r: Result<(partitions: Int64, rows: Int64, bytes: Int64), any Error>) { lock.withLock { values[i] = r } }
+    var results: [Result<(partitions: Int64, rows: Int64, bytes: Int64), any Error>?] { lock.withLock { values } }
 }
