@@ -20,8 +20,10 @@ public struct StressSettings: Sendable {
     /// Requests in flight at once (cassandra-stress's "threads"; here they are chains of
     /// futures on the event loops, not OS threads).
     public var threads: Int = 128
-    /// Connections to each node.
-    public var connections: Int = 1
+    /// Connections to each node. Two by default: the node serves each connection on one
+    /// of its event loops, so a single connection keeps its request decoding and answers
+    /// on one server core (measured: write 52k -> 76k op/s, paced p99 halved on 2 cores).
+    public var connections: Int = 2
     /// Client event-loop threads.
     public var eventLoops: Int = 1
     /// Operations per second; nil = as fast as possible.
