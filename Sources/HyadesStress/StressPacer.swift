@@ -1,17 +1,14 @@
 import NIOCore
 
 /// `--rate` for the workers of one event loop: a worker whose next operation is not yet
-/// due parks here, and a 200 µs tick releases every parked operation whose time has come.
+/// due parks here, and a 1 ms tick releases every parked operation whose time has come.
 /// One timer per loop instead of one per operation: at tens of thousands of ops/s a timer
 /// each would cost the client more (timerfd re-arms, wakeups) than the requests themselves.
-/// The tick is short because each tick releases a burst (rate x tick: 50 requests at
-/// 50k op/s with a 1 ms tick) that queues at the node and shows up in p99.
 /// Confined to its event loop.
 final class StressPacer: @unchecked Sendable {
     private var parked = CircularBuffer<(worker: StressWorker, op: Int, due: NIODeadline)>()
     private var ticker: RepeatedTask?
     let eventLoop: any EventLoop
-    static let tick = TimeAmount.microseconds(200)
 
     init(eventLoop: any EventLoop) { self.eventLoop = eventLoop }
 
@@ -23,7 +20,7 @@ final class StressPacer: @unchecked Sendable {
         }
         parked.append((worker, op, due))
         if ticker == nil {
-            ticker = eventLoop.scheduleRepeatedTask(initialDelay: Self.tick, delay: Self.tick) { [weak self] _ in
+            ticker = eventLoop.scheduleRepeatedTask(initialDelay: .milliseconds(1), delay: .milliseconds(1)) { [weak self] _ in
                 self?.tick()
             }
         }
