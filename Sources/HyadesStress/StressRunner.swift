@@ -30,7 +30,7 @@ public enum StressRunner {
         if let problem = settings.problem { throw CQLClientError.invalidArgument(problem) }
         let schema = StressSchema(settings)
         var config = HyadesClientConfiguration(contactPoints: ["\(settings.host):\(settings.port)"], defaultPort: settings.port)
-        config.connectionsPerHost = settings.connections
+        config.connectionsPerHost = settings.effectiveConnections
         config.consistency = settings.consistency
         config.requestTimeout = .nanoseconds(Int64(settings.timeoutSeconds * 1e9))
         config.connection.compression = settings.compression
@@ -66,7 +66,7 @@ public enum StressRunner {
         else if let c = settings.count { plan += " for \(c) iterations" }
         if let d = settings.durationSeconds { plan += " for \(d) seconds" }
         if let r = settings.rate { plan += " at \(Int(r)) op/s" }
-        plan += "; \(settings.connections) connection(s), \(settings.consistency.name)"
+        plan += "; \(settings.effectiveConnections) connection(s), \(settings.consistency.name)"
         if let c = settings.compression { plan += ", \(c.rawValue)" }
         output(plan)
         output(StressReport.header)

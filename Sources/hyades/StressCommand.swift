@@ -20,7 +20,7 @@ struct StressCommand: ParsableCommand {
     @Option(help: "Node address.") var host = "127.0.0.1"
     @Option(help: "Native transport port.") var port = 9042
     @Option(help: "Requests in flight at once.") var threads = 128
-    @Option(help: "Connections to each node.") var connections = 1
+    @Option(help: "Connections to each node (default: 2 for write and mixed, 1 for read and scan).") var connections: Int?
     @Option(name: .customLong("event-loops"), help: "Client event-loop threads.") var eventLoops = 1
     @Option(help: "Limit to this many operations per second.") var rate: Double?
     @Option(help: "Operations to run (scan: all ranges once).") var count: Int?

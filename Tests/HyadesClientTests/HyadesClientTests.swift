@@ -140,6 +140,7 @@ import Testing
         _ = try await client.execute("CREATE TABLE ks.t (k int PRIMARY KEY, v int)")
         let insert = try await client.prepare("INSERT INTO ks.t (k, v) VALUES (?, ?)")
         _ = try await client.execute(insert, [.int(1), .int(10)])
+        try await client.use("ks")
         #expect(first.terminate() == 0)
 
         // Same address, port and data: the node has forgotten its prepared statements.
@@ -158,8 +159,10 @@ import Testing
             }
         }
         #expect(done)
-        let r = try await client.execute("SELECT k, v FROM ks.t")
+        // Unqualified: the reconnected connection USEd the client's keyspace again.
+        let r = try await client.execute("SELECT k, v FROM t")
         #expect(Set(r.compactMap { $0.int32(1) }) == [10, 20])
+        #expect(client.keyspace == "ks")
         await client.close()
     }
 

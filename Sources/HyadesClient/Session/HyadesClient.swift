@@ -19,11 +19,14 @@ public final class HyadesClient: Sendable {
     let group: any EventLoopGroup
     private let state: Mutex<State>
     private let roundRobin = Atomic<Int>(0)
+    /// The USEd keyspace, in its own box so a pool's reconnect closure can hold it strongly:
+    /// a `weak` reference to the client would give the client a side table, and then every
+    /// retain/release of it (one pair per request) takes the runtime's slow path.
+    private let sessionKeyspace: SessionKeyspace
 
     struct State {
         var topology: Topology
         var prepared: [String: CQLPreparedStatement] = [:]
-        var keyspace: String?
         var closed = false
     }
 
@@ -46,7 +49,8 @@ public final class HyadesClient: Sendable {
     private init(configuration: HyadesClientConfiguration, group: any EventLoopGroup, topology: Topology) {
         self.configuration = configuration
         self.group = group
-        self.state = Mutex(State(topology: topology, keyspace: configuration.keyspace))
+        self.state = Mutex(State(topology: topology))
+        self.sessionKeyspace = SessionKeyspace(configuration.keyspace)
     }
 
     // MARK: connecting
@@ -65,7 +69,7 @@ public final class HyadesClient: Sendable {
                 let client = HyadesClient(configuration: configuration, group: group,
                                           topology: Topology(pools: [], ring: TokenRing([])))
                 let pool = try await openPool(host: host, port: port, configuration: configuration, group: group,
-                                              keyspace: nil, client: client)
+                                              keyspace: nil, sessionKeyspace: client.sessionKeyspace)
                 client.state.withLock { $0.topology = Topology(pools: [pool], ring: TokenRing([])) }
                 do {
                     do {
@@ -97,7 +101,7 @@ public final class HyadesClient: Sendable {
     }
 
     static func openPool(host: String, port: Int, configuration: HyadesClientConfiguration,
-                         group: any EventLoopGroup, keyspace: String?, client: HyadesClient?) async throws -> HostPool {
+                         group: any EventLoopGroup, keyspace: String?, sessionKeyspace: SessionKeyspace) async throws -> HostPool {
         var connections: [CQLConnection] = []
         do {
             for _ in 0..<configuration.connectionsPerHost {
@@ -110,9 +114,9 @@ public final class HyadesClient: Sendable {
             throw error
         }
         let connection = configuration.connection
-        return HostPool(host: host, port: port, connections: connections) { [weak client] in
+        return HostPool(host: host, port: port, connections: connections) {
             let c = try await CQLConnection.connect(host: host, port: port, configuration: connection, group: group)
-            if let ks = client?.keyspace {
+            if let ks = sessionKeyspace.value {
                 _ = try await c.request(.query("USE \(quoteIdentifier(ks))", CQLQueryParameters()))
             }
             return c
@@ -131,7 +135,7 @@ public final class HyadesClient: Sendable {
         var pools = current.pools
         let peers = try await execute("SELECT peer, rpc_address, tokens FROM system.peers",
                                       options: CQLStatementOptions(consistency: .one), on: control)
-        let keyspace = state.withLock { $0.keyspace }
+        let keyspace = sessionKeyspace.value
         for row in peers {
             // rpc_address 0.0.0.0 means "the same as peer" (Cassandra's convention).
             var host = row.formatted(1) ?? row.formatted(0) ?? ""
@@ -140,7 +144,7 @@ public final class HyadesClient: Sendable {
             for t in Self.tokenList(row, 2) { entries.append((t, host)) }
             if configuration.discoverPeers, !pools.contains(where: { $0.host == host }) {
                 if let pool = try? await Self.openPool(host: host, port: control.port, configuration: configuration,
-                                                       group: group, keyspace: keyspace, client: self) {
+                                                       group: group, keyspace: keyspace, sessionKeyspace: sessionKeyspace) {
                     pools.append(pool)
                 }
             }
@@ -170,7 +174,7 @@ public final class HyadesClient: Sendable {
     // MARK: state
 
     /// The keyspace unqualified names refer to.
-    public var keyspace: String? { state.withLock { $0.keyspace } }
+    public var keyspace: String? { sessionKeyspace.value }
 
     /// The ring as last read.
     public var ring: TokenRing { state.withLock { $0.topology.ring } }
@@ -202,7 +206,7 @@ public final class HyadesClient: Sendable {
                 _ = try ResultSet.from(r, knownColumns: nil)
             }
         }
-        state.withLock { $0.keyspace = keyspace }
+        sessionKeyspace.value = keyspace
     }
 
     // MARK: routing
@@ -390,5 +394,15 @@ public final class HyadesClient: Sendable {
     public func rows(_ statement: CQLPreparedStatement, _ values: [CQLValue] = [],
                      options: CQLStatementOptions = .init()) -> CQLRowSequence {
         CQLRowSequence(pages: pages(statement, values, options: options))
+    }
+}
+
+/// The keyspace a client's connections USE, shared by the client and its pools' reconnects.
+final class SessionKeyspace: Sendable {
+    private let box: Mutex<String?>
+    init(_ keyspace: String?) { box = Mutex(keyspace) }
+    var value: String? {
+        get { box.withLock { $0 } }
+        set { box.withLock { $0 = newValue } }
     }
 }
