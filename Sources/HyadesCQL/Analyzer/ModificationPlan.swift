@@ -21,6 +21,9 @@ public struct ColumnOperation: Hashable, Sendable {
         case deleteElement(ValueTerm)
         /// `DELETE u.f`
         case deleteField(Int)
+        /// `c = c + v` / `c = c - v` on a counter: a read-modify-write the service runs
+        /// under the partition's lock (`CounterUpdates`), never written as is.
+        case increment(ValueTerm, negative: Bool)
     }
 
     public var column: ColumnMetadata
@@ -338,6 +341,9 @@ struct CellWriter {
             }
         case .deleteField(let index):
             return complex([tombstone(path: Self.fieldPath(index))])
+        case .increment:
+            // The service resolves increments to the resulting value first (CounterUpdates).
+            throw .invalid("Counter updates must be applied by the query processor (column \(c.name))")
         }
     }
 }
