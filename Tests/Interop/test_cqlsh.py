@@ -151,3 +151,13 @@ def test_tracing_on_prints_the_trace(server, keyspace):
     assert "Tracing session: " in out
     assert re.search(r"activity\s*\|\s*timestamp\s*\|\s*source\s*\|\s*source_elapsed\s*\|\s*client", out), out
     assert "Request complete" in out
+
+
+def test_counters_show_in_cqlsh(server, keyspace):
+    ok(server, "CREATE TABLE IF NOT EXISTS shell.hits (page text PRIMARY KEY, views counter); "
+               "UPDATE shell.hits SET views = views + 1 WHERE page = 'home'; "
+               "UPDATE shell.hits SET views = views + 41 WHERE page = 'home';")
+    headers, rows, count = table(ok(server, "SELECT page, views FROM shell.hits WHERE page = 'home'"))
+    assert headers == ["page", "views"] and rows == [["home", "42"]] and count == 1
+    out = ok(server, "DESCRIBE TABLE shell.hits")
+    assert "views counter" in out, out
