@@ -11,9 +11,6 @@ extension TableMetadata {
 }
 
 extension ModificationPlan {
-    /// A statement on a counter table (increments, or a DELETE of counters).
-    public var isCounter: Bool { table.isCounter }
-
     /// Whether the statement increments anything (a counter DELETE does not).
     public var hasIncrements: Bool {
         operations.contains { if case .increment = $0.kind { return true }; return false }

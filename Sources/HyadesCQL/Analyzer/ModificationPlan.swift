@@ -55,6 +55,9 @@ public struct ModificationPlan: Hashable, Sendable {
     /// Split once: executions run per row of a bulk load.
     let staticOperations: [ColumnOperation]
     let regularOperations: [ColumnOperation]
+    /// A statement on a counter table (increments, or a DELETE of counters): known once
+    /// here, as batches ask it of every statement.
+    public let isCounter: Bool
 
     public init(kind: Kind, table: TableMetadata, partitionKey: [KeyValues], clustering: ClusteringRestriction,
                 operations: [ColumnOperation], ttl: ValueTerm?, timestamp: ValueTerm?, variables: VariableSpecifications) {
@@ -70,6 +73,7 @@ public struct ModificationPlan: Hashable, Sendable {
         self.variables = variables
         self.staticOperations = self.operations.filter { $0.column.isStatic }
         self.regularOperations = self.operations.filter { !$0.column.isStatic }
+        self.isCounter = table.isCounter
     }
 
     /// The writes, one `PartitionUpdate` per partition key (IN gives several).
