@@ -30,7 +30,11 @@ extension QueryProcessor {
                 plan = try preparedPlan(id: id)
                 values = v
             }
-            guard case .modification(let m) = plan else {
+            var modification: StatementPlan = plan
+            if case .insertJSON(let j) = plan {
+                do { modification = .modification(try j.modification(values: values, schema: analysisSchema)) } catch { throw QueryError(error) }
+            }
+            guard case .modification(let m) = modification else {
                 throw QueryError.invalid("Invalid statement in batch: only UPDATE, INSERT and DELETE statements are allowed.")
             }
             try refuseSystem(m.table.keyspace)
@@ -39,6 +43,15 @@ extension QueryProcessor {
         }
         if statements.contains(where: { $0.0.condition != nil }) {
             return try executeConditionalBatch(statements)
+        }
+        let counters = statements.reduce(0) { $0 + ($1.0.isCounter ? 1 : 0) }
+        if counters > 0 {
+            // The message's batch type is not passed down; the mixing rule still holds.
+            guard counters == statements.count else {
+                throw QueryError.invalid("Counter and non-counter mutations cannot exist in the same batch")
+            }
+            try executeCounterBatch(statements, options: options)
+            return .void
         }
         let mutation: Mutation
         do {

@@ -89,12 +89,13 @@ extension QueryProcessor {
         var partition: [CQLBoundValue] { Array(row.prefix(partitionCount)) }
     }
 
-    func conditionKey(_ m: ModificationPlan, values: [CQLBoundValue]) throws(QueryError) -> ConditionKey {
+    func conditionKey(_ m: ModificationPlan, values: [CQLBoundValue],
+                      purpose: String = "conditional updates") throws(QueryError) -> ConditionKey {
         let time = ExecutionTime(timestamp: 0, nowInSeconds: nowInSeconds)
         var key = ConditionKey(columns: [], row: [], partitionCount: m.table.partitionKeyColumns.count)
         func resolve(_ kv: KeyValues, _ column: ColumnMetadata) throws(QueryError) {
             guard case .eq(let term) = kv else {
-                throw QueryError.invalid("IN on the primary key is not supported with conditional updates")
+                throw QueryError.invalid("IN on the primary key is not supported with \(purpose)")
             }
             let resolved: ResolvedValue
             do { resolved = try term.resolve(values, time: time) } catch { throw QueryError(error) }
@@ -138,7 +139,7 @@ extension QueryProcessor {
 
     /// The row (or, with only the partition key, the partition's first row) the condition
     /// is checked against, through the ordinary SELECT path: nil when there is none.
-    private func currentRow(_ t: TableMetadata, keyColumns: [ColumnMetadata],
+    func currentRow(_ t: TableMetadata, keyColumns: [ColumnMetadata],
                             keyValues: [CQLBoundValue]) throws(QueryError) -> ([ColumnSpecification], [[UInt8]?]?) {
         func quoted(_ s: String) -> String { "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
         let restriction = keyColumns.map { quoted($0.name) + " = ?" }.joined(separator: " AND ")

@@ -67,7 +67,8 @@ public final class QueryProcessor: @unchecked Sendable {
         var streaming: StreamingSelect.Compiled?
         var modification: ModificationPlan?
         if case .select(let s) = plan, !SystemKeyspaces.names.contains(s.table.keyspace) { streaming = StreamingSelect.Compiled(s) }
-        if case .modification(let m) = plan, m.condition == nil, !SystemKeyspaces.names.contains(m.table.keyspace) { modification = m }
+        // Counter increments are read-modify-writes (executeCounter): never the fast path.
+        if case .modification(let m) = plan, m.condition == nil, !m.isCounter, !SystemKeyspaces.names.contains(m.table.keyspace) { modification = m }
         let entry = Prepared(statement: p, schemaVersion: version, streaming: streaming, modification: modification)
         cache.withLock { c in
             if c.entries[id] == nil {
@@ -167,6 +168,10 @@ public final class QueryProcessor: @unchecked Sendable {
         case .modification(let m):
             try refuseSystem(m.table.keyspace)
             if let condition = m.condition { return try executeConditional(m, condition: condition, values: values) }
+            if m.isCounter {
+                try executeCounter(m, values: values, options: options)
+                return .void
+            }
             let mutation: Mutation
             do {
                 mutation = try m.mutation(values: values, timestamp: options.timestamp ?? clock(), nowInSeconds: nowInSeconds)
@@ -176,12 +181,21 @@ public final class QueryProcessor: @unchecked Sendable {
         case .batch(let b):
             for s in b.statements { try refuseSystem(s.table.keyspace) }
             if b.statements.contains(where: { $0.condition != nil }) { return try conditionalBatch(b, values: values, options: options) }
+            if b.statements.contains(where: \.isCounter) {
+                try executeCounterBatch(b.statements.map { ($0, values) }, options: options)
+                return .void
+            }
             let mutation: Mutation
             do {
                 mutation = try b.mutation(values: values, timestamp: options.timestamp ?? clock(), nowInSeconds: nowInSeconds)
             } catch { throw QueryError(error) }
             try apply(mutation)
             return .void
+        case .insertJSON(let j):
+            try refuseSystem(j.table.keyspace)
+            let m: ModificationPlan
+            do { m = try j.modification(values: values, schema: analysisSchema) } catch { throw QueryError(error) }
+            return try run(.modification(m), state: &state, values: values, options: options)
         case .select(let s):
             return .rows(try select(s, values: values, options: options))
         case .describe(let d, let current):

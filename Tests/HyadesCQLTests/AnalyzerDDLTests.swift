@@ -147,6 +147,8 @@ extension AnalyzerDDLTests {
         #expect(F.error("CREATE TABLE t (k int PRIMARY KEY, v map<int, set<int>>)")?.message
             == "Non-frozen collections are not allowed inside collections: map<int, set<int>>")
         #expect(F.error("CREATE TABLE t (k int PRIMARY KEY, v list<frozen<address>>, w frozen<list<set<int>>>)") == nil)
-        #expect(F.error("CREATE TABLE t (k int PRIMARY KEY, c counter)")?.code == .invalid)
+        #expect(F.error("CREATE TABLE t (k int PRIMARY KEY, c counter)") == nil)
+        #expect(F.error("CREATE TABLE t (k int PRIMARY KEY, c counter, v int)")?.message
+            == "Cannot mix counter and non counter columns in the same table")
     }
 }

@@ -106,9 +106,9 @@ def test_bad_statement_is_reported(server, keyspace):
     p = cqlsh(server, "SELECT * FROM shell.nosuchtable")
     assert p.returncode != 0
     assert "InvalidRequest" in p.stderr and "code=2200" in p.stderr, p.stderr
-    p = cqlsh(server, "CREATE TABLE shell.hits (k int PRIMARY KEY, n counter)")
+    p = cqlsh(server, "CREATE TABLE shell.mixed (k int PRIMARY KEY, n counter, v int)")
     assert p.returncode != 0
-    assert "code=2200" in p.stderr and "ounter" in p.stderr, p.stderr
+    assert "code=2200" in p.stderr and "Cannot mix counter and non counter columns" in p.stderr, p.stderr
 
 
 def test_lightweight_transaction_prints_applied(server, keyspace):
@@ -151,3 +151,13 @@ def test_tracing_on_prints_the_trace(server, keyspace):
     assert "Tracing session: " in out
     assert re.search(r"activity\s*\|\s*timestamp\s*\|\s*source\s*\|\s*source_elapsed\s*\|\s*client", out), out
     assert "Request complete" in out
+
+
+def test_counters_show_in_cqlsh(server, keyspace):
+    ok(server, "CREATE TABLE IF NOT EXISTS shell.page_hits (page text PRIMARY KEY, views counter); "
+               "UPDATE shell.page_hits SET views = views + 1 WHERE page = 'home'; "
+               "UPDATE shell.page_hits SET views = views + 41 WHERE page = 'home';")
+    headers, rows, count = table(ok(server, "SELECT page, views FROM shell.page_hits WHERE page = 'home'"))
+    assert headers == ["page", "views"] and rows == [["home", "42"]] and count == 1
+    out = ok(server, "DESCRIBE TABLE shell.page_hits")
+    assert "views counter" in out, out

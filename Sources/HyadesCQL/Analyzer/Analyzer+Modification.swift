@@ -51,6 +51,7 @@ extension AnalysisContext {
             columns.values = try jsonColumns(doc, defaultUnset: defaultUnset, table: t)
             return try insert(columns)
         }
+        if t.isCounter { throw .invalid("INSERT statements are not allowed on counter tables, use UPDATE instead") }
         guard names.count == terms.count else { throw .invalid("Unmatched column names/values") }
         guard Set(names).count == names.count else { throw .invalid("The column names contains duplicates") }
         var given: [String: Term] = [:]
@@ -94,7 +95,7 @@ extension AnalysisContext {
     func jsonColumns(_ doc: Term, defaultUnset: Bool, table t: TableMetadata) throws(CQLAnalysisError) -> InsertStatement.Values {
         guard case .constant(let c) = doc.kind, c.kind == .string else {
             if doc.bindMarker != nil {
-                throw .invalid("INSERT JSON with a bind marker is not supported yet; put the JSON document in the statement text")
+                throw .invalid("INSERT JSON with a bind marker is not supported inside BEGIN BATCH; send a protocol batch of prepared statements instead")
             }
             throw .invalid("INSERT JSON expects a string holding a JSON object")
         }
@@ -133,6 +134,12 @@ extension AnalysisContext {
         let t = try table(s.table)
         let ttl = try optionalValue(s.using.ttl, name: "[ttl]", type: .int, table: t)
         let ts = try optionalValue(s.using.timestamp, name: "[timestamp]", type: .bigint, table: t)
+        if t.isCounter {
+            // An increment is a read-modify-write the node times itself (see CounterUpdates).
+            if s.using.ttl != nil { throw .invalid("Cannot provide custom TTL for counter updates") }
+            if s.using.timestamp != nil { throw .invalid("Cannot provide custom timestamp for counter updates") }
+            if s.condition != .none { throw .invalid("Conditional updates are not supported on counter tables") }
+        }
         var ops: [ColumnOperation] = []
         for a in s.assignments { ops.append(try operation(a, table: t)) }
         let r = try restrictions(s.whereClause, table: t, mode: .modification)
@@ -219,6 +226,9 @@ extension AnalysisContext {
         let receiver = spec(t, c)
         switch a {
         case .set(_, let term):
+            if c.type == .counter {
+                throw .invalid("Cannot set the value of counter column \(c.name) (counters can only be incremented/decremented, not set)")
+            }
             // `c = c + x` arrives as .add; a plain set.
             return ColumnOperation(column: c, kind: .set(try value(term, for: receiver)))
         case .setElement(_, let key, let term):
@@ -245,7 +255,7 @@ extension AnalysisContext {
             case .list, .set, .map:
                 return ColumnOperation(column: c, kind: .append(try value(term, for: receiver)))
             case .counter:
-                throw .invalid("Counter updates are not supported yet")
+                return ColumnOperation(column: c, kind: .increment(try value(term, for: receiver), negative: false))
             default:
                 throw .invalid("Invalid operation (\(c.name) = \(c.name) + ?) for non counter column \(c.name)")
             }
@@ -263,7 +273,7 @@ extension AnalysisContext {
             case .list:
                 throw .invalid("Removing list elements by value requires a read, which is not supported yet (column \(c.name))")
             case .counter:
-                throw .invalid("Counter updates are not supported yet")
+                return ColumnOperation(column: c, kind: .increment(try value(term, for: receiver), negative: true))
             default:
                 throw .invalid("Invalid operation (\(c.name) = \(c.name) - ?) for non counter column \(c.name)")
             }
@@ -271,7 +281,6 @@ extension AnalysisContext {
     }
 
     mutating func batch(_ s: BatchStatement) throws(CQLAnalysisError) -> BatchPlan {
-        if s.kind == .counter { throw .invalid("Counter batches are not supported yet") }
         if s.using.ttl != nil { throw .invalid("Global TTL on the BATCH statement is not supported.") }
         var plans: [ModificationPlan] = []
         var batchTimestamp: ValueTerm?
@@ -289,6 +298,7 @@ extension AnalysisContext {
             }
             plans.append(p)
         }
+        try BatchPlan.checkCounterBatch(kind: s.kind, statements: plans, hasTimestamp: s.using.timestamp != nil)
         if let ts = s.using.timestamp, let first = plans.first {
             batchTimestamp = try value(ts, for: spec(first.table, "[timestamp]", .bigint))
         }

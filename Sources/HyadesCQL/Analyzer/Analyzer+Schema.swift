@@ -159,6 +159,17 @@ extension AnalysisContext {
         }
         var params = TableParams()
         try applyTableProperties(s.options.properties, to: &params)
+        // Cassandra's rule: a counter table holds only counters besides its primary key
+        // (a counter is merged by addition, other cells by timestamp; one row cannot mix).
+        let valueTypes = defs.filter { !keyNames.contains($0.0.name) }.map(\.1)
+        if valueTypes.contains(.counter) {
+            if valueTypes.contains(where: { $0 != .counter }) {
+                throw .invalid("Cannot mix counter and non counter columns in the same table")
+            }
+            if params.defaultTimeToLive > 0 {
+                throw .invalid("Cannot set default_time_to_live on a table with counters")
+            }
+        }
 
         var columns: [ColumnMetadata] = []
         var next: ColumnID = 0
@@ -192,7 +203,7 @@ extension AnalysisContext {
     }
 
     /// Column types Cassandra refuses anywhere: non-frozen collections or UDTs nested in a
-    /// non-frozen collection; counters (not supported by Hyades yet).
+    /// non-frozen collection; counters inside collections.
     func checkColumnType(_ t: CQLType, name: String) throws(CQLAnalysisError) {
         func nonFrozenMultiCell(_ x: CQLType) -> Bool {
             switch x {
@@ -206,9 +217,12 @@ extension AnalysisContext {
             throw .invalid("Non-frozen collections are not allowed inside collections: \(t.cqlName)")
         }
         switch t {
-        case .counter: throw .invalid("Counter columns are not supported (column \(name))")
-        case .list(let e), .set(let e): try check(e)
-        case .map(let k, let v): try check(k); try check(v)
+        case .list(let e), .set(let e):
+            if e == .counter { throw .invalid("Counters are not allowed inside collections: \(t.cqlName)") }
+            try check(e)
+        case .map(let k, let v):
+            if k == .counter || v == .counter { throw .invalid("Counters are not allowed inside collections: \(t.cqlName)") }
+            try check(k); try check(v)
         default: break
         }
     }
@@ -251,6 +265,13 @@ extension AnalysisContext {
                 }
                 let type = try resolveType(d.type, keyspace: ksName)
                 try checkColumnType(type, name: d.name)
+                let counterTable = t.isCounter
+                if type == .counter && !counterTable {
+                    throw .invalid("Cannot add a counter column (\(d.name)) in a non counter table")
+                }
+                if type != .counter && counterTable {
+                    throw .invalid("Cannot add a non counter column (\(d.name)) in a counter table")
+                }
                 if d.isStatic && t.clusteringColumns.isEmpty {
                     throw .invalid("Static columns are only useful (and thus allowed) if the table has at least one clustering column")
                 }
@@ -305,6 +326,9 @@ extension AnalysisContext {
                 throw .invalid("Cannot change the clustering order of an existing table")
             }
             try applyTableProperties(props.properties, to: &t.params)
+            if t.isCounter && t.params.defaultTimeToLive > 0 {
+                throw .invalid("Cannot set default_time_to_live on a table with counters")
+            }
         }
         return .schemaChange(.alterTable(t))
     }

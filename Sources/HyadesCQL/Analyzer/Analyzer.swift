@@ -80,7 +80,11 @@ struct AnalysisContext {
         case .createIndex:
             throw .invalid("Secondary indexes are not supported")
         case .select(let s): return .select(try select(s))
-        case .insert(let s): return .modification(try insert(s))
+        case .insert(let s):
+            if case .json(let doc, _) = s.values, let marker = doc.bindMarker {
+                return .insertJSON(try jsonInsert(s, marker: marker))
+            }
+            return .modification(try insert(s))
         case .update(let s): return .modification(try update(s))
         case .delete(let s): return .modification(try delete(s))
         case .batch(let s): return .batch(try batch(s))

@@ -21,6 +21,9 @@ public struct ColumnOperation: Hashable, Sendable {
         case deleteElement(ValueTerm)
         /// `DELETE u.f`
         case deleteField(Int)
+        /// `c = c + v` / `c = c - v` on a counter: a read-modify-write the service runs
+        /// under the partition's lock (`CounterUpdates`), never written as is.
+        case increment(ValueTerm, negative: Bool)
     }
 
     public var column: ColumnMetadata
@@ -52,6 +55,9 @@ public struct ModificationPlan: Hashable, Sendable {
     /// Split once: executions run per row of a bulk load.
     let staticOperations: [ColumnOperation]
     let regularOperations: [ColumnOperation]
+    /// A statement on a counter table (increments, or a DELETE of counters): known once
+    /// here, as batches ask it of every statement.
+    public let isCounter: Bool
 
     public init(kind: Kind, table: TableMetadata, partitionKey: [KeyValues], clustering: ClusteringRestriction,
                 operations: [ColumnOperation], ttl: ValueTerm?, timestamp: ValueTerm?, variables: VariableSpecifications) {
@@ -67,6 +73,7 @@ public struct ModificationPlan: Hashable, Sendable {
         self.variables = variables
         self.staticOperations = self.operations.filter { $0.column.isStatic }
         self.regularOperations = self.operations.filter { !$0.column.isStatic }
+        self.isCounter = table.isCounter
     }
 
     /// The writes, one `PartitionUpdate` per partition key (IN gives several).
@@ -338,6 +345,9 @@ struct CellWriter {
             }
         case .deleteField(let index):
             return complex([tombstone(path: Self.fieldPath(index))])
+        case .increment:
+            // The service resolves increments to the resulting value first (CounterUpdates).
+            throw .invalid("Counter updates must be applied by the query processor (column \(c.name))")
         }
     }
 }

@@ -10,6 +10,8 @@ public enum StatementPlan: Hashable, Sendable {
     case select(SelectPlan)
     case modification(ModificationPlan)
     case batch(BatchPlan)
+    /// `INSERT INTO t JSON ?`: becomes a modification once the document is bound.
+    case insertJSON(JSONInsertPlan)
     case truncate(keyspace: String, table: String, id: TableID)
     /// Passed through for the service, which renders DESCRIBE output from its schema.
     case describe(DescribeStatement, currentKeyspace: String?)
@@ -20,6 +22,7 @@ public enum StatementPlan: Hashable, Sendable {
         case .select(let p): return p.variables
         case .modification(let p): return p.variables
         case .batch(let p): return p.variables
+        case .insertJSON(let p): return p.variables
         default: return VariableSpecifications()
         }
     }
