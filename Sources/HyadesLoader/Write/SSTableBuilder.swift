@@ -217,10 +217,17 @@ struct SSTableBuilder {
             while start < refs.count {
                 let end = min(start + window, refs.count)
                 gather.truncate(to: 0)
+                // Lengths first: a loop of independent loads, so the CPU has many of
+                // the misses in flight; the copy loop then finds the records in cache.
                 for j in start..<end {
                     let src = arenas[Int(refs[j].batch)] + Int(refs[j].offset)
+                    gathered[j - start] = Self.recordLength(src, columns: idsStart[Int(refs[j].batch) + 1] - idsStart[Int(refs[j].batch)])
+                }
+                for j in start..<end {
+                    let src = arenas[Int(refs[j].batch)] + Int(refs[j].offset)
+                    let length = gathered[j - start]
                     gathered[j - start] = gather.count
-                    gather.append(UnsafeRawBufferPointer(start: src, count: Self.recordLength(src, columns: idsStart[Int(refs[j].batch) + 1] - idsStart[Int(refs[j].batch)])))
+                    gather.append(UnsafeRawBufferPointer(start: src, count: length))
                 }
                 let base = UnsafeRawPointer(gather.base)
                 for i in start..<end {
