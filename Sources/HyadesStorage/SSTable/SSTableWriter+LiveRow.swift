@@ -18,9 +18,9 @@ extension SSTableWriterState {
                                 columnIDs: UnsafeBufferPointer<ColumnID>, values: UnsafeBufferPointer<UnsafeRawBufferPointer>) throws {
         // No copy of `current` or `lastClustering` per row (each copy is a retain and a
         // release of their arrays): the partition entry is copied only when a block ends.
-        guard current != nil else { throw misuse("row appended outside a partition") }
+        if case .none = current { throw misuse("row appended outside a partition") }
         guard columnIDs.count == values.count else { throw misuse("\(columnIDs.count) column ids for \(values.count) values") }
-        if lastClustering?.withUnsafeBytes({ ByteOrder.compare($0, clustering) }) ?? -1 >= 0 {
+        if lastClustering != nil && lastClustering!.withUnsafeBytes({ ByteOrder.compare($0, clustering) }) >= 0 {
             throw misuse("rows out of clustering order in partition \(DecoratedKey(byteComparable: current!.key).map { "\($0)" } ?? "?")")
         }
         var previous = -1
