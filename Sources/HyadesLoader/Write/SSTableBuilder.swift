@@ -68,8 +68,18 @@ struct SSTableBuilder {
             let i = nonEmpty[j]
             do {
                 var refs = work.value[i]
-                Self.sort(&refs, arenas.value)
-                let w = try writeOne(refs, arenas: arenas.value, columnIDs: plans, generation: firstGeneration + Int64(j))
+                // Sorted first without comparing the partition keys of a token's rows
+                // (a load per row, each a cache miss); the writer sees every row's key
+                // anyway and stops at a token shared by two keys, then the bucket is
+                // sorted with the keys compared and written again.
+                Self.sort(&refs, arenas.value, checkKeys: false)
+                let w: WrittenSSTable
+                do {
+                    w = try writeOne(refs, arenas: arenas.value, columnIDs: plans, generation: firstGeneration + Int64(j), keysChecked: false)
+                } catch is TokenCollision {
+                    Self.sort(&refs, arenas.value, checkKeys: true)
+                    w = try writeOne(refs, arenas: arenas.value, columnIDs: plans, generation: firstGeneration + Int64(j), keysChecked: true)
+                }
                 results.set(j, .success(w))
             } catch {
                 results.set(j, .failure(error))
@@ -101,7 +111,9 @@ struct SSTableBuilder {
     /// First by integers only (token, clustering prefix, input order), which is the
     /// final order unless two keys share a token or two clusterings share the prefix;
     /// runs where that happens are re-sorted with the full comparison.
-    static func sort(_ refs: inout [RowRef], _ arenas: [UnsafeRawPointer]) {
+    /// Without `checkKeys`, a token's rows are assumed to share one partition key (the
+    /// caller must then check it, as `writeOne(keysChecked: false)` does).
+    static func sort(_ refs: inout [RowRef], _ arenas: [UnsafeRawPointer], checkKeys: Bool = true) {
         RowRefRadixSort.sort(&refs)
         arenas.withUnsafeBufferPointer { a in
             var i = 0
@@ -109,7 +121,7 @@ struct SSTableBuilder {
                 // The run of one token.
                 var j = i + 1
                 while j < refs.count && refs[j].token == refs[i].token { j += 1 }
-                if j - i > 1 && needsFullSort(refs, i, j, a) {
+                if j - i > 1 && needsFullSort(refs, i, j, a, checkKeys: checkKeys) {
                     refs[i..<j].sort { x, y in
                         let c = compareKeys(a[Int(x.batch)] + Int(x.offset), a[Int(y.batch)] + Int(y.offset))
                         if c != 0 { return c < 0 }
@@ -124,11 +136,12 @@ struct SSTableBuilder {
 
     /// A run of one token needs the full comparison when its keys differ (a token
     /// collision) or two clusterings share a prefix but are longer than it.
-    static func needsFullSort(_ refs: [RowRef], _ from: Int, _ to: Int, _ a: UnsafeBufferPointer<UnsafeRawPointer>) -> Bool {
+    static func needsFullSort(_ refs: [RowRef], _ from: Int, _ to: Int, _ a: UnsafeBufferPointer<UnsafeRawPointer>,
+                              checkKeys: Bool = true) -> Bool {
         let first = a[Int(refs[from].batch)] + Int(refs[from].offset)
         for k in from + 1..<to {
             let rec = a[Int(refs[k].batch)] + Int(refs[k].offset)
-            if !sameKey(first, rec) { return true }
+            if checkKeys && !sameKey(first, rec) { return true }
             if refs[k].clusteringPrefix == refs[k - 1].clusteringPrefix {
                 let keyLength = Int(rec.loadUnaligned(as: UInt16.self))
                 let length = Int((rec + 2 + keyLength).loadUnaligned(as: UInt16.self))
@@ -181,7 +194,11 @@ struct SSTableBuilder {
         return ka == kb && memcmp(a + 2, b + 2, ka) == 0
     }
 
-    func writeOne(_ refs: [RowRef], arenas: [UnsafeRawPointer], columnIDs: [[ColumnID]], generation: Int64) throws -> WrittenSSTable {
+    /// Two partition keys with one token in a bucket sorted without `checkKeys`.
+    struct TokenCollision: Error {}
+
+    func writeOne(_ refs: [RowRef], arenas: [UnsafeRawPointer], columnIDs: [[ColumnID]], generation: Int64,
+                  keysChecked: Bool = true) throws -> WrittenSSTable {
         // Partitions, for sizing the bloom filter: token changes (a token shared by two
         // keys only makes the filter a little small).
         var partitions = 0
@@ -217,10 +234,17 @@ struct SSTableBuilder {
             while start < refs.count {
                 let end = min(start + window, refs.count)
                 gather.truncate(to: 0)
+                // Lengths first: a loop of independent loads, so the CPU has many of
+                // the misses in flight; the copy loop then finds the records in cache.
                 for j in start..<end {
                     let src = arenas[Int(refs[j].batch)] + Int(refs[j].offset)
+                    gathered[j - start] = Self.recordLength(src, columns: idsStart[Int(refs[j].batch) + 1] - idsStart[Int(refs[j].batch)])
+                }
+                for j in start..<end {
+                    let src = arenas[Int(refs[j].batch)] + Int(refs[j].offset)
+                    let length = gathered[j - start]
                     gathered[j - start] = gather.count
-                    gather.append(UnsafeRawBufferPointer(start: src, count: Self.recordLength(src, columns: idsStart[Int(refs[j].batch) + 1] - idsStart[Int(refs[j].batch)])))
+                    gather.append(UnsafeRawBufferPointer(start: src, count: length))
                 }
                 let base = UnsafeRawPointer(gather.base)
                 for i in start..<end {
@@ -236,6 +260,8 @@ struct SSTableBuilder {
                     let newPartition = rows == 0 || refs[i - 1].token != r.token || partitionKey.count != keyLength
                         || partitionKey.withUnsafeBytes { memcmp($0.baseAddress!, rec + 2, keyLength) != 0 }
                     if newPartition {
+                        // Same token, another key: the sort did not order these keys.
+                        if !keysChecked && rows > 0 && refs[i - 1].token == r.token { throw TokenCollision() }
                         partitionKey = Self.bytes(rec + 2, keyLength)
                         try writer.beginPartition(PartitionHeader(key: DecoratedKey(token: Token(r.token), key: partitionKey)))
                     }

@@ -14,14 +14,15 @@ public enum BlockCompressor {
         case .lz4:
             guard input.count <= Int(LZ4_MAX_INPUT_SIZE) else { return nil }
             let bound = Int(LZ4_compressBound(Int32(input.count)))
-            var out = [UInt8](repeating: 0, count: bound)
-            let n = out.withUnsafeMutableBytes { dst in
-                LZ4_compress_default(input.baseAddress!.assumingMemoryBound(to: CChar.self),
-                                     dst.baseAddress!.assumingMemoryBound(to: CChar.self),
-                                     Int32(input.count), Int32(bound))
+            // Not zero-filled first: LZ4 writes every byte it reports.
+            var n: Int32 = 0
+            let out = [UInt8](unsafeUninitializedCapacity: bound) { dst, count in
+                n = LZ4_compress_default(input.baseAddress!.assumingMemoryBound(to: CChar.self),
+                                         UnsafeMutableRawPointer(dst.baseAddress!).assumingMemoryBound(to: CChar.self),
+                                         Int32(input.count), Int32(bound))
+                count = max(Int(n), 0)
             }
             guard n > 0, Int(n) < input.count else { return nil }
-            out.removeLast(bound - Int(n))
             return out
         case .snappy:
             var bound = snappy_max_compressed_length(input.count)
