@@ -108,6 +108,26 @@ public final class QueryProcessor: @unchecked Sendable {
         return try run(try preparedPlan(id: id), state: &state, values: values, options: options)
     }
 
+    /// Whether an EXECUTE of `id` with positional values is short and cannot block: a
+    /// streamable SELECT of given partition keys (memtable, cached or page-cached
+    /// blocks), or a write to a user table with the periodic commit log (appended to a
+    /// buffer, no fsync wait) whose memtable is well below its bound. The server runs
+    /// these on the connection's event loop: the hop to the request pool and back costs
+    /// two thread wake-ups per batch, as much CPU as the request itself on 2 cores.
+    public func runsInline(preparedID id: [UInt8]) -> Bool {
+        guard let entry = cache.withLock({ $0.entries[id] }), entry.schemaVersion == schema.schemaVersion else { return false }
+        if let compiled = entry.streaming {
+            if case .keys = compiled.plan.partitions { return true }
+            return false
+        }
+        if let m = entry.modification {
+            guard case .periodic = schema.engine.options.commitLog.sync,
+                  let store = schema.tableStore(m.table.id) else { return false }
+            return store.writeCannotWaitForSpace
+        }
+        return false
+    }
+
     /// The plan of a prepared statement, re-analyzed when the schema changed since PREPARE.
     func preparedPlan(id: [UInt8]) throws(QueryError) -> StatementPlan {
         guard let entry = cache.withLock({ $0.entries[id] }) else {
