@@ -40,12 +40,11 @@ final class BackgroundQueue: Sendable {
             return true
         }
         guard spawn else { return }
-        let label = self.label
         let thread = Thread { [self] in
-            Thread.current.name = label
             Self.lowerPriority(by: niceIncrement)
             while let next = take() { next() }
         }
+        thread.name = label
         thread.start()
     }
 
