@@ -1,3 +1,4 @@
+import Foundation
 import HyadesProtocol
 import HyadesService
 import NIOCore
@@ -96,10 +97,40 @@ final class CQLQueryHandler: ChannelInboundHandler {
                 end = requests.count
                 keyspaceChangeInFlight = true
             }
-            run(Array(requests[start..<end]), changesKeyspace: keyspaceChangeInFlight, context: context)
+            let chunk = Array(requests[start..<end])
+            if !keyspaceChangeInFlight && Self.inlineEnabled && chunk.allSatisfy({ runsInline($0.request) }) {
+                runInline(chunk, context: context)
+            } else {
+                run(chunk, changesKeyspace: keyspaceChangeInFlight, context: context)
+            }
             start = end
         }
         if start < requests.count { waiting.append(contentsOf: requests[start...]) }
+    }
+
+    /// HYADES_INLINE_REQUESTS=0 sends every request through the pool (for comparison).
+    static let inlineEnabled = ProcessInfo.processInfo.environment["HYADES_INLINE_REQUESTS"] != "0"
+
+    /// An EXECUTE the processor says is short and cannot block (see
+    /// `QueryProcessor.runsInline`): run on the event loop, no pool hop.
+    private func runsInline(_ request: CQLRequest) -> Bool {
+        guard case .execute(let id, let params) = request, params.valueNames == nil else { return false }
+        return processor.runsInline(preparedID: id)
+    }
+
+    private func runInline(_ requests: [CQLRequestEnvelope], context: ChannelHandlerContext) {
+        let allocator = context.channel.allocator
+        let count = requests.count
+        tracker.begin(count)
+        let done = context.eventLoop.makePromise(of: Void.self)
+        let tracker = self.tracker
+        done.futureResult.whenComplete { _ in tracker.end(count) }
+        for (i, r) in requests.enumerated() {
+            let o = Self.execute(r.request, state: state, processor: processor, allocator: allocator)
+            context.write(wrapOutboundOut(CQLResponseEnvelope(stream: r.stream, response: o.response)),
+                          promise: i == count - 1 ? done : nil)
+        }
+        context.flush()
     }
 
     private func run(_ requests: [CQLRequestEnvelope], changesKeyspace: Bool, context: ChannelHandlerContext) {

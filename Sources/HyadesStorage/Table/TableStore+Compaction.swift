@@ -45,11 +45,13 @@ extension TableStore {
     func maybeCompactInBackground() {
         guard engine.options.backgroundCompaction, !state.withLock({ $0.closed }) else { return }
         guard runningCompactions.compareExchange(expected: 0, desired: 1, ordering: .acquiringAndReleasing).exchanged else { return }
+        let backlog = hasCompactionBacklog
         background.enter()
-        engine.compactionQueue.async { [self] in
+        (backlog ? engine.backlogCompactionQueue : engine.compactionQueue).async { [self] in
             defer { background.leave() }
             engine.compactionSlots.wait()
             defer { engine.compactionSlots.signal() }
+            var handOver = false
             while engine.failure == nil, !state.withLock({ $0.closed }), let plan = nextPlan() {
                 do {
                     guard try run(plan) else { break }
@@ -57,9 +59,21 @@ extension TableStore {
                     engine.fail(error)
                     break
                 }
+                // A thread's priority cannot be raised again: the backlog continues on
+                // a request-priority thread.
+                if !backlog && hasCompactionBacklog { handOver = true; break }
             }
             runningCompactions.store(0, ordering: .releasing)
+            if handOver { maybeCompactInBackground() }
         }
+    }
+
+    /// Level-0 SSTables (every SSTable under size-tiered; the unsorted flush outputs
+    /// under leveled) beyond which compaction runs at request priority (BackgroundQueue).
+    static let compactionBacklogSSTables = 8
+
+    var hasCompactionBacklog: Bool {
+        state.withLock { s in s.sstables.reduce(0) { $0 + ($1.level == 0 ? 1 : 0) } } > Self.compactionBacklogSSTables
     }
 
     /// Compacts `plan.inputs`; false when they are no longer all available.

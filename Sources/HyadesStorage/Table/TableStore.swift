@@ -155,6 +155,13 @@ public final class TableStore: @unchecked Sendable {
         }
     }
 
+    /// Whether a write now can neither wait at the memtable bound nor come close to it
+    /// (the estimate lags concurrent writers a little, hence the margin): the server
+    /// then runs it on its event loop instead of the request pool.
+    public var writeCannotWaitForSpace: Bool {
+        liveBytesHint.load(ordering: .relaxed) < options.memtableLimitBytes / 4 * 3
+    }
+
     private func liveForWritesBytes() -> Int { engine.barrier.shared { liveForWrites.liveBytes } }
 
     /// Blocks a writer while the memtable is at its limit (a flush is then running and
