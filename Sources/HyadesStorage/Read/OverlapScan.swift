@@ -105,14 +105,19 @@ extension TableStore {
             }
             if minIndex < 0 { return }
             let keyBytes = cursors[minIndex].key!
-            let key = Self.decoratedKey(keyBytes)
             if holders == 1, let reader = cursors[minIndex].reader {
-                try reader.readPartition(key, columns: columns, livenessAt: nowInSeconds) { v in
-                    if try filter.visit(v, body) { return true }
-                    stopped = true
-                    return false
+                let found = try keyBytes.withUnsafeBytes { bc in
+                    try reader.readPartition(comparable: bc, columns: columns, livenessAt: nowInSeconds) { v in
+                        if try filter.visit(v, body) { return true }
+                        stopped = true
+                        return false
+                    }
+                }
+                if !found {
+                    throw SSTableCorruptionError(path: reader.data.path, offset: 0, what: "index key not found by its own lookup")
                 }
             } else {
+                let key = Self.decoratedKey(keyBytes)
                 // Every column fetched: liveness of a row needs them all (fetched vs queried).
                 let hash = key.key.withUnsafeBytes { Murmur3.hash128($0) }
                 let it = FilteredPartitionIterator(try unfilteredRead(key, hash: hash, slices: .all, columns: .all,
