@@ -108,12 +108,6 @@ public final class Memtable: @unchecked Sendable {
 
     // MARK: batched access for the iterator
 
-    /// The byte-comparable keys of up to `limit` partitions at or after `lower` (the
-    /// overlapping-SSTable scan merges key streams before reading rows).
-    func partitionKeys(from lower: [UInt8], exclusive: Bool, limit: Int) -> [[UInt8]] {
-        lock.withLock { _ in tree.batch(from: lower, exclusive: exclusive, limit: limit).map(\.keyBytes) }
-    }
-
     /// A copy of the headers of up to `limit` partitions at or after `lower`.
     func partitionBatch(from lower: [UInt8], exclusive: Bool, limit: Int, columns: ColumnFilter)
         -> [(keyBytes: [UInt8], header: PartitionHeader, partition: MemtablePartition)] {

@@ -53,30 +53,23 @@ extension SSTableReader {
             key.key.withUnsafeBytes { k in
                 if k.count > 0 { (buffer.baseAddress! + 8).copyMemory(from: k.baseAddress!, byteCount: k.count) }
             }
-            return try readPartition(comparable: UnsafeRawBufferPointer(buffer), columns: columns, livenessAt: livenessAt, body)
+            let bc = UnsafeRawBufferPointer(buffer)
+            guard let p = try index.findPosition(bc, cache: blockCache, owner: cacheOwner) else { return false }
+            var walker = RowWalker(path: data.path, filter: columns, expectedKey: bc, livenessNow: livenessAt)
+            var offset = p.blockOffset
+            var start: BlockEntryPosition? = p.entry
+            while true {
+                guard try walker.walkBlock(file: data, offset: offset, dataEnd: dataEnd, start: start, cache: blockCache,
+                                           owner: cacheOwner, populate: true, body) else { break }
+                start = nil
+                offset = walker.nextOffset
+                if offset >= dataEnd { break }
+            }
+            guard walker.partitionsSeen == 1 else {
+                throw SSTableCorruptionError(path: data.path, offset: p.blockOffset, what: "index entry points at no partition")
+            }
+            return true
         }
-    }
-
-    /// `readPartition` by the byte-comparable key, without the bloom filter: for callers
-    /// that found the key in this SSTable's partition index already (`overlapScan`).
-    @discardableResult
-    func readPartition(comparable bc: UnsafeRawBufferPointer, columns: ColumnFilter, livenessAt: Int32?,
-                       _ body: (borrowing SSTableRowView) throws -> Bool) throws -> Bool {
-        guard let p = try index.findPosition(bc, cache: blockCache, owner: cacheOwner) else { return false }
-        var walker = RowWalker(path: data.path, filter: columns, expectedKey: bc, livenessNow: livenessAt)
-        var offset = p.blockOffset
-        var start: BlockEntryPosition? = p.entry
-        while true {
-            guard try walker.walkBlock(file: data, offset: offset, dataEnd: dataEnd, start: start, cache: blockCache,
-                                       owner: cacheOwner, populate: true, body) else { break }
-            start = nil
-            offset = walker.nextOffset
-            if offset >= dataEnd { break }
-        }
-        guard walker.partitionsSeen == 1 else {
-            throw SSTableCorruptionError(path: data.path, offset: p.blockOffset, what: "index entry points at no partition")
-        }
-        return true
     }
 
     /// Point read of a table without clustering columns: `body` gets the partition's row

@@ -5,9 +5,7 @@ import HyadesCore
 ///
 /// When only one source can hold the data (nothing in the memtables there, one SSTable,
 /// e.g. after a major compaction) rows come straight from the SSTable's zero-allocation
-/// reads, filtered inline; with overlapping SSTables, so does every partition only one
-/// SSTable holds (`overlapScan`); the rest come from the general merge, adapted to the
-/// same view.
+/// reads, filtered inline; otherwise from the general merge, adapted to the same view.
 /// Results equal `read`/`scan` through `FilteredPartitionIterator` row for row.
 extension TableStore {
     /// Every live row of the partitions in `range`, in ring then clustering order (a
@@ -34,10 +32,6 @@ extension TableStore {
                 }
                 return
             }
-        } else if slices.isAll {
-            try overlapScan(range, columns: columns, nowInSeconds: nowInSeconds, memtables: memtables,
-                            sstables: sstables, body)
-            return
         }
         let it = try scan(range, slices: slices, columns: columns, nowInSeconds: nowInSeconds)
         try Self.visitMerged(it, body)
