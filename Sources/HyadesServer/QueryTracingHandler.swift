@@ -75,12 +75,12 @@ final class QueryTracingHandler: ChannelDuplexHandler {
     static func describe(_ r: CQLRequest) -> (String, String, [String: String]) {
         switch r {
         case .query(let q, let params):
-            return ("QUERY", "Execute CQL3 query", ["query": q, "consistency_level": Self.name(params.consistency)])
+            return ("QUERY", "Execute CQL3 query", ["query": q, "consistency_level": params.consistency.description])
         case .prepare(let q):
             return ("QUERY", "Preparing CQL3 query", ["query": q])
         case .execute(let id, let params):
             return ("QUERY", "Execute CQL3 prepared query",
-                    ["prepared_id": id.map { String(format: "%02x", $0) }.joined(), "consistency_level": Self.name(params.consistency)])
+                    ["prepared_id": id.map { String(format: "%02x", $0) }.joined(), "consistency_level": params.consistency.description])
         case .batch(let b):
             return ("QUERY", "Execute batch of CQL3 queries", ["statements": "\(b.statements.count)"])
         default:
@@ -88,10 +88,6 @@ final class QueryTracingHandler: ChannelDuplexHandler {
         }
     }
 
-    /// Cassandra's spelling (LOCAL_ONE), as system_traces shows it.
-    static func name(_ c: CQLConsistency) -> String {
-        ConsistencyLevel(rawValue: c.rawValue).map { "\($0)" } ?? "\(c)"
-    }
 
     static func outcome(_ r: CQLResponse) -> String {
         if case .error(let e) = r { return "Request failed: \(e.message)" }

@@ -21,7 +21,7 @@ enum ResultMapping {
     }
 
     static func options(_ p: CQLQueryParameters) -> QueryOptions {
-        var o = QueryOptions(consistency: ConsistencyLevel(rawValue: p.consistency.rawValue) ?? .one,
+        var o = QueryOptions(consistency: p.consistency,
                              pageSize: p.pageSize.map(Int.init),
                              pagingState: p.pagingState.map { Array($0.readableBytesView) },
                              timestamp: p.defaultTimestamp, skipMetadata: p.skipMetadata)

@@ -66,7 +66,7 @@ public enum StressRunner {
         else if let c = settings.count { plan += " for \(c) iterations" }
         if let d = settings.durationSeconds { plan += " for \(d) seconds" }
         if let r = settings.rate { plan += " at \(Int(r)) op/s" }
-        plan += "; \(settings.effectiveConnections) connection(s), \(settings.consistency.name)"
+        plan += "; \(settings.effectiveConnections) connection(s), \(settings.consistency)"
         if let c = settings.compression { plan += ", \(c.rawValue)" }
         output(plan)
         output(StressReport.header)

@@ -1,3 +1,4 @@
+import HyadesCore
 import HyadesProtocol
 import NIOCore
 
@@ -21,13 +22,5 @@ public struct CQLStatementOptions: Sendable {
         self.pagingState = pagingState
         self.timeout = timeout
         self.timestamp = timestamp
-    }
-}
-
-extension CQLConsistency {
-    /// Parses Cassandra's spelling (`ONE`, `local_quorum`, ...).
-    public init?(name: String) {
-        guard let c = Self.allCases.first(where: { $0.name == name.uppercased() }) else { return nil }
-        self = c
     }
 }

@@ -1,3 +1,4 @@
+import HyadesCore
 import NIOCore
 
 /// BATCH (spec section 4.1.7).

@@ -29,6 +29,6 @@ extension CQLErrorMessage {
 
     public static func unavailable(_ consistency: CQLConsistency, required: Int32, alive: Int32) -> CQLErrorMessage {
         CQLErrorMessage(.unavailable(consistency: consistency, required: required, alive: alive),
-                        "Cannot achieve consistency level \(consistency.name)")
+                        "Cannot achieve consistency level \(consistency)")
     }
 }

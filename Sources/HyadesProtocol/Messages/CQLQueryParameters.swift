@@ -1,3 +1,4 @@
+import HyadesCore
 import NIOCore
 
 /// <query_parameters> of QUERY and EXECUTE (spec section 4.1.4). The flags byte is derived

@@ -39,8 +39,8 @@ public final class ShellConnection {
     /// continues from the previous page.
     public func execute(_ cql: String, pageSize: Int, after previous: ResultSet? = nil) throws -> ResultSet {
         var options = CQLStatementOptions()
-        options.consistency = .init(rawValue: consistency.rawValue)
-        options.serialConsistency = .init(rawValue: serialConsistency.rawValue)
+        options.consistency = consistency
+        options.serialConsistency = serialConsistency
         options.pageSize = Int32(clamping: pageSize)
         if let previous { options.pagingState = previous.pagingState }
         let o = options
@@ -51,7 +51,7 @@ public final class ShellConnection {
     /// Runs statements concurrently (COPY FROM's inserts); one error (or nil) per statement.
     public func executeAll(_ statements: [String]) -> [(any Error)?] {
         var options = CQLStatementOptions()
-        options.consistency = .init(rawValue: consistency.rawValue)
+        options.consistency = consistency
         let o = options
         let client = self.client
         let results = try? blocking { () async -> [Int: String] in
