@@ -200,7 +200,8 @@ public enum CQLValueFormat {
 
     // MARK: JSON
 
-    static func jsonString(_ s: String) -> String {
+    /// `s` as a JSON string literal, quotes included.
+    public static func jsonString(_ s: String) -> String {
         var out = "\""
         for u in s.unicodeScalars {
             switch u {

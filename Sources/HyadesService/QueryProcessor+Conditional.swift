@@ -141,9 +141,8 @@ extension QueryProcessor {
     /// is checked against, through the ordinary SELECT path: nil when there is none.
     func currentRow(_ t: TableMetadata, keyColumns: [ColumnMetadata],
                             keyValues: [CQLBoundValue]) throws(QueryError) -> ([ColumnSpecification], [[UInt8]?]?) {
-        func quoted(_ s: String) -> String { "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
-        let restriction = keyColumns.map { quoted($0.name) + " = ?" }.joined(separator: " AND ")
-        let text = "SELECT * FROM \(quoted(t.keyspace)).\(quoted(t.name)) WHERE \(restriction) LIMIT 1"
+        let restriction = keyColumns.map { SchemaDescriber.quoted($0.name) + " = ?" }.joined(separator: " AND ")
+        let text = "SELECT * FROM \(SchemaDescriber.quoted(t.keyspace)).\(SchemaDescriber.quoted(t.name)) WHERE \(restriction) LIMIT 1"
         guard case .select(let plan) = try analyze(text, keyspace: nil) else {
             throw QueryError.server("conditional update: the read of the current row did not analyze as a SELECT")
         }

@@ -301,7 +301,9 @@ struct SelectExecutor {
         for (i, s) in plan.selectors.enumerated() where i < row.count {
             let name = i < plan.resultColumns.count && !(plan.json && plan.resultColumns.count == 1) ? plan.resultColumns[i].name : selectorName(s)
             let v = row[i].map { CQLValueFormat.json($0, type: type(s)) } ?? "null"
-            parts.append("\"\(JSONKey.forColumn(name, isColumn: s.isColumn))\": \(v)")
+            // A case-sensitive column appears quoted (`"\"Mixed\""`), as Cassandra writes it,
+            // so INSERT JSON reads the key back as the same column.
+            parts.append(CQLValueFormat.jsonString(s.isColumn ? SchemaDescriber.quoted(name) : name) + ": \(v)")
         }
         return "{" + parts.joined(separator: ", ") + "}"
     }

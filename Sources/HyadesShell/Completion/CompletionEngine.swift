@@ -103,7 +103,7 @@ public struct CompletionEngine {
                 // keyspace's tables.
                 var cols: [String] = []
                 if let ks = currentKeyspace, let names {
-                    for t in names.tableNames(keyspace: ks) { cols += names.columnNames(keyspace: ks, table: t).map(CQLNames.quoteIfNeeded) }
+                    for t in names.tableNames(keyspace: ks) { cols += names.columnNames(keyspace: ks, table: t).map(SchemaDescriber.quoted) }
                 }
                 let extra = prev == "select" ? keywords(["*", "DISTINCT", "JSON", "COUNT(*)"], upper: upper) : []
                 return Array(Set(cols)).sorted() + extra
@@ -161,19 +161,19 @@ public struct CompletionEngine {
     }
 
     func keyspaceNames() -> [String] {
-        (names?.keyspaceNames() ?? []).map(CQLNames.quoteIfNeeded)
+        (names?.keyspaceNames() ?? []).map(SchemaDescriber.quoted)
     }
 
     /// Tables of the current keyspace, then `keyspace.` for every keyspace.
     func tableNames() -> [String] {
         var out: [String] = []
-        if let ks = currentKeyspace, let names { out += names.tableNames(keyspace: ks).map(CQLNames.quoteIfNeeded) }
+        if let ks = currentKeyspace, let names { out += names.tableNames(keyspace: ks).map(SchemaDescriber.quoted) }
         out += keyspaceNames().map { $0 + "." }
         return out
     }
 
     func columnNames(_ ks: String, _ t: String) -> [String] {
-        (names?.columnNames(keyspace: ks, table: t) ?? []).map(CQLNames.quoteIfNeeded)
+        (names?.columnNames(keyspace: ks, table: t) ?? []).map(SchemaDescriber.quoted)
     }
 
     /// `ks.` -> `ks.table` for each table of ks.
@@ -182,7 +182,7 @@ public struct CompletionEngine {
         let ksName = qualifier.lowercased()
         let match = names.keyspaceNames().first { $0 == ksName || $0 == qualifier }
         guard let ks = match else { return [] }
-        return names.tableNames(keyspace: ks).map { qualifier + "." + CQLNames.quoteIfNeeded($0) }
+        return names.tableNames(keyspace: ks).map { qualifier + "." + SchemaDescriber.quoted($0) }
     }
 }
 

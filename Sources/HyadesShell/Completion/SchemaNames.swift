@@ -19,22 +19,3 @@ public final class StaticSchemaNames: SchemaNames {
     public func tableNames(keyspace: String) -> [String] { (schema[keyspace] ?? [:]).keys.sorted() }
     public func columnNames(keyspace: String, table: String) -> [String] { schema[keyspace]?[table] ?? [] }
 }
-
-/// CQL name quoting: names that are not lower-case identifiers (or are reserved words)
-/// must be written `"Quoted"`, as DESCRIBE does.
-public enum CQLNames {
-    static let reserved: Set<String> = [
-        "add", "allow", "alter", "and", "apply", "asc", "authorize", "batch", "begin", "by", "columnfamily",
-        "create", "delete", "desc", "describe", "drop", "entries", "execute", "from", "full", "grant", "if",
-        "in", "index", "infinity", "insert", "into", "is", "keyspace", "limit", "modify", "nan", "norecursive",
-        "not", "null", "of", "on", "or", "order", "primary", "rename", "replace", "revoke", "schema", "select",
-        "set", "table", "to", "token", "truncate", "unlogged", "update", "use", "using", "view", "where", "with",
-    ]
-
-    public static func quoteIfNeeded(_ name: String) -> String {
-        let plain = name.first.map { $0.isASCII && $0.isLowercase } == true
-            && name.allSatisfy { ($0.isASCII && ($0.isLowercase || $0.isNumber)) || $0 == "_" }
-        if plain && !reserved.contains(name) { return name }
-        return "\"" + name.split(separator: "\"", omittingEmptySubsequences: false).joined(separator: "\"\"") + "\""
-    }
-}

@@ -1,5 +1,6 @@
 import Foundation
 import HyadesClient
+import HyadesCQL
 import HyadesCore
 
 /// Runs COPY TO / COPY FROM through the shell's session.
@@ -22,7 +23,7 @@ struct CopyRunner {
         guard let ks = keyspace else {
             throw ShellMessageError("No keyspace specified and no current keyspace: use COPY <keyspace>.<table> or USE first.")
         }
-        return CQLNames.quoteIfNeeded(ks) + "." + CQLNames.quoteIfNeeded(command.table)
+        return SchemaDescriber.quoted(ks) + "." + SchemaDescriber.quoted(command.table)
     }
 
     func run() throws {
@@ -36,7 +37,7 @@ struct CopyRunner {
 
     func exportRows() throws {
         let table = try qualifiedTable()
-        let select = "SELECT " + (command.columns?.map(CQLNames.quoteIfNeeded).joined(separator: ", ") ?? "*") + " FROM " + table
+        let select = "SELECT " + (command.columns?.map(SchemaDescriber.quoted).joined(separator: ", ") ?? "*") + " FROM " + table
         let started = Date()
         var out: FileHandle?
         if let path = command.file {
@@ -140,7 +141,7 @@ struct CopyRunner {
             throw ShellMessageError("Invalid column name\(unknown.count > 1 ? "s" : "") \(unknown.joined(separator: ", ")) for table \(keyspace ?? "").\(command.table)")
         }
         let columnTypes = names.map { types[$0]! }
-        let prefix = "INSERT INTO \(table) (" + names.map(CQLNames.quoteIfNeeded).joined(separator: ", ") + ") VALUES ("
+        let prefix = "INSERT INTO \(table) (" + names.map(SchemaDescriber.quoted).joined(separator: ", ") + ") VALUES ("
 
         var imported = 0
         var skipped = 0
