@@ -45,6 +45,16 @@ public struct QueryError: Error, Hashable, Sendable, CustomStringConvertible {
     init(_ e: CQLSyntaxError) {
         self.init(.syntaxError, e.description)
     }
+
+    /// Any error of a read as the client sees it: query errors as they are, analysis
+    /// errors with their codes, anything else (storage, corruption) as a server error.
+    init(reading error: any Error) {
+        switch error {
+        case let e as QueryError: self = e
+        case let e as CQLAnalysisError: self.init(e)
+        default: self.init(.serverError, "\(error)")
+        }
+    }
 }
 
 /// Per-connection state (the session keyspace set by USE).

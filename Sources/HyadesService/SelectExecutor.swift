@@ -40,12 +40,8 @@ struct SelectExecutor {
     func execute(_ target: SelectTarget, pageSize requested: Int?, pagingState: [UInt8]?) throws(QueryError) -> ResultPage {
         do {
             return try run(target, pageSize: requested, pagingState: pagingState)
-        } catch let e as QueryError {
-            throw e
-        } catch let e as CQLAnalysisError {
-            throw QueryError(e)
         } catch {
-            throw QueryError(.serverError, "\(error)")
+            throw QueryError(reading: error)
         }
     }
 

@@ -86,12 +86,8 @@ struct StreamingSelect {
     func execute(_ store: TableStore, pageSize requested: Int?, pagingState: [UInt8]?) throws(QueryError) -> ResultPage {
         do {
             return try run(store, pageSize: requested, pagingState: pagingState)
-        } catch let e as QueryError {
-            throw e
-        } catch let e as CQLAnalysisError {
-            throw QueryError(e)
         } catch {
-            throw QueryError(.serverError, "\(error)")
+            throw QueryError(reading: error)
         }
     }
 
