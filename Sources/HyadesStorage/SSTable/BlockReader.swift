@@ -401,20 +401,7 @@ final class DecodedBlock {
         // A local copy: class-property accesses pay a dynamic exclusivity check each.
         var c = entryCursor
         defer { entryCursor = c }
-        let flags = try c.u8()
-        var liveness = LivenessInfo.empty
-        if flags & SSTableFormat.rowHasLiveness != 0 {
-            let ts = try c.timestamp(base: entriesBase)
-            if flags & SSTableFormat.rowLivenessExpiring != 0 {
-                let ttl = try c.int32()
-                let exp = try c.int32()
-                liveness = LivenessInfo(timestamp: ts, ttl: ttl, localExpirationTime: exp)
-            } else {
-                liveness = LivenessInfo(timestamp: ts)
-            }
-        }
-        var deletion = DeletionTime.live
-        if flags & SSTableFormat.rowHasDeletion != 0 { deletion = try c.deletion(base: entriesBase) }
+        let (liveness, deletion) = try c.rowHeader(base: entriesBase)
         let ordinal = rowOrdinal
         guard ordinal < header.rowCount else { throw DecodeFailure("more rows than the header says") }
         rowOrdinal += 1

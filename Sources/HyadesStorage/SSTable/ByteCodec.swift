@@ -131,6 +131,26 @@ import HyadesCore
         return DeletionTime(markedForDeleteAt: at, localDeletionTime: ldt)
     }
 
+    /// A row entry's header after its kind and clustering: flags, then the row's liveness
+    /// (timestamp, and TTL + expiration when expiring) and its deletion, each when flagged.
+    @inlinable @inline(__always)
+    mutating func rowHeader(base: Int64) throws(DecodeFailure) -> (liveness: LivenessInfo, deletion: DeletionTime) {
+        let flags = try u8()
+        var liveness = LivenessInfo.empty
+        if flags & SSTableFormat.rowHasLiveness != 0 {
+            let ts = try timestamp(base: base)
+            if flags & SSTableFormat.rowLivenessExpiring != 0 {
+                let ttl = try int32()
+                let exp = try int32()
+                liveness = LivenessInfo(timestamp: ts, ttl: ttl, localExpirationTime: exp)
+            } else {
+                liveness = LivenessInfo(timestamp: ts)
+            }
+        }
+        let deletion = flags & SSTableFormat.rowHasDeletion != 0 ? try self.deletion(base: base) : .live
+        return (liveness, deletion)
+    }
+
     @inlinable @inline(__always) mutating func string() throws(DecodeFailure) -> String {
         String(decoding: try lengthPrefixed(), as: UTF8.self)
     }

@@ -335,20 +335,7 @@ struct RowWalker: ~Copyable {
             }
             guard inPartition else { throw DecodeFailure("row outside any partition") }
             afterPartitionStart = false
-            let flags = try c.u8()
-            var liveness = LivenessInfo.empty
-            if flags & SSTableFormat.rowHasLiveness != 0 {
-                let ts = try c.timestamp(base: base)
-                if flags & SSTableFormat.rowLivenessExpiring != 0 {
-                    let ttl = try c.int32()
-                    let exp = try c.int32()
-                    liveness = LivenessInfo(timestamp: ts, ttl: ttl, localExpirationTime: exp)
-                } else {
-                    liveness = LivenessInfo(timestamp: ts)
-                }
-            }
-            var deletion = DeletionTime.live
-            if flags & SSTableFormat.rowHasDeletion != 0 { deletion = try c.deletion(base: base) }
+            let (liveness, deletion) = try c.rowHeader(base: base)
             let ordinal = rowOrdinal
             guard ordinal < h.rowCount else { throw DecodeFailure("more rows than the header says") }
             rowOrdinal += 1
