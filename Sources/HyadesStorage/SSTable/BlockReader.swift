@@ -173,19 +173,7 @@ struct ColumnCursor {
 
     @inline(__always)
     mutating func cell(flags: UInt8, withPath: Bool, rowLiveness: LivenessInfo) throws(DecodeFailure) -> Cell {
-        var ts: Int64, ttl: Int32 = 0, ldt = Cell.noDeletionTime
-        if flags & SSTableFormat.cellUsesRowTimestamp != 0 {
-            guard !rowLiveness.isEmpty else { throw DecodeFailure("cell uses the timestamp of a row without one") }
-            ts = rowLiveness.timestamp
-            ttl = rowLiveness.ttl
-            ldt = rowLiveness.localExpirationTime
-        } else {
-            ts = try cursor.timestamp(base: base)
-        }
-        if flags & SSTableFormat.cellHasDeletionInfo != 0 {
-            ttl = try cursor.int32()
-            ldt = try cursor.int32()
-        }
+        let (ts, ttl, ldt) = try cursor.cellTiming(flags: flags, base: base, rowLiveness: rowLiveness)
         let path = withPath ? try cursor.lengthPrefixed() : []
         let value = try cursor.lengthPrefixed()
         return Cell(timestamp: ts, ttl: ttl, localDeletionTime: ldt,

@@ -151,6 +151,27 @@ import HyadesCore
         return (liveness, deletion)
     }
 
+    /// A simple cell's timing after its flags: its own timestamp or the row's, then TTL and
+    /// local deletion time when flagged (else the row's expiry when it uses the row's).
+    @inlinable @inline(__always)
+    mutating func cellTiming(flags: UInt8, base: Int64, rowLiveness: LivenessInfo)
+        throws(DecodeFailure) -> (timestamp: Int64, ttl: Int32, localDeletionTime: Int32) {
+        var ts: Int64, ttl: Int32 = 0, ldt = Cell.noDeletionTime
+        if flags & SSTableFormat.cellUsesRowTimestamp != 0 {
+            guard !rowLiveness.isEmpty else { throw DecodeFailure("cell uses the timestamp of a row without one") }
+            ts = rowLiveness.timestamp
+            ttl = rowLiveness.ttl
+            ldt = rowLiveness.localExpirationTime
+        } else {
+            ts = try timestamp(base: base)
+        }
+        if flags & SSTableFormat.cellHasDeletionInfo != 0 {
+            ttl = try int32()
+            ldt = try int32()
+        }
+        return (ts, ttl, ldt)
+    }
+
     @inlinable @inline(__always) mutating func string() throws(DecodeFailure) -> String {
         String(decoding: try lengthPrefixed(), as: UTF8.self)
     }

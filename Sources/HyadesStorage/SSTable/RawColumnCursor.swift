@@ -123,19 +123,7 @@ struct RawColumnCursor {
     @inline(__always)
     static func cell(_ c: inout ByteCursor, flags: UInt8, withPath: Bool, column: ColumnID, base: Int64,
                      rowLiveness: LivenessInfo) throws(DecodeFailure) -> SSTableCellView {
-        var ts: Int64, ttl: Int32 = 0, ldt = Cell.noDeletionTime
-        if flags & SSTableFormat.cellUsesRowTimestamp != 0 {
-            guard !rowLiveness.isEmpty else { throw DecodeFailure("cell uses the timestamp of a row without one") }
-            ts = rowLiveness.timestamp
-            ttl = rowLiveness.ttl
-            ldt = rowLiveness.localExpirationTime
-        } else {
-            ts = try c.timestamp(base: base)
-        }
-        if flags & SSTableFormat.cellHasDeletionInfo != 0 {
-            ttl = try c.int32()
-            ldt = try c.int32()
-        }
+        let (ts, ttl, ldt) = try c.cellTiming(flags: flags, base: base, rowLiveness: rowLiveness)
         var path = UnsafeRawBufferPointer(start: nil, count: 0)
         if withPath {
             let n = try c.length()
