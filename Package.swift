@@ -91,6 +91,8 @@ let package = Package(
             "HyadesClient",
         ]),
 
+        // Test helpers shared by the test targets (a real `hyades server` process).
+        .target(name: "HyadesTestSupport", path: "Tests/HyadesTestSupport"),
         .testTarget(name: "HyadesCoreTests", dependencies: ["HyadesCore"]),
         .testTarget(name: "HyadesCQLTests", dependencies: ["HyadesCQL", "HyadesCore"]),
         .testTarget(name: "HyadesServiceTests", dependencies: ["HyadesService", "HyadesCore", "HyadesStorage", "HyadesCQL"]),
@@ -107,12 +109,13 @@ let package = Package(
         ]),
         .testTarget(name: "HyadesStorageTests", dependencies: ["HyadesCore", "HyadesStorage", .product(name: "Logging", package: "swift-log")],
                     resources: [.copy("testdata")]),
-        .testTarget(name: "HyadesLoaderTests", dependencies: ["HyadesLoader", "HyadesCore", "HyadesStorage", "HyadesClient", "hyades"]),
+        .testTarget(name: "HyadesLoaderTests", dependencies: ["HyadesLoader", "HyadesCore", "HyadesStorage", "HyadesClient", "HyadesTestSupport", "hyades"]),
         // Unit tests of the shell's parts, and end-to-end runs of `hyades shell` in tmux
         // against a real `hyades server`.
         .testTarget(name: "HyadesShellTests", dependencies: ["HyadesShell", "HyadesCore", "hyades"]),
         // Runs the real `hyades server` binary and talks to it through HyadesClient.
         .testTarget(name: "HyadesClientTests", dependencies: [
+            "HyadesTestSupport",
             "HyadesClient", "HyadesProtocol", "HyadesCore", "hyades",
             .product(name: "NIOCore", package: "swift-nio"),
         ]),

@@ -7,7 +7,7 @@ import Testing
     /// Runs `hyades stress ARGS` to completion; returns exit status and stdout + stderr.
     func stress(_ args: [String]) throws -> (Int32, String) {
         let p = Process()
-        p.executableURL = URL(fileURLWithPath: ServerProcess.hyades)
+        p.executableURL = URL(fileURLWithPath: ServerProcess.executable)
         p.arguments = ["stress"] + args
         let out = Pipe()
         p.standardOutput = out

@@ -1,6 +1,7 @@
 import Foundation
 import HyadesClient
 import HyadesCore
+import HyadesTestSupport
 import Testing
 
 /// `hyades load` as a user runs it, against a real `hyades server` process: rows are
@@ -64,7 +65,7 @@ import Testing
 /// Runs the built `hyades` binary; returns its exit status and stdout + stderr.
 func runHyades(_ arguments: [String]) throws -> (status: Int32, output: String) {
     let p = Process()
-    p.executableURL = URL(fileURLWithPath: LoaderNode.hyades)
+    p.executableURL = URL(fileURLWithPath: HyadesServerProcess.executable)
     p.arguments = arguments
     let pipe = Pipe()
     p.standardOutput = pipe
@@ -75,68 +76,18 @@ func runHyades(_ arguments: [String]) throws -> (status: Int32, output: String) 
     return (p.terminationStatus, String(decoding: data, as: UTF8.self))
 }
 
-/// A real `hyades server` on a loopback address with free ports (read back from its log).
+/// The loader tests' node: the shared `HyadesServerProcess` with its streaming port.
 final class LoaderNode: @unchecked Sendable {
-    static var hyades: String {
-        let dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        for candidate in [dir, dir.deletingLastPathComponent(), dir.deletingLastPathComponent().deletingLastPathComponent()] {
-            let path = candidate.appendingPathComponent("hyades").path
-            if FileManager.default.isExecutableFile(atPath: path) { return path }
-        }
-        return dir.appendingPathComponent("hyades").path
-    }
+    let server: HyadesServerProcess
+    var host: String { server.host }
+    var nativePort: Int { server.nativePort }
+    var storagePort: Int { server.storagePort }
+    var log: LogBuffer { server.log }
 
-    let process = Process()
-    let log = LoaderLog()
-    let host: String
-    let dataDir: String
-    var nativePort = 0
-    var storagePort = 0
-
-    init(host: String) throws {
-        self.host = host
-        dataDir = NSTemporaryDirectory() + "hyades-loader-node-\(UUID().uuidString)"
-        process.executableURL = URL(fileURLWithPath: Self.hyades)
-        process.arguments = ["server", "--listen-address", host, "--native-port", "0", "--storage-port", "0", "--data-dir", dataDir]
-        let pipe = Pipe()
-        process.standardError = pipe
-        process.standardOutput = FileHandle.nullDevice
-        let log = self.log
-        pipe.fileHandleForReading.readabilityHandler = { h in
-            let d = h.availableData
-            log.withLock { $0 += String(decoding: d, as: UTF8.self) }
-        }
-        try process.run()
-        for _ in 0..<3000 {
-            let text = log.withLock { $0 }
-            nativePort = Self.port(in: text, after: "CQL native transport listening on", host: host)
-            storagePort = Self.port(in: text, after: "SSTable streaming listening on", host: host)
-            if nativePort > 0 && storagePort > 0 { break }
-            guard process.isRunning else { break }
-            usleep(10_000)
-        }
-    }
-
-    static func port(in text: String, after marker: String, host: String) -> Int {
-        guard let m = text.range(of: marker) else { return 0 }
-        let rest = text[m.upperBound...]
-        guard let r = rest.range(of: "\(host):") else { return 0 }
-        return Int(rest[r.upperBound...].prefix { $0.isNumber }) ?? 0
-    }
+    init(host: String) throws { server = try HyadesServerProcess(host: host, storagePort: 0) }
 
     func stop() {
-        if process.isRunning { process.terminate() }
-        process.waitUntilExit()
-        try? FileManager.default.removeItem(atPath: dataDir)
-    }
-}
-
-final class LoaderLog: @unchecked Sendable {
-    private let lock = NSLock()
-    private var text = ""
-    func withLock<R>(_ body: (inout String) -> R) -> R {
-        lock.lock()
-        defer { lock.unlock() }
-        return body(&text)
+        server.terminate()
+        server.removeData()
     }
 }
