@@ -102,7 +102,7 @@ let package = Package(
             .product(name: "NIOEmbedded", package: "swift-nio"),
         ]),
         .testTarget(name: "HyadesServerTests", dependencies: [
-            "HyadesServer", "HyadesService", "HyadesProtocol", "HyadesCore", "HyadesStorage", "hyades", "HyadesClient",
+            "HyadesServer", "HyadesService", "HyadesProtocol", "HyadesCore", "HyadesStorage", "hyades", "HyadesClient", "HyadesTestSupport",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOEmbedded", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
@@ -112,7 +112,7 @@ let package = Package(
         .testTarget(name: "HyadesLoaderTests", dependencies: ["HyadesLoader", "HyadesCore", "HyadesStorage", "HyadesClient", "HyadesTestSupport", "hyades"]),
         // Unit tests of the shell's parts, and end-to-end runs of `hyades shell` in tmux
         // against a real `hyades server`.
-        .testTarget(name: "HyadesShellTests", dependencies: ["HyadesShell", "HyadesCore", "hyades"]),
+        .testTarget(name: "HyadesShellTests", dependencies: ["HyadesShell", "HyadesCore", "HyadesTestSupport", "hyades"]),
         // Runs the real `hyades server` binary and talks to it through HyadesClient.
         .testTarget(name: "HyadesClientTests", dependencies: [
             "HyadesTestSupport",
@@ -120,9 +120,9 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
         ]),
         // Runs the built `hyades` executable as an operator would.
-        .testTarget(name: "HyadesToolTests", dependencies: ["HyadesCore", "HyadesStorage", "hyades"]),
+        .testTarget(name: "HyadesToolTests", dependencies: ["HyadesCore", "HyadesStorage", "HyadesTestSupport", "hyades"]),
         // Operator tooling: tools/cluster, daemons, the DR3-like generator.
-        .testTarget(name: "HyadesOpsTests", dependencies: ["HyadesCore", "HyadesLoader", "hyades"]),
+        .testTarget(name: "HyadesOpsTests", dependencies: ["HyadesCore", "HyadesLoader", "HyadesTestSupport", "hyades"]),
     ],
     swiftLanguageModes: [.v6]
 )

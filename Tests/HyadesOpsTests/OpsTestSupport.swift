@@ -2,18 +2,12 @@
 import Glibc
 #endif
 import Foundation
+import HyadesTestSupport
 
 /// Runs the real `hyades` binary and the repository's tools/ scripts, as an operator would.
 enum Ops {
     /// The `hyades` executable built next to this test bundle.
-    static var hyades: String {
-        let dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        for candidate in [dir, dir.deletingLastPathComponent(), dir.deletingLastPathComponent().deletingLastPathComponent()] {
-            let path = candidate.appendingPathComponent("hyades").path
-            if FileManager.default.isExecutableFile(atPath: path) { return path }
-        }
-        return dir.appendingPathComponent("hyades").path
-    }
+    static var hyades: String { HyadesServerProcess.executable }
 
     /// The repository root (this file is Tests/HyadesOpsTests/OpsTestSupport.swift).
     static var repository: String {

@@ -3,6 +3,7 @@ import HyadesClient
 import HyadesCore
 import HyadesProtocol
 import HyadesStorage
+import HyadesTestSupport
 import NIOCore
 import Testing
 
@@ -13,49 +14,12 @@ import Testing
     static let host = "127.0.0.47"
 
     /// `hyades server` with both listeners on ephemeral ports, read back from its log.
-    final class Node: @unchecked Sendable {
-        let process = Process()
-        let log = LogBuffer()
-        var cqlPort = 0
-        var storagePort = 0
+    static func node(dataDir: String) throws -> HyadesServerProcess {
+        try HyadesServerProcess(host: host, dataDir: dataDir, storagePort: 0)
+    }
 
-        init(dataDir: String) throws {
-            process.executableURL = URL(fileURLWithPath: ServerProcessTests.hyades)
-            process.arguments = ["server", "--listen-address", StreamingProcessTests.host, "--native-port", "0",
-                                 "--storage-port", "0", "--data-dir", dataDir]
-            let pipe = Pipe()
-            process.standardError = pipe
-            process.standardOutput = FileHandle.nullDevice
-            let log = self.log
-            pipe.fileHandleForReading.readabilityHandler = { h in
-                let d = h.availableData
-                log.withLock { $0 += String(decoding: d, as: UTF8.self) }
-            }
-            try process.run()
-            for _ in 0..<3000 {
-                let text = log.withLock { $0 }
-                cqlPort = Self.port(after: "CQL native transport listening on", in: text)
-                storagePort = Self.port(after: "SSTable streaming listening on", in: text)
-                if cqlPort > 0 && storagePort > 0 { break }
-                guard process.isRunning else { break }
-                usleep(10_000)
-            }
-        }
-
-        static func port(after marker: String, in text: String) -> Int {
-            guard let m = text.range(of: marker), let r = text[m.upperBound...].range(of: StreamingProcessTests.host + ":") else { return 0 }
-            return Int(text[r.upperBound...].prefix { $0.isNumber }) ?? 0
-        }
-
-        func cql() async throws -> TestClient {
-            try await TestClient.connect(try SocketAddress(ipAddress: StreamingProcessTests.host, port: cqlPort))
-        }
-
-        func terminate() -> Int32 {
-            process.terminate()
-            process.waitUntilExit()
-            return process.terminationStatus
-        }
+    static func cql(_ node: HyadesServerProcess) async throws -> TestClient {
+        try await TestClient.connect(try SocketAddress(ipAddress: host, port: node.nativePort))
     }
 
     static func bigint(_ v: Int64) -> [UInt8] { withUnsafeBytes(of: v.bigEndian) { Array($0) } }
@@ -91,7 +55,7 @@ import Testing
     /// Runs the `hyades` binary; stdout and stderr together.
     static func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
         let p = Process()
-        p.executableURL = URL(fileURLWithPath: ServerProcessTests.hyades)
+        p.executableURL = URL(fileURLWithPath: HyadesServerProcess.executable)
         p.arguments = arguments
         let pipe = Pipe()
         p.standardOutput = pipe
@@ -106,9 +70,9 @@ import Testing
         let base = NSTemporaryDirectory() + "hyades-stream-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: base) }
         let data = base + "/node", out = base + "/out"
-        let node = try Node(dataDir: data)
-        try #require(node.cqlPort > 0 && node.storagePort > 0, "server did not start: \(node.log.withLock { $0 })")
-        let c = try await node.cql()
+        let node = try Self.node(dataDir: data)
+        try #require(node.nativePort > 0 && node.storagePort > 0, "server did not start: \(node.log.withLock { $0 })")
+        let c = try await Self.cql(node)
         _ = try await c.query("CREATE KEYSPACE gaia WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}")
         _ = try await c.query("CREATE TABLE gaia.source (source_id bigint PRIMARY KEY, dec double, ra double, designation text)")
 
@@ -147,9 +111,9 @@ import Testing
         await c.close()
 
         #expect(node.terminate() == 0)
-        let restarted = try Node(dataDir: data)
-        try #require(restarted.cqlPort > 0, "server did not restart: \(restarted.log.withLock { $0 })")
-        let c2 = try await restarted.cql()
+        let restarted = try Self.node(dataDir: data)
+        try #require(restarted.nativePort > 0, "server did not restart: \(restarted.log.withLock { $0 })")
+        let c2 = try await Self.cql(restarted)
         #expect(try await c2.rows("SELECT source_id FROM gaia.source").rows.count == 501)
 
         // A re-run of the same session (an interrupted load started again) adds nothing.

@@ -1,4 +1,5 @@
 import Foundation
+import HyadesTestSupport
 import Testing
 
 /// `hyades shell -e` / `-f` / piped standard input against a real `hyades server`: what a
@@ -127,7 +128,7 @@ extension ShellTestServer {
     /// `hyades shell args...` without the server's address (for connection errors).
     static func shellOnly(_ args: [String]) throws -> (stdout: String, stderr: String, status: Int32) {
         let p = Process()
-        p.executableURL = URL(fileURLWithPath: HyadesBinary.path)
+        p.executableURL = URL(fileURLWithPath: HyadesServerProcess.executable)
         p.arguments = ["shell"] + args
         let err = Pipe()
         p.standardOutput = FileHandle.nullDevice

@@ -1,11 +1,12 @@
 import Foundation
+import HyadesTestSupport
 import Testing
 
 /// `hyades shell` in a pseudo-terminal (tmux) against a real `hyades server`, typed at the
 /// way a person does: multi-line statements, TAB, up-arrow, editing keys, ctrl-c, paging.
 @Suite(.serialized) struct ShellTerminalTests {
     func startShell(_ server: ShellTestServer, history: String) throws -> TmuxSession {
-        try TmuxSession(command: "env HYADES_SHELL_HISTORY=\(history) \(HyadesBinary.path) shell --host \(server.host) --port \(server.port)")
+        try TmuxSession(command: "env HYADES_SHELL_HISTORY=\(history) \(HyadesServerProcess.executable) shell --host \(server.host) --port \(server.port)")
     }
 
     @Test func typingMultiLineStatementsCompletionHistoryAndEditing() throws {
@@ -161,7 +162,7 @@ import Testing
         // ctrl-c while a statement waits for a node that does not answer (stopped with
         // SIGSTOP) gives the prompt back. A ctrl-c that lands before the statement is sent
         // is discarded with the line's input, so press until the shell says it stopped.
-        kill(server.process.processIdentifier, SIGSTOP)
+        kill(server.node.process.processIdentifier, SIGSTOP)
         try t.type("SELECT * FROM p.t;")
         try t.press("Enter")
         var stopped = false
@@ -172,7 +173,7 @@ import Testing
                 usleep(50_000)
             }
         }
-        kill(server.process.processIdentifier, SIGCONT)
+        kill(server.node.process.processIdentifier, SIGCONT)
         #expect(stopped)
         try t.type("EXPAND OFF")
         try t.press("Enter")

@@ -1,70 +1,32 @@
 import Foundation
-
-/// The built `hyades` executable (next to the test bundle).
-enum HyadesBinary {
-    static var path: String {
-        let dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        for candidate in [dir, dir.deletingLastPathComponent(), dir.deletingLastPathComponent().deletingLastPathComponent()] {
-            let path = candidate.appendingPathComponent("hyades").path
-            if FileManager.default.isExecutableFile(atPath: path) { return path }
-        }
-        return dir.appendingPathComponent("hyades").path
-    }
-}
-
-/// Text appended from a pipe's reader thread, read by the test.
-final class TextBuffer: @unchecked Sendable {
-    private let lock = NSLock()
-    private var text = ""
-    func append(_ s: String) { lock.lock(); text += s; lock.unlock() }
-    var value: String { lock.lock(); defer { lock.unlock() }; return text }
-}
+import HyadesTestSupport
 
 /// The real `hyades server` on a 127.0.0.x address with a temporary data directory.
 final class ShellTestServer: @unchecked Sendable {
-    let process = Process()
-    let log = TextBuffer()
-    let host: String
-    let dataDir = NSTemporaryDirectory() + "hyades-shell-\(UUID().uuidString)"
-    var port = 0
+    let node: HyadesServerProcess
+    var host: String { node.host }
+    var port: Int { node.nativePort }
+    var log: LogBuffer { node.log }
 
     init(host: String = "127.0.0.6") throws {
-        self.host = host
-        process.executableURL = URL(fileURLWithPath: HyadesBinary.path)
-        process.arguments = ["server", "--listen-address", host, "--native-port", "0", "--data-dir", dataDir]
-        let pipe = Pipe()
-        process.standardError = pipe
-        process.standardOutput = FileHandle.nullDevice
-        let log = self.log
-        pipe.fileHandleForReading.readabilityHandler = { h in log.append(String(decoding: h.availableData, as: UTF8.self)) }
-        try process.run()
-        // The listener's log line names the port: "listening on [IPv4]127.0.0.6/127.0.0.6:PORT".
-        for _ in 0..<3000 {
-            if let r = log.value.range(of: "\(host):") {
-                port = Int(log.value[r.upperBound...].prefix { $0.isNumber }) ?? 0
-                if port > 0 { break }
-            }
-            guard process.isRunning else { break }
-            usleep(10_000)
-        }
+        node = try HyadesServerProcess(host: host)
     }
 
     func stop() {
-        if process.isRunning { process.terminate() }
-        process.waitUntilExit()
-        try? FileManager.default.removeItem(atPath: dataDir)
+        node.terminate()
+        node.removeData()
     }
 
     /// `hyades shell --host H --port P args...` with pipes: what a script sees.
     func shell(_ args: [String], stdin: String? = nil) throws -> (stdout: String, stderr: String, status: Int32) {
         let p = Process()
-        p.executableURL = URL(fileURLWithPath: HyadesBinary.path)
+        p.executableURL = URL(fileURLWithPath: HyadesServerProcess.executable)
         p.arguments = ["shell", "--host", host, "--port", String(port)] + args
         let out = Pipe(), err = Pipe(), input = Pipe()
         p.standardOutput = out
         p.standardError = err
         p.standardInput = stdin == nil ? FileHandle.nullDevice : input
-        let outText = TextBuffer(), errText = TextBuffer()
+        let outText = LogBuffer(), errText = LogBuffer()
         out.fileHandleForReading.readabilityHandler = { h in outText.append(String(decoding: h.availableData, as: UTF8.self)) }
         err.fileHandleForReading.readabilityHandler = { h in errText.append(String(decoding: h.availableData, as: UTF8.self)) }
         try p.run()

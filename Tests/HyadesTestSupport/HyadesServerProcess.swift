@@ -79,4 +79,6 @@ public final class LogBuffer: @unchecked Sendable {
         defer { lock.unlock() }
         return body(&text)
     }
+    public func append(_ s: String) { withLock { $0 += s } }
+    public var value: String { withLock { $0 } }
 }

@@ -2,19 +2,12 @@ import Foundation
 import Testing
 import HyadesCore
 import HyadesStorage
+import HyadesTestSupport
 
 /// Runs the real `hyades` executable (built next to this test bundle) on SSTables the
 /// engine wrote, the way an operator would.
 @Suite struct SSTableToolTests {
-    static var hyades: String {
-        let dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        // The test runner lives in .build/<config>/ (or inside an .xctest bundle there).
-        for candidate in [dir, dir.deletingLastPathComponent(), dir.deletingLastPathComponent().deletingLastPathComponent()] {
-            let path = candidate.appendingPathComponent("hyades").path
-            if FileManager.default.isExecutableFile(atPath: path) { return path }
-        }
-        return dir.appendingPathComponent("hyades").path
-    }
+    static var hyades: String { HyadesServerProcess.executable }
 
     static func run(_ args: [String]) throws -> (status: Int32, out: String, err: String) {
         let p = Process()
