@@ -115,7 +115,9 @@ extension CQLType {
         return "\"" + name.replacingAll("\"", with: "\"\"") + "\""
     }
 
-    static func builtin(_ lowerName: String) -> CQLType? {
+    /// The native (non-collection) type a lower-case CQL type name names: the one table
+    /// of names for the parser and the schema tables' type strings.
+    public static func builtin(_ lowerName: String) -> CQLType? {
         switch lowerName {
         case "ascii": return .ascii
         case "bigint": return .bigint

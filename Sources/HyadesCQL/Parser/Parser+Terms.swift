@@ -303,29 +303,5 @@ extension Parser {
         return .userType(keyspace: q.keyspace, name: q.name)
     }
 
-    func nativeType(_ lower: String) -> CQLType? {
-        switch lower {
-        case "ascii": return .ascii
-        case "bigint": return .bigint
-        case "blob": return .blob
-        case "boolean": return .boolean
-        case "counter": return .counter
-        case "date": return .date
-        case "decimal": return .decimal
-        case "double": return .double
-        case "duration": return .duration
-        case "float": return .float
-        case "inet": return .inet
-        case "int": return .int
-        case "smallint": return .smallint
-        case "text", "varchar": return .text
-        case "time": return .time
-        case "timestamp": return .timestamp
-        case "timeuuid": return .timeuuid
-        case "tinyint": return .tinyint
-        case "uuid": return .uuid
-        case "varint": return .varint
-        default: return nil
-        }
-    }
+    func nativeType(_ lower: String) -> CQLType? { CQLType.builtin(lower) }
 }

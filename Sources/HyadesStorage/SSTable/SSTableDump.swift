@@ -89,26 +89,7 @@ public enum SSTableDump {
 
     static func hex(_ b: [UInt8]) -> String { b.withUnsafeBytes { CQLValueFormat.hex($0) } }
 
-    static func jsonString(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            case "\r": out += "\\r"
-            default:
-                if u.value < 0x20 {
-                    let h = String(u.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - h.count) + h
-                } else {
-                    out.unicodeScalars.append(u)
-                }
-            }
-        }
-        return out + "\""
-    }
+    static func jsonString(_ s: String) -> String { CQLValueFormat.jsonString(s) }
 
     /// Prints keys, clusterings and values through the schema header, falling back to hex
     /// wherever the schema is absent or a value does not decode.
