@@ -56,6 +56,18 @@ struct RowWalker: ~Copyable {
     /// Where the block after the last one walked starts.
     var nextOffset: Int64 = 0
 
+    /// Cursor walks (`SSTablePartitionCursor`): a partition start at or past this key
+    /// (byte-comparable) ends the walk BEFORE the partition — its key copied to
+    /// `keyBuffer`, its position in `pausedAt` — so the next walk resumes there.
+    var pauseBound: UnsafeRawBufferPointer?
+    var pausedAt: BlockEntryPosition?
+    /// The walk met a partition at or past `upper`.
+    var reachedUpper = false
+    /// Cursor walks keep the current block decoded between walks (see `holdBlock`).
+    var heldHeader: BlockHeader?
+    var heldEntry: SSTableBlockCache.Entry?
+    var heldCursorCount = 0
+
     let scratch: WalkScratch
 
     init(path: String, filter: ColumnFilter, lower: [UInt8] = [], upper: [UInt8]? = nil,
@@ -226,7 +238,12 @@ struct RowWalker: ~Copyable {
     /// Walks the entries of a block whose needed segments are in `segmentBytes`.
     mutating func walkSegments(_ h: BlockHeader, start: BlockEntryPosition?,
                                _ body: (borrowing SSTableRowView) throws -> Bool) throws -> Bool {
-        // Column cursors of the projected columns present in this block.
+        let cursorCount = try initCursors(h)
+        return try walkEntriesChecked(h, cursorCount: cursorCount, start: start, body)
+    }
+
+    /// Column cursors of the projected columns present in this block; returns how many.
+    mutating func initCursors(_ h: BlockHeader) throws -> Int {
         var cursorCount = 0
         for i in 1..<h.segments.count where needs(i, h.segments[i].columnID) {
             do {
@@ -237,6 +254,12 @@ struct RowWalker: ~Copyable {
             }
             cursorCount += 1
         }
+        return cursorCount
+    }
+
+    /// `walkEntries` with decode failures turned into `SSTableCorruptionError`s naming the segment.
+    mutating func walkEntriesChecked(_ h: BlockHeader, cursorCount: Int, start: BlockEntryPosition?,
+                                     _ body: (borrowing SSTableRowView) throws -> Bool) throws -> Bool {
         var failedSegment = 0
         do {
             return try walkEntries(h, cursorCount: cursorCount, start: start, failedSegment: &failedSegment, body)
@@ -291,7 +314,10 @@ struct RowWalker: ~Copyable {
                     }
                 }
                 guard n >= 8 else { throw DecodeFailure("bad partition key") }
-                if let upper, upper.withUnsafeBytes({ ByteOrder.compare(key, $0) >= 0 }) { return false }
+                if let upper, upper.withUnsafeBytes({ ByteOrder.compare(key, $0) >= 0 }) {
+                    reachedUpper = true
+                    return false
+                }
                 if let expectedKey {
                     guard ByteOrder.compare(key, expectedKey) == 0 else { throw DecodeFailure("index entry points at another partition") }
                 } else if partitionsSeen == 0, !lower.isEmpty, lower.withUnsafeBytes({ ByteOrder.compare(key, $0) < 0 }) {
@@ -304,6 +330,12 @@ struct RowWalker: ~Copyable {
                 }
                 keyBuffer.copyMemory(from: key.baseAddress!, byteCount: n)
                 keyCount = n
+                if let pauseBound, ByteOrder.compare(key, pauseBound) >= 0 {
+                    // The previous partition is complete; this one is the cursor's next.
+                    inPartition = false
+                    pausedAt = BlockEntryPosition(entryIndex: entryIndex - 1, byteOffset: entryStart - entriesStart, rowOrdinal: rowOrdinal)
+                    return false
+                }
                 inPartition = true
                 partitionsSeen += 1
                 partitionDeletion = deletion
