@@ -153,7 +153,10 @@ import Testing
         try check(table, keys: keys, gen: &gen)
         // Memtable data too: partitions also in SSTables, and some only in the memtable.
         for k in keys where gen.next(6) == 0 { try table.apply(gen.update(id, key: k)) }
-        for i in 80..<90 { try table.apply(gen.update(id, key: testKey(i))) }
+        // Several updates each, so memtable-only partitions carry deletions over rows too.
+        for _ in 0..<4 {
+            for i in 80..<100 where gen.next(2) == 0 { try table.apply(gen.update(id, key: testKey(i))) }
+        }
         try check(table, keys: keys, gen: &gen)
         try engine.shutdown()
     }

@@ -2,43 +2,37 @@ import HyadesCore
 
 /// `TableStore.forEachLiveRow` over SSTables that overlap each other (size-tiered flushes
 /// of random keys each span the ring) and the memtables: a merge by partition over one
-/// `SSTablePartitionCursor` per SSTable and the merged memtable stream, in ring order.
+/// `SSTablePartitionCursor` per SSTable and one `MemtableScanCursor` per memtable, in
+/// ring order.
 ///
 /// A partition only one SSTable holds — nearly every one with random keys — streams from
 /// that SSTable through `LiveRowFilter`, zero-allocation; its cursor walks on until the
 /// next partition another source holds, so a run of such partitions costs one call. A
-/// partition the memtables alone hold is filtered from the memtable stream. A partition
-/// several sources hold is copied into `Row`s (every column) and merged as `scan` does.
-/// Results equal `scan` + `FilteredPartitionIterator` row for row.
+/// partition one memtable alone holds is filtered from its snapshot. A partition several
+/// sources hold is copied into `Row`s (every column) and merged as `scan` does. Results
+/// equal `scan` + `FilteredPartitionIterator` row for row.
 struct MergedScan: ~Copyable {
     let cursors: UnsafeMutablePointer<SSTablePartitionCursor>
     let count: Int
-    let mem: MergingPartitionIterator?
-    var memHead: PartitionHeader?
-    /// `memHead`'s byte-comparable key in memory of our own (a stable pointer to compare).
-    var memKey: UnsafeMutableRawPointer
-    var memKeyCapacity = 64
-    var memKeyCount = 0
+    /// Sources `count...`: one cursor per memtable.
+    var mems: [MemtableScanCursor]
     let columns: ColumnFilter
     let nowInSeconds: Int32
     var filter: LiveRowFilter
     let adapter = LiveRowAdapter()
     var stopped = false
 
-    /// `memtables`: those with data in `range`, read with every column (liveness needs
+    /// `memtables`: those with data in `range` (read with every column: liveness needs
     /// them all); `sstables`: those overlapping `range`.
     init(range: PartitionRange, columns: ColumnFilter, nowInSeconds: Int32, memtables: [Memtable], sstables: [SSTableReader]) throws {
         let cursors = UnsafeMutablePointer<SSTablePartitionCursor>.allocate(capacity: max(sstables.count, 1))
         var made = 0
-        let mem = memtables.isEmpty ? nil : MergingPartitionIterator(memtables.map { $0.scan(range, columns: .all) })
-        let first: PartitionHeader?
         do {
             for r in sstables {
                 (cursors + made).initialize(to: try SSTablePartitionCursor(reader: r, range: range, columns: columns,
                                                                            livenessAt: nowInSeconds))
                 made += 1
             }
-            first = try mem?.nextPartition()
         } catch {
             cursors.deinitialize(count: made)
             cursors.deallocate()
@@ -46,38 +40,24 @@ struct MergedScan: ~Copyable {
         }
         self.cursors = cursors
         self.count = made
-        self.mem = mem
+        self.mems = memtables.map { MemtableScanCursor(memtable: $0, range: range) }
         self.columns = columns
         self.nowInSeconds = nowInSeconds
         self.filter = LiveRowFilter(nowInSeconds: nowInSeconds, queried: columns)
-        memKey = .allocate(byteCount: memKeyCapacity, alignment: 8)
-        setMemHead(first)
     }
 
     deinit {
         cursors.deinitialize(count: count)
         cursors.deallocate()
-        memKey.deallocate()
+        for m in mems { m.release() }
     }
 
-    private mutating func advanceMemtable() throws { setMemHead(try mem?.nextPartition()) }
-
-    private mutating func setMemHead(_ h: PartitionHeader?) {
-        memHead = h
-        guard let h else { return }
-        let k = h.key.comparableBytes
-        if k.count > memKeyCapacity {
-            memKey.deallocate()
-            memKeyCapacity = max(k.count, memKeyCapacity * 2)
-            memKey = .allocate(byteCount: memKeyCapacity, alignment: 8)
-        }
-        k.withUnsafeBytes { memKey.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
-        memKeyCount = k.count
-    }
+    @inline(__always)
+    func head(_ i: Int) -> UnsafeRawBufferPointer? { i < count ? cursors[i].head : mems[i - count].head }
 
     /// Visits every live row; `body` returns false to stop.
     mutating func run(_ body: (borrowing LiveRowView) throws -> Bool) throws {
-        let memSource = count
+        let sources = count + mems.count
         while !stopped {
             // The smallest head, how many sources hold it, and the smallest head past it
             // (where a lone holder's walk must stop).
@@ -85,15 +65,8 @@ struct MergedScan: ~Copyable {
             var minSource = -1
             var holders = 0
             var next: UnsafeRawBufferPointer?
-            for i in 0...count {
-                let h: UnsafeRawBufferPointer
-                if i < count {
-                    guard let c = cursors[i].head else { continue }
-                    h = c
-                } else {
-                    guard memHead != nil else { continue }
-                    h = UnsafeRawBufferPointer(start: memKey, count: memKeyCount)
-                }
+            for i in 0..<sources {
+                guard let h = head(i) else { continue }
                 if minSource < 0 {
                     minKey = h
                     minSource = i
@@ -113,51 +86,63 @@ struct MergedScan: ~Copyable {
                 }
             }
             if minSource < 0 { return }
-            if holders == 1 && minSource < memSource {
+            if holders > 1 {
+                try emitMerged(Array(minKey), body)
+            } else if minSource < count {
                 let go = try cursors[minSource].walk(until: next) { v in try filter.visit(v, body) }
                 if !go { stopped = true }
-            } else if holders == 1 {
-                try emitMemtablePartition(body)
             } else {
-                try emitMerged(Array(minKey), body)
+                try emitMemtablePartition(minSource - count, body)
             }
         }
     }
 
-    /// The current memtable partition, which no SSTable holds: the stream is merged and
-    /// shadowed already, only liveness is left to apply (as `FilteredPartitionIterator`
-    /// does: liveness from every column, then the projection; static rows projected first).
-    private mutating func emitMemtablePartition(_ body: (borrowing LiveRowView) throws -> Bool) throws {
-        guard let h = memHead, let mem else { return }
-        let keyBytes = Array(UnsafeRawBufferPointer(start: memKey, count: memKeyCount))
-        if let s = h.staticRow.flatMap({ Reconcile.live(Reconcile.project($0, columns), nowInSeconds: nowInSeconds) }),
-           !(try adapter.visit(key: keyBytes, s, isStatic: true, body)) {
+    /// The current partition of memtable `m`, which no other source holds: its own
+    /// shadowing, then liveness (as `MergingPartitionIterator` with one source, then
+    /// `FilteredPartitionIterator`: static rows projected first, regular rows live from
+    /// every column, then projected).
+    private mutating func emitMemtablePartition(_ m: Int, _ body: (borrowing LiveRowView) throws -> Bool) throws {
+        let p = mems[m].current
+        let deletion = p.header.deletion
+        var rts = p.header.rangeTombstones
+        if !rts.isEmpty && !deletion.isLive { rts.removeAll { $0.deletion <= deletion } }
+        if let s = p.header.staticRow.flatMap({ Reconcile.shadow($0, by: deletion) })
+            .flatMap({ Reconcile.live(Reconcile.project($0, columns), nowInSeconds: nowInSeconds) }),
+           !(try adapter.visit(key: p.keyBytes, s, isStatic: true, body)) {
             stopped = true
+            return
         }
-        while !stopped, let r = try mem.nextRow() {
-            guard let live = Reconcile.live(r, nowInSeconds: nowInSeconds) else { continue }
-            if !(try adapter.visit(key: keyBytes, Reconcile.project(live, columns), isStatic: false, body)) { stopped = true }
+        let plain = deletion.isLive && rts.isEmpty
+        for r in p.rows {
+            let active = plain ? DeletionTime.live : Reconcile.activeDeletion(deletion, rts, r.clustering)
+            guard let shadowed = Reconcile.shadow(r, by: active),
+                  let live = Reconcile.live(shadowed, nowInSeconds: nowInSeconds) else { continue }
+            if !(try adapter.visit(key: p.keyBytes, Reconcile.project(live, columns), isStatic: false, body)) {
+                stopped = true
+                return
+            }
         }
-        if !stopped { try advanceMemtable() }
+        mems[m].advance()
     }
 
     /// Partition `keyBytes`, held by several sources: each holder's copy (every column),
-    /// merged and filtered as `scan` does.
+    /// merged and filtered as `scan` does (memtables first, as there).
     private mutating func emitMerged(_ keyBytes: [UInt8], _ body: (borrowing LiveRowView) throws -> Bool) throws {
         guard let key = DecoratedKey(byteComparable: keyBytes) else {
             throw SSTableCorruptionError(path: "", offset: 0, what: "bad partition key in a merged scan")
         }
         var sources: [any UnfilteredPartitionIterator] = []
-        if let h = memHead, let mem, keyBytes.withUnsafeBytes({ ByteOrder.compare($0, UnsafeRawBufferPointer(start: memKey, count: memKeyCount)) }) == 0 {
-            var rows: [Row] = []
-            while let r = try mem.nextRow() { rows.append(r) }
-            sources.append(ArrayPartitionIterator(h, rows: rows))
-            try advanceMemtable()
-        }
         let past = keyBytes + [0]
         try past.withUnsafeBytes { past in
+            let k = UnsafeRawBufferPointer(rebasing: past[0..<keyBytes.count])
+            for m in mems.indices {
+                guard let h = mems[m].head, ByteOrder.compare(h, k) == 0 else { continue }
+                let p = mems[m].current
+                sources.append(ArrayPartitionIterator(p.header, rows: p.rows))
+                mems[m].advance()
+            }
             for i in 0..<count {
-                guard let h = cursors[i].head, ByteOrder.compare(h, UnsafeRawBufferPointer(rebasing: past[0..<keyBytes.count])) == 0 else { continue }
+                guard let h = cursors[i].head, ByteOrder.compare(h, k) == 0 else { continue }
                 var header = PartitionHeader(key: key)
                 var rows: [Row] = []
                 try cursors[i].copyPartition(past: past, into: &header, rows: &rows)
