@@ -127,6 +127,53 @@ import Testing
         }
     }
 
+    /// Key-value rows (no clustering) overwritten across SSTables: the merge's in-place
+    /// fast path. Timestamps from a tiny range so ties are common and the tie-breaks
+    /// (tombstone, expiring, deletion time, value) decide; markers present, absent or
+    /// expiring; cells live, expiring or deleted.
+    @Test(arguments: [UInt64(5), 6, 7])
+    func overwrittenKeyValueRowsMatchScan(seed: UInt64) throws {
+        let fs = FaultInjectingFileSystem()
+        var options = StorageEngineOptions()
+        options.backgroundCompaction = false
+        let engine = try StorageEngine(commitLogDirectory: "/cl", fileSystem: fs, options: options)
+        var tableOptions = TableOptions()
+        tableOptions.chunkLengthBytes = 512
+        let table = try engine.openTable(id, directory: "/t", options: tableOptions)
+        var gen = Gen(rng: SeededRandom(seed: seed))
+        let keys = (0..<150).map { testKey($0) }
+        func write(_ key: DecoratedKey) throws {
+            let ts = Int64(1 + gen.next(4))
+            var row = Row(clustering: [])
+            switch gen.next(4) {
+            case 0: row.liveness = .empty
+            case 1: row.liveness = LivenessInfo(timestamp: ts, ttl: 2, localExpirationTime: Self.base + Int32(gen.next(8)))
+            default: row.liveness = LivenessInfo(timestamp: ts)
+            }
+            for column in [ModelSchema.v1, ModelSchema.v2, ModelSchema.s] where gen.next(3) != 0 {
+                let cts = gen.next(3) == 0 ? ts + 1 : ts
+                let value = [UInt8(gen.next(3))]
+                switch gen.next(6) {
+                case 0: row.columns.append(.simple(column, .tombstone(timestamp: cts, nowInSeconds: Self.base + Int32(gen.next(3)))))
+                case 1: row.columns.append(.simple(column, .expiring(timestamp: cts, ttl: Int32(1 + gen.next(3)),
+                                                                      nowInSeconds: Self.base + Int32(gen.next(4)), value: value)))
+                default: row.columns.append(.simple(column, .live(timestamp: cts, value: value)))
+                }
+            }
+            if row.liveness.isEmpty && row.columns.isEmpty { row.liveness = LivenessInfo(timestamp: ts) }
+            try table.apply(PartitionUpdate(table: id, key: key, rows: [row]))
+        }
+        for _ in 0..<4 {
+            for k in keys where gen.next(2) == 0 { try write(k) }
+            try table.flush()
+        }
+        #expect(TableStore.disjointChain(table.snapshot().sstables, overlapping: .all) == nil)
+        try check(table, keys: keys, gen: &gen)
+        for k in keys where gen.next(8) == 0 { try write(k) }
+        try check(table, keys: keys, gen: &gen)
+        try engine.shutdown()
+    }
+
     @Test(arguments: [(UInt64(1), CompressionAlgorithm.lz4), (2, .none), (3, .snappy), (4, .lz4)])
     func overlappingSSTablesAndMemtableMatchScan(seed: UInt64, compression: CompressionAlgorithm) throws {
         let fs = FaultInjectingFileSystem()

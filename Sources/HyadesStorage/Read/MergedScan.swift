@@ -21,6 +21,12 @@ struct MergedScan: ~Copyable {
     var filter: LiveRowFilter
     let adapter = LiveRowAdapter()
     var stopped = false
+    /// Reused for partitions several sources hold: one copy per SSTable holding it, and
+    /// the merged row of the fast path.
+    var copies: [CopiedPartition] = []
+    var mergedCells: [SSTableCellView] = []
+    var otherCells: [SSTableCellView] = []
+    var mergedColumns: [SSTableColumnView] = []
 
     /// `memtables`: those with data in `range` (read with every column: liveness needs
     /// them all); `sstables`: those overlapping `range`.
@@ -128,26 +134,34 @@ struct MergedScan: ~Copyable {
     /// Partition `keyBytes`, held by several sources: each holder's copy (every column),
     /// merged and filtered as `scan` does (memtables first, as there).
     private mutating func emitMerged(_ keyBytes: [UInt8], _ body: (borrowing LiveRowView) throws -> Bool) throws {
-        guard let key = DecoratedKey(byteComparable: keyBytes) else {
-            throw SSTableCorruptionError(path: "", offset: 0, what: "bad partition key in a merged scan")
-        }
-        var sources: [any UnfilteredPartitionIterator] = []
+        var memParts: [MemtablePartitionSnapshot] = []
+        var n = 0
         let past = keyBytes + [0]
         try past.withUnsafeBytes { past in
             let k = UnsafeRawBufferPointer(rebasing: past[0..<keyBytes.count])
             for m in mems.indices {
                 guard let h = mems[m].head, ByteOrder.compare(h, k) == 0 else { continue }
-                let p = mems[m].current
-                sources.append(ArrayPartitionIterator(p.header, rows: p.rows))
+                memParts.append(mems[m].current)
                 mems[m].advance()
             }
             for i in 0..<count {
                 guard let h = cursors[i].head, ByteOrder.compare(h, k) == 0 else { continue }
-                var header = PartitionHeader(key: key)
-                var rows: [Row] = []
-                try cursors[i].copyPartition(past: past, into: &header, rows: &rows)
-                sources.append(ArrayPartitionIterator(header, rows: rows))
+                if n == copies.count { copies.append(CopiedPartition()) }
+                let copy = copies[n]
+                copy.reset()
+                try cursors[i].copyPartition(past: past, into: copy)
+                copy.resolve()
+                n += 1
             }
+        }
+        if memParts.isEmpty, try emitSimpleMerge(keyBytes, n, body) { return }
+        guard let key = DecoratedKey(byteComparable: keyBytes) else {
+            throw SSTableCorruptionError(path: "", offset: 0, what: "bad partition key in a merged scan")
+        }
+        var sources: [any UnfilteredPartitionIterator] = memParts.map { ArrayPartitionIterator($0.header, rows: $0.rows) }
+        for c in copies[0..<n] {
+            let (header, rows) = c.header(key)
+            sources.append(ArrayPartitionIterator(header, rows: rows))
         }
         let it = FilteredPartitionIterator(MergingPartitionIterator(sources), nowInSeconds: nowInSeconds, columns: columns)
         guard let (_, staticRow) = try it.nextPartition() else { return }
@@ -161,5 +175,60 @@ struct MergedScan: ~Copyable {
                 return
             }
         }
+    }
+
+    /// The merge's fast path: every copy is one row of simple columns, nothing deleted at
+    /// partition or row level, the same clustering (an overwritten row of a key-value
+    /// table). The row is reconciled in place (`Reconcile.mergeRows` on views: the later
+    /// liveness, per column the reconciled cell) and filtered as a single source's row.
+    /// False when the copies do not have that shape (nothing was visited).
+    private mutating func emitSimpleMerge(_ keyBytes: [UInt8], _ n: Int, _ body: (borrowing LiveRowView) throws -> Bool) throws -> Bool {
+        guard n > 1 else { return false }
+        let first = copies[0]
+        guard first.isSimpleRow else { return false }
+        let clustering = first.view(first.rows[0].clustering)
+        for j in 1..<n {
+            let c = copies[j]
+            guard c.isSimpleRow, ByteOrder.compare(c.view(c.rows[0].clustering), clustering) == 0 else { return false }
+        }
+        var liveness = first.rows[0].liveness
+        mergedCells.removeAll(keepingCapacity: true)
+        mergedCells.append(contentsOf: first.cellViews)
+        for j in 1..<n {
+            let c = copies[j]
+            liveness = LivenessInfo.merge(liveness, c.rows[0].liveness)
+            // Both sorted by column, one cell per (simple) column.
+            otherCells.removeAll(keepingCapacity: true)
+            var a = 0, b = 0
+            let bs = c.cellViews
+            while a < mergedCells.count && b < bs.count {
+                let x = mergedCells[a], y = bs[b]
+                if x.column < y.column { otherCells.append(x); a += 1 }
+                else if y.column < x.column { otherCells.append(y); b += 1 }
+                else { otherCells.append(SSTableCellView.reconcile(x, y)); a += 1; b += 1 }
+            }
+            while a < mergedCells.count { otherCells.append(mergedCells[a]); a += 1 }
+            while b < bs.count { otherCells.append(bs[b]); b += 1 }
+            swap(&mergedCells, &otherCells)
+        }
+        mergedColumns.removeAll(keepingCapacity: true)
+        for i in mergedCells.indices {
+            mergedColumns.append(SSTableColumnView(column: mergedCells[i].column, isComplex: false, complexDeletion: .live,
+                                                   firstCell: Int32(i), cellCount: 1))
+        }
+        // The copies carry every column (liveness needs them all): a projection is applied
+        // by the filter after liveness.
+        let wide = columns.columns != nil
+        let go = try keyBytes.withUnsafeBytes { key in
+            try mergedCells.withUnsafeBufferPointer { cells in
+                try mergedColumns.withUnsafeBufferPointer { cols in
+                    try filter.visit(SSTableRowView(kind: .row, partitionKey: key, partitionDeletion: .live, rangeTombstones: [],
+                                                    clustering: clustering, liveness: liveness, deletion: .live, columns: cols,
+                                                    cells: cells, hasUnqueriedColumns: wide), body)
+                }
+            }
+        }
+        if !go { stopped = true }
+        return true
     }
 }

@@ -87,10 +87,10 @@ struct SSTablePartitionCursor: ~Copyable {
         return true
     }
 
-    /// Copies `head`'s partition with every column into `header` and `rows` (the partition
-    /// is in other sources too and must be merged) and moves past it. `past` is a key just
-    /// past `head` (head + [0]).
-    mutating func copyPartition(past: UnsafeRawBufferPointer, into header: inout PartitionHeader, rows: inout [Row]) throws {
+    /// Copies `head`'s partition with every column into `copy` (the partition is in
+    /// other sources too and must be merged) and moves past it. `past` is a key just past
+    /// `head` (head + [0]).
+    mutating func copyPartition(past: UnsafeRawBufferPointer, into copy: CopiedPartition) throws {
         if walker.filter.columns != nil {
             // A projection: the block from this partition on again with every column.
             forceWide = true
@@ -98,13 +98,7 @@ struct SSTablePartitionCursor: ~Copyable {
         }
         defer { forceWide = false }
         _ = try walk(until: past) { v in
-            header.deletion = v.partitionDeletion
-            header.rangeTombstones = v.rangeTombstones
-            switch v.kind {
-            case .partition: break
-            case .staticRow: header.staticRow = v.row()
-            case .row: rows.append(v.row())
-            }
+            copy.append(v)
             return true
         }
     }
