@@ -131,17 +131,21 @@ struct MergedScan: ~Copyable {
         mems[m].advance()
     }
 
-    /// Partition `keyBytes`, held by several sources: each holder's copy (every column),
-    /// merged and filtered as `scan` does (memtables first, as there).
+    /// Partition `keyBytes`, held by several sources: each holder's copy (every column;
+    /// memtables first, as in `scan`), merged in place when it is an overwritten
+    /// key-value row, else merged and filtered as `scan` does.
     private mutating func emitMerged(_ keyBytes: [UInt8], _ body: (borrowing LiveRowView) throws -> Bool) throws {
-        var memParts: [MemtablePartitionSnapshot] = []
         var n = 0
         let past = keyBytes + [0]
         try past.withUnsafeBytes { past in
             let k = UnsafeRawBufferPointer(rebasing: past[0..<keyBytes.count])
             for m in mems.indices {
                 guard let h = mems[m].head, ByteOrder.compare(h, k) == 0 else { continue }
-                memParts.append(mems[m].current)
+                if n == copies.count { copies.append(CopiedPartition()) }
+                copies[n].reset()
+                copies[n].append(mems[m].current)
+                copies[n].resolve()
+                n += 1
                 mems[m].advance()
             }
             for i in 0..<count {
@@ -154,11 +158,11 @@ struct MergedScan: ~Copyable {
                 n += 1
             }
         }
-        if memParts.isEmpty, try emitSimpleMerge(keyBytes, n, body) { return }
+        if try emitSimpleMerge(keyBytes, n, body) { return }
         guard let key = DecoratedKey(byteComparable: keyBytes) else {
             throw SSTableCorruptionError(path: "", offset: 0, what: "bad partition key in a merged scan")
         }
-        var sources: [any UnfilteredPartitionIterator] = memParts.map { ArrayPartitionIterator($0.header, rows: $0.rows) }
+        var sources: [any UnfilteredPartitionIterator] = []
         for c in copies[0..<n] {
             let (header, rows) = c.header(key)
             sources.append(ArrayPartitionIterator(header, rows: rows))
