@@ -106,7 +106,9 @@ import Testing
         ranges.append(.tokens(from: sorted[3].token, inclusive: true, to: sorted[sorted.count - 4].token, inclusive: false))
         for now in [Self.base, Self.base + 4, Self.base + 20] {
             for columns in [ColumnFilter.all, ColumnFilter([ModelSchema.v2]), ColumnFilter([ModelSchema.v1, ModelSchema.s]),
-                            ColumnFilter([ModelSchema.m])] {
+                            ColumnFilter([ModelSchema.m]),
+                            // Every column named (SELECT a, b, c, ...): a projection that drops nothing.
+                            ColumnFilter([ModelSchema.v1, ModelSchema.v2, ModelSchema.s, ModelSchema.m])] {
                 for range in ranges {
                     let want = try drain(table.scan(range, columns: columns, nowInSeconds: now))
                     let got = try drainLive { try table.forEachLiveRow(in: range, columns: columns, nowInSeconds: now, $0) }

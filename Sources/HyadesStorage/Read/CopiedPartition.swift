@@ -23,17 +23,19 @@ final class CopiedPartition {
         var value: Range<Int>
     }
 
-    var deletion = DeletionTime.live
-    var rangeTombstones: [RangeTombstone] = []
-    var rows: [CopiedRow] = []
+    // Unchecked exclusivity: one scan's merge owns the copy and touches it from one
+    // thread, and dynamic checks on every append were a measurable part of the copy.
+    @exclusivity(unchecked) var deletion = DeletionTime.live
+    @exclusivity(unchecked) var rangeTombstones: [RangeTombstone] = []
+    @exclusivity(unchecked) var rows: [CopiedRow] = []
     /// `firstCell` indexes `cells` / `cellViews`.
-    var columns: [SSTableColumnView] = []
-    var cells: [CopiedCell] = []
+    @exclusivity(unchecked) var columns: [SSTableColumnView] = []
+    @exclusivity(unchecked) var cells: [CopiedCell] = []
     /// `cells` as views into `bytes`, after `resolve`.
-    var cellViews: [SSTableCellView] = []
-    private(set) var bytes: UnsafeMutableRawPointer
-    private var capacity = 4096
-    private var used = 0
+    @exclusivity(unchecked) var cellViews: [SSTableCellView] = []
+    @exclusivity(unchecked) private(set) var bytes: UnsafeMutableRawPointer
+    @exclusivity(unchecked) private var capacity = 4096
+    @exclusivity(unchecked) private var used = 0
 
     init() { bytes = .allocate(byteCount: capacity, alignment: 8) }
 

@@ -34,6 +34,12 @@ struct RowWalker: ~Copyable {
     var wideBlock = false
     /// Set by `walkEntries` to ask `walkBlock` for a wide re-walk from this entry.
     var restart: BlockEntryPosition?
+    /// Every column segment of the current block is decoded: it is wide, or `filter`
+    /// selects every column it has (`SELECT` naming every column), so rows carry all their
+    /// columns and never need a wide re-walk for liveness.
+    var blockComplete = false
+    /// The current block's decoded columns include some outside `filter` (wide block).
+    var blockHasUnqueried = false
 
     var rows: RowScratch
     var cursors: UnsafeMutablePointer<RawColumnCursor>
@@ -244,6 +250,12 @@ struct RowWalker: ~Copyable {
 
     /// Column cursors of the projected columns present in this block; returns how many.
     mutating func initCursors(_ h: BlockHeader) throws -> Int {
+        var complete = true, unqueried = false
+        for i in 1..<h.segments.count where !filter.includes(h.segments[i].columnID) {
+            if wideBlock { unqueried = true } else { complete = false }
+        }
+        blockComplete = complete
+        blockHasUnqueried = unqueried
         var cursorCount = 0
         for i in 1..<h.segments.count where needs(i, h.segments[i].columnID) {
             do {
@@ -289,7 +301,7 @@ struct RowWalker: ~Copyable {
             rowOrdinal = s.rowOrdinal
         }
         let cursors = self.cursors
-        let checkLiveness = livenessNow != nil && !wideBlock
+        let checkLiveness = livenessNow != nil && !blockComplete
         let now = livenessNow ?? 0
         while entryIndex < h.entryCount {
             let entryStart = c.pos
@@ -390,7 +402,7 @@ struct RowWalker: ~Copyable {
             let view = SSTableRowView(kind: rowKind, partitionKey: UnsafeRawBufferPointer(start: keyBuffer, count: keyCount),
                                       partitionDeletion: partitionDeletion, rangeTombstones: rangeTombstones,
                                       clustering: clustering, liveness: liveness, deletion: deletion,
-                                      columns: rows.columnsBuffer, cells: rows.cellsBuffer, hasUnqueriedColumns: wideBlock)
+                                      columns: rows.columnsBuffer, cells: rows.cellsBuffer, hasUnqueriedColumns: blockHasUnqueried)
             if try !body(view) { return false }
         }
         guard c.atEnd, rowOrdinal == h.rowCount else { throw DecodeFailure("entry or row count mismatch") }

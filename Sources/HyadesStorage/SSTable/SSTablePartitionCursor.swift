@@ -92,9 +92,10 @@ struct SSTablePartitionCursor: ~Copyable {
     /// `head` (head + [0]).
     mutating func copyPartition(past: UnsafeRawBufferPointer, into copy: CopiedPartition) throws {
         if walker.filter.columns != nil {
-            // A projection: the block from this partition on again with every column.
+            // A projection: the block from this partition on again with every column
+            // (unless the projection names every column the block has).
             forceWide = true
-            if held && !walker.wideBlock { try load(wide: true) }
+            if held && !walker.blockComplete { try load(wide: true) }
         }
         defer { forceWide = false }
         _ = try walk(until: past) { v in
