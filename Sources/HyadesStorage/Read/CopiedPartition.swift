@@ -70,7 +70,7 @@ final class CopiedPartition {
     /// Copies one view of the partition (every kind).
     func append(_ v: borrowing SSTableRowView) {
         deletion = v.partitionDeletion
-        rangeTombstones = v.rangeTombstones
+        if !v.rangeTombstones.isEmpty { rangeTombstones = v.rangeTombstones }
         if v.kind == .partition { return }
         let firstColumn = columns.count
         let clustering = put(v.clustering)

@@ -27,6 +27,10 @@ struct MergedScan: ~Copyable {
     var mergedCells: [SSTableCellView] = []
     var otherCells: [SSTableCellView] = []
     var mergedColumns: [SSTableColumnView] = []
+    /// The key of the partition being merged, then a 0 byte (`key + [0]` sorts right
+    /// after it: where the holders' walks stop).
+    var mergeKey: UnsafeMutableRawPointer
+    var mergeKeyCapacity = 64
 
     /// `memtables`: those with data in `range` (read with every column: liveness needs
     /// them all); `sstables`: those overlapping `range`.
@@ -50,12 +54,14 @@ struct MergedScan: ~Copyable {
         self.columns = columns
         self.nowInSeconds = nowInSeconds
         self.filter = LiveRowFilter(nowInSeconds: nowInSeconds, queried: columns)
+        mergeKey = .allocate(byteCount: mergeKeyCapacity, alignment: 8)
     }
 
     deinit {
         cursors.deinitialize(count: count)
         cursors.deallocate()
         for m in mems { m.release() }
+        mergeKey.deallocate()
     }
 
     @inline(__always)
@@ -93,7 +99,14 @@ struct MergedScan: ~Copyable {
             }
             if minSource < 0 { return }
             if holders > 1 {
-                try emitMerged(Array(minKey), body)
+                if minKey.count + 1 > mergeKeyCapacity {
+                    mergeKey.deallocate()
+                    mergeKeyCapacity = max(minKey.count + 1, mergeKeyCapacity * 2)
+                    mergeKey = .allocate(byteCount: mergeKeyCapacity, alignment: 8)
+                }
+                mergeKey.copyMemory(from: minKey.baseAddress!, byteCount: minKey.count)
+                mergeKey.storeBytes(of: 0, toByteOffset: minKey.count, as: UInt8.self)
+                try emitMerged(minKey.count, body)
             } else if minSource < count {
                 let go = try cursors[minSource].walk(until: next) { v in try filter.visit(v, body) }
                 if !go { stopped = true }
@@ -134,31 +147,30 @@ struct MergedScan: ~Copyable {
     /// Partition `keyBytes`, held by several sources: each holder's copy (every column;
     /// memtables first, as in `scan`), merged in place when it is an overwritten
     /// key-value row, else merged and filtered as `scan` does.
-    private mutating func emitMerged(_ keyBytes: [UInt8], _ body: (borrowing LiveRowView) throws -> Bool) throws {
+    private mutating func emitMerged(_ keyCount: Int, _ body: (borrowing LiveRowView) throws -> Bool) throws {
+        let k = UnsafeRawBufferPointer(start: mergeKey, count: keyCount)
+        let past = UnsafeRawBufferPointer(start: mergeKey, count: keyCount + 1)
         var n = 0
-        let past = keyBytes + [0]
-        try past.withUnsafeBytes { past in
-            let k = UnsafeRawBufferPointer(rebasing: past[0..<keyBytes.count])
-            for m in mems.indices {
-                guard let h = mems[m].head, ByteOrder.compare(h, k) == 0 else { continue }
-                if n == copies.count { copies.append(CopiedPartition()) }
-                copies[n].reset()
-                copies[n].append(mems[m].current)
-                copies[n].resolve()
-                n += 1
-                mems[m].advance()
-            }
-            for i in 0..<count {
-                guard let h = cursors[i].head, ByteOrder.compare(h, k) == 0 else { continue }
-                if n == copies.count { copies.append(CopiedPartition()) }
-                let copy = copies[n]
-                copy.reset()
-                try cursors[i].copyPartition(past: past, into: copy)
-                copy.resolve()
-                n += 1
-            }
+        for m in mems.indices {
+            guard let h = mems[m].head, ByteOrder.compare(h, k) == 0 else { continue }
+            if n == copies.count { copies.append(CopiedPartition()) }
+            copies[n].reset()
+            copies[n].append(mems[m].current)
+            copies[n].resolve()
+            n += 1
+            mems[m].advance()
         }
-        if try emitSimpleMerge(keyBytes, n, body) { return }
+        for i in 0..<count {
+            guard let h = cursors[i].head, ByteOrder.compare(h, k) == 0 else { continue }
+            if n == copies.count { copies.append(CopiedPartition()) }
+            let copy = copies[n]
+            copy.reset()
+            try cursors[i].copyPartition(past: past, into: copy)
+            copy.resolve()
+            n += 1
+        }
+        if try emitSimpleMerge(k, n, body) { return }
+        let keyBytes = Array(k)
         guard let key = DecoratedKey(byteComparable: keyBytes) else {
             throw SSTableCorruptionError(path: "", offset: 0, what: "bad partition key in a merged scan")
         }
@@ -186,7 +198,7 @@ struct MergedScan: ~Copyable {
     /// table). The row is reconciled in place (`Reconcile.mergeRows` on views: the later
     /// liveness, per column the reconciled cell) and filtered as a single source's row.
     /// False when the copies do not have that shape (nothing was visited).
-    private mutating func emitSimpleMerge(_ keyBytes: [UInt8], _ n: Int, _ body: (borrowing LiveRowView) throws -> Bool) throws -> Bool {
+    private mutating func emitSimpleMerge(_ key: UnsafeRawBufferPointer, _ n: Int, _ body: (borrowing LiveRowView) throws -> Bool) throws -> Bool {
         guard n > 1 else { return false }
         let first = copies[0]
         guard first.isSimpleRow else { return false }
@@ -220,16 +232,20 @@ struct MergedScan: ~Copyable {
             mergedColumns.append(SSTableColumnView(column: mergedCells[i].column, isComplex: false, complexDeletion: .live,
                                                    firstCell: Int32(i), cellCount: 1))
         }
-        // The copies carry every column (liveness needs them all): a projection is applied
-        // by the filter after liveness.
-        let wide = columns.columns != nil
-        let go = try keyBytes.withUnsafeBytes { key in
-            try mergedCells.withUnsafeBufferPointer { cells in
-                try mergedColumns.withUnsafeBufferPointer { cols in
-                    try filter.visit(SSTableRowView(kind: .row, partitionKey: key, partitionDeletion: .live, rangeTombstones: [],
-                                                    clustering: clustering, liveness: liveness, deletion: .live, columns: cols,
-                                                    cells: cells, hasUnqueriedColumns: wide), body)
-                }
+        // The copies carry every column (liveness needs them all): a projection that drops
+        // some of them is applied by the filter after liveness.
+        var wide = false
+        if columns.columns != nil {
+            for c in mergedCells where !columns.includes(c.column) {
+                wide = true
+                break
+            }
+        }
+        let go = try mergedCells.withUnsafeBufferPointer { cells in
+            try mergedColumns.withUnsafeBufferPointer { cols in
+                try filter.visit(SSTableRowView(kind: .row, partitionKey: key, partitionDeletion: .live, rangeTombstones: [],
+                                                clustering: clustering, liveness: liveness, deletion: .live, columns: cols,
+                                                cells: cells, hasUnqueriedColumns: wide), body)
             }
         }
         if !go { stopped = true }
