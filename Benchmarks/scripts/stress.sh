@@ -6,6 +6,8 @@
 #   Benchmarks/scripts/stress.sh [ROWS] [SECONDS]      (defaults 1000000, 10)
 #   PERF=1 Benchmarks/scripts/stress.sh                also record `perf` profiles of both sides
 #   WRITE_RATE=50000 READ_RATE=40000 Benchmarks/scripts/stress.sh   paced runs at these rates
+#   STRESS_ONLY=scan Benchmarks/scripts/stress.sh      only the write (to have data), then the scan
+#   HYADES_BIN=/path/to/hyades Benchmarks/scripts/stress.sh   that binary, not a fresh build (A/B runs)
 #
 # Figures drift on shared machines: compare runs taken together only (BENCHMARKS.md).
 set -euo pipefail
@@ -17,9 +19,12 @@ port=${STRESS_PORT:-19442}
 threads=${STRESS_THREADS:-256}
 work=$(mktemp -d "${TMPDIR:-/tmp}/hyades-stress.XXXXXX")
 
-echo "== building hyades (release)"
-(cd "$here" && nice -n 10 swift build -c release --product hyades >/dev/null)
-bin="$here/.build/release/hyades"
+bin=${HYADES_BIN:-}
+if [ -z "$bin" ]; then
+  echo "== building hyades (release)"
+  (cd "$here" && nice -n 10 swift build -c release --product hyades >/dev/null)
+  bin="$here/.build/release/hyades"
+fi
 
 "$bin" server --listen-address "$addr" --native-port "$port" --data-dir "$work/data" 2>"$work/server.log" &
 server=$!
@@ -63,6 +68,7 @@ rate_of() { grep "^Op rate" "$work/$1.txt" | awk -F: '{print $2}' | tr -d ', ' |
 
 echo "== write: $rows single-row prepared INSERTs (peak)"
 measured write profiled write write --count "$rows" --threads "$threads"
+if [ "${STRESS_ONLY:-}" != scan ]; then
 echo "== read: point SELECTs for ${secs}s (peak)"
 measured read profiled read read --duration "$secs" --threads "$threads"
 # Paced rates: half the measured peaks unless WRITE_RATE / READ_RATE name the issue's
@@ -75,6 +81,9 @@ echo "== read at half the peak rate ($(( r / 2 )) op/s), ${secs}s"
 measured read-half eval 'stress read --duration "$secs" --threads "$threads" --rate $(( r / 2 )) 2>&1 | tee "$work/read-half.txt" | summary'
 echo "== mixed 1:1 for ${secs}s"
 measured mixed eval 'stress mixed --duration "$secs" --threads "$threads" --ratio 1:1 2>&1 | tee "$work/mixed.txt" | summary'
+fi
 echo "== scan: all $rows rows by token ranges"
+# The scan's cost depends on how many (overlapping) SSTables hold the rows.
+echo "-- SSTables on disk: $(find "$work/data" -name 'hy-*-Data.db' | wc -l)"
 # 256 ranges, 16 in flight: measured 0.67-1.0M rows/s where 64 ranges x 8 gave 0.46-0.57M.
 measured scan profiled scan scan --ranges 256 --threads 16 --page-size 5000

@@ -181,7 +181,8 @@ struct ModelRun {
     }
 
     mutating func randomColumns() -> ColumnFilter {
-        [ColumnFilter.all, ColumnFilter([1]), ColumnFilter([2, 4]), ColumnFilter([3]), ColumnFilter([1, 3, 4])][Int.random(in: 0..<5, using: &rng)]
+        [ColumnFilter.all, ColumnFilter([1]), ColumnFilter([2, 4]), ColumnFilter([3]), ColumnFilter([1, 3, 4]),
+         ColumnFilter([1, 2, 3, 4])][Int.random(in: 0..<6, using: &rng)]
     }
 
     func expected(_ keys: [DecoratedKey], slices: Slices, columns: ColumnFilter) -> [ReadResult] {

@@ -55,6 +55,43 @@ do {
     report("fillrandom", ops: num, seconds: now() - t0)
 }
 
+// readseq-overlapping: a full scan of the overlapping SSTables fillrandom left (each
+// flush of random keys spans the ring), before the compaction: the visitor (a merge over
+// per-SSTable cursors), the same in 5000-row pages each resumed after the last key (what
+// the node's paged scans do), and the Row iterator merge.
+do {
+    try table.flush()
+    let n = table.liveSSTables.count
+    var rows = 0
+    var t0 = now()
+    try table.forEachLiveRow(in: .all, nowInSeconds: nowSec) { _ in rows += 1; return true }
+    report("readseq-overlapping", ops: rows, seconds: now() - t0, "(\(n) sstables)")
+    rows = 0
+    t0 = now()
+    var range = PartitionRange.all
+    while true {
+        var pageRows = 0
+        var last: DecoratedKey?
+        try table.forEachLiveRow(in: range, nowInSeconds: nowSec) { v in
+            pageRows += 1
+            if pageRows < 5000 { return true }
+            last = v.decoratedKey()
+            return false
+        }
+        rows += pageRows
+        guard let k = last else { break }
+        range = .after(k, upper: nil)
+    }
+    report("readseq-overlapping-paged", ops: rows, seconds: now() - t0, "(\(n) sstables)")
+    rows = 0
+    t0 = now()
+    let it = try table.scan(.all, nowInSeconds: nowSec)
+    while try it.nextPartition() != nil {
+        while try it.nextRow() != nil { rows += 1 }
+    }
+    report("readseq-overlapping-iterator", ops: rows, seconds: now() - t0, "(\(n) sstables)")
+}
+
 // compact: flush what is left in the memtable and merge everything into one run.
 do {
     let t0 = now()

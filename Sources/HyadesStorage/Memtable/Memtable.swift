@@ -108,6 +108,20 @@ public final class Memtable: @unchecked Sendable {
 
     // MARK: batched access for the iterator
 
+    /// Up to `limit` partitions at or after `lower` as they are now, one lock for the
+    /// batch: copy-on-write copies of their headers and rows, nothing deep-copied (the
+    /// merged scan's memtable cursors, `MemtableScanCursor`).
+    func partitionSnapshots(from lower: [UInt8], exclusive: Bool, limit: Int) -> [MemtablePartitionSnapshot] {
+        lock.withLock { _ in
+            tree.batch(from: lower, exclusive: exclusive, limit: limit).map { p in
+                MemtablePartitionSnapshot(keyBytes: p.keyBytes, header: PartitionHeader(key: p.key, deletion: p.deletion,
+                                                                                         rangeTombstones: p.rangeTombstones,
+                                                                                         staticRow: p.staticRow),
+                                          rows: p.rows)
+            }
+        }
+    }
+
     /// A copy of the headers of up to `limit` partitions at or after `lower`.
     func partitionBatch(from lower: [UInt8], exclusive: Bool, limit: Int, columns: ColumnFilter)
         -> [(keyBytes: [UInt8], header: PartitionHeader, partition: MemtablePartition)] {

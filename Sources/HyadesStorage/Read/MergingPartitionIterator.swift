@@ -131,12 +131,7 @@ struct MergeState {
     /// The partition deletion or the latest range tombstone covering `clustering`.
     @inline(__always)
     func activeDeletion(_ clustering: [UInt8]) -> DeletionTime {
-        var active = partitionDeletion
-        for rt in rangeTombstones {
-            if ByteOrder.compare(rt.start, clustering) > 0 { break }
-            if rt.covers(clustering) && rt.deletion > active { active = rt.deletion }
-        }
-        return active
+        Reconcile.activeDeletion(partitionDeletion, rangeTombstones, clustering)
     }
 
     // MARK: one source (a flush, a read of one SSTable): nothing to reconcile, only the

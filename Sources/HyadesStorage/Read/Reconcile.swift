@@ -97,6 +97,19 @@ public enum Reconcile {
         return row.isEmpty ? nil : row
     }
 
+    /// The partition deletion or the latest of `rangeTombstones` (sorted by start)
+    /// covering `clustering`: what shadows a row there.
+    @inline(__always)
+    static func activeDeletion(_ partitionDeletion: DeletionTime, _ rangeTombstones: [RangeTombstone],
+                               _ clustering: [UInt8]) -> DeletionTime {
+        var active = partitionDeletion
+        for rt in rangeTombstones {
+            if ByteOrder.compare(rt.start, clustering) > 0 { break }
+            if rt.covers(clustering) && rt.deletion > active { active = rt.deletion }
+        }
+        return active
+    }
+
     /// Keeps only the columns `filter` selects.
     @inline(__always)
     public static func project(_ row: Row, _ filter: ColumnFilter) -> Row {

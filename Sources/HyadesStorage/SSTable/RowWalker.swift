@@ -34,6 +34,12 @@ struct RowWalker: ~Copyable {
     var wideBlock = false
     /// Set by `walkEntries` to ask `walkBlock` for a wide re-walk from this entry.
     var restart: BlockEntryPosition?
+    /// Every column segment of the current block is decoded: it is wide, or `filter`
+    /// selects every column it has (`SELECT` naming every column), so rows carry all their
+    /// columns and never need a wide re-walk for liveness.
+    var blockComplete = false
+    /// The current block's decoded columns include some outside `filter` (wide block).
+    var blockHasUnqueried = false
 
     var rows: RowScratch
     var cursors: UnsafeMutablePointer<RawColumnCursor>
@@ -55,6 +61,18 @@ struct RowWalker: ~Copyable {
     var partitionsSeen = 0
     /// Where the block after the last one walked starts.
     var nextOffset: Int64 = 0
+
+    /// Cursor walks (`SSTablePartitionCursor`): a partition start at or past this key
+    /// (byte-comparable) ends the walk BEFORE the partition — its key copied to
+    /// `keyBuffer`, its position in `pausedAt` — so the next walk resumes there.
+    var pauseBound: UnsafeRawBufferPointer?
+    var pausedAt: BlockEntryPosition?
+    /// The walk met a partition at or past `upper`.
+    var reachedUpper = false
+    /// Cursor walks keep the current block decoded between walks (see `holdBlock`).
+    var heldHeader: BlockHeader?
+    var heldEntry: SSTableBlockCache.Entry?
+    var heldCursorCount = 0
 
     let scratch: WalkScratch
 
@@ -226,7 +244,18 @@ struct RowWalker: ~Copyable {
     /// Walks the entries of a block whose needed segments are in `segmentBytes`.
     mutating func walkSegments(_ h: BlockHeader, start: BlockEntryPosition?,
                                _ body: (borrowing SSTableRowView) throws -> Bool) throws -> Bool {
-        // Column cursors of the projected columns present in this block.
+        let cursorCount = try initCursors(h)
+        return try walkEntriesChecked(h, cursorCount: cursorCount, start: start, body)
+    }
+
+    /// Column cursors of the projected columns present in this block; returns how many.
+    mutating func initCursors(_ h: BlockHeader) throws -> Int {
+        var complete = true, unqueried = false
+        for i in 1..<h.segments.count where !filter.includes(h.segments[i].columnID) {
+            if wideBlock { unqueried = true } else { complete = false }
+        }
+        blockComplete = complete
+        blockHasUnqueried = unqueried
         var cursorCount = 0
         for i in 1..<h.segments.count where needs(i, h.segments[i].columnID) {
             do {
@@ -237,6 +266,12 @@ struct RowWalker: ~Copyable {
             }
             cursorCount += 1
         }
+        return cursorCount
+    }
+
+    /// `walkEntries` with decode failures turned into `SSTableCorruptionError`s naming the segment.
+    mutating func walkEntriesChecked(_ h: BlockHeader, cursorCount: Int, start: BlockEntryPosition?,
+                                     _ body: (borrowing SSTableRowView) throws -> Bool) throws -> Bool {
         var failedSegment = 0
         do {
             return try walkEntries(h, cursorCount: cursorCount, start: start, failedSegment: &failedSegment, body)
@@ -266,7 +301,7 @@ struct RowWalker: ~Copyable {
             rowOrdinal = s.rowOrdinal
         }
         let cursors = self.cursors
-        let checkLiveness = livenessNow != nil && !wideBlock
+        let checkLiveness = livenessNow != nil && !blockComplete
         let now = livenessNow ?? 0
         while entryIndex < h.entryCount {
             let entryStart = c.pos
@@ -291,7 +326,10 @@ struct RowWalker: ~Copyable {
                     }
                 }
                 guard n >= 8 else { throw DecodeFailure("bad partition key") }
-                if let upper, upper.withUnsafeBytes({ ByteOrder.compare(key, $0) >= 0 }) { return false }
+                if let upper, upper.withUnsafeBytes({ ByteOrder.compare(key, $0) >= 0 }) {
+                    reachedUpper = true
+                    return false
+                }
                 if let expectedKey {
                     guard ByteOrder.compare(key, expectedKey) == 0 else { throw DecodeFailure("index entry points at another partition") }
                 } else if partitionsSeen == 0, !lower.isEmpty, lower.withUnsafeBytes({ ByteOrder.compare(key, $0) < 0 }) {
@@ -304,6 +342,12 @@ struct RowWalker: ~Copyable {
                 }
                 keyBuffer.copyMemory(from: key.baseAddress!, byteCount: n)
                 keyCount = n
+                if let pauseBound, ByteOrder.compare(key, pauseBound) >= 0 {
+                    // The previous partition is complete; this one is the cursor's next.
+                    inPartition = false
+                    pausedAt = BlockEntryPosition(entryIndex: entryIndex - 1, byteOffset: entryStart - entriesStart, rowOrdinal: rowOrdinal)
+                    return false
+                }
                 inPartition = true
                 partitionsSeen += 1
                 partitionDeletion = deletion
@@ -358,7 +402,7 @@ struct RowWalker: ~Copyable {
             let view = SSTableRowView(kind: rowKind, partitionKey: UnsafeRawBufferPointer(start: keyBuffer, count: keyCount),
                                       partitionDeletion: partitionDeletion, rangeTombstones: rangeTombstones,
                                       clustering: clustering, liveness: liveness, deletion: deletion,
-                                      columns: rows.columnsBuffer, cells: rows.cellsBuffer, hasUnqueriedColumns: wideBlock)
+                                      columns: rows.columnsBuffer, cells: rows.cellsBuffer, hasUnqueriedColumns: blockHasUnqueried)
             if try !body(view) { return false }
         }
         guard c.atEnd, rowOrdinal == h.rowCount else { throw DecodeFailure("entry or row count mismatch") }

@@ -5,16 +5,25 @@ import HyadesCore
 ///
 /// When only one source can hold the data (nothing in the memtables there, one SSTable,
 /// e.g. after a major compaction) rows come straight from the SSTable's zero-allocation
-/// reads, filtered inline; otherwise from the general merge, adapted to the same view.
-/// Results equal `read`/`scan` through `FilteredPartitionIterator` row for row.
+/// reads, filtered inline. Scans over SSTables that overlap each other merge per-SSTable
+/// cursors (`MergedScan`): a partition one source holds streams the same way; only one
+/// that several hold is copied and merged. Slices go through the general merge, adapted
+/// to the same view. Results equal `read`/`scan` through `FilteredPartitionIterator` row
+/// for row.
 extension TableStore {
     /// Every live row of the partitions in `range`, in ring then clustering order (a
     /// partition's live static row first). `body` returns false to stop.
     public func forEachLiveRow(in range: PartitionRange, slices: Slices = .all, columns: ColumnFilter = .all,
                                nowInSeconds: Int32, _ body: (borrowing LiveRowView) throws -> Bool) throws {
         let (memtables, sstables) = snapshot()
-        if slices.isAll, let chain = Self.disjointChain(sstables, overlapping: range) {
+        if slices.isAll {
             let inMemtables = memtables.filter { $0.hasPartitions(in: range) }
+            guard let chain = Self.disjointChain(sstables, overlapping: range) else {
+                var scan = try MergedScan(range: range, columns: columns, nowInSeconds: nowInSeconds, memtables: inMemtables,
+                                          sstables: sstables.filter { $0.overlaps(range) }.map(\.reader))
+                try scan.run(body)
+                return
+            }
             if chain.isEmpty && inMemtables.isEmpty { return }
             if !chain.isEmpty {
                 if inMemtables.isEmpty {

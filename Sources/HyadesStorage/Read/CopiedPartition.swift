@@ -1,0 +1,179 @@
+import HyadesCore
+
+/// One source's copy of a partition that several sources hold (`MergedScan`), taken from
+/// the views a cursor walk hands out, into buffers reused from one merged partition to
+/// the next: nothing is allocated per row once they have grown. Byte ranges are kept as
+/// offsets while copying (the arena may move) and turned into views by `resolve`.
+final class CopiedPartition {
+    struct CopiedRow {
+        var kind: SSTableRowView.Kind
+        var clustering: Range<Int>
+        var liveness: LivenessInfo
+        var deletion: DeletionTime
+        var columns: Range<Int>
+    }
+
+    struct CopiedCell {
+        var column: ColumnID
+        var isTombstone: Bool
+        var timestamp: Int64
+        var ttl: Int32
+        var localDeletionTime: Int32
+        var path: Range<Int>
+        var value: Range<Int>
+    }
+
+    // Unchecked exclusivity: one scan's merge owns the copy and touches it from one
+    // thread, and dynamic checks on every append were a measurable part of the copy.
+    @exclusivity(unchecked) var deletion = DeletionTime.live
+    @exclusivity(unchecked) var rangeTombstones: [RangeTombstone] = []
+    @exclusivity(unchecked) var rows: [CopiedRow] = []
+    /// `firstCell` indexes `cells` / `cellViews`.
+    @exclusivity(unchecked) var columns: [SSTableColumnView] = []
+    @exclusivity(unchecked) var cells: [CopiedCell] = []
+    /// `cells` as views into `bytes`, after `resolve`.
+    @exclusivity(unchecked) var cellViews: [SSTableCellView] = []
+    @exclusivity(unchecked) private(set) var bytes: UnsafeMutableRawPointer
+    @exclusivity(unchecked) private var capacity = 4096
+    @exclusivity(unchecked) private var used = 0
+
+    init() { bytes = .allocate(byteCount: capacity, alignment: 8) }
+
+    deinit { bytes.deallocate() }
+
+    func reset() {
+        deletion = .live
+        rangeTombstones = []
+        rows.removeAll(keepingCapacity: true)
+        columns.removeAll(keepingCapacity: true)
+        cells.removeAll(keepingCapacity: true)
+        cellViews.removeAll(keepingCapacity: true)
+        used = 0
+    }
+
+    private func put(_ b: UnsafeRawBufferPointer) -> Range<Int> {
+        let start = used
+        if b.count > 0 {
+            if used + b.count > capacity {
+                let grown = UnsafeMutableRawPointer.allocate(byteCount: max(used + b.count, capacity * 2), alignment: 8)
+                grown.copyMemory(from: bytes, byteCount: used)
+                bytes.deallocate()
+                bytes = grown
+                capacity = max(used + b.count, capacity * 2)
+            }
+            (bytes + used).copyMemory(from: b.baseAddress!, byteCount: b.count)
+            used += b.count
+        }
+        return start..<used
+    }
+
+    /// Copies one view of the partition (every kind).
+    func append(_ v: borrowing SSTableRowView) {
+        deletion = v.partitionDeletion
+        if !v.rangeTombstones.isEmpty { rangeTombstones = v.rangeTombstones }
+        if v.kind == .partition { return }
+        let firstColumn = columns.count
+        let clustering = put(v.clustering)
+        for c in v.columns {
+            let first = cells.count
+            for i in c.cells {
+                let cell = v.cells[i]
+                cells.append(CopiedCell(column: cell.column, isTombstone: cell.isTombstone, timestamp: cell.timestamp, ttl: cell.ttl,
+                                        localDeletionTime: cell.localDeletionTime, path: put(cell.path), value: put(cell.value)))
+            }
+            columns.append(SSTableColumnView(column: c.column, isComplex: c.isComplex, complexDeletion: c.complexDeletion,
+                                             firstCell: Int32(first), cellCount: Int32(cells.count - first)))
+        }
+        rows.append(CopiedRow(kind: v.kind, clustering: clustering, liveness: v.liveness, deletion: v.deletion,
+                              columns: firstColumn..<columns.count))
+    }
+
+    /// Copies a memtable's partition (a source of the same merge).
+    func append(_ p: MemtablePartitionSnapshot) {
+        deletion = p.header.deletion
+        rangeTombstones = p.header.rangeTombstones
+        if let s = p.header.staticRow { append(s, kind: .staticRow) }
+        for r in p.rows { append(r, kind: .row) }
+    }
+
+    private func append(_ r: Row, kind: SSTableRowView.Kind) {
+        let firstColumn = columns.count
+        let clustering = r.clustering.withUnsafeBytes { put($0) }
+        for c in r.columns {
+            let first = cells.count
+            switch c {
+            case .simple(let id, let cell):
+                cells.append(copy(id, cell))
+                columns.append(SSTableColumnView(column: id, isComplex: false, complexDeletion: .live, firstCell: Int32(first), cellCount: 1))
+            case .complex(let id, let d):
+                for cell in d.cells { cells.append(copy(id, cell)) }
+                columns.append(SSTableColumnView(column: id, isComplex: true, complexDeletion: d.deletion,
+                                                 firstCell: Int32(first), cellCount: Int32(cells.count - first)))
+            }
+        }
+        rows.append(CopiedRow(kind: kind, clustering: clustering, liveness: r.liveness, deletion: r.deletion,
+                              columns: firstColumn..<columns.count))
+    }
+
+    private func copy(_ id: ColumnID, _ cell: Cell) -> CopiedCell {
+        CopiedCell(column: id, isTombstone: cell.isTombstone, timestamp: cell.timestamp, ttl: cell.ttl,
+                   localDeletionTime: cell.localDeletionTime, path: cell.path.withUnsafeBytes { put($0) },
+                   value: cell.value.withUnsafeBytes { put($0) })
+    }
+
+    /// Fills `cellViews` (call when the copy is complete: the arena no longer moves).
+    func resolve() {
+        for c in cells {
+            cellViews.append(SSTableCellView(column: c.column, isTombstone: c.isTombstone, timestamp: c.timestamp, ttl: c.ttl,
+                                             localDeletionTime: c.localDeletionTime, path: view(c.path), value: view(c.value)))
+        }
+    }
+
+    @inline(__always) func view(_ r: Range<Int>) -> UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(start: bytes + r.lowerBound, count: r.count)
+    }
+
+    /// One live row with simple columns only and nothing deleted at partition or row level
+    /// (every row of a key-value table): what the merge's fast path reconciles in place.
+    var isSimpleRow: Bool {
+        guard rows.count == 1, rows[0].kind == .row, deletion.isLive, rangeTombstones.isEmpty, rows[0].deletion.isLive else { return false }
+        for c in columns where c.isComplex { return false }
+        return true
+    }
+
+    /// The copy as a merge source (allocates: the general path).
+    func header(_ key: DecoratedKey) -> (PartitionHeader, [Row]) {
+        var header = PartitionHeader(key: key, deletion: deletion, rangeTombstones: rangeTombstones)
+        var out: [Row] = []
+        columns.withUnsafeBufferPointer { columns in
+            cellViews.withUnsafeBufferPointer { cells in
+                for r in rows {
+                    let v = SSTableRowView(kind: r.kind, partitionKey: UnsafeRawBufferPointer(start: nil, count: 0),
+                                           partitionDeletion: deletion, rangeTombstones: rangeTombstones,
+                                           clustering: view(r.clustering), liveness: r.liveness, deletion: r.deletion,
+                                           columns: UnsafeBufferPointer(rebasing: columns[r.columns]), cells: cells)
+                    if r.kind == .staticRow { header.staticRow = v.row() } else { out.append(v.row()) }
+                }
+            }
+        }
+        return (header, out)
+    }
+}
+
+extension SSTableCellView {
+    /// `Cell.reconcile` on views: the higher timestamp wins; on a tie a tombstone or
+    /// expiring cell beats a plain live one, a tombstone beats an expiring cell, then the
+    /// later local deletion time, then the greater value.
+    @inline(__always)
+    static func reconcile(_ a: SSTableCellView, _ b: SSTableCellView) -> SSTableCellView {
+        if a.timestamp != b.timestamp { return a.timestamp > b.timestamp ? a : b }
+        let aDel = a.localDeletionTime != Cell.noDeletionTime
+        let bDel = b.localDeletionTime != Cell.noDeletionTime
+        if aDel || bDel {
+            if aDel != bDel { return aDel ? a : b }
+            if a.isTombstone != b.isTombstone { return a.isTombstone ? a : b }
+            if a.localDeletionTime != b.localDeletionTime { return a.localDeletionTime > b.localDeletionTime ? a : b }
+        }
+        return ByteOrder.compare(a.value, b.value) >= 0 ? a : b
+    }
+}
