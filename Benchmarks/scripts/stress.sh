@@ -83,6 +83,17 @@ echo "== mixed 1:1 for ${secs}s"
 measured mixed eval 'stress mixed --duration "$secs" --threads "$threads" --ratio 1:1 2>&1 | tee "$work/mixed.txt" | summary'
 fi
 echo "== scan: all $rows rows by token ranges"
+# The scan starts once the node is idle (the flushes and compactions the writes started
+# are done: under 0.05 s of server CPU in half a second, at most 60 s), so it measures
+# the read path, as a compute job scanning a loaded table sees it, not compactions
+# sharing the two cores.
+idle_wait=0
+while [ "$idle_wait" -lt 120 ]; do
+  a=$(server_cpu); sleep 0.5; b=$(server_cpu)
+  awk -v a="$a" -v b="$b" 'BEGIN { exit !(b - a < 0.05) }' && break
+  idle_wait=$(( idle_wait + 1 ))
+done
+echo "-- waited $(( idle_wait / 2 )) s for the node's background work"
 # The scan's cost depends on how many (overlapping) SSTables hold the rows.
 echo "-- SSTables on disk: $(find "$work/data" -name 'hy-*-Data.db' | wc -l)"
 # 256 ranges, 16 in flight: measured 0.67-1.0M rows/s where 64 ranges x 8 gave 0.46-0.57M.

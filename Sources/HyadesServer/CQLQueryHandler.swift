@@ -17,9 +17,18 @@ final class CQLQueryHandler: ChannelInboundHandler {
     typealias InboundIn = CQLRequestEnvelope
     typealias OutboundOut = CQLResponseEnvelope
 
-    /// Requests per pool task: big enough to amortise the hops, small enough that a
-    /// pipelining client keeps both cores busy.
+    /// Requests per pool task at most: big enough to amortise the hops.
     static let chunkSize = 32
+    /// The pool's threads (NIOThreadPool.singleton has one per core): a read's requests
+    /// are spread over at least this many tasks, so that a few heavy requests arriving
+    /// together (a client paging 16 token ranges on one connection) run on every core
+    /// instead of one after the other in one task.
+    static let poolThreads = System.coreCount
+
+    /// Requests per pool task for a read that decoded `pending` requests.
+    static func chunk(of pending: Int) -> Int {
+        min(chunkSize, max(1, (pending + poolThreads - 1) / poolThreads))
+    }
 
     private let processor: QueryProcessor
     private let pool: NIOThreadPool
@@ -90,8 +99,9 @@ final class CQLQueryHandler: ChannelInboundHandler {
     /// run in one task in order, and later requests wait until it is done.
     private func dispatch(_ requests: [CQLRequestEnvelope], context: ChannelHandlerContext) {
         var start = 0
+        let size = Self.chunk(of: requests.count)
         while start < requests.count && !keyspaceChangeInFlight {
-            var end = min(start + Self.chunkSize, requests.count)
+            var end = min(start + size, requests.count)
             if let use = requests[start..<requests.count].firstIndex(where: { Self.changesKeyspace($0.request) }), use < end {
                 // Everything from the USE on runs in this task, in order, with the new keyspace.
                 end = requests.count
