@@ -196,10 +196,12 @@ final class StreamingReceiver {
         let target = s.target
         let directory = s.directory
         let id = s.id
+        let extended = configuration.importExtendedVerify
         let result: SSTableImportResult
         do {
             result = try await pool.runIfActive {
-                try target.store.importSSTables(from: directory, sessionID: id, expectedSchema: target.schema)
+                try target.store.importSSTables(from: directory, sessionID: id, expectedSchema: target.schema,
+                                                extendedVerify: extended)
             }
         } catch let e as SSTableImportError {
             throw StreamingRefusal(.rejected, e.description)

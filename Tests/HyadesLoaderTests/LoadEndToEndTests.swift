@@ -51,6 +51,15 @@ import Testing
         #expect(second.status == 0, "\(second.output)")
         let count2 = try await client.execute("SELECT count(*) FROM gaia.dr3")
         #expect(count2.first?.int64(0) == 3000)
+        // A deleted row and an expiring one: the count reads the rows again (the
+        // statistics' row counts no longer say it) and sees both.
+        _ = try await client.execute("DELETE FROM gaia.dr3 WHERE healpix5 = ? AND source_id = ?",
+                                     [.int(Int32(someID >> 49)), .bigint(someID)])
+        let count3 = try await client.execute("SELECT count(*) FROM gaia.dr3")
+        #expect(count3.first?.int64(0) == 2999)
+        _ = try await client.execute("INSERT INTO gaia.dr3 (healpix5, source_id, ra) VALUES (-1, -5, 1.0) USING TTL 3600")
+        let count4 = try await client.execute("SELECT count(*) FROM gaia.dr3")
+        #expect(count4.first?.int64(0) == 3000)
 
         // A wrong column name fails before anything is sent.
         LoaderFixtures.write("source_id,ra,declination\n1,2,3\n", to: dir + "/bad.csv")
