@@ -137,12 +137,18 @@ public struct ClusterTarget: Sendable {
 /// MANIFEST edit (docs/formats/streaming.md), then deletes the local files. The session
 /// id is derived from the files' names, sizes and the load's write timestamp, so re-running
 /// an interrupted load with the same `--timestamp` is answered "already imported".
-public final class StreamingSink: SSTableSink {
+public final class StreamingSink: SSTableSink, @unchecked Sendable {
     public let target: ClusterTarget
     public let writeTimestamp: Int64
-    public private(set) var bytesSent: Int64 = 0
-    public private(set) var sessions = 0
+    private let counters = NSLock()
+    private var sent: Int64 = 0
+    private var sessionCount = 0
+    public var bytesSent: Int64 { counters.withLock { sent } }
+    public var sessions: Int { counters.withLock { sessionCount } }
     public var keepFiles = false
+    /// Each SSTable is streamed in its own session as soon as it is written (SSTables of
+    /// one flush in parallel); each is adopted whole, in its own MANIFEST edit.
+    public var acceptsEachSSTable: Bool { true }
 
     public init(target: ClusterTarget, writeTimestamp: Int64) {
         self.target = target
@@ -160,8 +166,10 @@ public final class StreamingSink: SSTableSink {
             let summary = try blocking {
                 try await SSTableStreamer.stream(files: files, keyspace: ks, table: tb, to: node, port: port, sessionID: session)
             }
-            bytesSent += summary.bytesSent
-            sessions += 1
+            counters.withLock {
+                sent += summary.bytesSent
+                sessionCount += 1
+            }
         }
         if !keepFiles { for f in files { try? FileManager.default.removeItem(atPath: f) } }
     }
@@ -185,8 +193,10 @@ public final class StreamingSink: SSTableSink {
             let summary = try blocking {
                 try await SSTableStreamer.stream(files: files, keyspace: ks, table: tb, to: node, port: port, sessionID: session)
             }
-            bytesSent += summary.bytesSent
-            sessions += 1
+            counters.withLock {
+                sent += summary.bytesSent
+                sessionCount += 1
+            }
         }
         if !keepFiles {
             for s in sstables {

@@ -53,8 +53,12 @@ struct SSTableBuilder {
     }
 
     /// Writes every row of `batches` (batch i = the i-th in input order); returns the
-    /// SSTables in token order. Generations start at `firstGeneration`.
-    func write(_ batches: [RowBatch], firstGeneration: Int64) throws -> [WrittenSSTable] {
+    /// SSTables in token order. Generations start at `firstGeneration`. `written`, when
+    /// given, is called (on the writing thread) with each SSTable as soon as it is
+    /// complete, so it can be on its way while the other buckets are still written; such
+    /// an SSTable then belongs to the callee (not removed here if another bucket fails).
+    func write(_ batches: [RowBatch], firstGeneration: Int64,
+               written: (@Sendable (WrittenSSTable) -> Void)? = nil) throws -> [WrittenSSTable] {
         var buckets = [[RowRef]](repeating: [], count: bounds.count + 1)
         for b in batches {
             for r in b.refs { buckets[bucket(r.token)].append(r) }
@@ -81,6 +85,7 @@ struct SSTableBuilder {
                     w = try writeOne(refs, arenas: arenas.value, columnIDs: plans, generation: firstGeneration + Int64(j), keysChecked: true)
                 }
                 results.set(j, .success(w))
+                written?(w)
             } catch {
                 results.set(j, .failure(error))
             }
@@ -95,7 +100,7 @@ struct SSTableBuilder {
             }
         }
         if let firstError {
-            for w in out { removeSSTable(w) }
+            if written == nil { for w in out { removeSSTable(w) } }
             throw firstError
         }
         return out
