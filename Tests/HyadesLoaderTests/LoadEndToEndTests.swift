@@ -61,6 +61,18 @@ import Testing
         let count4 = try await client.execute("SELECT count(*) FROM gaia.dr3")
         #expect(count4.first?.int64(0) == 3000)
 
+        // A re-run with the load's own timestamp (an interrupted load run again): the
+        // node has every SSTable's session already and adopts none of them again.
+        let fixed = args + ["--timestamp", "1700000000000000"]
+        let once = try runHyades(fixed)
+        #expect(once.status == 0, "\(once.output)")
+        #expect(!once.output.contains("already imported"), "\(once.output)")
+        let again = try runHyades(fixed)
+        #expect(again.status == 0, "\(again.output)")
+        #expect(again.output.contains("were already imported by an earlier run of this load"), "\(again.output)")
+        let count5 = try await client.execute("SELECT count(*) FROM gaia.dr3")
+        #expect(count5.first?.int64(0) == 3000)
+
         // A wrong column name fails before anything is sent.
         LoaderFixtures.write("source_id,ra,declination\n1,2,3\n", to: dir + "/bad.csv")
         let bad = try runHyades(["load", "-t", "gaia.dr3", "--host", node.host, "--port", String(node.nativePort),

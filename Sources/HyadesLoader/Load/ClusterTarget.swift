@@ -145,6 +145,10 @@ public final class StreamingSink: SSTableSink, @unchecked Sendable {
     private var sessionCount = 0
     public var bytesSent: Int64 { counters.withLock { sent } }
     public var sessions: Int { counters.withLock { sessionCount } }
+    private var alreadyCount = 0
+    /// Sessions the nodes had committed before (a re-run of an interrupted load with the
+    /// same `--timestamp`): nothing of them was adopted again.
+    public var alreadyImportedSessions: Int { counters.withLock { alreadyCount } }
     public var keepFiles = false
     /// Each SSTable is streamed in its own session as soon as it is written (SSTables of
     /// one flush in parallel); each is adopted whole, in its own MANIFEST edit.
@@ -207,11 +211,21 @@ public final class StreamingSink: SSTableSink, @unchecked Sendable {
 
     public func finish() throws {}
 
+    /// What the input files were (paths, sizes, modification times): part of every
+    /// upload's session id, so a re-run of the same load finds its sessions ("already
+    /// imported") and a load of changed files does not.
+    public var inputFingerprint = ""
+
     func sessionID(_ s: WrittenSSTable, node: String) -> UUID { sessionID([s], node: node) }
 
     func sessionID(_ group: [WrittenSSTable], node: String) -> UUID {
         var text = "\(target.table.keyspace).\(target.table.name)|\(node)|\(writeTimestamp)"
         for s in group { text += "|\(s.generation)|\(s.rows)|\(s.bytes)|\(s.minToken)|\(s.maxToken)" }
+        return Self.nameBasedUUID(text)
+    }
+
+    static func nameBasedUUID(_ name: String) -> UUID {
+        var text = name
         let h = text.withUTF8 { Murmur3.hash128(UnsafeRawBufferPointer($0)) }
         var u = [UInt8](repeating: 0, count: 16)
         for i in 0..<8 {
@@ -241,4 +255,35 @@ func blocking<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) thr
     }
     done.wait()
     return try box.values[0]!.get()
+}
+
+extension StreamingSink: SSTableUploader {
+    /// A session to every replica of the SSTable's range, opened before its first byte
+    /// is written. The session id is known before the SSTable is: (table, node, write
+    /// timestamp, input files, generation, rows, token range, attempt).
+    func openUpload(generation: Int64, rows: Int, minToken: Int64, maxToken: Int64, attempt: Int) throws -> SSTableUpload {
+        let names = SSTableUpload.fileNames(generation: generation)
+        var sessions: [SSTableUploadSession] = []
+        do {
+            for node in target.replicas(of: maxToken) {
+                let id = Self.nameBasedUUID("\(target.table.keyspace).\(target.table.name)|\(node)|\(writeTimestamp)|\(inputFingerprint)"
+                                            + "|\(generation)|\(rows)|\(minToken)|\(maxToken)|\(attempt)")
+                sessions.append(try SSTableUploadSession(fileNames: names, keyspace: target.table.keyspace, table: target.table.name,
+                                                         to: node, port: target.storagePort, sessionID: id))
+            }
+        } catch {
+            for s in sessions { s.close() }
+            throw error
+        }
+        return SSTableUpload(sessions: sessions, generation: generation)
+    }
+
+    /// After COMMIT: counts what an upload sent.
+    func noteCommitted(bytes: Int64, sessions n: Int, alreadyImported: Int) {
+        counters.withLock {
+            sent += bytes
+            sessionCount += n
+            alreadyCount += alreadyImported
+        }
+    }
 }
