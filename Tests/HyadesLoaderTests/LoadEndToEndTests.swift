@@ -73,6 +73,15 @@ import Testing
         let count5 = try await client.execute("SELECT count(*) FROM gaia.dr3")
         #expect(count5.first?.int64(0) == 3000)
 
+        // A table or keyspace that does not exist is named as such (not as the streaming
+        // port's "unconfigured table", asked at the same time).
+        for (table, message) in [("gaia.nope", "table gaia.nope does not exist"), ("nope.dr3", "keyspace nope does not exist")] {
+            let missing = try runHyades(["load", "-t", table, "--host", node.host, "--port", String(node.nativePort),
+                                         "--storage-port", String(node.storagePort), dir + "/gaia.csv"])
+            #expect(missing.status != 0)
+            #expect(missing.output.contains(message), "\(missing.output)")
+        }
+
         // A wrong column name fails before anything is sent.
         LoaderFixtures.write("source_id,ra,declination\n1,2,3\n", to: dir + "/bad.csv")
         let bad = try runHyades(["load", "-t", "gaia.dr3", "--host", node.host, "--port", String(node.nativePort),

@@ -27,26 +27,33 @@ public struct ClusterTarget: Sendable {
 
     /// Reads everything over CQL (system.local / system.peers via the client,
     /// system_schema.tables / keyspaces) and the streaming DESCRIBE_TABLE (column ids).
+    /// The round trips overlap (the DESCRIBE_TABLE connection and the two schema queries
+    /// run while the CQL connection's own set-up completes); errors are reported in the
+    /// order a user fixes them: connection, keyspace, table, then the streaming port.
     public static func discover(host: String, port: Int, storagePort: Int, keyspace: String, table: String) async throws -> ClusterTarget {
+        async let described = describe(keyspace: keyspace, table: table, at: host, port: storagePort)
         let client: HyadesClient
         do {
             client = try await HyadesClient.connect(contactPoints: ["\(host):\(port)"])
         } catch {
+            _ = await described
             throw LoaderClusterError("cannot connect to \(host):\(port): \(error)")
         }
         do {
-            let ks = try await client.execute("SELECT replication FROM system_schema.keyspaces WHERE keyspace_name = ?", [.text(keyspace)])
-            guard let ksRow = ks.first else { throw LoaderClusterError("keyspace \(keyspace) does not exist") }
+            async let ksQuery = client.execute("SELECT replication FROM system_schema.keyspaces WHERE keyspace_name = ?", [.text(keyspace)])
+            async let tbQuery = client.execute("SELECT compression FROM system_schema.tables WHERE keyspace_name = ? AND table_name = ?",
+                                               [.text(keyspace), .text(table)])
+            let ks = try await ksQuery
+            guard let ksRow = ks.first else { _ = try? await tbQuery; throw LoaderClusterError("keyspace \(keyspace) does not exist") }
             let replication = stringMap(ksRow.value(0))
-            let tb = try await client.execute("SELECT compression FROM system_schema.tables WHERE keyspace_name = ? AND table_name = ?",
-                                              [.text(keyspace), .text(table)])
+            let tb = try await tbQuery
             guard let tbRow = tb.first else { throw LoaderClusterError("table \(keyspace).\(table) does not exist") }
             var params = TableParams()
             let compression = stringMap(tbRow.value(0))
             if !compression.isEmpty { params.compression = compression }
             let schema: StreamingTableSchema
             do {
-                schema = try await SSTableStreamer.tableSchema(keyspace: keyspace, table: table, at: host, port: storagePort)
+                schema = try await described.get()
             } catch {
                 throw LoaderClusterError("cannot read the column ids of \(keyspace).\(table) from \(host):\(storagePort) (storage_port): \(error)")
             }
@@ -69,6 +76,12 @@ public struct ClusterTarget: Sendable {
         } catch {
             await client.close()
             throw error
+        }
+    }
+
+    static func describe(keyspace: String, table: String, at host: String, port: Int) async -> Result<StreamingTableSchema, any Error> {
+        do { return .success(try await SSTableStreamer.tableSchema(keyspace: keyspace, table: table, at: host, port: port)) } catch {
+            return .failure(error)
         }
     }
 
