@@ -41,6 +41,7 @@ public final class NodeService: Service, Sendable {
         // SSTable streaming (bulk load, `hyades sstable import`) on storage_port.
         var streamingConfiguration = StreamingServerConfiguration()
         streamingConfiguration.maxSessionBytes = node.config.streamingMaxSessionSizeBytes
+        streamingConfiguration.importExtendedVerify = node.config.streamingImportExtendedVerify
         let streaming = StreamingServer(schema: node.schema, host: node.config.listenAddress, port: node.config.storagePort,
                                         configuration: streamingConfiguration, logger: logger)
         do {

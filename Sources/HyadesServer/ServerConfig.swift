@@ -19,6 +19,9 @@ public struct ServerConfig: Sendable, Hashable {
     public var storagePort = 7000
     /// Largest SSTable streaming session (all its files) a node accepts (`streaming_max_session_size`).
     public var streamingMaxSessionSizeBytes: UInt64 = 64 << 30
+    /// Imported SSTables are decompressed and walked entry by entry before adoption, not
+    /// only checksummed (`streaming_import_extended_verify`).
+    public var streamingImportExtendedVerify = false
     public var numTokens = 16
     public var dataFileDirectories = ["./data"]
     public var commitlogDirectory = "./data/commitlog"
@@ -95,6 +98,9 @@ public struct ServerConfig: Sendable, Hashable {
             case "storage_port": c.storagePort = try v.port()
             case "streaming_max_session_size", "streaming_max_session_size_in_mb":
                 c.streamingMaxSessionSizeBytes = UInt64(try v.bytes(defaultUnit: 1 << 20, min: 1 << 20))
+            case "streaming_import_extended_verify":
+                guard let b = raw as? Bool else { throw ServerConfigError("\(source): streaming_import_extended_verify must be true or false") }
+                c.streamingImportExtendedVerify = b
             case "num_tokens": c.numTokens = try v.int(min: 1, max: 1536)
             case "data_file_directories":
                 c.dataFileDirectories = try v.stringList()

@@ -57,6 +57,9 @@ final class StreamingReceiver {
         var current: (any WritableFile)?
         var received: UInt64 = 0
         var crc: UInt32 = 0
+        /// Bytes of all files so far: files of unknown size (streamed while written)
+        /// are held to the session limit as they arrive.
+        var sessionBytes: UInt64 = 0
     }
     private var session: Session?
     private(set) var finished = false
@@ -109,6 +112,7 @@ final class StreamingReceiver {
                 throw StreamingRefusal(.protocolViolation, "'\(f.name)' is not an SSTable component name (hy-<generation>-<Component>)")
             }
             guard names.insert(f.name).inserted else { throw StreamingRefusal(.protocolViolation, "\(f.name) announced twice") }
+            if f.sizeBytes == StreamingFormat.unknownSize { continue }
             guard f.sizeBytes <= configuration.maxSessionBytes else {
                 throw StreamingRefusal(.tooLarge, "\(f.name) is \(f.sizeBytes) bytes; the limit is \(configuration.maxSessionBytes) (streaming_max_session_size)")
             }
@@ -140,6 +144,9 @@ final class StreamingReceiver {
         guard s.received + UInt64(data.readableBytes) <= file.sizeBytes else {
             throw StreamingRefusal(.tooLarge, "\(file.name) exceeds the \(file.sizeBytes) bytes announced at INIT")
         }
+        guard s.sessionBytes + UInt64(data.readableBytes) <= configuration.maxSessionBytes else {
+            throw StreamingRefusal(.tooLarge, "the session exceeds \(configuration.maxSessionBytes) bytes (streaming_max_session_size)")
+        }
         do {
             if s.current == nil { s.current = try fileSystem.createForWriting(s.directory + "/" + file.name) }
             try data.withUnsafeReadableBytes { raw in
@@ -151,6 +158,7 @@ final class StreamingReceiver {
             throw StreamingRefusal(.nodeError, "writing \(file.name): \(error)")
         }
         s.received += UInt64(data.readableBytes)
+        s.sessionBytes += UInt64(data.readableBytes)
         session = s
     }
 
@@ -160,7 +168,7 @@ final class StreamingReceiver {
             throw StreamingRefusal(.protocolViolation, "FILE_END for file \(index) while file \(s.completed) is expected")
         }
         let file = s.files[s.completed]
-        guard s.received == file.sizeBytes else {
+        guard s.received == file.sizeBytes || file.sizeBytes == StreamingFormat.unknownSize else {
             throw StreamingRefusal(.protocolViolation, "FILE_END of \(file.name) after \(s.received) of \(file.sizeBytes) bytes")
         }
         guard s.crc == crc else {
@@ -196,10 +204,12 @@ final class StreamingReceiver {
         let target = s.target
         let directory = s.directory
         let id = s.id
+        let extended = configuration.importExtendedVerify
         let result: SSTableImportResult
         do {
             result = try await pool.runIfActive {
-                try target.store.importSSTables(from: directory, sessionID: id, expectedSchema: target.schema)
+                try target.store.importSSTables(from: directory, sessionID: id, expectedSchema: target.schema,
+                                                extendedVerify: extended)
             }
         } catch let e as SSTableImportError {
             throw StreamingRefusal(.rejected, e.description)

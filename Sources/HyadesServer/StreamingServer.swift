@@ -16,6 +16,9 @@ public struct StreamingServerConfiguration: Sendable, Hashable {
     /// Threads that fsync received files and verify + adopt sessions. Its own pool, so a
     /// long verification of a large SSTable never occupies the CQL request threads.
     public var importThreads = 1
+    /// Also decompress and walk every block of an imported SSTable before adopting it
+    /// (`streaming_import_extended_verify`); by default every checksum is verified only.
+    public var importExtendedVerify = false
 
     public init() {}
 }

@@ -24,9 +24,24 @@ extension StreamingSelect {
     /// Runs the count and answers Cassandra's one-row result (one bigint per selector).
     static func count(_ compiled: Compiled, resultColumns: [ColumnSpecification], values: [CQLBoundValue],
                       nowInSeconds: Int32, store: TableStore) throws(QueryError) -> ResultPage {
-        let rows = try StreamingSelect(compiled: compiled, values: values, nowInSeconds: nowInSeconds)
-            .execute(store, pageSize: nil, pagingState: nil).rowCount
-        let cell = int64Bytes(Int64(rows))
+        let rows: Int64
+        if let n = fromStatistics(compiled.plan, store) {
+            rows = n
+        } else {
+            rows = Int64(try StreamingSelect(compiled: compiled, values: values, nowInSeconds: nowInSeconds)
+                .execute(store, pageSize: nil, pagingState: nil).rowCount)
+        }
+        let cell = int64Bytes(rows)
         return ResultPage(columns: resultColumns, rows: [Array(repeating: cell, count: resultColumns.count)])
+    }
+
+    /// A count of the whole table (no restriction of any kind) is answered from the
+    /// SSTables' statistics when the engine can say they are exact (a freshly bulk-loaded
+    /// table: `TableStore.liveRowCountFromStatistics`), instead of reading every row.
+    static func fromStatistics(_ plan: SelectPlan, _ store: TableStore) -> Int64? {
+        guard case .all = plan.partitions, plan.clustering.isEmpty, plan.filters.isEmpty, plan.perPartitionLimit == nil,
+              !plan.table.hasStaticColumns, plan.table.droppedColumns.isEmpty
+        else { return nil }
+        return store.liveRowCountFromStatistics()
     }
 }

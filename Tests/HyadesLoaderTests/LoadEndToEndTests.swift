@@ -51,6 +51,36 @@ import Testing
         #expect(second.status == 0, "\(second.output)")
         let count2 = try await client.execute("SELECT count(*) FROM gaia.dr3")
         #expect(count2.first?.int64(0) == 3000)
+        // A deleted row and an expiring one: the count reads the rows again (the
+        // statistics' row counts no longer say it) and sees both.
+        _ = try await client.execute("DELETE FROM gaia.dr3 WHERE healpix5 = ? AND source_id = ?",
+                                     [.int(Int32(someID >> 49)), .bigint(someID)])
+        let count3 = try await client.execute("SELECT count(*) FROM gaia.dr3")
+        #expect(count3.first?.int64(0) == 2999)
+        _ = try await client.execute("INSERT INTO gaia.dr3 (healpix5, source_id, ra) VALUES (-1, -5, 1.0) USING TTL 3600")
+        let count4 = try await client.execute("SELECT count(*) FROM gaia.dr3")
+        #expect(count4.first?.int64(0) == 3000)
+
+        // A re-run with the load's own timestamp (an interrupted load run again): the
+        // node has every SSTable's session already and adopts none of them again.
+        let fixed = args + ["--timestamp", "1700000000000000"]
+        let once = try runHyades(fixed)
+        #expect(once.status == 0, "\(once.output)")
+        #expect(!once.output.contains("already imported"), "\(once.output)")
+        let again = try runHyades(fixed)
+        #expect(again.status == 0, "\(again.output)")
+        #expect(again.output.contains("were already imported by an earlier run of this load"), "\(again.output)")
+        let count5 = try await client.execute("SELECT count(*) FROM gaia.dr3")
+        #expect(count5.first?.int64(0) == 3000)
+
+        // A table or keyspace that does not exist is named as such (not as the streaming
+        // port's "unconfigured table", asked at the same time).
+        for (table, message) in [("gaia.nope", "table gaia.nope does not exist"), ("nope.dr3", "keyspace nope does not exist")] {
+            let missing = try runHyades(["load", "-t", table, "--host", node.host, "--port", String(node.nativePort),
+                                         "--storage-port", String(node.storagePort), dir + "/gaia.csv"])
+            #expect(missing.status != 0)
+            #expect(missing.output.contains(message), "\(missing.output)")
+        }
 
         // A wrong column name fails before anything is sent.
         LoaderFixtures.write("source_id,ra,declination\n1,2,3\n", to: dir + "/bad.csv")

@@ -75,6 +75,20 @@ import Testing
         for s in tricky { Self.check(s) }
     }
 
+    @Test func eightFractionDigitsAtATimeMatchStrtod() {
+        // Windows of eight fraction digits: all digits, a digit count crossing 19, leading
+        // zeros (not significant: no window until the first non-zero digit), and windows
+        // that meet an exponent, a sign or a stray byte.
+        let inputs = [
+            "1.23456789", "1.234567891", "1.2345678912345678", "12.345678912345678", "123.45678912345678912",
+            "1.2345678901234567890123", "9.99999999999999999999", "0.12345678", "0.000000001234567891",
+            "0.00000000000000001234567890123", "1.12345678e10", "1.1234567e-10", "1.123456789012e+5",
+            "-0.123456789012345", "1.1234567a", "1.12345678a", "1.1234567.8", "1.12345678-1", "1.1234567 ",
+            "5.00000000000000000001", "5.000000000000000000000001", "1.00000000", "100000000.00000000",
+        ]
+        for s in inputs { Self.check(s) }
+    }
+
     @Test func rejectsWhatIsNotANumber() {
         for s in ["", "-", "+", ".", "e5", "1e", "1e+", "1.2.3", "1,5", " 1", "1 ", "0x10", "abc", "1d", "--1", "nanx"] {
             #expect(Self.ours(s) == nil, "\(s)")

@@ -179,6 +179,25 @@ import Testing
         try await f.stop()
     }
 
+    @Test func filesOfUnknownSizeEndAtFileEndAndCountTowardTheSessionLimit() async throws {
+        // What `hyades load` sends: each file streamed while it is written.
+        let f = try await Fixture(maxSessionBytes: 100)
+        let unknown = StreamingFormat.unknownSize
+        try await RawClient.with(f.address) { c in
+            try await c.send(Self.initSession(UUID(), files: [.init(name: "hy-1-Data.db", sizeBytes: unknown),
+                                                              .init(name: "hy-1-Index.db", sizeBytes: unknown)]))
+            #expect(try await c.next() == .sessionAccepted)
+            let data: [UInt8] = Array(0..<60)
+            try await c.send(.chunk(fileIndex: 0, offset: 0, data: ByteBuffer(bytes: data)))
+            try await c.send(.fileEnd(fileIndex: 0, crc32c: CRC32C.checksum(data)))
+            #expect(try await c.next() == .fileAccepted(fileIndex: 0))
+            // 60 + 41 bytes: over the 100-byte session limit, though no file announced a size.
+            try await c.send(.chunk(fileIndex: 1, offset: 0, data: ByteBuffer(bytes: [UInt8](repeating: 7, count: 41))))
+            Self.expectError(try await c.next(), .tooLarge, "the session exceeds 100 bytes (streaming_max_session_size)")
+        }
+        try await f.stop()
+    }
+
     @Test func aGarbledFrameIsAnErrorNotACrash() async throws {
         let f = try await Fixture()
         var b = ByteBuffer()

@@ -109,6 +109,85 @@ import Testing
         try engine.shutdown()
     }
 
+    /// Rewrites the first block's first directory entry to announce one more raw byte,
+    /// with every checksum recomputed: damage no CRC32C can see (a forged file).
+    static func forgeFirstBlock(_ fs: FaultInjectingFileSystem, _ path: String) throws {
+        var d = fs.contents(path)!
+        let block = SSTableFormat.fileHeaderSize
+        let segments = Int(d[block + 12]) | Int(d[block + 13]) << 8
+        let headerSize = SSTableFormat.blockHeaderFixedSize + segments * SSTableFormat.directoryEntrySize
+        let rawLength = block + SSTableFormat.blockHeaderFixedSize + 8
+        var n = UInt32(d[rawLength]) | UInt32(d[rawLength + 1]) << 8 | UInt32(d[rawLength + 2]) << 16 | UInt32(d[rawLength + 3]) << 24
+        n += 1
+        for i in 0..<4 { d[rawLength + i] = UInt8(truncatingIfNeeded: n >> (8 * UInt32(i))) }
+        let crc = CRC32C.checksum(Array(d[block..<(block + headerSize)]))
+        for i in 0..<4 { d[block + headerSize + i] = UInt8(truncatingIfNeeded: crc >> (8 * UInt32(i))) }
+        try fs.writeInPlace(path, at: Int64(block), Array(d[block..<(block + headerSize + 4)]))
+    }
+
+    @Test func checksumsAlwaysAndTheBlockContentsWithExtendedVerify() throws {
+        let fs = FaultInjectingFileSystem()
+        let (engine, table) = try Self.open(fs)
+        try Self.writeSSTable(fs, "/staging/f", generation: 1, keys: 0..<40)
+        try Self.forgeFirstBlock(fs, "/staging/f/hy-1-Data.db")
+        // Every checksum holds: only the extended verify (decompress and walk) sees it.
+        let error = #expect(throws: SSTableImportError.self) {
+            try table.importSSTables(from: "/staging/f", sessionID: Self.session, extendedVerify: true)
+        }
+        #expect(error?.kind == .corrupt)
+        #expect(error?.description.contains("hy-1-Data.db") == true, "\(String(describing: error))")
+        #expect(error?.description.contains("does not decompress") == true, "\(String(describing: error))")
+        #expect(table.liveSSTables.isEmpty)
+        // Checksums only (the default) adopts it; reading the forged block is then an
+        // error naming the damage, not a crash or wrong data.
+        _ = try table.importSSTables(from: "/staging/f", sessionID: Self.session)
+        #expect(table.liveSSTables.count == 1)
+        let readError = #expect(throws: SSTableCorruptionError.self) { try Self.readRA(table, 7) }
+        #expect(readError?.description.contains("does not decompress") == true, "\(String(describing: readError))")
+        try engine.shutdown()
+    }
+
+    @Test func aFlippedBitIsCaughtWithoutTheExtendedVerify() throws {
+        // The default verify reads no segment's contents, but every segment's CRC32C.
+        let fs = FaultInjectingFileSystem()
+        let (engine, table) = try Self.open(fs)
+        try Self.writeSSTable(fs, "/staging/b", generation: 1, keys: 0..<40)
+        let data = "/staging/b/hy-1-Data.db"
+        try fs.flipBit(path: data, offset: SSTableFormat.fileHeaderSize + 200, bit: 0)
+        let error = #expect(throws: SSTableImportError.self) { try table.importSSTables(from: "/staging/b") }
+        #expect(error?.kind == .corrupt)
+        #expect(error?.description.contains("checksum mismatch") == true, "\(String(describing: error))")
+        #expect(table.liveSSTables.isEmpty)
+        try engine.shutdown()
+    }
+
+    @Test func rowCountFromStatisticsOnlyWhenExact() throws {
+        let fs = FaultInjectingFileSystem()
+        let (engine, table) = try Self.open(fs)
+        #expect(table.liveRowCountFromStatistics() == 0)
+        try Self.writeSSTable(fs, "/staging/a", generation: 1, keys: 0..<40)
+        try Self.writeSSTable(fs, "/staging/a", generation: 2, keys: 40..<100)
+        _ = try table.importSSTables(from: "/staging/a")
+        // Keys 0..<40 and 40..<100 sort into interleaved ranges: overlapping SSTables.
+        #expect(table.liveRowCountFromStatistics() == nil)
+        try table.compact(major: true)
+        #expect(table.liveRowCountFromStatistics() == 100)
+        // The same rows again: overlapping, so not countable from statistics.
+        try Self.writeSSTable(fs, "/staging/b", generation: 1, keys: 0..<100)
+        _ = try table.importSSTables(from: "/staging/b")
+        #expect(table.liveRowCountFromStatistics() == nil)
+        try table.compact(major: true)
+        #expect(table.liveRowCountFromStatistics() == 100)
+        // Anything in the memtable, then a tombstone in an SSTable.
+        try table.apply(PartitionUpdate(table: Self.id, key: Self.key(5), rows: [
+            Row(clustering: [], liveness: LivenessInfo(timestamp: 2000), columns: [.simple(1, .tombstone(timestamp: 2000, nowInSeconds: Int32(Date().timeIntervalSince1970)))])]))
+        #expect(table.liveRowCountFromStatistics() == nil)
+        try table.flush()
+        try table.compact(major: true)
+        #expect(table.liveRowCountFromStatistics() == nil)
+        try engine.shutdown()
+    }
+
     @Test func aSchemaMismatchNamesTheFileAndTheColumn() throws {
         let fs = FaultInjectingFileSystem()
         let (engine, table) = try Self.open(fs)

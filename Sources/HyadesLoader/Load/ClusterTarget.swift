@@ -27,26 +27,33 @@ public struct ClusterTarget: Sendable {
 
     /// Reads everything over CQL (system.local / system.peers via the client,
     /// system_schema.tables / keyspaces) and the streaming DESCRIBE_TABLE (column ids).
+    /// The round trips overlap (the DESCRIBE_TABLE connection and the two schema queries
+    /// run while the CQL connection's own set-up completes); errors are reported in the
+    /// order a user fixes them: connection, keyspace, table, then the streaming port.
     public static func discover(host: String, port: Int, storagePort: Int, keyspace: String, table: String) async throws -> ClusterTarget {
+        async let described = describe(keyspace: keyspace, table: table, at: host, port: storagePort)
         let client: HyadesClient
         do {
             client = try await HyadesClient.connect(contactPoints: ["\(host):\(port)"])
         } catch {
+            _ = await described
             throw LoaderClusterError("cannot connect to \(host):\(port): \(error)")
         }
         do {
-            let ks = try await client.execute("SELECT replication FROM system_schema.keyspaces WHERE keyspace_name = ?", [.text(keyspace)])
-            guard let ksRow = ks.first else { throw LoaderClusterError("keyspace \(keyspace) does not exist") }
+            async let ksQuery = client.execute("SELECT replication FROM system_schema.keyspaces WHERE keyspace_name = ?", [.text(keyspace)])
+            async let tbQuery = client.execute("SELECT compression FROM system_schema.tables WHERE keyspace_name = ? AND table_name = ?",
+                                               [.text(keyspace), .text(table)])
+            let ks = try await ksQuery
+            guard let ksRow = ks.first else { _ = try? await tbQuery; throw LoaderClusterError("keyspace \(keyspace) does not exist") }
             let replication = stringMap(ksRow.value(0))
-            let tb = try await client.execute("SELECT compression FROM system_schema.tables WHERE keyspace_name = ? AND table_name = ?",
-                                              [.text(keyspace), .text(table)])
+            let tb = try await tbQuery
             guard let tbRow = tb.first else { throw LoaderClusterError("table \(keyspace).\(table) does not exist") }
             var params = TableParams()
             let compression = stringMap(tbRow.value(0))
             if !compression.isEmpty { params.compression = compression }
             let schema: StreamingTableSchema
             do {
-                schema = try await SSTableStreamer.tableSchema(keyspace: keyspace, table: table, at: host, port: storagePort)
+                schema = try await described.get()
             } catch {
                 throw LoaderClusterError("cannot read the column ids of \(keyspace).\(table) from \(host):\(storagePort) (storage_port): \(error)")
             }
@@ -69,6 +76,12 @@ public struct ClusterTarget: Sendable {
         } catch {
             await client.close()
             throw error
+        }
+    }
+
+    static func describe(keyspace: String, table: String, at host: String, port: Int) async -> Result<StreamingTableSchema, any Error> {
+        do { return .success(try await SSTableStreamer.tableSchema(keyspace: keyspace, table: table, at: host, port: port)) } catch {
+            return .failure(error)
         }
     }
 
@@ -137,12 +150,22 @@ public struct ClusterTarget: Sendable {
 /// MANIFEST edit (docs/formats/streaming.md), then deletes the local files. The session
 /// id is derived from the files' names, sizes and the load's write timestamp, so re-running
 /// an interrupted load with the same `--timestamp` is answered "already imported".
-public final class StreamingSink: SSTableSink {
+public final class StreamingSink: SSTableSink, @unchecked Sendable {
     public let target: ClusterTarget
     public let writeTimestamp: Int64
-    public private(set) var bytesSent: Int64 = 0
-    public private(set) var sessions = 0
+    private let counters = NSLock()
+    private var sent: Int64 = 0
+    private var sessionCount = 0
+    public var bytesSent: Int64 { counters.withLock { sent } }
+    public var sessions: Int { counters.withLock { sessionCount } }
+    private var alreadyCount = 0
+    /// Sessions the nodes had committed before (a re-run of an interrupted load with the
+    /// same `--timestamp`): nothing of them was adopted again.
+    public var alreadyImportedSessions: Int { counters.withLock { alreadyCount } }
     public var keepFiles = false
+    /// Each SSTable is streamed in its own session as soon as it is written (SSTables of
+    /// one flush in parallel); each is adopted whole, in its own MANIFEST edit.
+    public var acceptsEachSSTable: Bool { true }
 
     public init(target: ClusterTarget, writeTimestamp: Int64) {
         self.target = target
@@ -160,8 +183,10 @@ public final class StreamingSink: SSTableSink {
             let summary = try blocking {
                 try await SSTableStreamer.stream(files: files, keyspace: ks, table: tb, to: node, port: port, sessionID: session)
             }
-            bytesSent += summary.bytesSent
-            sessions += 1
+            counters.withLock {
+                sent += summary.bytesSent
+                sessionCount += 1
+            }
         }
         if !keepFiles { for f in files { try? FileManager.default.removeItem(atPath: f) } }
     }
@@ -185,8 +210,10 @@ public final class StreamingSink: SSTableSink {
             let summary = try blocking {
                 try await SSTableStreamer.stream(files: files, keyspace: ks, table: tb, to: node, port: port, sessionID: session)
             }
-            bytesSent += summary.bytesSent
-            sessions += 1
+            counters.withLock {
+                sent += summary.bytesSent
+                sessionCount += 1
+            }
         }
         if !keepFiles {
             for s in sstables {
@@ -197,11 +224,21 @@ public final class StreamingSink: SSTableSink {
 
     public func finish() throws {}
 
+    /// What the input files were (paths, sizes, modification times): part of every
+    /// upload's session id, so a re-run of the same load finds its sessions ("already
+    /// imported") and a load of changed files does not.
+    public var inputFingerprint = ""
+
     func sessionID(_ s: WrittenSSTable, node: String) -> UUID { sessionID([s], node: node) }
 
     func sessionID(_ group: [WrittenSSTable], node: String) -> UUID {
         var text = "\(target.table.keyspace).\(target.table.name)|\(node)|\(writeTimestamp)"
         for s in group { text += "|\(s.generation)|\(s.rows)|\(s.bytes)|\(s.minToken)|\(s.maxToken)" }
+        return Self.nameBasedUUID(text)
+    }
+
+    static func nameBasedUUID(_ name: String) -> UUID {
+        var text = name
         let h = text.withUTF8 { Murmur3.hash128(UnsafeRawBufferPointer($0)) }
         var u = [UInt8](repeating: 0, count: 16)
         for i in 0..<8 {
@@ -231,4 +268,35 @@ func blocking<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) thr
     }
     done.wait()
     return try box.values[0]!.get()
+}
+
+extension StreamingSink: SSTableUploader {
+    /// A session to every replica of the SSTable's range, opened before its first byte
+    /// is written. The session id is known before the SSTable is: (table, node, write
+    /// timestamp, input files, generation, rows, token range, attempt).
+    func openUpload(generation: Int64, rows: Int, minToken: Int64, maxToken: Int64, attempt: Int) throws -> SSTableUpload {
+        let names = SSTableUpload.fileNames(generation: generation)
+        var sessions: [SSTableUploadSession] = []
+        do {
+            for node in target.replicas(of: maxToken) {
+                let id = Self.nameBasedUUID("\(target.table.keyspace).\(target.table.name)|\(node)|\(writeTimestamp)|\(inputFingerprint)"
+                                            + "|\(generation)|\(rows)|\(minToken)|\(maxToken)|\(attempt)")
+                sessions.append(try SSTableUploadSession(fileNames: names, keyspace: target.table.keyspace, table: target.table.name,
+                                                         to: node, port: target.storagePort, sessionID: id))
+            }
+        } catch {
+            for s in sessions { s.close() }
+            throw error
+        }
+        return SSTableUpload(sessions: sessions, generation: generation)
+    }
+
+    /// After COMMIT: counts what an upload sent.
+    func noteCommitted(bytes: Int64, sessions n: Int, alreadyImported: Int) {
+        counters.withLock {
+            sent += bytes
+            sessionCount += n
+            alreadyCount += alreadyImported
+        }
+    }
 }

@@ -37,26 +37,27 @@ struct ValueError: Error {
 enum ValueEncoder {
     /// Appends the serialized value of `text` to `out`; throws a reason on bad text.
     @inline(__always)
-    static func encode(_ kind: ValueKind, _ p: UnsafePointer<UInt8>, _ n: Int, column: String,
+    /// `column` (for messages only) is evaluated on failure: no String retained per field.
+    static func encode(_ kind: ValueKind, _ p: UnsafePointer<UInt8>, _ n: Int, column columnName: @autoclosure () -> String,
                        into out: inout ByteArena) throws(ValueError) {
         switch kind {
         case .bigint:
-            guard let v = FastNumberParser.parseInt64(p, n) else { throw bad(kind, p, n, column) }
+            guard let v = FastNumberParser.parseInt64(p, n) else { throw bad(kind, p, n, columnName()) }
             out.appendBigEndian(UInt64(bitPattern: v), width: 8)
         case .int:
-            guard let v = FastNumberParser.parseInt64(p, n), let x = Int32(exactly: v) else { throw bad(kind, p, n, column) }
+            guard let v = FastNumberParser.parseInt64(p, n), let x = Int32(exactly: v) else { throw bad(kind, p, n, columnName()) }
             out.appendBigEndian(UInt64(UInt32(bitPattern: x)), width: 4)
         case .smallint:
-            guard let v = FastNumberParser.parseInt64(p, n), let x = Int16(exactly: v) else { throw bad(kind, p, n, column) }
+            guard let v = FastNumberParser.parseInt64(p, n), let x = Int16(exactly: v) else { throw bad(kind, p, n, columnName()) }
             out.appendBigEndian(UInt64(UInt16(bitPattern: x)), width: 2)
         case .tinyint:
-            guard let v = FastNumberParser.parseInt64(p, n), let x = Int8(exactly: v) else { throw bad(kind, p, n, column) }
+            guard let v = FastNumberParser.parseInt64(p, n), let x = Int8(exactly: v) else { throw bad(kind, p, n, columnName()) }
             out.appendBigEndian(UInt64(UInt8(bitPattern: x)), width: 1)
         case .double:
-            guard let v = FastNumberParser.parseDouble(p, n) else { throw bad(kind, p, n, column) }
+            guard let v = FastNumberParser.parseDouble(p, n) else { throw bad(kind, p, n, columnName()) }
             out.appendBigEndian(v.bitPattern, width: 8)
         case .float:
-            guard let v = FastNumberParser.parseFloat(p, n) else { throw bad(kind, p, n, column) }
+            guard let v = FastNumberParser.parseFloat(p, n) else { throw bad(kind, p, n, columnName()) }
             out.appendBigEndian(UInt64(v.bitPattern), width: 4)
         case .boolean:
             let b = UnsafeBufferPointer(start: p, count: n)
@@ -65,7 +66,7 @@ enum ValueEncoder {
             } else if b.elementsEqual("false".utf8) || b.elementsEqual("False".utf8) || b.elementsEqual("FALSE".utf8) || b.elementsEqual("0".utf8) {
                 out.append(0)
             } else {
-                throw bad(kind, p, n, column)
+                throw bad(kind, p, n, columnName())
             }
         case .text:
             let b = UnsafeBufferPointer(start: p, count: n)
@@ -73,26 +74,26 @@ enum ValueEncoder {
             var ascii = true
             for c in b where c >= 0x80 { ascii = false; break }
             if !ascii && String(validating: b, as: UTF8.self) == nil {
-                throw ValueError(message: "invalid UTF-8 in text column \(column)")
+                throw ValueError(message: "invalid UTF-8 in text column \(columnName())")
             }
             out.append(UnsafeRawBufferPointer(b))
         case .ascii:
             let b = UnsafeBufferPointer(start: p, count: n)
-            for c in b where c >= 0x80 { throw ValueError(message: "non-ASCII byte in ascii column \(column)") }
+            for c in b where c >= 0x80 { throw ValueError(message: "non-ASCII byte in ascii column \(columnName())") }
             out.append(UnsafeRawBufferPointer(b))
         case .generic(let type):
             let text = String(decoding: UnsafeBufferPointer(start: p, count: n), as: UTF8.self)
             var lastError: CQLLiteralError?
             for k in literalKinds(type, text) {
                 do {
-                    let v = try CQLLiteral.serialize(text, kind: k, type: type, receiver: column)
+                    let v = try CQLLiteral.serialize(text, kind: k, type: type, receiver: columnName())
                     v.withUnsafeBytes { out.append($0) }
                     return
                 } catch {
                     lastError = error
                 }
             }
-            throw ValueError(message: lastError?.message ?? "invalid \(type.cqlName) '\(text)' for \(column)")
+            throw ValueError(message: lastError?.message ?? "invalid \(type.cqlName) '\(text)' for \(columnName())")
         }
     }
 

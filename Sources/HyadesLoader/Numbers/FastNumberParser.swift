@@ -148,6 +148,17 @@ struct DecimalText {
         }
         if i < n && p[i] == UInt8(ascii: ".") {
             i += 1
+            // Eight fraction digits at a time while all of them are significant and fit
+            // (fast_float's SWAR test and conversion): a catalogue's coordinates carry
+            // 14-16 of them, one multiply-add per digit before.
+            while i + 8 <= n && mantissa != 0 && digits <= 11 {
+                let word = UInt64(littleEndian: UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self))
+                guard Self.isEightDigits(word) else { break }
+                mantissa = mantissa &* 100_000_000 &+ Self.eightDigits(word)
+                digits += 8
+                exponent -= 8
+                i += 8
+            }
             while i < n {
                 let d = UInt64(p[i]) &- 48
                 if d > 9 { break }
@@ -180,6 +191,22 @@ struct DecimalText {
             exponent += expNegative ? -e : e
         }
         guard i == n else { return nil }
+    }
+
+    /// Are all eight bytes (little-endian) ASCII digits?
+    @inline(__always)
+    static func isEightDigits(_ v: UInt64) -> Bool {
+        ((v &+ 0x4646_4646_4646_4646) | (v &- 0x3030_3030_3030_3030)) & 0x8080_8080_8080_8080 == 0
+    }
+
+    /// The value of eight ASCII digits, the first in the lowest byte.
+    @inline(__always)
+    static func eightDigits(_ word: UInt64) -> UInt64 {
+        var v = word &- 0x3030_3030_3030_3030
+        v = (v &* 10) &+ (v >> 8)
+        let mask: UInt64 = 0x0000_00FF_0000_00FF
+        v = (((v & mask) &* 0x000F_4240_0000_0064) &+ (((v >> 16) & mask) &* 0x0000_2710_0000_0001)) >> 32
+        return UInt64(UInt32(truncatingIfNeeded: v))
     }
 }
 

@@ -13,6 +13,18 @@ struct ChunkParser {
     let valueLength: UnsafeMutableBufferPointer<Int>
     var clustering: [UInt8] = []
     var unescaped: [UInt8] = []
+    /// The plan's per-field and per-slot facts as trivial values in raw buffers, read
+    /// per row without retaining and releasing the plan's arrays (each `for s in
+    /// plan.regularSlots` or `plan.slots[s]` was a retain and a release per row or field).
+    let fieldSlot: UnsafeMutableBufferPointer<Int>
+    let slotKind: UnsafeMutableBufferPointer<ValueKind>
+    let keySlots: UnsafeMutableBufferPointer<Int>
+    let clusteringSlots: UnsafeMutableBufferPointer<Int>
+    let regularSlots: UnsafeMutableBufferPointer<Int>
+    /// Per derived column: its slot, source field, shift, and whether it is an int.
+    let derived: UnsafeMutableBufferPointer<(slot: Int, field: Int, shift: Int, isInt: Bool)>
+    let clusteringTypes: [CQLType]
+    let clusteringDescending: [Bool]
 
     init(plan: LoadPlan) {
         self.plan = plan
@@ -21,12 +33,29 @@ struct ChunkParser {
         valueOffset.initialize(repeating: 0)
         valueLength.initialize(repeating: -1)
         fields.reserveCapacity(plan.header.count + 1)
+        func raw<T>(_ a: [T]) -> UnsafeMutableBufferPointer<T> {
+            let b = UnsafeMutableBufferPointer<T>.allocate(capacity: max(a.count, 1))
+            _ = b.initialize(from: a)
+            return UnsafeMutableBufferPointer(rebasing: b[0..<a.count])
+        }
+        fieldSlot = raw(plan.fieldSlot)
+        slotKind = raw(plan.slots.map(\.kind))
+        keySlots = raw(plan.partitionKeySlots)
+        clusteringSlots = raw(plan.clusteringSlots)
+        regularSlots = raw(plan.regularSlots)
+        derived = raw(plan.derived.map { d in (d.slot, d.sourceField, d.shift, plan.slots[d.slot].column.type == .int) })
+        clusteringTypes = plan.table.clusteringTypes
+        clusteringDescending = plan.table.clusteringDescending
     }
 
     /// Frees the per-slot buffers; the parser is not used afterwards.
     func release() {
         valueOffset.deallocate()
         valueLength.deallocate()
+        for b in [fieldSlot, keySlots, clusteringSlots, regularSlots] { b.baseAddress?.deallocate() }
+        slotKind.baseAddress?.deinitialize(count: slotKind.count)
+        slotKind.baseAddress?.deallocate()
+        derived.baseAddress?.deallocate()
     }
 
     mutating func parse(_ base: UnsafePointer<UInt8>, count: Int, batchIndex: UInt32) -> RowBatch {
@@ -66,17 +95,17 @@ struct ChunkParser {
     @inline(__always)
     mutating func buildRow(_ base: UnsafePointer<UInt8>, arena: inout ByteArena, refs: inout [RowRef], batchIndex: UInt32) -> String? {
         scratch.truncate(to: 0)
-        let slots = plan.slots
-        for s in 0..<plan.slots.count { valueLength[s] = -1 }
-        for i in 0..<fields.count {
-            let s = plan.fieldSlot[i]
+        for s in 0..<slotKind.count { valueLength[s] = -1 }
+        let fieldCount = fields.count
+        for i in 0..<fieldCount {
+            let s = fieldSlot[i]
             if s < 0 { continue }
             let f = fields[i]
-            let kind = slots[s].kind
-            if let e = encodeField(base, f, kind: kind, slot: s) { return e }
+            if let e = encodeField(base, f, kind: slotKind[s], slot: s) { return e }
         }
-        for d in plan.derived {
-            let f = fields[d.sourceField]
+        for k in 0..<derived.count {
+            let d = derived[k]
+            let f = fields[d.field]
             var v: Int64?
             if f.hasEscapes {
                 let t = CSVRecordScanner.unescape(UnsafeBufferPointer(start: base + f.start, count: f.count))
@@ -86,15 +115,16 @@ struct ChunkParser {
             }
             guard let id = v else {
                 let text = String(decoding: UnsafeBufferPointer(start: base + f.start, count: min(f.count, 64)), as: UTF8.self)
-                return f.count == 0 ? "\(d.sourceName) is null: cannot derive \(slots[d.slot].column.name)"
-                                    : "invalid bigint '\(text)' in \(d.sourceName): cannot derive \(slots[d.slot].column.name)"
+                let source = plan.derived[k].sourceName, name = plan.slots[d.slot].column.name
+                return f.count == 0 ? "\(source) is null: cannot derive \(name)"
+                                    : "invalid bigint '\(text)' in \(source): cannot derive \(name)"
             }
             // The formula as DATA.md gives it, arithmetic shift included: the few negative
             // ids of merged catalogues (not real Gaia ids) land in pixel -1, not in rejects.
             let pixel = id >> Int64(d.shift)
             valueOffset[d.slot] = scratch.count
-            if slots[d.slot].column.type == .int {
-                guard let x = Int32(exactly: pixel) else { return "healpix pixel \(pixel) does not fit int column \(slots[d.slot].column.name)" }
+            if d.isInt {
+                guard let x = Int32(exactly: pixel) else { return "healpix pixel \(pixel) does not fit int column \(plan.slots[d.slot].column.name)" }
                 scratch.appendBigEndian(UInt64(UInt32(bitPattern: x)), width: 4)
                 valueLength[d.slot] = 4
             } else {
@@ -102,11 +132,11 @@ struct ChunkParser {
                 valueLength[d.slot] = 8
             }
         }
-        for s in plan.partitionKeySlots where valueLength[s] < 0 {
-            return "null in partition key column \(slots[s].column.name)"
+        for s in keySlots where valueLength[s] < 0 {
+            return "null in partition key column \(plan.slots[s].column.name)"
         }
-        for s in plan.clusteringSlots where valueLength[s] < 0 {
-            return "null in clustering column \(slots[s].column.name)"
+        for s in clusteringSlots where valueLength[s] < 0 {
+            return "null in clustering column \(plan.slots[s].column.name)"
         }
         // Record start.
         let start = arena.count
@@ -115,14 +145,14 @@ struct ChunkParser {
         // Partition key.
         let keyLengthAt = arena.count
         arena.appendUInt16(0)
-        if plan.partitionKeySlots.count == 1 {
-            let s = plan.partitionKeySlots[0]
+        if keySlots.count == 1 {
+            let s = keySlots[0]
             guard valueLength[s] <= 0xFFFF else { return "partition key longer than 65535 bytes" }
             arena.append(UnsafeRawBufferPointer(start: sb + valueOffset[s], count: valueLength[s]))
         } else {
-            for s in plan.partitionKeySlots {
+            for s in keySlots {
                 let n = valueLength[s]
-                guard n <= 0xFFFF else { return "partition key component \(slots[s].column.name) longer than 65535 bytes" }
+                guard n <= 0xFFFF else { return "partition key component \(plan.slots[s].column.name) longer than 65535 bytes" }
                 arena.append(UInt8(n >> 8)); arena.append(UInt8(n & 0xFF))
                 arena.append(UnsafeRawBufferPointer(start: sb + valueOffset[s], count: n))
                 arena.append(0)
@@ -134,22 +164,22 @@ struct ChunkParser {
         let token = Murmur3Partitioner.token(arena.bytes(at: keyLengthAt + 2, count: keyLength))
         // Clustering.
         clustering.removeAll(keepingCapacity: true)
-        let types = plan.table.clusteringTypes, desc = plan.table.clusteringDescending
-        for (i, s) in plan.clusteringSlots.enumerated() {
+        for i in 0..<clusteringSlots.count {
+            let s = clusteringSlots[i]
             clustering.append(ClusteringEncoding.componentSeparator)
             do {
                 try ByteComparable.encode(UnsafeRawBufferPointer(start: sb + valueOffset[s], count: valueLength[s]),
-                                          type: types[i], descending: desc[i], into: &clustering)
+                                          type: clusteringTypes[i], descending: clusteringDescending[i], into: &clustering)
             } catch {
                 arena.truncate(to: start)
-                return "bad clustering value for \(slots[s].column.name): \(error)"
+                return "bad clustering value for \(plan.slots[s].column.name): \(error)"
             }
         }
         guard clustering.count <= 0xFFFF else { arena.truncate(to: start); return "clustering longer than 65535 bytes" }
         arena.appendUInt16(UInt16(clustering.count))
         clustering.withUnsafeBytes { arena.append($0) }
         // Regular and static columns, by id.
-        for s in plan.regularSlots {
+        for s in regularSlots {
             let n = valueLength[s]
             if n < 0 {
                 arena.appendUInt32(UInt32.max)
@@ -183,7 +213,7 @@ struct ChunkParser {
             if f.hasEscapes {
                 unescaped = CSVRecordScanner.unescape(UnsafeBufferPointer(start: p, count: n))
                 try unescaped.withUnsafeBufferPointer { b throws(ValueError) in
-                    try ValueEncoder.encode(kind, b.baseAddress!, b.count, column: plan.slots[s].column.name, into: &scratch)
+                    try ValueEncoder.encode(kind, b.baseAddress!, b.count, column: self.plan.slots[s].column.name, into: &scratch)
                 }
             } else {
                 try ValueEncoder.encode(kind, p, n, column: plan.slots[s].column.name, into: &scratch)

@@ -53,8 +53,17 @@ struct SSTableBuilder {
     }
 
     /// Writes every row of `batches` (batch i = the i-th in input order); returns the
-    /// SSTables in token order. Generations start at `firstGeneration`.
-    func write(_ batches: [RowBatch], firstGeneration: Int64) throws -> [WrittenSSTable] {
+    /// SSTables in token order. Generations start at `firstGeneration`. `written`, when
+    /// given, is called (on the writing thread) with each SSTable as soon as it is
+    /// complete, so it can be on its way while the other buckets are still written; such
+    /// an SSTable then belongs to the callee (not removed here if another bucket fails).
+    ///
+    /// With an `uploader`, no file is written here: each SSTable is streamed to its nodes
+    /// as it is written (`SSTableUpload`), and `written` gets the upload as well, to
+    /// COMMIT it (an upload that fails here is aborted: its nodes adopt nothing).
+    func write(_ batches: [RowBatch], firstGeneration: Int64,
+               uploader: (any SSTableUploader)? = nil,
+               written: (@Sendable (WrittenSSTable, SSTableUpload?) -> Void)? = nil) throws -> [WrittenSSTable] {
         var buckets = [[RowRef]](repeating: [], count: bounds.count + 1)
         for b in batches {
             for r in b.refs { buckets[bucket(r.token)].append(r) }
@@ -73,14 +82,22 @@ struct SSTableBuilder {
                 // anyway and stops at a token shared by two keys, then the bucket is
                 // sorted with the keys compared and written again.
                 Self.sort(&refs, arenas.value, checkKeys: false)
+                let generation = firstGeneration + Int64(j)
                 let w: WrittenSSTable
+                var upload: SSTableUpload?
                 do {
-                    w = try writeOne(refs, arenas: arenas.value, columnIDs: plans, generation: firstGeneration + Int64(j), keysChecked: false)
+                    upload = try uploader?.openUpload(generation: generation, rows: refs.count, minToken: refs.first!.token,
+                                                      maxToken: refs.last!.token, attempt: 0)
+                    w = try writeOne(refs, arenas: arenas.value, columnIDs: plans, generation: generation, keysChecked: false, upload: upload)
                 } catch is TokenCollision {
+                    upload?.abort()
                     Self.sort(&refs, arenas.value, checkKeys: true)
-                    w = try writeOne(refs, arenas: arenas.value, columnIDs: plans, generation: firstGeneration + Int64(j), keysChecked: true)
+                    upload = try uploader?.openUpload(generation: generation, rows: refs.count, minToken: refs.first!.token,
+                                                      maxToken: refs.last!.token, attempt: 1)
+                    w = try writeOne(refs, arenas: arenas.value, columnIDs: plans, generation: generation, keysChecked: true, upload: upload)
                 }
                 results.set(j, .success(w))
+                written?(w, upload)
             } catch {
                 results.set(j, .failure(error))
             }
@@ -95,7 +112,7 @@ struct SSTableBuilder {
             }
         }
         if let firstError {
-            for w in out { removeSSTable(w) }
+            if written == nil { for w in out { removeSSTable(w) } }
             throw firstError
         }
         return out
@@ -198,7 +215,18 @@ struct SSTableBuilder {
     struct TokenCollision: Error {}
 
     func writeOne(_ refs: [RowRef], arenas: [UnsafeRawPointer], columnIDs: [[ColumnID]], generation: Int64,
-                  keysChecked: Bool = true) throws -> WrittenSSTable {
+                  keysChecked: Bool = true, upload: SSTableUpload? = nil) throws -> WrittenSSTable {
+        do {
+            return try writeOne(refs, arenas: arenas, columnIDs: columnIDs, generation: generation, keysChecked: keysChecked,
+                                fileSystem: upload ?? fileSystem, upload: upload)
+        } catch {
+            if !(error is TokenCollision) { upload?.abort() }
+            throw error
+        }
+    }
+
+    private func writeOne(_ refs: [RowRef], arenas: [UnsafeRawPointer], columnIDs: [[ColumnID]], generation: Int64,
+                          keysChecked: Bool, fileSystem: any FileSystem, upload: SSTableUpload?) throws -> WrittenSSTable {
         // Partitions, for sizing the bloom filter: token changes (a token shared by two
         // keys only makes the filter a little small).
         var partitions = 0
@@ -291,12 +319,17 @@ struct SSTableBuilder {
             }
             }
             }
-            let reader = try writer.finish()
             var bytes: Int64 = 0
-            for c in SSTableFormat.Component.allCases {
-                bytes += (try? fileSystem.fileSize(directory + "/" + SSTableFormat.fileName(generation: generation, c))) ?? 0
+            if let upload {
+                _ = try writer.finishWithoutOpening()
+                bytes = upload.bytes
+                try upload.sendRemainingFiles()
+            } else {
+                _ = try writer.finish()
+                for c in SSTableFormat.Component.allCases {
+                    bytes += (try? fileSystem.fileSize(directory + "/" + SSTableFormat.fileName(generation: generation, c))) ?? 0
+                }
             }
-            _ = reader
             return WrittenSSTable(directory: directory, generation: generation, rows: rows, partitions: partitions,
                                   minToken: refs.first?.token ?? 0, maxToken: refs.last?.token ?? 0, bytes: bytes)
         } catch {

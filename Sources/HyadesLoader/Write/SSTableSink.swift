@@ -25,9 +25,14 @@ public protocol SSTableSink: AnyObject {
     func accept(_ sstables: [WrittenSSTable]) throws
     /// After the last SSTable: wait for outstanding transfers.
     func finish() throws
+    /// True when `accept(_ sstable:)` may be called for each SSTable as soon as it is
+    /// written, from several threads at once (each SSTable its own transfer).
+    var acceptsEachSSTable: Bool { get }
 }
 
 extension SSTableSink {
+    public var acceptsEachSSTable: Bool { false }
+
     public func accept(_ sstables: [WrittenSSTable]) throws {
         for s in sstables { try accept(s) }
     }

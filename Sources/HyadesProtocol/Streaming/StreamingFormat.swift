@@ -14,6 +14,9 @@ public enum StreamingFormat {
     /// Data bytes per CHUNK the client sends.
     public static let defaultChunkBytes = 1 << 20
     public static let maxFilesPerSession = 4096
+    /// A file size in INIT meaning "not known yet": the file is streamed while it is
+    /// written and is as long as the bytes that arrive before its FILE_END.
+    public static let unknownSize = UInt64.max
     public static let maxFileNameBytes = 255
     public static let maxStringBytes = 65_535
 

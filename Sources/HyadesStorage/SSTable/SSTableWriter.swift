@@ -35,6 +35,15 @@ public final class SSTableWriter {
     /// opens the result.
     public func finish() throws -> SSTableReader { try state.finish() }
 
+    /// Writes the index, filter and statistics and syncs and closes every file, without
+    /// opening the result: for a file system the files only pass through (the bulk
+    /// loader's, which streams them to a node as they are written). Returns the
+    /// SSTable's statistics.
+    public func finishWithoutOpening() throws -> SSTableStatistics {
+        try state.finishFiles()
+        return state.stats
+    }
+
     /// Closes and removes whatever was written (best effort).
     public func abort() { state.abort() }
 }
@@ -179,6 +188,11 @@ struct SSTableWriterState {
     /// Writes the index, filter and statistics, fsyncs every file and the directory, and
     /// opens the result.
     mutating func finish() throws -> SSTableReader {
+        try finishFiles()
+        return try SSTableReader.open(fileSystem: fileSystem, directory: directory, generation: generation)
+    }
+
+    mutating func finishFiles() throws {
         guard !finished, let dataFile, let indexFile else { throw misuse("writer already finished or aborted") }
         do {
             try endPartition()
@@ -201,7 +215,6 @@ struct SSTableWriterState {
             abort()
             throw error
         }
-        return try SSTableReader.open(fileSystem: fileSystem, directory: directory, generation: generation)
     }
 
     /// Closes and removes whatever was written (best effort: the engine also removes

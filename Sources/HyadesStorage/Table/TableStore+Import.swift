@@ -55,7 +55,8 @@ extension TableStore {
 
     /// Adopts the SSTables in `directory` (Cassandra's `nodetool import`): every file of
     /// every SSTable checked (all checksums, schema header against `expectedSchema` or the
-    /// table's own), then renamed into the table directory under fresh generations and
+    /// table's own; with `extendedVerify` also every block decompressed and every entry
+    /// and cell walked, as Cassandra's opt-in extended verify), then renamed into the table directory under fresh generations and
     /// named in ONE new MANIFEST, which also records `sessionID`. Crash-consistent: either
     /// all of them are live after a restart or none (renamed files no MANIFEST names are
     /// removed at start). No row goes through the commit log.
@@ -64,7 +65,7 @@ extension TableStore {
     /// then stay in `directory`. On success `directory` holds none of them any more. A
     /// `sessionID` already recorded returns `alreadyImported` without touching the files.
     public func importSSTables(from directory: String, sessionID: UUID? = nil,
-                               expectedSchema: SSTableSchemaHeader? = nil) throws -> SSTableImportResult {
+                               expectedSchema: SSTableSchemaHeader? = nil, extendedVerify: Bool = false) throws -> SSTableImportResult {
         try engine.checkRunning()
         if let sessionID, hasImported(sessionID: sessionID) { return .already() }
         let fs = fileSystem
@@ -72,11 +73,12 @@ extension TableStore {
         let expected = expectedSchema ?? schema
 
         // 1. Check everything before changing anything. The SSTables are verified in
-        //    parallel (decoding every block is most of an import's CPU); the first
-        //    problem in candidate order is reported.
+        //    parallel (checksumming, and with extendedVerify decoding, every block is most
+        //    of an import's CPU); the first problem in candidate order is reported.
         let checks = ImportChecks(count: candidates.count)
         DispatchQueue.concurrentPerform(iterations: candidates.count) { i in
-            checks.set(i, Result { try Self.check(fs, directory: directory, generation: candidates[i], expected: expected) })
+            checks.set(i, Result { try Self.check(fs, directory: directory, generation: candidates[i], expected: expected,
+                                                 extended: extendedVerify) })
         }
         var partitions: Int64 = 0, rows: Int64 = 0, bytes: Int64 = 0
         for r in checks.results {
@@ -165,12 +167,12 @@ extension TableStore {
                                    partitionCount: partitions, rowCount: rows, onDiskBytes: bytes)
     }
 
-    /// Checks one staged SSTable: every checksum and block, then its schema header
-    /// against `expected`. Returns its counts.
+    /// Checks one staged SSTable: every checksum (and with `extended` every block's
+    /// contents), then its schema header against `expected`. Returns its counts.
     static func check(_ fs: any FileSystem, directory: String, generation g: Int64,
-                      expected: SSTableSchemaHeader?) throws -> (partitions: Int64, rows: Int64, bytes: Int64) {
+                      expected: SSTableSchemaHeader?, extended: Bool = false) throws -> (partitions: Int64, rows: Int64, bytes: Int64) {
         let dataPath = directory + "/" + SSTableFormat.fileName(generation: g, .data)
-        let damage = SSTableVerifier.verify(fileSystem: fs, directory: directory, generation: g)
+        let damage = SSTableVerifier.verify(fileSystem: fs, directory: directory, generation: g, extended: extended)
         if let first = damage.first {
             let more = damage.count > 1 ? " (and \(damage.count - 1) more problems)" : ""
             throw SSTableImportError(.corrupt, path: first.path, "\(first)\(more)")

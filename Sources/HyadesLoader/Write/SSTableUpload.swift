@@ -1,0 +1,134 @@
+import Foundation
+import HyadesClient
+import HyadesStorage
+
+/// Opens the uploads of SSTables streamed to their nodes while they are written
+/// (`StreamingSink`). One upload per SSTable, to every replica of its range.
+protocol SSTableUploader: AnyObject, Sendable {
+    /// `attempt` tells a rewrite of the same SSTable (after a token collision) from the
+    /// first try: it gets another session id, as the first session may still be open.
+    func openUpload(generation: Int64, rows: Int, minToken: Int64, maxToken: Int64, attempt: Int) throws -> SSTableUpload
+}
+
+/// The file system an SSTable is written through when it goes straight to its replicas
+/// (no copy on the loader's disk): Data.db's bytes are sent as the writer appends them
+/// (each block as it is finished, gathered into 1 MiB CHUNKs); Index, Filter and
+/// Statistics, which the writer produces alongside or at the end, are kept in memory
+/// (about 2% of the data) and sent after Data.db. `sync` is a no-op: the node makes
+/// durable what it adopts. Used by one writer thread.
+final class SSTableUpload: FileSystem, @unchecked Sendable {
+    let sessions: [SSTableUploadSession]
+    let generation: Int64
+    private var dataFile: StreamedFile?
+    private var held: [SSTableFormat.Component: HeldFile] = [:]
+    private var aborted = false
+
+    init(sessions: [SSTableUploadSession], generation: Int64) {
+        self.sessions = sessions
+        self.generation = generation
+    }
+
+    /// The component file names, in the order they are sent (INIT's file list).
+    static func fileNames(generation: Int64) -> [String] {
+        order.map { SSTableFormat.fileName(generation: generation, $0) }
+    }
+    static let order: [SSTableFormat.Component] = [.data, .index, .filter, .statistics]
+
+    /// Bytes of every component written so far.
+    var bytes: Int64 { (dataFile?.size ?? 0) + held.values.reduce(0) { $0 + $1.size } }
+
+    /// After the writer finished: Data.db ends, the other components follow.
+    func sendRemainingFiles() throws {
+        guard let dataFile else { throw SSTableStreamerError("no Data.db was written for generation \(generation)") }
+        for s in sessions { try s.endFile() }
+        _ = dataFile
+        for c in Self.order.dropFirst() {
+            guard let f = held[c] else { throw SSTableStreamerError("no \(c.rawValue) was written for generation \(generation)") }
+            try f.bytes.withUnsafeBytes { b in for s in sessions { try s.append(b) } }
+            for s in sessions { try s.endFile() }
+        }
+    }
+
+    /// COMMIT on every replica; returns the bytes sent and how many replicas had the
+    /// session already (an earlier run of the same load).
+    func commit() throws -> (bytes: Int64, alreadyImported: Int) {
+        var sent: Int64 = 0, already = 0
+        for s in sessions {
+            let r = try s.commit()
+            sent += r.bytesSent
+            if r.alreadyImported { already += 1 }
+        }
+        return (sent, already)
+    }
+
+    /// Drops every connection: the nodes discard what they staged.
+    func abort() {
+        aborted = true
+        for s in sessions { s.close() }
+    }
+
+    // MARK: FileSystem (what SSTableWriter uses)
+
+    func createForWriting(_ path: String) throws -> any WritableFile {
+        let name = (path as NSString).lastPathComponent
+        guard let (g, c) = SSTableFormat.parseFileName(name), g == generation else {
+            throw FileSystemError(operation: "create", path: path, errno: 22, message: "not a component of SSTable \(generation)")
+        }
+        if c == .data {
+            let f = StreamedFile(path: path, sessions: sessions)
+            dataFile = f
+            return f
+        }
+        let f = HeldFile(path: path)
+        held[c] = f
+        return f
+    }
+
+    func createDirectory(_ path: String) throws {}
+    func listDirectory(_ path: String) throws -> [String] { [] }
+    func fileExists(_ path: String) -> Bool { false }
+    func fileSize(_ path: String) throws -> Int64 { 0 }
+    func removeFile(_ path: String) throws {}
+    func rename(_ from: String, to: String) throws { throw unsupported(from) }
+    func syncDirectory(_ path: String) throws {}
+    func openForAppending(_ path: String) throws -> any WritableFile { throw unsupported(path) }
+    func openForReading(_ path: String) throws -> any ReadableFile { throw unsupported(path) }
+    func writeInPlace(_ path: String, at offset: Int64, _ bytes: [UInt8]) throws { throw unsupported(path) }
+
+    private func unsupported(_ path: String) -> FileSystemError {
+        FileSystemError(operation: "upload", path: path, errno: 95, message: "an uploaded SSTable is write-once")
+    }
+}
+
+/// Data.db on its way to the replicas: each append goes out (gathered into CHUNKs).
+final class StreamedFile: WritableFile, @unchecked Sendable {
+    let path: String
+    let sessions: [SSTableUploadSession]
+    private(set) var size: Int64 = 0
+
+    init(path: String, sessions: [SSTableUploadSession]) {
+        self.path = path
+        self.sessions = sessions
+    }
+
+    func append(_ bytes: UnsafeRawBufferPointer) throws {
+        for s in sessions { try s.append(bytes) }
+        size += Int64(bytes.count)
+    }
+
+    func sync() throws {}
+    func close() throws {}
+}
+
+/// A small component kept in memory until Data.db has been sent.
+final class HeldFile: WritableFile, @unchecked Sendable {
+    let path: String
+    private(set) var bytes: [UInt8] = []
+    var size: Int64 { Int64(bytes.count) }
+
+    init(path: String) { self.path = path }
+
+    func append(_ b: UnsafeRawBufferPointer) throws { bytes.append(contentsOf: b) }
+    func sync() throws {}
+    func close() throws {}
+}
