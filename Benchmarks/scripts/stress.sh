@@ -6,8 +6,11 @@
 #   Benchmarks/scripts/stress.sh [ROWS] [SECONDS]      (defaults 1000000, 10)
 #   PERF=1 Benchmarks/scripts/stress.sh                also record `perf` profiles of both sides
 #   WRITE_RATE=50000 READ_RATE=40000 Benchmarks/scripts/stress.sh   paced runs at these rates
-#   STRESS_ONLY=scan Benchmarks/scripts/stress.sh      only the write (to have data), then the scan
-#   HYADES_BIN=/path/to/hyades Benchmarks/scripts/stress.sh   that binary, not a fresh build (A/B runs)
+#   PHASES="write write-half read-half" ...   only these phases (write, read, write-half,
+#                                     read-half, mixed, scan); the paced ones then need
+#                                     WRITE_RATE / READ_RATE, and reads need write first
+#   STRESS_ONLY=scan ...              the same as PHASES="write scan"
+#   HYADES_BIN=path ...               this binary instead of building (A/B of two builds)
 #
 # Figures drift on shared machines: compare runs taken together only (BENCHMARKS.md).
 set -euo pipefail
@@ -19,8 +22,12 @@ port=${STRESS_PORT:-19442}
 threads=${STRESS_THREADS:-256}
 work=$(mktemp -d "${TMPDIR:-/tmp}/hyades-stress.XXXXXX")
 
-bin=${HYADES_BIN:-}
-if [ -z "$bin" ]; then
+phases=${PHASES:-write read write-half read-half mixed scan}
+[ "${STRESS_ONLY:-}" = scan ] && phases="write scan"
+runs() { [[ " $phases " == *" $1 "* ]]; }
+if [ -n "${HYADES_BIN:-}" ]; then
+  bin=$HYADES_BIN
+else
   echo "== building hyades (release)"
   (cd "$here" && nice -n 10 swift build -c release --product hyades >/dev/null)
   bin="$here/.build/release/hyades"
@@ -66,35 +73,45 @@ profiled() {
 }
 rate_of() { grep "^Op rate" "$work/$1.txt" | awk -F: '{print $2}' | tr -d ', ' | sed 's/op\/s.*//'; }
 
-echo "== write: $rows single-row prepared INSERTs (peak)"
-measured write profiled write write --count "$rows" --threads "$threads"
-if [ "${STRESS_ONLY:-}" != scan ]; then
-echo "== read: point SELECTs for ${secs}s (peak)"
-measured read profiled read read --duration "$secs" --threads "$threads"
+if runs write; then
+  echo "== write: $rows single-row prepared INSERTs (peak)"
+  measured write profiled write write --count "$rows" --threads "$threads"
+fi
+if runs read; then
+  echo "== read: point SELECTs for ${secs}s (peak)"
+  measured read profiled read read --duration "$secs" --threads "$threads"
+fi
 # Paced rates: half the measured peaks unless WRITE_RATE / READ_RATE name the issue's
 # targets (50000 / 40000).
-w=$(( ${WRITE_RATE:-0} * 2 )); [ "$w" -gt 0 ] || w=$(rate_of write)
-r=$(( ${READ_RATE:-0} * 2 )); [ "$r" -gt 0 ] || r=$(rate_of read)
-echo "== write at half the peak rate ($(( w / 2 )) op/s), ${secs}s"
-measured write-half eval 'stress write --duration "$secs" --threads "$threads" --rate $(( w / 2 )) 2>&1 | tee "$work/write-half.txt" | summary'
-echo "== read at half the peak rate ($(( r / 2 )) op/s), ${secs}s"
-measured read-half eval 'stress read --duration "$secs" --threads "$threads" --rate $(( r / 2 )) 2>&1 | tee "$work/read-half.txt" | summary'
-echo "== mixed 1:1 for ${secs}s"
-measured mixed eval 'stress mixed --duration "$secs" --threads "$threads" --ratio 1:1 2>&1 | tee "$work/mixed.txt" | summary'
+w=$(( ${WRITE_RATE:-0} * 2 )); [ "$w" -gt 0 ] || w=$(rate_of write 2>/dev/null || echo 0)
+r=$(( ${READ_RATE:-0} * 2 )); [ "$r" -gt 0 ] || r=$(rate_of read 2>/dev/null || echo 0)
+if runs write-half; then
+  echo "== write at half the peak rate ($(( w / 2 )) op/s), ${secs}s"
+  measured write-half eval 'stress write --duration "$secs" --threads "$threads" --rate $(( w / 2 )) 2>&1 | tee "$work/write-half.txt" | summary'
 fi
-echo "== scan: all $rows rows by token ranges"
-# The scan starts once the node is idle (the flushes and compactions the writes started
-# are done: under 0.05 s of server CPU in half a second, at most 60 s), so it measures
-# the read path, as a compute job scanning a loaded table sees it, not compactions
-# sharing the two cores.
-idle_wait=0
-while [ "$idle_wait" -lt 120 ]; do
-  a=$(server_cpu); sleep 0.5; b=$(server_cpu)
-  awk -v a="$a" -v b="$b" 'BEGIN { exit !(b - a < 0.05) }' && break
-  idle_wait=$(( idle_wait + 1 ))
-done
-echo "-- waited $(( idle_wait / 2 )) s for the node's background work"
-# The scan's cost depends on how many (overlapping) SSTables hold the rows.
-echo "-- SSTables on disk: $(find "$work/data" -name 'hy-*-Data.db' | wc -l)"
-# 256 ranges, 16 in flight: measured 0.67-1.0M rows/s where 64 ranges x 8 gave 0.46-0.57M.
-measured scan profiled scan scan --ranges 256 --threads 16 --page-size 5000
+if runs read-half; then
+  echo "== read at half the peak rate ($(( r / 2 )) op/s), ${secs}s"
+  measured read-half eval 'stress read --duration "$secs" --threads "$threads" --rate $(( r / 2 )) 2>&1 | tee "$work/read-half.txt" | summary'
+fi
+if runs mixed; then
+  echo "== mixed 1:1 for ${secs}s"
+  measured mixed eval 'stress mixed --duration "$secs" --threads "$threads" --ratio 1:1 2>&1 | tee "$work/mixed.txt" | summary'
+fi
+if runs scan; then
+  echo "== scan: all $rows rows by token ranges"
+  # The scan starts once the node is idle (the flushes and compactions the writes started
+  # are done: under 0.05 s of server CPU in half a second, at most 60 s), so it measures
+  # the read path, as a compute job scanning a loaded table sees it, not compactions
+  # sharing the two cores.
+  idle_wait=0
+  while [ "$idle_wait" -lt 120 ]; do
+    a=$(server_cpu); sleep 0.5; b=$(server_cpu)
+    awk -v a="$a" -v b="$b" 'BEGIN { exit !(b - a < 0.05) }' && break
+    idle_wait=$(( idle_wait + 1 ))
+  done
+  echo "-- waited $(( idle_wait / 2 )) s for the node's background work"
+  # The scan's cost depends on how many (overlapping) SSTables hold the rows.
+  echo "-- SSTables on disk: $(find "$work/data" -name 'hy-*-Data.db' | wc -l)"
+  # 256 ranges, 16 in flight: measured 0.67-1.0M rows/s where 64 ranges x 8 gave 0.46-0.57M.
+  measured scan profiled scan scan --ranges 256 --threads 16 --page-size 5000
+fi

@@ -38,42 +38,55 @@ final class StressWorker: @unchecked Sendable {
             run.workerFinished()
             return
         }
-        if let due = run.dueTime(op), due > NIODeadline.now() {
+        let due = run.dueTime(op)
+        if let due, due > NIODeadline.now() + StressPacer.granularity {
             pacer.park(self, op: op, due: due)
             return
         }
-        issue(op)
+        issue(op, due: due)
     }
 
-    func issue(_ op: Int) {
+    /// `due`: the operation's place in the `--rate` schedule. Its latency counts from
+    /// then when it goes out late (a stalled node or a busy client held it back: that
+    /// wait is part of what a user at this rate sees, so it must not be omitted), from
+    /// the moment it is sent when the pacer released it a little early.
+    func issue(_ op: Int, due: NIODeadline?) {
+        let started = StressWorker.startTime(due: due, now: .now())
         switch run.settings.workload {
         case .write:
-            write(op)
+            write(op, started: started)
         case .read:
-            read()
+            read(started: started)
         case .mixed:
             let s = run.settings
             if Int(random() % UInt64(s.writeRatio + s.readRatio)) < s.writeRatio {
-                write(Int(random() % UInt64(s.keys)))
+                write(Int(random() % UInt64(s.keys)), started: started)
             } else {
-                read()
+                read(started: started)
             }
         case .scan:
             range = StressSchema.tokenRange(op, of: run.settings.ranges)
-            scanPage(nil)
+            scanPage(nil, started: started)
         }
     }
 
-    private func write(_ op: Int) {
-        let started = NIODeadline.now()
+    /// Where an operation's latency starts: its intended start under a rate limit when
+    /// that has passed (coordinated omission counted, as cassandra-stress's fixed rate
+    /// does), else now.
+    @inline(__always)
+    static func startTime(due: NIODeadline?, now: NIODeadline) -> NIODeadline {
+        guard let due else { return now }
+        return min(due, now)
+    }
+
+    private func write(_ op: Int, started: NIODeadline) {
         run.client.execute(run.insert!, run.schema.insertValues(op % run.settings.keys), options: run.options) { result in
             self.finish(result, started: started, expectRow: false, wroteRow: true)
             self.next()
         }
     }
 
-    private func read() {
-        let started = NIODeadline.now()
+    private func read(started: NIODeadline) {
         let key = Int(random() % UInt64(run.settings.keys))
         run.client.execute(run.select!, [StressSchema.key(key)], options: run.options) { result in
             self.finish(result, started: started, expectRow: true)
@@ -81,8 +94,9 @@ final class StressWorker: @unchecked Sendable {
         }
     }
 
-    private func scanPage(_ pagingState: ByteBuffer?) {
-        let started = NIODeadline.now()
+    /// The first page of a range counts from the range's intended start; later pages
+    /// from their own request.
+    private func scanPage(_ pagingState: ByteBuffer?, started: NIODeadline = .now()) {
         var options = run.options
         options.pageSize = run.settings.pageSize
         options.pagingState = pagingState

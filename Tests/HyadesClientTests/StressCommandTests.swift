@@ -66,6 +66,43 @@ import Testing
         #expect(keys == Set(0..<1500))
     }
 
+    /// `--rate` measures from each operation's intended start: when the node stalls, every
+    /// operation due during the stall counts the wait, not only the few in flight
+    /// (coordinated omission, as cassandra-stress's fixed rate counts it).
+    @Test func aPacedRunCountsAStallForEveryOperationDueDuringIt() throws {
+        let server = try ServerProcess()
+        defer { server.terminate(); server.removeData() }
+        try #require(server.port > 0, "server did not start: \(server.log.withLock { $0 })")
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: ServerProcess.executable)
+        // 1000 op/s for 3 s with 4 requests in flight at most.
+        p.arguments = ["stress", "write", "--rate", "1000", "--duration", "3", "--threads", "4", "--interval", "0.5",
+                       "--host", server.host, "--port", String(server.port)]
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = out
+        try p.run()
+        // Once the run has started (its header is printed), the node stops for 0.4 s.
+        var text = ""
+        while !text.contains("total ops") {
+            let chunk = out.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            text += String(decoding: chunk, as: UTF8.self)
+        }
+        kill(server.process.processIdentifier, SIGSTOP)
+        usleep(400_000)
+        kill(server.process.processIdentifier, SIGCONT)
+        text += String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0, "\(text)")
+        #expect(figure("Total errors", in: text) == 0)
+        // At least the 300 operations due in the stall's first 0.3 s waited 0.1 s or more:
+        // 10% or more of at most ~3000. Measured from when they were sent instead, only the
+        // 4 in flight would have.
+        let p95 = try #require(decimal("Latency 95th percentile", in: text), "\(text)")
+        #expect(p95 >= 100, "\(text)")
+    }
+
     @Test func badArgumentsAreRefusedClearly() throws {
         let (status, text) = try stress(["fly", "--count", "1"])
         #expect(status != 0)

@@ -80,6 +80,7 @@ extension TableStore {
     @discardableResult
     func run(_ plan: CompactionPlan) throws -> Bool {
         let nowInSeconds = engine.options.nowInSeconds()
+        let started = monotonicNanos()
         let inputSet = Set(plan.inputs)
         guard let (inputs, epoch) = state.withLock({ s -> ([LiveSSTable], Int)? in
             let ins = s.sstables.filter { inputSet.contains($0.reader.generation) }
@@ -163,6 +164,10 @@ extension TableStore {
         }
         // Inputs go only now that the MANIFEST naming the outputs is durable.
         removeFiles(of: committed ? inputs.map(\.reader) : outputs)
+        engine.logger.debug("compacted", metadata: [
+            "table": "\(id)", "inputs": "\(inputs.count)", "outputs": "\(outputs.count)",
+            "level": "\(plan.outputLevel)", "ms": "\((monotonicNanos() - started) / 1_000_000)",
+        ])
         return true
     }
 

@@ -23,6 +23,7 @@ extension TableStore {
         }
         space.broadcast()
         guard let (memtable, position) = switched else { return }
+        let started = monotonicNanos()
         do {
             let reader = try write(memtable)
             try state.withLock { s in
@@ -39,6 +40,14 @@ extension TableStore {
             throw error
         }
         engine.commitLog.discardCompleted(table: id, upTo: position)
+        // How long the flush took, and how long writers waited at the memtable bound since
+        // the last one: at info level when they did (flushing did not keep up with the
+        // write rate, and request latency paid for it), else at debug.
+        let waited = writersWaitedNanos.exchange(0, ordering: .relaxed)
+        engine.logger.log(level: waited >= 1_000_000 ? .info : .debug, "memtable flushed", metadata: [
+            "table": "\(id)", "bytes": "\(memtable.liveBytes)", "partitions": "\(memtable.partitionCount)",
+            "ms": "\((monotonicNanos() - started) / 1_000_000)", "writersWaitedMs": "\(waited / 1_000_000)",
+        ])
         maybeCompactInBackground()
     }
 

@@ -68,6 +68,8 @@ public final class TableStore: @unchecked Sendable {
     /// Writers wait here when the memtable is at its limit and a flush is running.
     let space = NSCondition()
     let background = DispatchGroup()
+    /// Time writers spent waiting at the memtable bound since the last flush (logged by it).
+    let writersWaitedNanos = Atomic<Int>(0)
     let runningCompactions = Atomic<Int>(0)
 
     init(engine: StorageEngine, id: TableID, directory: String, options: TableOptions, schema: SSTableSchemaHeader?) throws {
@@ -172,12 +174,14 @@ public final class TableStore: @unchecked Sendable {
         guard liveBytesHint.load(ordering: .relaxed) >= options.memtableLimitBytes,
               liveForWritesBytes() >= options.memtableLimitBytes else { return }
         maybeFlushInBackground()
+        let started = monotonicNanos()
         space.lock()
         while liveForWritesBytes() >= options.memtableLimitBytes && engine.failure == nil
                 && state.withLock({ $0.flushScheduled }) {
             _ = space.wait(until: Date(timeIntervalSinceNow: 0.05))
         }
         space.unlock()
+        writersWaitedNanos.add(Int(monotonicNanos() - started), ordering: .relaxed)
     }
 
     // MARK: reads
