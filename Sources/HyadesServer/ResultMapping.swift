@@ -6,10 +6,6 @@ import NIOCore
 
 /// Translation between the service's results/errors and the protocol's messages.
 enum ResultMapping {
-    static func spec(_ c: ColumnSpecification) -> CQLColumnSpec {
-        CQLColumnSpec(keyspace: c.keyspace, table: c.table, name: c.name, type: c.type)
-    }
-
     static func boundValues(_ values: [CQLValue]) -> [CQLBoundValue] {
         values.map { v in
             switch v {
@@ -53,15 +49,15 @@ enum ResultMapping {
             if let s = page.pagingState { paging = allocator.buffer(bytes: s) }
             let metadata = skipMetadata
                 ? CQLResultMetadata(noMetadataColumnCount: page.columns.count, pagingState: paging)
-                : CQLResultMetadata(columns: page.columns.map(spec), pagingState: paging)
+                : CQLResultMetadata(columns: page.columns, pagingState: paging)
             return .rows(CQLRows(metadata: metadata, rowCount: page.rowCount, content: content))
         }
     }
 
     static func prepared(_ p: PreparedStatement) -> CQLResult {
-        let result = p.resultColumns.isEmpty ? CQLResultMetadata.empty : CQLResultMetadata(columns: p.resultColumns.map(spec))
+        let result = p.resultColumns.isEmpty ? CQLResultMetadata.empty : CQLResultMetadata(columns: p.resultColumns)
         return .prepared(CQLPrepared(id: p.id,
-                                     metadata: CQLPreparedMetadata(columns: p.variables.map(spec),
+                                     metadata: CQLPreparedMetadata(columns: p.variables,
                                                                    partitionKeyIndexes: p.partitionKeyIndexes.map { UInt16($0) }),
                                      resultMetadata: result))
     }

@@ -1,3 +1,4 @@
+import HyadesCore
 import HyadesCQL
 import HyadesStorage
 

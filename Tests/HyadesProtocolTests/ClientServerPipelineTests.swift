@@ -1,3 +1,4 @@
+import HyadesCore
 import NIOCore
 import NIOEmbedded
 import Testing
@@ -72,8 +73,8 @@ import Testing
         var rows = CQLRowsEncoder(columnCount: 2, allocator: allocator)
         for i in 0..<1000 { rows.appendInt64(Int64(i)); rows.appendUTF8("star \(i % 10)"); rows.endRow() }
         let meta = CQLResultMetadata(columns: [
-            CQLColumnSpec(keyspace: "gaia", table: "source", name: "source_id", type: .bigint),
-            CQLColumnSpec(keyspace: "gaia", table: "source", name: "name", type: .text),
+            ColumnSpecification(keyspace: "gaia", table: "source", name: "source_id", type: .bigint),
+            ColumnSpecification(keyspace: "gaia", table: "source", name: "name", type: .text),
         ], pagingState: buffer([1, 2, 3]))
         let result = CQLResponse.result(.rows(rows.finish(metadata: meta)))
         try p.server.writeOutbound(CQLResponseEnvelope(stream: 2, response: result))

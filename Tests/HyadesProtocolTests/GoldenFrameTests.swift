@@ -1,3 +1,4 @@
+import HyadesCore
 import NIOCore
 import Testing
 @testable import HyadesProtocol
@@ -90,8 +91,8 @@ import Testing
         rows.appendNull()
         rows.endRow()
         let meta = CQLResultMetadata(columns: [
-            CQLColumnSpec(keyspace: "ks", table: "t", name: "id", type: .int),
-            CQLColumnSpec(keyspace: "ks", table: "t", name: "names", type: .list(.text)),
+            ColumnSpecification(keyspace: "ks", table: "t", name: "id", type: .int),
+            ColumnSpecification(keyspace: "ks", table: "t", name: "names", type: .list(.text)),
         ])
         let frame = try CQLMessageCodec().encodeResponse(
             CQLResponseEnvelope(stream: 2, response: .result(.rows(rows.finish(metadata: meta)))), allocator: allocator)

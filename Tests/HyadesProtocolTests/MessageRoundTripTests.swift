@@ -73,22 +73,22 @@ import Testing
 
 @Suite struct ResponseRoundTripTests {
     static let columns = [
-        CQLColumnSpec(keyspace: "gaia", table: "source", name: "source_id", type: .bigint),
-        CQLColumnSpec(keyspace: "gaia", table: "source", name: "ra", type: .double),
-        CQLColumnSpec(keyspace: "gaia", table: "source", name: "tags", type: .set(.text)),
-        CQLColumnSpec(keyspace: "gaia", table: "source", name: "mags", type: .map(.text, .float)),
-        CQLColumnSpec(keyspace: "gaia", table: "source", name: "pos", type: .tuple([.double, .double, .list(.int)])),
-        CQLColumnSpec(keyspace: "gaia", table: "source", name: "addr", type: .udt(keyspace: "gaia", name: "address", fields: [
+        ColumnSpecification(keyspace: "gaia", table: "source", name: "source_id", type: .bigint),
+        ColumnSpecification(keyspace: "gaia", table: "source", name: "ra", type: .double),
+        ColumnSpecification(keyspace: "gaia", table: "source", name: "tags", type: .set(.text)),
+        ColumnSpecification(keyspace: "gaia", table: "source", name: "mags", type: .map(.text, .float)),
+        ColumnSpecification(keyspace: "gaia", table: "source", name: "pos", type: .tuple([.double, .double, .list(.int)])),
+        ColumnSpecification(keyspace: "gaia", table: "source", name: "addr", type: .udt(keyspace: "gaia", name: "address", fields: [
             CQLField("street", .text), CQLField("zip", .int), CQLField("nested", .map(.uuid, .list(.timestamp))),
         ])),
     ]
 
     static let mixedColumns = [
-        CQLColumnSpec(keyspace: "system", table: "local", name: "key", type: .text),
-        CQLColumnSpec(keyspace: "system", table: "peers", name: "peer", type: .inet),
+        ColumnSpecification(keyspace: "system", table: "local", name: "key", type: .text),
+        ColumnSpecification(keyspace: "system", table: "peers", name: "peer", type: .inet),
     ]
 
-    static func rows(_ columns: [CQLColumnSpec], count: Int, pagingState: ByteBuffer? = nil) -> CQLRows {
+    static func rows(_ columns: [ColumnSpecification], count: Int, pagingState: ByteBuffer? = nil) -> CQLRows {
         var enc = CQLRowsEncoder(columnCount: columns.count, allocator: allocator)
         for r in 0..<count {
             for c in 0..<columns.count {
@@ -120,9 +120,9 @@ import Testing
             .result(.prepared(CQLPrepared(
                 id: Array(0..<16),
                 metadata: CQLPreparedMetadata(columns: [
-                    CQLColumnSpec(keyspace: "ks", table: "t", name: "pk2", type: .text),
-                    CQLColumnSpec(keyspace: "ks", table: "t", name: "pk1", type: .int),
-                    CQLColumnSpec(keyspace: "ks", table: "t", name: "v", type: .blob),
+                    ColumnSpecification(keyspace: "ks", table: "t", name: "pk2", type: .text),
+                    ColumnSpecification(keyspace: "ks", table: "t", name: "pk1", type: .int),
+                    ColumnSpecification(keyspace: "ks", table: "t", name: "v", type: .blob),
                 ], partitionKeyIndexes: [1, 0]),
                 resultMetadata: CQLResultMetadata(columns: columns)))),
             .result(.prepared(CQLPrepared(id: [1], metadata: CQLPreparedMetadata(columns: [], partitionKeyIndexes: []),
@@ -210,7 +210,7 @@ import Testing
     }
 
     @Test func frozenIsInvisibleOnTheWire() throws {
-        let frozen = CQLColumnSpec(keyspace: "k", table: "t", name: "f", type: .frozen(.list(.frozen(.map(.int, .text)))))
+        let frozen = ColumnSpecification(keyspace: "k", table: "t", name: "f", type: .frozen(.list(.frozen(.map(.int, .text)))))
         var enc = CQLRowsEncoder(columnCount: 1, allocator: allocator)
         enc.appendNull(); enc.endRow()
         let env = try roundTrip(.result(.rows(enc.finish(metadata: CQLResultMetadata(columns: [frozen])))))

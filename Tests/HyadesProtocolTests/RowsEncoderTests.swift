@@ -5,16 +5,16 @@ import Testing
 
 @Suite struct RowsEncoderTests {
     static let columns = [
-        CQLColumnSpec(keyspace: "gaia", table: "source", name: "source_id", type: .bigint),
-        CQLColumnSpec(keyspace: "gaia", table: "source", name: "ra", type: .double),
-        CQLColumnSpec(keyspace: "gaia", table: "source", name: "phot_g_mean_mag", type: .float),
-        CQLColumnSpec(keyspace: "gaia", table: "source", name: "designation", type: .text),
-        CQLColumnSpec(keyspace: "gaia", table: "source", name: "flags", type: .list(.int)),
-        CQLColumnSpec(keyspace: "gaia", table: "source", name: "ok", type: .boolean),
-        CQLColumnSpec(keyspace: "gaia", table: "source", name: "s", type: .smallint),
-        CQLColumnSpec(keyspace: "gaia", table: "source", name: "t", type: .tinyint),
-        CQLColumnSpec(keyspace: "gaia", table: "source", name: "n", type: .int),
-        CQLColumnSpec(keyspace: "gaia", table: "source", name: "raw", type: .blob),
+        ColumnSpecification(keyspace: "gaia", table: "source", name: "source_id", type: .bigint),
+        ColumnSpecification(keyspace: "gaia", table: "source", name: "ra", type: .double),
+        ColumnSpecification(keyspace: "gaia", table: "source", name: "phot_g_mean_mag", type: .float),
+        ColumnSpecification(keyspace: "gaia", table: "source", name: "designation", type: .text),
+        ColumnSpecification(keyspace: "gaia", table: "source", name: "flags", type: .list(.int)),
+        ColumnSpecification(keyspace: "gaia", table: "source", name: "ok", type: .boolean),
+        ColumnSpecification(keyspace: "gaia", table: "source", name: "s", type: .smallint),
+        ColumnSpecification(keyspace: "gaia", table: "source", name: "t", type: .tinyint),
+        ColumnSpecification(keyspace: "gaia", table: "source", name: "n", type: .int),
+        ColumnSpecification(keyspace: "gaia", table: "source", name: "raw", type: .blob),
     ]
 
     @Test func typedAppendsWriteTheSerializedForms() throws {

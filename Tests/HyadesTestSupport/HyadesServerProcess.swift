@@ -36,7 +36,13 @@ public final class HyadesServerProcess: @unchecked Sendable {
         let log = self.log
         pipe.fileHandleForReading.readabilityHandler = { h in
             let d = h.availableData
-            log.withLock { $0 += String(decoding: d, as: UTF8.self) }
+            if d.isEmpty {
+                // End of file: the node exited and everything it wrote has been read.
+                h.readabilityHandler = nil
+                log.markEnded()
+            } else {
+                log.append(String(decoding: d, as: UTF8.self))
+            }
         }
         try process.run()
         for _ in 0..<3000 {
@@ -63,6 +69,9 @@ public final class HyadesServerProcess: @unchecked Sendable {
     public func terminate() -> Int32 {
         if process.isRunning { process.terminate() }
         process.waitUntilExit()
+        // The exit can be seen before the pipe's last lines ("drained") are read: wait
+        // for the end of the log so that tests see all of it.
+        for _ in 0..<500 where !log.ended { usleep(10_000) }
         return process.terminationStatus
     }
 
@@ -79,6 +88,10 @@ public final class LogBuffer: @unchecked Sendable {
         defer { lock.unlock() }
         return body(&text)
     }
+    private var isEnded = false
     public func append(_ s: String) { withLock { $0 += s } }
+    /// The writer closed its end (set by the reader at end of file).
+    public func markEnded() { lock.lock(); isEnded = true; lock.unlock() }
+    public var ended: Bool { lock.lock(); defer { lock.unlock() }; return isEnded }
     public var value: String { withLock { $0 } }
 }

@@ -7,21 +7,6 @@ public enum CQLBoundValue: Hashable, Sendable {
     case unset
 }
 
-/// PREPARE's variable metadata for one bind marker (and the column spec of a result).
-public struct ColumnSpecification: Hashable, Sendable {
-    public var keyspace: String
-    public var table: String
-    public var name: String
-    public var type: CQLType
-
-    public init(keyspace: String, table: String, name: String, type: CQLType) {
-        self.keyspace = keyspace
-        self.table = table
-        self.name = name
-        self.type = type
-    }
-}
-
 /// The bind variables of a prepared statement.
 public struct VariableSpecifications: Hashable, Sendable {
     /// One per marker, in marker order.

@@ -9,7 +9,7 @@ import Synchronization
 /// Rows stay in the received frame's bytes: the cell offsets are indexed once (one
 /// `[Int32]` for the whole page), and a cell is read from the buffer on access.
 public struct ResultSet: Sendable, RandomAccessCollection {
-    public let columns: [CQLColumnSpec]
+    public let columns: [ColumnSpecification]
     /// Opaque; pass it back (`CQLStatementOptions.pagingState`) for the next page. nil on the last page.
     public let pagingState: ByteBuffer?
     public let warnings: [String]
@@ -29,7 +29,7 @@ public struct ResultSet: Sendable, RandomAccessCollection {
     /// Index of the column called `name`, if any.
     public func columnIndex(_ name: String) -> Int? { storage.columnIndex(name) }
 
-    init(columns: [CQLColumnSpec], rows: CQLRows?, warnings: [String] = [], keyspace: String? = nil,
+    init(columns: [ColumnSpecification], rows: CQLRows?, warnings: [String] = [], keyspace: String? = nil,
          schemaChange: CQLSchemaChange? = nil) {
         self.columns = columns
         self.pagingState = rows?.metadata.pagingState
@@ -44,7 +44,7 @@ public struct ResultSet: Sendable, RandomAccessCollection {
 
     /// The result of a RESULT message; `knownColumns` stand in when the node skipped the
     /// metadata (prepared statements executed with skip_metadata).
-    static func from(_ envelope: CQLResponseEnvelope, knownColumns: [CQLColumnSpec]?) throws -> ResultSet {
+    static func from(_ envelope: CQLResponseEnvelope, knownColumns: [ColumnSpecification]?) throws -> ResultSet {
         guard case .result(let result) = envelope.response else {
             throw CQLClientError.unexpectedResponse("expected RESULT, got \(envelope.response.opcode)")
         }
@@ -71,13 +71,13 @@ public struct ResultSet: Sendable, RandomAccessCollection {
 /// `cells[2*i+1]` = length or -1 for null. The index is built on first row access, so a
 /// caller that only counts rows (a scan benchmark) or skips the page pays nothing for it.
 final class RowStorage: Sendable {
-    let columns: [CQLColumnSpec]
+    let columns: [ColumnSpecification]
     let rowCount: Int
     let columnCount: Int
     let content: ByteBuffer
     private let index = Mutex<[Int32]?>(nil)
 
-    init(columns: [CQLColumnSpec], rows: CQLRows?) {
+    init(columns: [ColumnSpecification], rows: CQLRows?) {
         self.columns = columns
         guard let rows else {
             rowCount = 0; columnCount = columns.count; content = ByteBuffer()
@@ -132,7 +132,7 @@ public struct CQLRow: Sendable {
         self.index = index
     }
 
-    public var columns: [CQLColumnSpec] { storage.columns }
+    public var columns: [ColumnSpecification] { storage.columns }
     public var count: Int { storage.columnCount }
 
     @inline(__always)

@@ -6,11 +6,11 @@ import HyadesProtocol
 public struct CQLPreparedStatement: Sendable, Hashable {
     public let query: String
     public let id: [UInt8]
-    public let bindColumns: [CQLColumnSpec]
+    public let bindColumns: [ColumnSpecification]
     /// Bind-marker index of each partition key component, in key order (empty: not routable).
     public let partitionKeyIndexes: [Int]
     /// Columns an execution returns; empty for statements without rows.
-    public let resultColumns: [CQLColumnSpec]
+    public let resultColumns: [ColumnSpecification]
 
     init(query: String, prepared: CQLPrepared) {
         self.query = query

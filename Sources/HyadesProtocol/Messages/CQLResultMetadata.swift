@@ -1,31 +1,16 @@
 import HyadesCore
 import NIOCore
 
-/// One column of a result (or one bind marker of a prepared statement).
-public struct CQLColumnSpec: Hashable, Sendable {
-    public var keyspace: String
-    public var table: String
-    public var name: String
-    public var type: CQLType
-
-    public init(keyspace: String, table: String, name: String, type: CQLType) {
-        self.keyspace = keyspace
-        self.table = table
-        self.name = name
-        self.type = type
-    }
-}
-
 /// <metadata> of a Rows result and <result_metadata> of a Prepared result (spec 4.2.5.2).
 public struct CQLResultMetadata: Hashable, Sendable {
     /// Number of values per row; equals `columns.count` when `columns` is present.
     public var columnCount: Int
     /// nil: No_metadata (0x0004), the client asked to skip it or it is unknown.
-    public var columns: [CQLColumnSpec]?
+    public var columns: [ColumnSpecification]?
     /// Present iff Has_more_pages (0x0002).
     public var pagingState: ByteBuffer?
 
-    public init(columns: [CQLColumnSpec], pagingState: ByteBuffer? = nil) {
+    public init(columns: [ColumnSpecification], pagingState: ByteBuffer? = nil) {
         self.columnCount = columns.count
         self.columns = columns
         self.pagingState = pagingState
@@ -43,7 +28,7 @@ public struct CQLResultMetadata: Hashable, Sendable {
 
     func write(to out: inout ByteBuffer) throws {
         var flags: Int32 = 0
-        let global = columns.flatMap(CQLColumnSpec.sharedTable)
+        let global = columns.flatMap(ColumnSpecification.sharedTable)
         if columns == nil { flags |= CQLMetadataFlag.noMetadata }
         if global != nil { flags |= CQLMetadataFlag.globalTablesSpec }
         if pagingState != nil { flags |= CQLMetadataFlag.hasMorePages }
@@ -55,7 +40,7 @@ public struct CQLResultMetadata: Hashable, Sendable {
         out.writeInteger(Int32(columnCount))
         if let pagingState { try out.writeCQLBytes(pagingState) }
         if let columns {
-            try CQLColumnSpec.write(columns, global: global, to: &out)
+            try ColumnSpecification.write(columns, global: global, to: &out)
         }
     }
 
@@ -71,7 +56,7 @@ public struct CQLResultMetadata: Hashable, Sendable {
             m.pagingState = state
         }
         if flags & CQLMetadataFlag.noMetadata == 0 {
-            m.columns = try CQLColumnSpec.read(count: Int(count), global: flags & CQLMetadataFlag.globalTablesSpec != 0, from: &body)
+            m.columns = try ColumnSpecification.read(count: Int(count), global: flags & CQLMetadataFlag.globalTablesSpec != 0, from: &body)
         }
         return m
     }
@@ -80,18 +65,18 @@ public struct CQLResultMetadata: Hashable, Sendable {
 /// <metadata> of a Prepared result: the bind markers, and which of them make up the
 /// partition key (token-aware drivers route with `partitionKeyIndexes`).
 public struct CQLPreparedMetadata: Hashable, Sendable {
-    public var columns: [CQLColumnSpec]
+    public var columns: [ColumnSpecification]
     /// Bind-marker index of each partition key component, in key order; empty when some
     /// component is not bound by a plain marker.
     public var partitionKeyIndexes: [UInt16]
 
-    public init(columns: [CQLColumnSpec], partitionKeyIndexes: [UInt16]) {
+    public init(columns: [ColumnSpecification], partitionKeyIndexes: [UInt16]) {
         self.columns = columns
         self.partitionKeyIndexes = partitionKeyIndexes
     }
 
     func write(to out: inout ByteBuffer) throws {
-        let global = CQLColumnSpec.sharedTable(columns)
+        let global = ColumnSpecification.sharedTable(columns)
         out.writeInteger(global != nil ? CQLMetadataFlag.globalTablesSpec : 0)
         guard columns.count <= Int(Int32.max), partitionKeyIndexes.count <= Int(Int32.max) else {
             throw ProtocolError.encoding("too many bind markers")
@@ -99,7 +84,7 @@ public struct CQLPreparedMetadata: Hashable, Sendable {
         out.writeInteger(Int32(columns.count))
         out.writeInteger(Int32(partitionKeyIndexes.count))
         for i in partitionKeyIndexes { out.writeInteger(i) }
-        try CQLColumnSpec.write(columns, global: global, to: &out)
+        try ColumnSpecification.write(columns, global: global, to: &out)
     }
 
     static func read(from body: inout ByteBuffer) throws -> CQLPreparedMetadata {
@@ -112,20 +97,20 @@ public struct CQLPreparedMetadata: Hashable, Sendable {
         var pk: [UInt16] = []
         pk.reserveCapacity(Int(pkCount))
         for _ in 0..<pkCount { pk.append(try body.readCQLShort("pk index")) }
-        let columns = try CQLColumnSpec.read(count: Int(count), global: flags & CQLMetadataFlag.globalTablesSpec != 0, from: &body)
+        let columns = try ColumnSpecification.read(count: Int(count), global: flags & CQLMetadataFlag.globalTablesSpec != 0, from: &body)
         return CQLPreparedMetadata(columns: columns, partitionKeyIndexes: pk)
     }
 }
 
-extension CQLColumnSpec {
+extension ColumnSpecification {
     /// The (keyspace, table) every column shares, if any: then it is written once.
-    static func sharedTable(_ columns: [CQLColumnSpec]) -> (String, String)? {
+    static func sharedTable(_ columns: [ColumnSpecification]) -> (String, String)? {
         guard let first = columns.first else { return nil }
         for c in columns where c.keyspace != first.keyspace || c.table != first.table { return nil }
         return (first.keyspace, first.table)
     }
 
-    static func write(_ columns: [CQLColumnSpec], global: (String, String)?, to out: inout ByteBuffer) throws {
+    static func write(_ columns: [ColumnSpecification], global: (String, String)?, to out: inout ByteBuffer) throws {
         if let (ks, table) = global {
             try out.writeCQLString(ks)
             try out.writeCQLString(table)
@@ -140,7 +125,7 @@ extension CQLColumnSpec {
         }
     }
 
-    static func read(count: Int, global: Bool, from body: inout ByteBuffer) throws -> [CQLColumnSpec] {
+    static func read(count: Int, global: Bool, from body: inout ByteBuffer) throws -> [ColumnSpecification] {
         // Each spec takes at least a name [string] and an [option] id.
         guard count <= body.readableBytes / 4 else {
             throw ProtocolError.malformedBody("\(count) column specs in \(body.readableBytes) bytes")
@@ -150,7 +135,7 @@ extension CQLColumnSpec {
             ks = try body.readCQLString("keyspace")
             table = try body.readCQLString("table")
         }
-        var out: [CQLColumnSpec] = []
+        var out: [ColumnSpecification] = []
         out.reserveCapacity(count)
         for _ in 0..<count {
             var cks = ks, ctable = table
@@ -159,7 +144,7 @@ extension CQLColumnSpec {
                 ctable = try body.readCQLString("table")
             }
             let name = try body.readCQLString("column name")
-            out.append(CQLColumnSpec(keyspace: cks, table: ctable, name: name, type: try body.readCQLTypeOption()))
+            out.append(ColumnSpecification(keyspace: cks, table: ctable, name: name, type: try body.readCQLTypeOption()))
         }
         return out
     }

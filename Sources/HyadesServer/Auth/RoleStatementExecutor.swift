@@ -1,3 +1,4 @@
+import HyadesCore
 import HyadesProtocol
 import NIOCore
 
@@ -57,10 +58,10 @@ enum RoleStatementExecutor {
     /// LIST ROLES: role, super, login, options (as Cassandra 4 prints them).
     static func listing(_ roles: [Role], allocator: ByteBufferAllocator) -> CQLRows {
         let columns = [
-            CQLColumnSpec(keyspace: "system_auth", table: "roles", name: "role", type: .text),
-            CQLColumnSpec(keyspace: "system_auth", table: "roles", name: "super", type: .boolean),
-            CQLColumnSpec(keyspace: "system_auth", table: "roles", name: "login", type: .boolean),
-            CQLColumnSpec(keyspace: "system_auth", table: "roles", name: "options", type: .map(.text, .text)),
+            ColumnSpecification(keyspace: "system_auth", table: "roles", name: "role", type: .text),
+            ColumnSpecification(keyspace: "system_auth", table: "roles", name: "super", type: .boolean),
+            ColumnSpecification(keyspace: "system_auth", table: "roles", name: "login", type: .boolean),
+            ColumnSpecification(keyspace: "system_auth", table: "roles", name: "options", type: .map(.text, .text)),
         ]
         var encoder = CQLRowsEncoder(columnCount: columns.count, allocator: allocator)
         for r in roles {
