@@ -29,7 +29,13 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/hyades-load-bench.XXXXXX")
 hy="${HYADES_BIN:-$root/.build/release/hyades}"
 node_up=0
 cleanup() {
-  if [ "$node_up" = 1 ]; then "$hy" stop --pid-file "$work/node/hyades.pid" >/dev/null 2>&1 || true; fi
+  if [ "$node_up" = 1 ]; then
+    pid=$(cat "$work/node/hyades.pid" 2>/dev/null || true)
+    # SIGTERM (what `hyades stop` sends) and wait for it to be gone (up to 30 s), so a
+    # next run can bind the same address (`hyades stop` from this trap left nodes running).
+    [ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 600); do [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+  fi
   rm -rf "$work"
 }
 trap cleanup EXIT
