@@ -179,16 +179,20 @@ public final class BulkLoader {
         progress.start()
         defer { progress.stop() }
 
-        func flush() throws {
+        func flush(last: Bool = false) throws {
             guard !pending.isEmpty else { return }
             defer { pending.removeAll(); pendingBytes = 0 }
             if options.dryRun { return }
             defer {
-                // The rows' memory (tens of MiB) is given back off this thread: unmapping
-                // it took 4 ms before the last SSTables' commits could be awaited.
-                let done = UnsafeSendable(pending)
-                pending = []
-                DispatchQueue.global().async { _ = done }
+                // After the last flush the rows' memory (tens of MiB) is given back off
+                // this thread: unmapping it took 4 ms before the last SSTables' commits
+                // could be awaited. Earlier flushes free it here, before the next rows
+                // are parsed, so the budget holds.
+                if last {
+                    let done = UnsafeSendable(pending)
+                    pending = []
+                    DispatchQueue.global().async { _ = done }
+                }
             }
             progress.setPhase("writing SSTables")
             LoadTrace.mark("flush")
@@ -288,7 +292,7 @@ public final class BulkLoader {
             bytesBefore += source.fileBytes
             summary.bytesRead += source.fileBytes
         }
-        try flush()
+        try flush(last: true)
         LoadTrace.mark("flush done; waiting for the sends")
         progress.setPhase("sending SSTables")
         let t2 = DispatchTime.now()
