@@ -9,6 +9,8 @@
 # DuckDB comes from PyPI into Benchmarks/.venv (git-ignored); the sample and generated
 # files are cached in Benchmarks/.data (git-ignored). The node runs on $HYADES_BENCH_HOST
 # (default 127.0.0.61), ports 9042/7000, data in a temporary directory removed at the end.
+# HYADES_BIN=PATH runs that binary (loader, node and shell) instead of building
+# .build/release/hyades: for A/B runs of two builds in the same conditions.
 set -euo pipefail
 bench=$(cd "$(dirname "$0")/.." && pwd)
 root=$(cd "$bench/.." && pwd)
@@ -24,10 +26,16 @@ done
 host=${HYADES_BENCH_HOST:-127.0.0.61}
 data="$bench/.data"
 work=$(mktemp -d "${TMPDIR:-/tmp}/hyades-load-bench.XXXXXX")
-hy="$root/.build/release/hyades"
+hy="${HYADES_BIN:-$root/.build/release/hyades}"
 node_up=0
 cleanup() {
-  if [ "$node_up" = 1 ]; then "$hy" stop --pid-file "$work/node/hyades.pid" >/dev/null 2>&1 || true; fi
+  if [ "$node_up" = 1 ]; then
+    pid=$(cat "$work/node/hyades.pid" 2>/dev/null || true)
+    # SIGTERM (what `hyades stop` sends) and wait for it to be gone (up to 30 s), so a
+    # next run can bind the same address (`hyades stop` from this trap left nodes running).
+    [ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 600); do [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+  fi
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -79,7 +87,7 @@ if [ "$duckdb_only" = 1 ]; then
 fi
 
 echo "== Hyades (release build)"
-(cd "$root" && swift build -c release --product hyades >/dev/null)
+[ -n "${HYADES_BIN:-}" ] || (cd "$root" && swift build -c release --product hyades >/dev/null)
 "$hy" server --daemon --listen-address "$host" --data-dir "$work/node" >/dev/null
 node_up=1
 cql() { "$hy" shell --host "$host" -e "$1"; }

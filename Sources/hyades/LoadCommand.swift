@@ -65,6 +65,7 @@ struct LoadCommand: ParsableCommand {
     var noProgress = false
 
     func run() throws {
+        LoadTrace.mark("load command")
         let parts = table.split(separator: ".", maxSplits: 1).map(String.init)
         guard parts.count == 2 else { throw ValidationError("--table must be keyspace.table, got '\(table)'") }
         guard let budget = Self.parseBytes(memory), budget >= 1 << 20 else {
@@ -88,8 +89,10 @@ struct LoadCommand: ParsableCommand {
             }
             // Into the running cluster: schema (with the node's column ids), ring and
             // replication from the node, SSTables streamed to their replicas.
+            LoadTrace.mark("discover")
             let target = try Self.discover(host: host, port: port, storagePort: storagePort, keyspace: parts[0], table: parts[1])
             metadata = target.table
+            LoadTrace.mark("discover done")
             sink = StreamingSink(target: target, writeTimestamp: writeTimestamp)
             workDirectory = NSTemporaryDirectory() + "hyades-load-\(getpid())"
             temporary = true
@@ -115,6 +118,7 @@ struct LoadCommand: ParsableCommand {
         }
         let summary = try loader.run()
         print(summary)
+        LoadTrace.mark("exit")
     }
 
     /// `1GiB`, `512MiB`, `64KiB`, `1G`, `100M`, `4096`.

@@ -32,6 +32,23 @@ import Testing
         #expect(sorted.map(Self.key) == Self.reference(refs).map(Self.key))
     }
 
+    /// Many distinct tokens with one 24-bit prefix (the part the radix passes order):
+    /// the rest of the order comes from the run sort.
+    @Test(arguments: [2, 300, 5000])
+    func tokensSharingTheSortedPrefix(count: Int) {
+        var g = SystemRandomNumberGenerator()
+        let prefixes: [Int64] = [0x1234_56 << 40, -(0x0000_01 << 40), Int64.min, 0]
+        var refs: [RowRef] = []
+        for i in 0..<count {
+            let low = i % 4 == 0 ? Int64(i % 7) : Int64.random(in: 0..<(1 << 40), using: &g)
+            refs.append(RowRef(token: prefixes.randomElement(using: &g)! | low, clusteringPrefix: UInt64.random(in: 0...3, using: &g),
+                               batch: UInt32(i / 100), offset: UInt32(i % 100) * 8))
+        }
+        var sorted = refs
+        RowRefRadixSort.sort(&sorted)
+        #expect(sorted.map(Self.key) == Self.reference(refs).map(Self.key))
+    }
+
     @Test func tokensDifferingOnlyInTheTopDigitOrLowDigit() {
         let refs = [Int64.max, Int64.min, 0x0001_0000_0000_0000, 0x0000_0000_0000_0001, -0x0001_0000_0000_0000, 0]
             .enumerated().map { RowRef(token: $0.element, clusteringPrefix: 0, batch: 0, offset: UInt32($0.offset)) }

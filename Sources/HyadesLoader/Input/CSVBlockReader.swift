@@ -1,3 +1,4 @@
+import Dispatch
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -8,7 +9,7 @@ import Darwin
 /// field) and cuts each block into chunks at record boundaries, so chunks can be parsed
 /// on all cores independently. Quote state is tracked by counting `"` (an escaped `""`
 /// counts twice, so the parity is the state); newlines are found with memchr.
-final class CSVBlockReader {
+final class CSVBlockReader: @unchecked Sendable {
     let source: ByteSource
     private var buffer: UnsafeMutableRawPointer
     private var capacity: Int
@@ -16,29 +17,61 @@ final class CSVBlockReader {
     private var filled = 0
     private var consumed = 0
     private var eof = false
+    /// The next block is read into a second buffer while the caller parses the current
+    /// one (reading 16 MiB took 9-11 ms, on one core, between blocks: 20 ms of a 0.24 s
+    /// load). Blocks start small and double up to `capacity`, so the first parse starts
+    /// after ~1 ms and each read is hidden behind the parse of a block half its size.
+    private var spare: UnsafeMutableRawPointer
+    private var spareCapacity: Int
+    private var ramp: Int
+    private let prefetch = DispatchGroup()
+    private var prefetching = false
+    private var spareFilled = 0
+    private var spareEOF = false
+    private var spareError: (any Error)?
+    /// Bytes of the file read so far (for progress; updated between blocks).
+    private(set) var fileBytesRead: Int64 = 0
 
     init(source: ByteSource, blockBytes: Int) {
         self.source = source
         capacity = max(blockBytes, 1 << 16)
         buffer = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 64)
+        spareCapacity = capacity
+        spare = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 64)
+        ramp = min(capacity, 1 << 20)
     }
 
-    deinit { buffer.deallocate() }
+    deinit {
+        prefetch.wait()
+        buffer.deallocate()
+        spare.deallocate()
+    }
 
     /// The next block of whole records, valid until the next call; nil at the end.
     func nextBlock() throws -> UnsafeBufferPointer<UInt8>? {
-        // Keep the unconsumed tail (an incomplete record) at the front.
-        if consumed > 0 {
+        if prefetching {
+            prefetch.wait()
+            prefetching = false
+            if let e = spareError { spareError = nil; throw e }
+            swap(&buffer, &spare)
+            swap(&capacity, &spareCapacity)
+            filled = spareFilled
+            eof = spareEOF
+            consumed = 0
+        } else if consumed > 0 {
+            // Keep the unconsumed tail (an incomplete record) at the front.
             let rest = filled - consumed
             if rest > 0 { buffer.copyMemory(from: buffer + consumed, byteCount: rest) }
             filled = rest
             consumed = 0
         }
         while true {
-            while !eof && filled < capacity {
-                let n = try source.read(into: buffer + filled, count: capacity - filled)
+            let target = min(capacity, max(ramp, filled + 1))
+            while !eof && filled < target {
+                let n = try source.read(into: buffer + filled, count: target - filled)
                 if n == 0 { eof = true } else { filled += n }
             }
+            fileBytesRead = source.fileBytesRead
             if filled == 0 { return nil }
             let p = buffer.assumingMemoryBound(to: UInt8.self)
             if eof {
@@ -47,14 +80,48 @@ final class CSVBlockReader {
             }
             if let end = Self.lastRecordBoundary(p, filled) {
                 consumed = end
+                ramp = min(capacity, ramp * 2)
+                startPrefetch()
                 return UnsafeBufferPointer(start: p, count: end)
             }
+            if filled < capacity { ramp = capacity; continue }
             // One record larger than the block: grow and read on.
             let bigger = UnsafeMutableRawPointer.allocate(byteCount: capacity * 2, alignment: 64)
             bigger.copyMemory(from: buffer, byteCount: filled)
             buffer.deallocate()
             buffer = bigger
             capacity *= 2
+            ramp = capacity
+        }
+    }
+
+    /// Reads the next block into the spare buffer in the background: the unconsumed tail
+    /// of the current block first (the caller reads only the bytes before it), then the
+    /// file, up to `ramp` bytes.
+    private func startPrefetch() {
+        if spareCapacity < capacity {
+            spare.deallocate()
+            spare = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 64)
+            spareCapacity = capacity
+        }
+        prefetching = true
+        let target = ramp
+        DispatchQueue.global().async(group: prefetch) { [self] in
+            let rest = filled - consumed
+            if rest > 0 { spare.copyMemory(from: buffer + consumed, byteCount: rest) }
+            var n = rest
+            var end = false
+            do {
+                while n < max(target, rest + 1) && n < spareCapacity {
+                    let r = try source.read(into: spare + n, count: min(max(target, rest + 1), spareCapacity) - n)
+                    if r == 0 { end = true; break }
+                    n += r
+                }
+            } catch {
+                spareError = error
+            }
+            spareFilled = n
+            spareEOF = end
         }
     }
 

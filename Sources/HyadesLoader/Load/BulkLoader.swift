@@ -179,11 +179,23 @@ public final class BulkLoader {
         progress.start()
         defer { progress.stop() }
 
-        func flush() throws {
+        func flush(last: Bool = false) throws {
             guard !pending.isEmpty else { return }
             defer { pending.removeAll(); pendingBytes = 0 }
             if options.dryRun { return }
+            defer {
+                // After the last flush the rows' memory (tens of MiB) is given back off
+                // this thread: unmapping it took 4 ms before the last SSTables' commits
+                // could be awaited. Earlier flushes free it here, before the next rows
+                // are parsed, so the budget holds.
+                if last {
+                    let done = UnsafeSendable(pending)
+                    pending = []
+                    DispatchQueue.global().async { _ = done }
+                }
+            }
             progress.setPhase("writing SSTables")
+            LoadTrace.mark("flush")
             // The previous flush's hand-over ran while these rows were parsed; it ends
             // before this flush's SSTables start theirs, so at most two flushes' SSTables
             // wait on local disk.
@@ -210,7 +222,6 @@ public final class BulkLoader {
             }
             generation += Int64(written.count) + 1
             summary.writeSeconds += Self.seconds(t1, DispatchTime.now())
-            pending.removeAll()
             summary.sstables += written
             progress.setPhase("reading")
         }
@@ -222,7 +233,10 @@ public final class BulkLoader {
             summary.files += 1
             var first = true
             var lineBase = 0     // physical lines before the current block
-            while let block = try reader.nextBlock() {
+            while true {
+                LoadTrace.mark("read block")
+                guard let block = try reader.nextBlock() else { break }
+                LoadTrace.mark("read block done: \(block.count) bytes")
                 var start = 0
                 if first {
                     var scanner = CSVRecordScanner(block.baseAddress!, count: block.count)
@@ -235,7 +249,10 @@ public final class BulkLoader {
                 let t0 = DispatchTime.now()
                 let p = block.baseAddress! + start
                 let n = block.count - start
-                let chunkCount = n < 1 << 16 ? 1 : options.threads * 2
+                // Chunks of about 1 MiB (at least two per thread): all threads finish a
+                // block within a small chunk of each other (4 chunks of a 16 MiB block
+                // left one core idle for up to 8 ms at each block's end).
+                let chunkCount = n < 1 << 16 ? 1 : max(options.threads * 2, min(n >> 20, 256))
                 let starts = CSVBlockReader.chunkStarts(p, n, count: chunkCount)
                 let batches = ResultBox<RowBatch>(count: starts.count)
                 let firstIndex = UInt32(pending.count)
@@ -243,9 +260,11 @@ public final class BulkLoader {
                 DispatchQueue.concurrentPerform(iterations: starts.count) { i in
                     let from = starts[i]
                     let to = i + 1 < starts.count ? starts[i + 1] : n
+                    LoadTrace.mark("parse chunk \(i)")
                     var parser = ChunkParser(plan: plan)
                     batches.set(i, .success(parser.parse(base.value + from, count: to - from, batchIndex: firstIndex + UInt32(i))))
                     parser.release()
+                    LoadTrace.mark("parse chunk \(i) done")
                 }
                 summary.parseSeconds += Self.seconds(t0, DispatchTime.now())
                 for r in batches.values {
@@ -267,20 +286,23 @@ public final class BulkLoader {
                 for (i, b) in pending.enumerated() where b.refs.first.map({ Int($0.batch) != i }) ?? false {
                     for j in b.refs.indices { b.refs[j].batch = UInt32(i) }
                 }
-                progress.update(bytesDone: bytesBefore + source.fileBytesRead, rows: summary.rowsRead, rejected: summary.rowsRejected)
+                progress.update(bytesDone: bytesBefore + reader.fileBytesRead, rows: summary.rowsRead, rejected: summary.rowsRejected)
                 if pendingBytes >= flushAtBytes { try flush() }
             }
             bytesBefore += source.fileBytes
             summary.bytesRead += source.fileBytes
         }
-        try flush()
+        try flush(last: true)
+        LoadTrace.mark("flush done; waiting for the sends")
         progress.setPhase("sending SSTables")
         let t2 = DispatchTime.now()
         try sender.waitAndCheck()
         summary.sinkWaitSeconds += Self.seconds(t2, DispatchTime.now())
         summary.sinkSeconds = sender.busySeconds
         progress.setPhase("finishing")
+        LoadTrace.mark("sends done")
         try sink?.finish()
+        LoadTrace.mark("finished")
         summary.alreadyImported = (sink as? StreamingSink)?.alreadyImportedSessions ?? 0
         summary.rejectFiles = rejects.paths
         summary.elapsedSeconds = Self.seconds(started, DispatchTime.now())
@@ -352,6 +374,8 @@ final class BackgroundSender: @unchecked Sendable {
         group.enter()
         let thread = Thread { [self] in
             let t0 = DispatchTime.now()
+            LoadTrace.mark("commit \(work.value.0.generation)")
+            defer { LoadTrace.mark("commit \(work.value.0.generation) done") }
             do {
                 let r = try work.value.0.commit()
                 (work.value.1 as? StreamingSink)?.noteCommitted(bytes: r.bytes, sessions: work.value.0.sessions.count,

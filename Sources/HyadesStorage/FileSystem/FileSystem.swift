@@ -69,9 +69,15 @@ public protocol WritableFile: AnyObject, Sendable {
     /// Makes everything appended so far durable. Throwing means the node must stop.
     func sync() throws
     func close() throws
+    /// Starts writing what was appended so far to disk without waiting (a hint; no
+    /// durability promise): a later `sync` then has little left to wait for. Used for
+    /// streamed SSTables, which are synced only when adopted.
+    func startWriteBack()
 }
 
 extension WritableFile {
+    public func startWriteBack() {}
+
     public func append(_ bytes: [UInt8]) throws {
         try bytes.withUnsafeBytes { try append($0) }
     }

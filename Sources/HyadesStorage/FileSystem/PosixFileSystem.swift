@@ -148,6 +148,15 @@ public final class PosixWritableFile: WritableFile {
 
     public var size: Int64 { state.withLock { $0.size } }
 
+    public func startWriteBack() {
+        #if os(Linux)
+        state.withLock { s in
+            // SYNC_FILE_RANGE_WRITE: queue the dirty pages for writing, return at once.
+            if !s.closed, let f = syncFileRange { _ = f(fd, 0, 0, 2) }
+        }
+        #endif
+    }
+
     public func append(_ bytes: UnsafeRawBufferPointer) throws {
         try state.withLock { s in
             guard !s.closed else { throw posixError("write", path, EBADF) }
@@ -271,3 +280,12 @@ public final class PosixReadableFile: ReadableFile {
         if !wasClosed && fd >= 0 { _ = sysClose(fd) }
     }
 }
+
+#if os(Linux)
+/// glibc's `sync_file_range` (declared only under _GNU_SOURCE, which the Glibc module
+/// does not define), looked up once; nil where the C library lacks it.
+private let syncFileRange: (@convention(c) (Int32, Int64, Int64, UInt32) -> Int32)? = {
+    guard let sym = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "sync_file_range") else { return nil }
+    return unsafeBitCast(sym, to: (@convention(c) (Int32, Int64, Int64, UInt32) -> Int32).self)
+}()
+#endif
