@@ -1,3 +1,4 @@
+import Foundation
 import HyadesServer
 import Testing
 
@@ -35,6 +36,18 @@ import Testing
         #expect(c.nativeTransportMaxFrameSizeBytes == 32 << 20)
         #expect(c.commitlogSegmentSizeBytes == 8 << 20)
         #expect(c.warnings.isEmpty)
+    }
+
+    @Test func memtableSpaceDefaultsToASixteenthOfMemoryWithinBounds() throws {
+        #expect(ServerConfig.defaultMemtableHeapSpace(physicalMemoryBytes: 16 << 30) == 1 << 30)
+        #expect(ServerConfig.defaultMemtableHeapSpace(physicalMemoryBytes: 512 << 20) == 64 << 20)
+        #expect(ServerConfig.defaultMemtableHeapSpace(physicalMemoryBytes: 256 << 30) == 2 << 30)
+        // Without the setting the node follows this machine's memory; with it, the file wins.
+        let unset = try ServerConfig.parse(yaml: "cluster_name: Gaia\n")
+        #expect(unset.memtableHeapSpaceBytes == ServerConfig.defaultMemtableHeapSpace(
+            physicalMemoryBytes: ProcessInfo.processInfo.physicalMemory))
+        #expect(unset.memtableHeapSpaceBytes >= 64 << 20)
+        #expect(try ServerConfig.parse(yaml: "memtable_heap_space: 1MiB\n").memtableHeapSpaceBytes == 1 << 20)
     }
 
     @Test func unknownKeysWarnAndBadValuesFail() throws {
