@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Bulk-load benchmark: `hyades load` of the Gaia DR3 sample CSV into a running node, until
-# `SELECT count(*)` answers, against DuckDB ingesting the same CSV into its own table
+# the node has adopted it (and `SELECT count(*)` confirms every row), against DuckDB
+# ingesting the same CSV into its own table (best of 3 runs each)
 # (../shared/BENCHMARKS.md), and the disk's sequential write rate, all in one run on one
 # machine. Then a 10M-row generated load with the loader's peak RSS.
 #
@@ -92,32 +93,50 @@ echo "== Hyades (release build)"
 node_up=1
 cql() { "$hy" shell --host "$host" -e "$1"; }
 cql "CREATE KEYSPACE gaia WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}" >/dev/null
-cql "CREATE TABLE gaia.dr3 (healpix5 int, source_id bigint, ra double, dec double,
-     phot_g_mean_mag float, pmra float, pmdec float, PRIMARY KEY ((healpix5), source_id))" >/dev/null
+schema="(healpix5 int, source_id bigint, ra double, dec double,
+     phot_g_mean_mag float, pmra float, pmdec float, PRIMARY KEY ((healpix5), source_id))"
 
-# Loaded = the count answers with every row (the node has adopted the SSTables).
+# Measured as DuckDB is: best of $reps runs, each into a new empty table, from starting
+# the load to the data being durable and queryable — for DuckDB `CHECKPOINT` returning,
+# for Hyades `hyades load` exiting, which it does only after the node has adopted every
+# SSTable (its COMMIT answered: files fsynced, in the table's manifest, readable). The
+# count is checked right after, untimed for both. Hyades' time includes starting the
+# `hyades` process and asking the node for schema and ring; DuckDB's its connect.
+# Also printed: the first run's time until a new `hyades shell` process gets the count.
 count_of() {  # table [request timeout seconds]
   "$hy" shell --host "$host" --request-timeout "${2:-10}" -e "SELECT count(*) FROM $1" 2>/dev/null \
     | grep -Eo '^ *[0-9]+ *$' | tr -d ' ' | head -1
 }
-t0=$(date +%s.%N)
-/usr/bin/time -v -o "$work/load-time.txt" "$hy" load --host "$host" --no-progress -t gaia.dr3 \
-  --derive 'healpix5=healpix(source_id,5)' --rejects "$work/rejects.csv" "$csv" | tee "$work/load.txt"
-until [ "$(count_of gaia.dr3)" = "$rows" ]; do sleep 0.05; done
-t1=$(date +%s.%N)
-load_s=$(python3 -c "print(f'{$t1-$t0:.3f}')")
-hyrate=$(python3 -c "print(f'{$rows/($t1-$t0):.0f}')")
-load_rss=$(awk '/Maximum resident set size/ {print int($NF/1024)}' "$work/load-time.txt")
-echo "hyades_load $rows rows $load_s s $hyrate rows/s (until count(*) = $rows), loader peak RSS $load_rss MiB"
+best=""; until_count=""
+for rep in $(seq "$reps"); do
+  cql "CREATE TABLE gaia.dr3_$rep $schema" >/dev/null
+  t0=$(date +%s.%N)
+  /usr/bin/time -v -o "$work/load-time-$rep.txt" "$hy" load --host "$host" --no-progress -t "gaia.dr3_$rep" \
+    --derive 'healpix5=healpix(source_id,5)' --rejects "$work/rejects.csv" "$csv" > "$work/load-$rep.txt"
+  t1=$(date +%s.%N)
+  counted=$(count_of "gaia.dr3_$rep")
+  t2=$(date +%s.%N)
+  [ "$counted" = "$rows" ] || { echo "compare-duckdb: gaia.dr3_$rep has ${counted:-no} rows after the load, expected $rows" >&2; exit 1; }
+  s_load=$(python3 -c "print(f'{$t1-$t0:.3f}')")
+  echo "hyades_load run $rep: $s_load s until loaded (count $counted; $(python3 -c "print(f'{$t2-$t0:.3f}')") s until a new shell process printed it)"
+  [ -n "$until_count" ] || until_count=$(python3 -c "print(f'{$t2-$t0:.3f}')")
+  if [ -z "$best" ] || python3 -c "import sys; sys.exit(0 if $s_load < $best else 1)"; then best=$s_load; bestrep=$rep; fi
+done
+cat "$work/load-$bestrep.txt"
+load_s=$best
+hyrate=$(python3 -c "print(f'{$rows/$load_s:.0f}')")
+load_rss=$(awk '/Maximum resident set size/ {print int($NF/1024)}' "$work/load-time-$bestrep.txt")
+echo "hyades_load $rows rows $load_s s $hyrate rows/s (best of $reps, count checked = $rows), loader peak RSS $load_rss MiB"
 
 summary() {
   echo
   echo "disk sequential write: $disk"
   echo "Gaia DR3 sample: $rows rows, $mb MB CSV"
   printf '%-34s %12s %8s\n' "" "rows/s" "ratio"
-  printf '%-34s %12s %8s\n' "hyades load (until count answers)" "$hyrate" ""
+  printf '%-34s %12s %8s\n' "hyades load (best of $reps)" "$hyrate" ""
   printf '%-34s %12s %8s\n' "duckdb threads=1" "$duck1" "$(ratio "$hyrate" "$duck1")"
   printf '%-34s %12s %8s\n' "duckdb threads=2" "$duck2" "$(ratio "$hyrate" "$duck2")"
+  echo "first run until a new shell process printed the count: $until_count s ($(python3 -c "print(f'{$rows/$until_count:.0f}')") rows/s)"
   echo "loader peak RSS (Gaia sample): $load_rss MiB"
 }
 summary

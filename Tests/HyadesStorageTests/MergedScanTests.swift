@@ -176,6 +176,25 @@ import Testing
         try engine.shutdown()
     }
 
+    /// Nothing flushed yet: every row in the memtables (the live one and one being
+    /// flushed is not needed: one memtable, with overwrites and deletions in it).
+    @Test(arguments: [UInt64(8), 9])
+    func memtableOnlyMatchesScan(seed: UInt64) throws {
+        let fs = FaultInjectingFileSystem()
+        var options = StorageEngineOptions()
+        options.backgroundCompaction = false
+        let engine = try StorageEngine(commitLogDirectory: "/cl", fileSystem: fs, options: options)
+        let table = try engine.openTable(id, directory: "/t", options: TableOptions())
+        var gen = Gen(rng: SeededRandom(seed: seed))
+        let keys = (0..<80).map { testKey($0) }
+        for _ in 0..<3 {
+            for k in keys where gen.next(2) == 0 { try table.apply(gen.update(id, key: k)) }
+        }
+        #expect(table.liveSSTables.isEmpty)
+        try check(table, keys: keys, gen: &gen)
+        try engine.shutdown()
+    }
+
     @Test(arguments: [(UInt64(1), CompressionAlgorithm.lz4), (2, .none), (3, .snappy), (4, .lz4)])
     func overlappingSSTablesAndMemtableMatchScan(seed: UInt64, compression: CompressionAlgorithm) throws {
         let fs = FaultInjectingFileSystem()

@@ -18,7 +18,10 @@ extension TableStore {
         let (memtables, sstables) = snapshot()
         if slices.isAll {
             let inMemtables = memtables.filter { $0.hasPartitions(in: range) }
-            guard let chain = Self.disjointChain(sstables, overlapping: range) else {
+            // Overlapping SSTables, or rows only in memtables (a node that has not flushed
+            // yet: its memtable holds the whole table), merge source cursors.
+            let chain = Self.disjointChain(sstables, overlapping: range)
+            guard let chain, !(chain.isEmpty && !inMemtables.isEmpty) else {
                 var scan = try MergedScan(range: range, columns: columns, nowInSeconds: nowInSeconds, memtables: inMemtables,
                                           sstables: sstables.filter { $0.overlaps(range) }.map(\.reader))
                 try scan.run(body)
