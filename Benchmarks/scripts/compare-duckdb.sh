@@ -88,7 +88,7 @@ if [ "$duckdb_only" = 1 ]; then
 fi
 
 echo "== Hyades (release build)"
-[ -n "${HYADES_BIN:-}" ] || (cd "$root" && swift build -c release --product hyades >/dev/null)
+[ -n "${HYADES_BIN:-}" ] || (cd "$root" && swift build -c release --static-swift-stdlib --product hyades >/dev/null)
 "$hy" server --daemon --listen-address "$host" --data-dir "$work/node" >/dev/null
 node_up=1
 cql() { "$hy" shell --host "$host" -e "$1"; }

@@ -30,7 +30,7 @@ if [ -n "${HYADES_BIN:-}" ]; then
   bin=$HYADES_BIN
 else
   echo "== building hyades (release)"
-  (cd "$here" && nice -n 10 swift build -c release --product hyades >/dev/null)
+  (cd "$here" && nice -n 10 swift build -c release --static-swift-stdlib --product hyades >/dev/null)
   bin="$here/.build/release/hyades"
 fi
 
