@@ -34,6 +34,24 @@ struct BlockHeader {
     var rowCount: Int
     var segments: [SegmentDescriptor]
 
+    /// The length the block at `offset` says it has (its header's first field), checked
+    /// against the data file before anything else of the block is read; and `limit`, the
+    /// bytes the data file has from `offset`. The one entry check of every block reader.
+    static func storedLength(_ file: any ReadableFile, at offset: Int64, dataEnd: Int64) throws -> (length: Int, limit: Int64) {
+        let path = file.path
+        let limit = dataEnd - offset
+        guard offset >= Int64(SSTableFormat.fileHeaderSize), limit >= Int64(SSTableFormat.blockHeaderFixedSize) else {
+            throw SSTableCorruptionError(path: path, offset: offset, what: "block offset beyond the data")
+        }
+        let fixed = try file.withBytes(at: offset, count: SSTableFormat.blockHeaderFixedSize) { raw -> Int in
+            Int(UInt32(littleEndian: raw.loadUnaligned(as: UInt32.self)))
+        }
+        guard fixed >= SSTableFormat.blockHeaderFixedSize, Int64(fixed) <= limit else {
+            throw SSTableCorruptionError(path: path, offset: offset, what: "bad block length \(fixed)")
+        }
+        return (fixed, limit)
+    }
+
     /// Parses and checks (CRC) the header at the start of `raw`, which holds the block's
     /// first bytes (at least the header). `limit` is how many bytes the data file has
     /// from the block's offset.
@@ -75,14 +93,22 @@ struct BlockHeader {
         return BlockHeader(offset: offset, length: Int(length), entryCount: Int(entryCount), rowCount: Int(rowCount), segments: segments)
     }
 
-    /// Checks the segment's CRC over its stored bytes and decompresses it.
-    func decode(segment i: Int, block raw: UnsafeRawBufferPointer, path: String) throws(SSTableCorruptionError) -> SegmentBuffer {
+    /// Segment `i`'s stored bytes in `raw` (the whole block), its CRC checked: the one
+    /// checksum check of every block reader.
+    func checkedSegment(_ i: Int, in raw: UnsafeRawBufferPointer, path: String) throws(SSTableCorruptionError) -> UnsafeRawBufferPointer {
         let s = segments[i]
         let stored = UnsafeRawBufferPointer(rebasing: raw[s.offset..<(s.offset + s.storedLength)])
         guard CRC32C.checksum(stored) == s.crc else {
             throw SSTableCorruptionError(path: path, offset: offset + Int64(s.offset),
                                          what: "segment \(i) (\(s.columnID == SSTableFormat.entriesSegmentID ? "entries" : "column \(s.columnID)")) checksum mismatch")
         }
+        return stored
+    }
+
+    /// Checks the segment's CRC over its stored bytes and decompresses it.
+    func decode(segment i: Int, block raw: UnsafeRawBufferPointer, path: String) throws(SSTableCorruptionError) -> SegmentBuffer {
+        let s = segments[i]
+        let stored = try checkedSegment(i, in: raw, path: path)
         let buffer = SegmentBuffer(count: s.rawLength)
         guard BlockCompressor.decompress(stored, s.codec, into: buffer.mutableBytes) else {
             throw SSTableCorruptionError(path: path, offset: offset + Int64(s.offset), what: "segment \(i) does not decompress")
@@ -227,16 +253,7 @@ final class DecodedBlock {
             where cached.segments[i] == nil && filter.includes(cached.header.segments[i].columnID) { needed.append(i) }
             if needed.isEmpty { return try assemble(cached.header, cached.segments, filter, path) }
         }
-        let limit = dataEnd - offset
-        guard offset >= Int64(SSTableFormat.fileHeaderSize), limit >= Int64(SSTableFormat.blockHeaderFixedSize) else {
-            throw SSTableCorruptionError(path: path, offset: offset, what: "block offset beyond the data")
-        }
-        let fixed = try file.withBytes(at: offset, count: SSTableFormat.blockHeaderFixedSize) { raw -> Int in
-            Int(UInt32(littleEndian: raw.loadUnaligned(as: UInt32.self)))
-        }
-        guard fixed >= SSTableFormat.blockHeaderFixedSize, Int64(fixed) <= limit else {
-            throw SSTableCorruptionError(path: path, offset: offset, what: "bad block length \(fixed)")
-        }
+        let (fixed, limit) = try BlockHeader.storedLength(file, at: offset, dataEnd: dataEnd)
         // Every segment read from the file is checksummed here; the cache holds only
         // segments that passed.
         let (header, segments) = try file.withBytes(at: offset, count: fixed) { raw throws -> (BlockHeader, [SegmentBuffer?]) in

@@ -139,6 +139,20 @@ struct RowWalker: ~Copyable {
         i == 0 || wideBlock || filter.includes(id)
     }
 
+    /// Room in the arena for the raw bytes of every segment this walk needs (8-byte
+    /// aligned each; whole raw lengths, as the partial path decodes prefixes in place).
+    mutating func reserveArena(for h: BlockHeader) {
+        var needed = 0
+        for i in 0..<h.segments.count where needs(i, h.segments[i].columnID) {
+            needed += (h.segments[i].rawLength + 7) & ~7
+        }
+        if needed > arenaCapacity {
+            arena.deallocate()
+            arenaCapacity = max(needed, arenaCapacity * 2)
+            arena = .allocate(byteCount: arenaCapacity, alignment: 8)
+        }
+    }
+
     mutating func walkBlockOnce(file: any ReadableFile, offset: Int64, dataEnd: Int64, start: BlockEntryPosition?,
                                 cache: SSTableBlockCache?, owner: UInt64, populate: Bool,
                                 _ body: (borrowing SSTableRowView) throws -> Bool) throws -> Bool {
@@ -152,16 +166,7 @@ struct RowWalker: ~Copyable {
                 return try walkSegments(h, start: start, body)
             }
         }
-        let limit = dataEnd - offset
-        guard offset >= Int64(SSTableFormat.fileHeaderSize), limit >= Int64(SSTableFormat.blockHeaderFixedSize) else {
-            throw SSTableCorruptionError(path: path, offset: offset, what: "block offset beyond the data")
-        }
-        let fixed = try file.withBytes(at: offset, count: SSTableFormat.blockHeaderFixedSize) { raw -> Int in
-            Int(UInt32(littleEndian: raw.loadUnaligned(as: UInt32.self)))
-        }
-        guard fixed >= SSTableFormat.blockHeaderFixedSize, Int64(fixed) <= limit else {
-            throw SSTableCorruptionError(path: path, offset: offset, what: "bad block length \(fixed)")
-        }
+        let (fixed, limit) = try BlockHeader.storedLength(file, at: offset, dataEnd: dataEnd)
         let admit = populate && (cache?.admit(owner: owner, offset: offset) ?? false)
         return try file.withBytes(at: offset, count: fixed) { raw throws -> Bool in
             let h = try BlockHeader.parse(raw, offset: offset, limit: limit, path: path)
@@ -180,22 +185,9 @@ struct RowWalker: ~Copyable {
             }
             // Size the arena for the needed segments (whole raw lengths: the partial path
             // decodes prefixes in place), check every CRC, then decode.
-            var needed = 0
+            reserveArena(for: h)
             for i in 0..<h.segments.count where needs(i, h.segments[i].columnID) {
-                needed += (h.segments[i].rawLength + 7) & ~7
-            }
-            if needed > arenaCapacity {
-                arena.deallocate()
-                arenaCapacity = max(needed, arenaCapacity * 2)
-                arena = .allocate(byteCount: arenaCapacity, alignment: 8)
-            }
-            for i in 0..<h.segments.count where needs(i, h.segments[i].columnID) {
-                let s = h.segments[i]
-                let stored = UnsafeRawBufferPointer(rebasing: raw[s.offset..<(s.offset + s.storedLength)])
-                guard CRC32C.checksum(stored) == s.crc else {
-                    throw SSTableCorruptionError(path: path, offset: offset + Int64(s.offset),
-                                                 what: "segment \(i) (\(i == 0 ? "entries" : "column \(s.columnID)")) checksum mismatch")
-                }
+                _ = try h.checkedSegment(i, in: raw, path: path)
             }
             if expectedKey != nil, !wideBlock, let start, decodePartial(h, raw: raw, start: start) {
                 return try walkSegments(h, start: start, body)

@@ -132,36 +132,15 @@ extension RowWalker {
             heldHeader = h
             return
         }
-        let limit = dataEnd - offset
-        guard offset >= Int64(SSTableFormat.fileHeaderSize), limit >= Int64(SSTableFormat.blockHeaderFixedSize) else {
-            throw SSTableCorruptionError(path: path, offset: offset, what: "block offset beyond the data")
-        }
-        let fixed = try file.withBytes(at: offset, count: SSTableFormat.blockHeaderFixedSize) { raw -> Int in
-            Int(UInt32(littleEndian: raw.loadUnaligned(as: UInt32.self)))
-        }
-        guard fixed >= SSTableFormat.blockHeaderFixedSize, Int64(fixed) <= limit else {
-            throw SSTableCorruptionError(path: path, offset: offset, what: "bad block length \(fixed)")
-        }
+        let (fixed, limit) = try BlockHeader.storedLength(file, at: offset, dataEnd: dataEnd)
         let h = try file.withBytes(at: offset, count: fixed) { raw throws -> BlockHeader in
             let h = try BlockHeader.parse(raw, offset: offset, limit: limit, path: path)
             try ensureSegmentSlots(h.segments.count)
-            var needed = 0
-            for i in 0..<h.segments.count where needs(i, h.segments[i].columnID) {
-                needed += (h.segments[i].rawLength + 7) & ~7
-            }
-            if needed > arenaCapacity {
-                arena.deallocate()
-                arenaCapacity = max(needed, arenaCapacity * 2)
-                arena = .allocate(byteCount: arenaCapacity, alignment: 8)
-            }
+            reserveArena(for: h)
             var at = 0
             for i in 0..<h.segments.count where needs(i, h.segments[i].columnID) {
                 let s = h.segments[i]
-                let stored = UnsafeRawBufferPointer(rebasing: raw[s.offset..<(s.offset + s.storedLength)])
-                guard CRC32C.checksum(stored) == s.crc else {
-                    throw SSTableCorruptionError(path: path, offset: offset + Int64(s.offset),
-                                                 what: "segment \(i) (\(i == 0 ? "entries" : "column \(s.columnID)")) checksum mismatch")
-                }
+                let stored = try h.checkedSegment(i, in: raw, path: path)
                 let out = UnsafeMutableRawBufferPointer(start: arena + at, count: s.rawLength)
                 if s.codec == .none {
                     guard s.storedLength == s.rawLength else {
