@@ -98,11 +98,7 @@ public final class QueryProcessor: @unchecked Sendable {
                 return .rows(try selectStreaming(compiled, values: values, options: options))
             }
             if let m = entry.modification {
-                let mutation: Mutation
-                do {
-                    mutation = try m.mutation(values: values, timestamp: options.timestamp ?? clock(), nowInSeconds: nowInSeconds)
-                } catch { throw QueryError(error) }
-                try apply(mutation)
+                try apply(m, values: values, options: options)
                 return .void
             }
         }
@@ -195,11 +191,7 @@ public final class QueryProcessor: @unchecked Sendable {
                 try executeCounter(m, values: values, options: options)
                 return .void
             }
-            let mutation: Mutation
-            do {
-                mutation = try m.mutation(values: values, timestamp: options.timestamp ?? clock(), nowInSeconds: nowInSeconds)
-            } catch { throw QueryError(error) }
-            try apply(mutation)
+            try apply(m, values: values, options: options)
             return .void
         case .batch(let b):
             for s in b.statements { try refuseSystem(s.table.keyspace) }
@@ -230,6 +222,16 @@ public final class QueryProcessor: @unchecked Sendable {
         if SystemKeyspaces.names.contains(keyspace) {
             throw QueryError(.unauthorized, "\(keyspace) keyspace is not user-modifiable.")
         }
+    }
+
+    /// A plain (unconditional, non-counter) INSERT / UPDATE / DELETE: its mutation at the
+    /// request's timestamp, applied.
+    func apply(_ m: ModificationPlan, values: [CQLBoundValue], options: QueryOptions) throws(QueryError) {
+        let mutation: Mutation
+        do {
+            mutation = try m.mutation(values: values, timestamp: options.timestamp ?? clock(), nowInSeconds: nowInSeconds)
+        } catch { throw QueryError(error) }
+        try apply(mutation)
     }
 
     func apply(_ mutation: Mutation) throws(QueryError) {
