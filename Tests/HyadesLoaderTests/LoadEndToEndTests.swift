@@ -92,20 +92,6 @@ import Testing
     }
 }
 
-/// Runs the built `hyades` binary; returns its exit status and stdout + stderr.
-func runHyades(_ arguments: [String]) throws -> (status: Int32, output: String) {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: HyadesServerProcess.executable)
-    p.arguments = arguments
-    let pipe = Pipe()
-    p.standardOutput = pipe
-    p.standardError = pipe
-    try p.run()
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    return (p.terminationStatus, String(decoding: data, as: UTF8.self))
-}
-
 /// The loader tests' node: the shared `HyadesServerProcess` with its streaming port.
 final class LoaderNode: @unchecked Sendable {
     let server: HyadesServerProcess

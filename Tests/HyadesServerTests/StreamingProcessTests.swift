@@ -52,20 +52,6 @@ import Testing
         _ = try w.finish()
     }
 
-    /// Runs the `hyades` binary; stdout and stderr together.
-    static func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: HyadesServerProcess.executable)
-        p.arguments = arguments
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = pipe
-        try p.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        return (p.terminationStatus, output)
-    }
-
     @Test func streamedSSTablesAreQueryableSurviveARestartAndAreNeverImportedTwice() async throws {
         let base = NSTemporaryDirectory() + "hyades-stream-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: base) }
@@ -135,7 +121,7 @@ import Testing
         for component in ["Data.db", "Index.db", "Filter.db", "Statistics.db"] {
             try FileManager.default.copyItem(atPath: dir + "/hy-\(flushed)-" + component, toPath: base + "/snapshot/hy-\(flushed)-" + component)
         }
-        let restore = try Self.run(["sstable", "import", base + "/snapshot", "--keyspace", "gaia", "--table", "copy",
+        let restore = try runHyades(["sstable", "import", base + "/snapshot", "--keyspace", "gaia", "--table", "copy",
                                     "--host", Self.host, "--storage-port", String(restarted.storagePort)])
         #expect(restore.status == 0, "\(restore.output)")
         let copied = try await c2.rows("SELECT source_id, designation FROM gaia.copy")
@@ -165,17 +151,17 @@ import Testing
         try Self.writeSSTable(base + "/cli", schema: schema, ids: (1...50).map { -Int64($0) })
         let args = ["sstable", "import", base + "/cli", "--keyspace", "gaia", "--table", "source",
                     "--host", Self.host, "--storage-port", String(restarted.storagePort)]
-        let first = try Self.run(args)
+        let first = try runHyades(args)
         #expect(first.status == 0, "\(first.output)")
         #expect(first.output.contains("imported 1 SSTables (50 partitions"), "\(first.output)")
         #expect(try await c2.rows("SELECT source_id FROM gaia.source").rows.count == 551)
         try Self.writeSSTable(base + "/cli2", schema: schema, ids: (1...50).map { -Int64($0) })
         try FileManager.default.removeItem(atPath: base + "/cli")
         try FileManager.default.moveItem(atPath: base + "/cli2", toPath: base + "/cli")
-        let second = try Self.run(args)
+        let second = try runHyades(args)
         #expect(second.status == 0)
         #expect(second.output.contains("already imported"), "\(second.output)")
-        let bad = try Self.run(["sstable", "import", base + "/wrong", "--keyspace", "gaia", "--table", "source",
+        let bad = try runHyades(["sstable", "import", base + "/wrong", "--keyspace", "gaia", "--table", "source",
                                 "--host", Self.host, "--storage-port", String(restarted.storagePort)])
         #expect(bad.status != 0)
         #expect(bad.output.contains("column ra is float in the SSTable but double in the table"), "\(bad.output)")
