@@ -174,22 +174,8 @@ public final class StreamingSink: SSTableSink, @unchecked Sendable {
 
     public var splitTokens: [Int64] { target.splitTokens }
 
-    public func accept(_ s: WrittenSSTable) throws {
-        let files = SSTableFormatNames.files(directory: s.directory, generation: s.generation)
-        let replicas = target.replicas(of: s.maxToken)
-        let ks = target.table.keyspace, tb = target.table.name, port = target.storagePort
-        for node in replicas {
-            let session = sessionID(s, node: node)
-            let summary = try blocking {
-                try await SSTableStreamer.stream(files: files, keyspace: ks, table: tb, to: node, port: port, sessionID: session)
-            }
-            counters.withLock {
-                sent += summary.bytesSent
-                sessionCount += 1
-            }
-        }
-        if !keepFiles { for f in files { try? FileManager.default.removeItem(atPath: f) } }
-    }
+    /// One SSTable: the group of one (same replicas, session id and clean-up).
+    public func accept(_ s: WrittenSSTable) throws { try accept([s]) }
 
     /// One session per node for all the SSTables of a flush it holds a replica of: one
     /// transfer, one MANIFEST edit on the node, all adopted or none.
@@ -228,8 +214,6 @@ public final class StreamingSink: SSTableSink, @unchecked Sendable {
     /// upload's session id, so a re-run of the same load finds its sessions ("already
     /// imported") and a load of changed files does not.
     public var inputFingerprint = ""
-
-    func sessionID(_ s: WrittenSSTable, node: String) -> UUID { sessionID([s], node: node) }
 
     func sessionID(_ group: [WrittenSSTable], node: String) -> UUID {
         var text = "\(target.table.keyspace).\(target.table.name)|\(node)|\(writeTimestamp)"
