@@ -6,14 +6,28 @@ import Testing
 /// current one, with blocks growing from small to the full size: every byte of the file
 /// must come out once, in order, in blocks of whole records.
 @Suite struct CSVBlockReaderTests {
+    /// The blocks of `text` read from a plain file (mapped) and, the same text, from a
+    /// gzip file (read into buffers): both ways must give the same blocks' bytes.
     static func blocks(of text: [UInt8], blockBytes: Int) throws -> [[UInt8]] {
         let path = NSTemporaryDirectory() + "csv-block-reader-\(getpid())-\(UInt64.random(in: 0...UInt64.max)).csv"
         FileManager.default.createFile(atPath: path, contents: Data(text))
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        let reader = CSVBlockReader(source: try ByteSource(path: path), blockBytes: blockBytes)
-        var out: [[UInt8]] = []
-        while let b = try reader.nextBlock() { out.append(Array(b)) }
-        return out
+        defer { try? FileManager.default.removeItem(atPath: path); try? FileManager.default.removeItem(atPath: path + ".gz") }
+        func read(_ p: String) throws -> [[UInt8]] {
+            let reader = CSVBlockReader(source: try ByteSource(path: p), blockBytes: blockBytes)
+            var out: [[UInt8]] = []
+            while let b = try reader.nextBlock() { out.append(Array(b)) }
+            return out
+        }
+        let mapped = try read(path)
+        let gz = Process()
+        gz.executableURL = URL(fileURLWithPath: "/bin/sh")
+        gz.arguments = ["-c", "gzip -c '\(path)' > '\(path).gz'"]
+        try gz.run()
+        gz.waitUntilExit()
+        let buffered = try read(path + ".gz")
+        #expect(Array(buffered.joined()) == text, "the gzip (buffered) path gives every byte once")
+        for b in buffered { #expect(b.isEmpty || endsAtRecord(b) || b.last != 10 && b == buffered.last) }
+        return mapped
     }
 
     /// Whether `block` ends outside quotes, just after a newline.
@@ -50,6 +64,16 @@ import Testing
         let blocks = try Self.blocks(of: text, blockBytes: 1 << 16)
         #expect(Array(blocks.joined()) == text)
         #expect(blocks.last.map { Array($0.suffix(3)) } == Array("7,8".utf8))
+    }
+
+    /// A plain file is read through mappings of one block at a time: block sizes ramp up
+    /// to the limit and never go over it unless one record is longer.
+    @Test func mappedBlocksStayWithinTheBlockSize() throws {
+        let text = Array(("a,b\n" + String(repeating: "1234567,89\n", count: 60_000)).utf8)
+        let blocks = try Self.blocks(of: text, blockBytes: 1 << 16)
+        #expect(Array(blocks.joined()) == text)
+        #expect(blocks.allSatisfy { $0.count <= 1 << 16 })
+        #expect(blocks.count >= text.count / (1 << 16))
     }
 
     @Test func anEmptyFileHasNoBlock() throws {

@@ -63,6 +63,8 @@ final class ByteSource {
     }
 
     var isGzip: Bool { gzip != nil }
+    /// The open file (for mapping a plain file's bytes).
+    var fileDescriptor: Int32 { fd }
 
     /// Fills up to `count` bytes at `into`; 0 at the end of the file.
     func read(into: UnsafeMutableRawPointer, count: Int) throws -> Int {

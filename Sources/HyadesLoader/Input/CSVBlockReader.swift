@@ -31,15 +31,26 @@ final class CSVBlockReader: @unchecked Sendable {
     private var spareError: (any Error)?
     /// Bytes of the file read so far (for progress; updated between blocks).
     private(set) var fileBytesRead: Int64 = 0
+    /// A plain file's blocks come from mappings of it (no buffers, no copy); gzip input
+    /// (or a file that cannot be mapped) is read into the buffers.
+    private let mapped: MappedBlocks?
 
     init(source: ByteSource, blockBytes: Int) {
         self.source = source
         capacity = max(blockBytes, 1 << 16)
-        buffer = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 64)
-        spareCapacity = capacity
-        spare = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 64)
         ramp = min(capacity, 1 << 20)
+        mapped = source.isGzip ? nil : MappedBlocks(path: source.path, fd: source.fileDescriptor, fileBytes: source.fileBytes)
+        // Mapped: the buffers are never used (nothing is allocated for them beyond a page).
+        let bufferBytes = mapped == nil ? capacity : 64
+        buffer = UnsafeMutableRawPointer.allocate(byteCount: bufferBytes, alignment: 64)
+        spareCapacity = bufferBytes
+        spare = UnsafeMutableRawPointer.allocate(byteCount: bufferBytes, alignment: 64)
+        if mapped != nil { capacity = bufferBytes }
+        blockLimit = max(blockBytes, 1 << 16)
     }
+
+    /// The largest block handed out (a record longer than it still comes whole).
+    private let blockLimit: Int
 
     deinit {
         prefetch.wait()
@@ -49,6 +60,13 @@ final class CSVBlockReader: @unchecked Sendable {
 
     /// The next block of whole records, valid until the next call; nil at the end.
     func nextBlock() throws -> UnsafeBufferPointer<UInt8>? {
+        if let mapped {
+            let want = ramp
+            ramp = min(blockLimit, ramp * 2)
+            let block = try mapped.nextBlock(want: want, following: ramp)
+            fileBytesRead = Int64(mapped.offset)
+            return block
+        }
         if prefetching {
             prefetch.wait()
             prefetching = false

@@ -261,7 +261,7 @@ public final class BulkLoader {
                     let from = starts[i]
                     let to = i + 1 < starts.count ? starts[i + 1] : n
                     LoadTrace.mark("parse chunk \(i)")
-                    var parser = ChunkParser(plan: plan)
+                    var parser = ChunkParser(plan: plan, buckets: builder.buckets)
                     batches.set(i, .success(parser.parse(base.value + from, count: to - from, batchIndex: firstIndex + UInt32(i))))
                     parser.release()
                     LoadTrace.mark("parse chunk \(i) done")

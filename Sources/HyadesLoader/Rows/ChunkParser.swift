@@ -25,9 +25,13 @@ struct ChunkParser {
     let derived: UnsafeMutableBufferPointer<(slot: Int, field: Int, shift: Int, isInt: Bool)>
     let clusteringTypes: [CQLType]
     let clusteringDescending: [Bool]
+    /// The builder's token buckets: each chunk's rows leave grouped by them, so the
+    /// builder sorts each bucket straight from the chunks (no pass gathering buckets).
+    let buckets: TokenBuckets
 
-    init(plan: LoadPlan) {
+    init(plan: LoadPlan, buckets: TokenBuckets = TokenBuckets(ends: [])) {
         self.plan = plan
+        self.buckets = buckets
         valueOffset = .allocate(capacity: max(plan.slots.count, 1))
         valueLength = .allocate(capacity: max(plan.slots.count, 1))
         valueOffset.initialize(repeating: 0)
@@ -87,6 +91,8 @@ struct ChunkParser {
         batch.newlines = scanner.newlines
         batch.rowsRead = rowsRead
         batch.arena = arena
+        batch.bucketStarts = buckets.group(&refs)
+        batch.buckets = buckets
         batch.refs = refs
         return batch
     }

@@ -33,6 +33,10 @@ public struct RejectedRow: Sendable {
 public final class RowBatch: @unchecked Sendable {
     public var arena: ByteArena
     public var refs: [RowRef] = []
+    /// `refs` grouped by these token buckets (the builder's): bucket b's refs are
+    /// `refs[bucketStarts[b]..<bucketStarts[b + 1]]`, each in input order.
+    var buckets = TokenBuckets(ends: [])
+    var bucketStarts: [Int] = []
     public var rowsRead = 0
     public var rejects: [RejectedRow] = []
     /// Physical lines in the chunk: places the next chunk's line numbers.

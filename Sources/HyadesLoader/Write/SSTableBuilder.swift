@@ -14,9 +14,8 @@ struct SSTableBuilder {
     let writeTimestamp: Int64
     let directory: String
     let fileSystem: any FileSystem
-    /// Ends of the bucket ranges `(previous, end]`, ascending; the last bucket takes
-    /// everything above the last end.
-    let bounds: [Int64]
+    /// The token ranges written as separate SSTables (in parallel).
+    let buckets: TokenBuckets
     let threads: Int
 
     init(table: TableMetadata, writeTimestamp: Int64, directory: String, splitTokens: [Int64], threads: Int,
@@ -35,22 +34,12 @@ struct SSTableBuilder {
             let step = Double(UInt64.max) / Double(n)
             cuts.insert(Int64(bitPattern: UInt64(step * Double(i))) ^ Int64.min)
         }
-        bounds = cuts.sorted()
+        buckets = TokenBuckets(ends: cuts.sorted())
     }
 
     /// The schema header every adopted SSTable must carry: the node checks it against
     /// the table (names, types and storage column ids) before adopting the file.
     static func schemaHeader(_ t: TableMetadata) -> SSTableSchemaHeader { SSTableSchemaHeader(table: t) }
-
-    @inline(__always)
-    func bucket(_ token: Int64) -> Int {
-        var lo = 0, hi = bounds.count
-        while lo < hi {
-            let mid = (lo + hi) / 2
-            if bounds[mid] < token { lo = mid + 1 } else { hi = mid }
-        }
-        return lo
-    }
 
     /// Writes every row of `batches` (batch i = the i-th in input order); returns the
     /// SSTables in token order. Generations start at `firstGeneration`. `written`, when
@@ -64,24 +53,26 @@ struct SSTableBuilder {
     func write(_ batches: [RowBatch], firstGeneration: Int64,
                uploader: (any SSTableUploader)? = nil,
                written: (@Sendable (WrittenSSTable, SSTableUpload?) -> Void)? = nil) throws -> [WrittenSSTable] {
-        LoadTrace.mark("bucket rows")
-        let buckets = self.buckets(batches)
-        LoadTrace.mark("bucket rows done")
+        let grouped = self.grouped(batches)
+        // The slices point into the batches' refs (and regrouped copies): both live
+        // until this function returns.
+        defer { withExtendedLifetime(batches) {}; withExtendedLifetime(grouped.regrouped) {} }
+        let slices = grouped.slices
         let arenas = UnsafeSendable(batches.map { UnsafeRawPointer($0.arena.base) })
         let plans: [[ColumnID]] = batches.map { b in b.plan.regularSlots.map { b.plan.slots[$0].column.id } }
-        let nonEmpty = buckets.indices.filter { !buckets[$0].isEmpty }
+        let nonEmpty = slices.indices.filter { slices[$0].contains { $0.count > 0 } }
         let results = ResultBox<WrittenSSTable>(count: nonEmpty.count)
-        let work = UnsafeSendable(buckets)
+        let work = UnsafeSendable(slices)
         DispatchQueue.concurrentPerform(iterations: nonEmpty.count) { j in
             let i = nonEmpty[j]
             do {
                 LoadTrace.mark("sort bucket \(i)")
-                var refs = work.value[i]
                 // Sorted first without comparing the partition keys of a token's rows
                 // (a load per row, each a cache miss); the writer sees every row's key
                 // anyway and stops at a token shared by two keys, then the bucket is
                 // sorted with the keys compared and written again.
-                Self.sort(&refs, arenas.value, checkKeys: false)
+                var refs = RowRefRadixSort.sorted(work.value[i])
+                Self.orderTokenRuns(&refs, arenas.value, checkKeys: false)
                 LoadTrace.mark("write bucket \(i): \(refs.count) rows")
                 let generation = firstGeneration + Int64(j)
                 let w: WrittenSSTable
@@ -120,37 +111,30 @@ struct SSTableBuilder {
         return out
     }
 
-    /// Every row of `batches` in the bucket of its token, in input order. With a few
-    /// buckets (one node: one per core) each bucket is gathered on its own core by a scan
-    /// of all rows, sized up front (one serial pass with growing arrays took 10 ms of a
-    /// 0.24 s load while the other core idled); with many (owner boundaries of a ring)
-    /// in one pass.
-    func buckets(_ batches: [RowBatch]) -> [[RowRef]] {
-        let count = bounds.count + 1
-        let total = batches.reduce(0) { $0 + $1.refs.count }
-        if count > 2 * threads {
-            var buckets = [[RowRef]](repeating: [], count: count)
-            for b in batches {
-                for r in b.refs { buckets[bucket(r.token)].append(r) }
+    /// Per bucket, its rows in each batch (in input order): the slices of the batches'
+    /// refs the parser grouped by these buckets. A batch grouped otherwise (or not at
+    /// all) is regrouped here, into a copy returned in `regrouped`.
+    func grouped(_ batches: [RowBatch]) -> (slices: [[UnsafeBufferPointer<RowRef>]], regrouped: [[RowRef]]) {
+        var slices = [[UnsafeBufferPointer<RowRef>]](repeating: [], count: buckets.count)
+        var regrouped: [[RowRef]] = []
+        for b in batches {
+            var starts = b.bucketStarts
+            var base: UnsafePointer<RowRef>?
+            if b.buckets == buckets && starts.count == buckets.count + 1 && starts.last == b.refs.count {
+                // Stays valid: the batch's refs are not changed while it is written.
+                base = b.refs.withUnsafeBufferPointer { $0.baseAddress }
+            } else {
+                var copy = b.refs
+                starts = buckets.group(&copy)
+                regrouped.append(copy)
+                base = regrouped[regrouped.count - 1].withUnsafeBufferPointer { $0.baseAddress }
             }
-            return buckets
-        }
-        let out = UnsafeMutableBufferPointer<[RowRef]>.allocate(capacity: count)
-        out.initialize(repeating: [])
-        defer { out.deinitialize(); out.deallocate() }
-        let slots = UnsafeSendable(out)
-        DispatchQueue.concurrentPerform(iterations: count) { i in
-            var refs: [RowRef] = []
-            // Tokens are uniform: the even share plus 1/16 is rarely outgrown.
-            refs.reserveCapacity(total / count + total / 16 + 16)
-            for b in batches {
-                b.refs.withUnsafeBufferPointer { rs in
-                    for r in rs where bucket(r.token) == i { refs.append(r) }
-                }
+            guard let base else { continue }
+            for k in 0..<buckets.count where starts[k + 1] > starts[k] {
+                slices[k].append(UnsafeBufferPointer(start: base + starts[k], count: starts[k + 1] - starts[k]))
             }
-            slots.value[i] = refs
         }
-        return Array(out)
+        return (slices, regrouped)
     }
 
     func removeSSTable(_ w: WrittenSSTable) {
@@ -167,6 +151,11 @@ struct SSTableBuilder {
     /// caller must then check it, as `writeOne(keysChecked: false)` does).
     static func sort(_ refs: inout [RowRef], _ arenas: [UnsafeRawPointer], checkKeys: Bool = true) {
         RowRefRadixSort.sort(&refs)
+        orderTokenRuns(&refs, arenas, checkKeys: checkKeys)
+    }
+
+    /// The second half of `sort`: runs of one token that need the keys compared.
+    static func orderTokenRuns(_ refs: inout [RowRef], _ arenas: [UnsafeRawPointer], checkKeys: Bool) {
         arenas.withUnsafeBufferPointer { a in
             var i = 0
             while i < refs.count {
