@@ -25,7 +25,7 @@ import Testing
         for i in 0..<count {
             let token = i % 3 == 0 ? Int64.random(in: .min ... .max, using: &g) : tokens.randomElement(using: &g)!
             refs.append(RowRef(token: token, clusteringPrefix: UInt64.random(in: 0...7, using: &g),
-                               batch: UInt32(i / 1000), offset: UInt32(i % 1000) * 16))
+                               batch: UInt16(i / 1000), offset: UInt32(i % 1000) * 16))
         }
         var sorted = refs
         RowRefRadixSort.sort(&sorted)
@@ -42,7 +42,7 @@ import Testing
         for i in 0..<count {
             let low = i % 4 == 0 ? Int64(i % 7) : Int64.random(in: 0..<(1 << 40), using: &g)
             refs.append(RowRef(token: prefixes.randomElement(using: &g)! | low, clusteringPrefix: UInt64.random(in: 0...3, using: &g),
-                               batch: UInt32(i / 100), offset: UInt32(i % 100) * 8))
+                               batch: UInt16(i / 100), offset: UInt32(i % 100) * 8))
         }
         var sorted = refs
         RowRefRadixSort.sort(&sorted)
@@ -67,7 +67,7 @@ import Testing
         for (b, n) in sizes.enumerated() {
             sources.append((0..<n).map { i in
                 RowRef(token: i % 2 == 0 ? Int64.random(in: .min ... .max, using: &g) : tokens.randomElement(using: &g)!,
-                       clusteringPrefix: UInt64.random(in: 0...3, using: &g), batch: UInt32(b), offset: UInt32(i) * 8)
+                       clusteringPrefix: UInt64.random(in: 0...3, using: &g), batch: UInt16(b), offset: UInt32(i) * 8)
             })
         }
         let all = Array(sources.joined())
@@ -77,7 +77,7 @@ import Testing
 
     /// One token everywhere (every radix digit skipped) still copies every ref from every source.
     @Test func oneTokenInSeveralSources() {
-        let sources = (0..<3).map { b in (0..<4).map { RowRef(token: 99, clusteringPrefix: UInt64(3 - $0), batch: UInt32(b), offset: UInt32($0)) } }
+        let sources = (0..<3).map { b in (0..<4).map { RowRef(token: 99, clusteringPrefix: UInt64(3 - $0), batch: UInt16(b), offset: UInt32($0)) } }
         let sorted = withPointers(sources) { RowRefRadixSort.sorted($0) }
         #expect(sorted.map(Self.key) == Self.reference(Array(sources.joined())).map(Self.key))
     }

@@ -254,15 +254,18 @@ public final class BulkLoader {
                 // left one core idle for up to 8 ms at each block's end).
                 let chunkCount = n < 1 << 16 ? 1 : max(options.threads * 2, min(n >> 20, 256))
                 let starts = CSVBlockReader.chunkStarts(p, n, count: chunkCount)
+                // A row names its batch in 16 bits: flush first when this block's could
+                // number past that (a memory budget of tens of GiB).
+                if pending.count + starts.count > RowRef.maxBatches { try flush() }
                 let batches = ResultBox<RowBatch>(count: starts.count)
-                let firstIndex = UInt32(pending.count)
+                let firstIndex = UInt16(pending.count)
                 let base = UnsafeSendable(p)
                 DispatchQueue.concurrentPerform(iterations: starts.count) { i in
                     let from = starts[i]
                     let to = i + 1 < starts.count ? starts[i + 1] : n
                     LoadTrace.mark("parse chunk \(i)")
                     var parser = ChunkParser(plan: plan, buckets: builder.buckets)
-                    batches.set(i, .success(parser.parse(base.value + from, count: to - from, batchIndex: firstIndex + UInt32(i))))
+                    batches.set(i, .success(parser.parse(base.value + from, count: to - from, batchIndex: firstIndex + UInt16(i))))
                     parser.release()
                     LoadTrace.mark("parse chunk \(i) done")
                 }
@@ -284,7 +287,7 @@ public final class BulkLoader {
                 }
                 // Renumber: batch indices are positions in `pending`.
                 for (i, b) in pending.enumerated() where b.refs.first.map({ Int($0.batch) != i }) ?? false {
-                    for j in b.refs.indices { b.refs[j].batch = UInt32(i) }
+                    for j in b.refs.indices { b.refs[j].batch = UInt16(i) }
                 }
                 progress.update(bytesDone: bytesBefore + reader.fileBytesRead, rows: summary.rowsRead, rejected: summary.rowsRejected)
                 if pendingBytes >= flushAtBytes { try flush() }

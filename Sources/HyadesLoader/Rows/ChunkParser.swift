@@ -62,7 +62,7 @@ struct ChunkParser {
         derived.baseAddress?.deallocate()
     }
 
-    mutating func parse(_ base: UnsafePointer<UInt8>, count: Int, batchIndex: UInt32) -> RowBatch {
+    mutating func parse(_ base: UnsafePointer<UInt8>, count: Int, batchIndex: UInt16) -> RowBatch {
         let batch = RowBatch(plan: plan, capacity: 64)
         // Built in locals, not through the batch (a class): no dynamic exclusivity
         // check per access.
@@ -99,7 +99,7 @@ struct ChunkParser {
 
     /// Appends the row to the batch, or returns why it cannot be loaded.
     @inline(__always)
-    mutating func buildRow(_ base: UnsafePointer<UInt8>, arena: inout ByteArena, refs: inout [RowRef], batchIndex: UInt32) -> String? {
+    mutating func buildRow(_ base: UnsafePointer<UInt8>, arena: inout ByteArena, refs: inout [RowRef], batchIndex: UInt16) -> String? {
         scratch.truncate(to: 0)
         for s in 0..<slotKind.count { valueLength[s] = -1 }
         let fieldCount = fields.count
@@ -196,7 +196,9 @@ struct ChunkParser {
         }
         var prefix: UInt64 = 0
         for i in 1..<9 { prefix = prefix << 8 | UInt64(i < clustering.count ? clustering[i] : 0) }
-        refs.append(RowRef(token: token.value, clusteringPrefix: prefix, batch: batchIndex, offset: UInt32(start)))
+        let length = arena.count - start
+        refs.append(RowRef(token: token.value, clusteringPrefix: prefix, batch: batchIndex,
+                           length: length < Int(RowRef.longRecord) ? UInt16(length) : RowRef.longRecord, offset: UInt32(start)))
         return nil
     }
 

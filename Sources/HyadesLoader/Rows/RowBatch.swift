@@ -9,8 +9,26 @@ public struct RowRef: Sendable {
     /// padded: most rows of one partition differ there, so the sort compares integers
     /// and reaches into the arena only on ties.
     public var clusteringPrefix: UInt64
-    public var batch: UInt32
+    /// The batch's position among the batches of one flush (at most `RowRef.maxBatches`).
+    public var batch: UInt16
+    /// The record's bytes in the arena, or `RowRef.longRecord` when 65535 or more (then
+    /// its length is found by walking it). Known up front, the writer copies records in
+    /// ring order without first reading each one's lengths: those reads were dependent
+    /// cache misses, a fifth of the write phase's CPU.
+    public var length: UInt16
     public var offset: UInt32
+
+    public init(token: Int64, clusteringPrefix: UInt64, batch: UInt16, length: UInt16 = RowRef.longRecord, offset: UInt32) {
+        self.token = token
+        self.clusteringPrefix = clusteringPrefix
+        self.batch = batch
+        self.length = length
+        self.offset = offset
+    }
+
+    public static let longRecord = UInt16.max
+    /// Batches one flush can hold (the loader flushes before it would hold more).
+    public static let maxBatches = Int(UInt16.max) + 1
 }
 
 /// A row that could not be loaded, with why.

@@ -286,15 +286,16 @@ struct SSTableBuilder {
             while start < refs.count {
                 let end = min(start + window, refs.count)
                 gather.truncate(to: 0)
-                // Lengths first: a loop of independent loads, so the CPU has many of
-                // the misses in flight; the copy loop then finds the records in cache.
-                for j in start..<end {
+                // Each ref carries its record's length, so the copy loop's iterations
+                // are independent and the CPU has many of the misses in flight. Only a
+                // record of 64 KiB or more is measured first (by walking it).
+                for j in start..<end where refs[j].length == RowRef.longRecord {
                     let src = arenas[Int(refs[j].batch)] + Int(refs[j].offset)
                     gathered[j - start] = Self.recordLength(src, columns: idsStart[Int(refs[j].batch) + 1] - idsStart[Int(refs[j].batch)])
                 }
                 for j in start..<end {
                     let src = arenas[Int(refs[j].batch)] + Int(refs[j].offset)
-                    let length = gathered[j - start]
+                    let length = refs[j].length == RowRef.longRecord ? gathered[j - start] : Int(refs[j].length)
                     gathered[j - start] = gather.count
                     gather.append(UnsafeRawBufferPointer(start: src, count: length))
                 }
