@@ -2,10 +2,13 @@ import HyadesCore
 
 /// How one CSV field becomes a CQL value: a fast path for the types catalogues are
 /// made of, and Core's literal rules for the rest.
+/// A trivial value (no payload): the parser reads one per field, and an enum carrying a
+/// `CQLType` cost a retain and a release per copy.
 public enum ValueKind: Sendable, Equatable {
     case bigint, int, smallint, tinyint, double, float, boolean, text, ascii
-    /// Any other scalar type: through `CQLLiteral.serialize` (slower, rare in catalogues).
-    case generic(CQLType)
+    /// Any other scalar type (the column's): through `CQLLiteral.serialize` (slower, rare
+    /// in catalogues).
+    case generic
 
     /// nil when the type cannot come from one CSV field (non-frozen collections, UDTs,
     /// counters).
@@ -21,7 +24,7 @@ public enum ValueKind: Sendable, Equatable {
         case .text: self = .text
         case .ascii: self = .ascii
         case .counter, .list, .set, .map, .udt, .tuple, .frozen: return nil
-        default: self = .generic(type)
+        default: self = .generic
         }
     }
 
@@ -38,8 +41,9 @@ enum ValueEncoder {
     /// Appends the serialized value of `text` to `out`; throws a reason on bad text.
     @inline(__always)
     /// `column` (for messages only) is evaluated on failure: no String retained per field.
+    /// `type` (the column's) is evaluated only for `.generic`.
     static func encode(_ kind: ValueKind, _ p: UnsafePointer<UInt8>, _ n: Int, column columnName: @autoclosure () -> String,
-                       into out: inout ByteArena) throws(ValueError) {
+                       type columnType: @autoclosure () -> CQLType, into out: inout ByteArena) throws(ValueError) {
         switch kind {
         case .bigint:
             guard let v = FastNumberParser.parseInt64(p, n) else { throw bad(kind, p, n, columnName()) }
@@ -81,7 +85,8 @@ enum ValueEncoder {
             let b = UnsafeBufferPointer(start: p, count: n)
             for c in b where c >= 0x80 { throw ValueError(message: "non-ASCII byte in ascii column \(columnName())") }
             out.append(UnsafeRawBufferPointer(b))
-        case .generic(let type):
+        case .generic:
+            let type = columnType()
             let text = String(decoding: UnsafeBufferPointer(start: p, count: n), as: UTF8.self)
             var lastError: CQLLiteralError?
             for k in literalKinds(type, text) {
@@ -111,6 +116,7 @@ enum ValueEncoder {
     }
 
     static func bad(_ kind: ValueKind, _ p: UnsafePointer<UInt8>, _ n: Int, _ column: String) -> ValueError {
+        // Only the fast kinds fail here; `.generic` reports CQLLiteral's own message.
         let text = String(decoding: UnsafeBufferPointer(start: p, count: min(n, 64)), as: UTF8.self)
         let type: String
         switch kind {
@@ -123,7 +129,7 @@ enum ValueEncoder {
         case .boolean: type = "boolean"
         case .text: type = "text"
         case .ascii: type = "ascii"
-        case .generic(let t): type = t.cqlName
+        case .generic: type = "value"
         }
         return ValueError(message: "invalid \(type) '\(text)' for column \(column)")
     }

@@ -25,6 +25,11 @@ struct ChunkParser {
     let derived: UnsafeMutableBufferPointer<(slot: Int, field: Int, shift: Int, isInt: Bool)>
     let clusteringTypes: [CQLType]
     let clusteringDescending: [Bool]
+    /// Per clustering column, the width of its signed fixed-width type (tinyint, smallint,
+    /// int, bigint, timestamp, time), and whether it is DESC; empty unless every clustering
+    /// column has one. Such a clustering is encoded straight into the arena (sign bit
+    /// flipped, inverted when DESC: `ByteComparable`'s form) instead of through an array.
+    let fixedClustering: UnsafeMutableBufferPointer<(width: Int, descending: Bool)>
     /// The builder's token buckets: each chunk's rows leave grouped by them, so the
     /// builder sorts each bucket straight from the chunks (no pass gathering buckets).
     let buckets: TokenBuckets
@@ -50,6 +55,9 @@ struct ChunkParser {
         derived = raw(plan.derived.map { d in (d.slot, d.sourceField, d.shift, plan.slots[d.slot].column.type == .int) })
         clusteringTypes = plan.table.clusteringTypes
         clusteringDescending = plan.table.clusteringDescending
+        let widths = clusteringTypes.map(Self.signedFixedWidth)
+        fixedClustering = widths.contains(nil) ? UnsafeMutableBufferPointer(start: nil, count: 0)
+            : raw(zip(widths, clusteringDescending).map { ($0!, $1) })
     }
 
     /// Frees the per-slot buffers; the parser is not used afterwards.
@@ -60,6 +68,18 @@ struct ChunkParser {
         slotKind.baseAddress?.deinitialize(count: slotKind.count)
         slotKind.baseAddress?.deallocate()
         derived.baseAddress?.deallocate()
+        fixedClustering.baseAddress?.deallocate()
+    }
+
+    /// The width of a type `ByteComparable` encodes as its bytes with the sign bit flipped.
+    static func signedFixedWidth(_ type: CQLType) -> Int? {
+        switch type {
+        case .tinyint: return 1
+        case .smallint: return 2
+        case .int: return 4
+        case .bigint, .timestamp, .time: return 8
+        default: return nil
+        }
     }
 
     mutating func parse(_ base: UnsafePointer<UInt8>, count: Int, batchIndex: UInt16) -> RowBatch {
@@ -169,21 +189,40 @@ struct ChunkParser {
         arena.setUInt16(UInt16(keyLength), at: keyLengthAt)
         let token = Murmur3Partitioner.token(arena.bytes(at: keyLengthAt + 2, count: keyLength))
         // Clustering.
-        clustering.removeAll(keepingCapacity: true)
-        for i in 0..<clusteringSlots.count {
-            let s = clusteringSlots[i]
-            clustering.append(ClusteringEncoding.componentSeparator)
-            do {
-                try ByteComparable.encode(UnsafeRawBufferPointer(start: sb + valueOffset[s], count: valueLength[s]),
-                                          type: clusteringTypes[i], descending: clusteringDescending[i], into: &clustering)
-            } catch {
-                arena.truncate(to: start)
-                return "bad clustering value for \(plan.slots[s].column.name): \(error)"
+        var fixed = fixedClustering.count > 0
+        for i in 0..<fixedClustering.count where valueLength[clusteringSlots[i]] != fixedClustering[i].width { fixed = false }
+        let clusteringAt = arena.count + 2
+        if fixed {
+            var n = 0
+            for i in 0..<fixedClustering.count { n += 1 + fixedClustering[i].width }
+            arena.appendUInt16(UInt16(n))
+            arena.reserve(n)
+            for i in 0..<fixedClustering.count {
+                let (width, descending) = fixedClustering[i]
+                let src = sb + valueOffset[clusteringSlots[i]]
+                let mask: UInt8 = descending ? 0xFF : 0
+                arena.append(ClusteringEncoding.componentSeparator)
+                arena.append(src.load(as: UInt8.self) ^ 0x80 ^ mask)
+                for k in 1..<width { arena.append(src.load(fromByteOffset: k, as: UInt8.self) ^ mask) }
             }
+        } else {
+            clustering.removeAll(keepingCapacity: true)
+            for i in 0..<clusteringSlots.count {
+                let s = clusteringSlots[i]
+                clustering.append(ClusteringEncoding.componentSeparator)
+                do {
+                    try ByteComparable.encode(UnsafeRawBufferPointer(start: sb + valueOffset[s], count: valueLength[s]),
+                                              type: clusteringTypes[i], descending: clusteringDescending[i], into: &clustering)
+                } catch {
+                    arena.truncate(to: start)
+                    return "bad clustering value for \(plan.slots[s].column.name): \(error)"
+                }
+            }
+            guard clustering.count <= 0xFFFF else { arena.truncate(to: start); return "clustering longer than 65535 bytes" }
+            arena.appendUInt16(UInt16(clustering.count))
+            clustering.withUnsafeBytes { arena.append($0) }
         }
-        guard clustering.count <= 0xFFFF else { arena.truncate(to: start); return "clustering longer than 65535 bytes" }
-        arena.appendUInt16(UInt16(clustering.count))
-        clustering.withUnsafeBytes { arena.append($0) }
+        let clusteringCount = arena.count - clusteringAt
         // Regular and static columns, by id.
         for s in regularSlots {
             let n = valueLength[s]
@@ -194,8 +233,10 @@ struct ChunkParser {
                 arena.append(UnsafeRawBufferPointer(start: sb + valueOffset[s], count: n))
             }
         }
+        // The 8 bytes after the first separator, zero padded.
         var prefix: UInt64 = 0
-        for i in 1..<9 { prefix = prefix << 8 | UInt64(i < clustering.count ? clustering[i] : 0) }
+        let c = arena.base + clusteringAt
+        for i in 1..<9 { prefix = prefix << 8 | UInt64(i < clusteringCount ? c.load(fromByteOffset: i, as: UInt8.self) : 0) }
         let length = arena.count - start
         refs.append(RowRef(token: token.value, clusteringPrefix: prefix, batch: batchIndex,
                            length: length < Int(RowRef.longRecord) ? UInt16(length) : RowRef.longRecord, offset: UInt32(start)))
@@ -221,10 +262,11 @@ struct ChunkParser {
             if f.hasEscapes {
                 unescaped = CSVRecordScanner.unescape(UnsafeBufferPointer(start: p, count: n))
                 try unescaped.withUnsafeBufferPointer { b throws(ValueError) in
-                    try ValueEncoder.encode(kind, b.baseAddress!, b.count, column: self.plan.slots[s].column.name, into: &scratch)
+                    try ValueEncoder.encode(kind, b.baseAddress!, b.count, column: self.plan.slots[s].column.name,
+                                            type: self.plan.slots[s].column.type, into: &scratch)
                 }
             } else {
-                try ValueEncoder.encode(kind, p, n, column: plan.slots[s].column.name, into: &scratch)
+                try ValueEncoder.encode(kind, p, n, column: plan.slots[s].column.name, type: plan.slots[s].column.type, into: &scratch)
             }
         } catch {
             return error.message

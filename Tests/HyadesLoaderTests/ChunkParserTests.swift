@@ -1,0 +1,70 @@
+import Testing
+import HyadesCore
+@testable import HyadesLoader
+
+/// The parser writes each row's clustering into its record; a clustering of signed
+/// fixed-width columns is encoded there directly, any other through `ByteComparable`.
+/// Both must give exactly `ClusteringEncoding.encode`'s bytes, and the ref's prefix must
+/// be the 8 bytes after the first separator.
+@Suite struct ChunkParserTests {
+    static func parse(_ table: TableMetadata, header: [String], _ body: String) throws -> RowBatch {
+        let plan = try LoadPlan(table: table, header: header, mapping: LoadMapping(), file: "t.csv")
+        var parser = ChunkParser(plan: plan)
+        defer { parser.release() }
+        let bytes = Array(body.utf8)
+        return bytes.withUnsafeBufferPointer { parser.parse($0.baseAddress!, count: $0.count, batchIndex: 0) }
+    }
+
+    /// (clustering bytes, prefix) of every ref, from the records.
+    static func clusterings(_ batch: RowBatch) -> [([UInt8], UInt64)] {
+        batch.refs.map { r in
+            let rec = UnsafeRawPointer(batch.arena.base) + Int(r.offset)
+            let keyLength = Int(rec.loadUnaligned(as: UInt16.self))
+            let n = Int((rec + 2 + keyLength).loadUnaligned(as: UInt16.self))
+            return (Array(UnsafeRawBufferPointer(start: rec + 4 + keyLength, count: n)), r.clusteringPrefix)
+        }
+    }
+
+    static func prefix(_ c: [UInt8]) -> UInt64 { (1..<9).reduce(0) { $0 << 8 | UInt64($1 < c.count ? c[$1] : 0) } }
+
+    static func value(_ v: Int64, width: Int) -> [UInt8] {
+        (0..<width).map { UInt8(truncatingIfNeeded: UInt64(bitPattern: v) >> UInt64(8 * (width - 1 - $0))) }
+    }
+
+    @Test func signedFixedWidthClusteringsMatchTheGenericEncoding() throws {
+        let table = TableMetadata(keyspace: "ks", name: "t", id: TableID(high: 5, low: 6),
+                                  partitionKey: [("p", .int)],
+                                  clustering: [("a", .bigint, .asc), ("b", .int, .desc), ("c", .smallint, .asc), ("d", .tinyint, .desc)],
+                                  regular: [("v", .double)])
+        let rows: [(Int64, Int64, Int64, Int64)] = [(0, 0, 0, 0), (-1, 1, -1, 1), (Int64.min, Int64(Int32.max), Int64(Int16.min), 127),
+                                                    (Int64.max, Int64(Int32.min), Int64(Int16.max), -128), (42, -7, 300, -3)]
+        let body = rows.map { "1,\($0.0),\($0.1),\($0.2),\($0.3),2.5\n" }.joined()
+        let batch = try Self.parse(table, header: ["p", "a", "b", "c", "d", "v"], body)
+        #expect(batch.rejects.isEmpty)
+        let got = Self.clusterings(batch)
+        #expect(got.count == rows.count)
+        for (i, r) in rows.enumerated() {
+            let expected = try ClusteringEncoding.encode([Self.value(r.0, width: 8), Self.value(r.1, width: 4), Self.value(r.2, width: 2),
+                                                          Self.value(r.3, width: 1)],
+                                                         types: [.bigint, .int, .smallint, .tinyint], descending: [false, true, false, true])
+            #expect(got[i].0 == expected)
+            #expect(got[i].1 == Self.prefix(expected))
+        }
+    }
+
+    @Test func otherClusteringsGoThroughByteComparable() throws {
+        let table = TableMetadata(keyspace: "ks", name: "t2", id: TableID(high: 7, low: 8),
+                                  partitionKey: [("p", .int)], clustering: [("name", .text, .asc), ("n", .int, .asc)],
+                                  regular: [("v", .double)])
+        let batch = try Self.parse(table, header: ["p", "name", "n", "v"], "1,ab,5,1.0\n1,\"\",-5,2.0\n1,a\u{0}b,0,3.0\n")
+        #expect(batch.rejects.isEmpty)
+        let got = Self.clusterings(batch)
+        let names = ["ab", "", "a\u{0}b"], ns: [Int64] = [5, -5, 0]
+        for i in 0..<3 {
+            let expected = try ClusteringEncoding.encode([Array(names[i].utf8), Self.value(ns[i], width: 4)],
+                                                         types: [.text, .int], descending: [false, false])
+            #expect(got[i].0 == expected)
+            #expect(got[i].1 == Self.prefix(expected))
+        }
+    }
+}
