@@ -45,10 +45,18 @@ public struct ByteArena {
 
     @inline(__always)
     public mutating func append(_ bytes: UnsafeRawBufferPointer) {
-        guard bytes.count > 0 else { return }
-        reserve(bytes.count)
-        (storage.base + count).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
-        count += bytes.count
+        let n = bytes.count
+        guard n > 0 else { return }
+        reserve(n)
+        let to = storage.base + count, from = bytes.baseAddress!
+        // Values of 4 and 8 bytes (ints, floats, doubles) are most appends: a load and a
+        // store each, not a call to memmove.
+        switch n {
+        case 8: to.storeBytes(of: from.loadUnaligned(as: UInt64.self), as: UInt64.self)
+        case 4: to.storeBytes(of: from.loadUnaligned(as: UInt32.self), as: UInt32.self)
+        default: to.copyMemory(from: from, byteCount: n)
+        }
+        count += n
     }
 
     @inline(__always)

@@ -21,8 +21,10 @@ struct ChunkParser {
     let keySlots: UnsafeMutableBufferPointer<Int>
     let clusteringSlots: UnsafeMutableBufferPointer<Int>
     let regularSlots: UnsafeMutableBufferPointer<Int>
-    /// Per derived column: its slot, source field, shift, and whether it is an int.
-    let derived: UnsafeMutableBufferPointer<(slot: Int, field: Int, shift: Int, isInt: Bool)>
+    /// Per derived column: its slot, source field, shift, whether it is an int, and the
+    /// slot loaded from the source field when that is a bigint column (-1 otherwise): its
+    /// value, already parsed (source_id is usually both), is read back, not parsed again.
+    let derived: UnsafeMutableBufferPointer<(slot: Int, field: Int, shift: Int, isInt: Bool, bigintSlot: Int)>
     let clusteringTypes: [CQLType]
     let clusteringDescending: [Bool]
     /// Per clustering column, the width of its signed fixed-width type (tinyint, smallint,
@@ -52,7 +54,11 @@ struct ChunkParser {
         keySlots = raw(plan.partitionKeySlots)
         clusteringSlots = raw(plan.clusteringSlots)
         regularSlots = raw(plan.regularSlots)
-        derived = raw(plan.derived.map { d in (d.slot, d.sourceField, d.shift, plan.slots[d.slot].column.type == .int) })
+        derived = raw(plan.derived.map { d in
+            let loaded = plan.fieldSlot[d.sourceField]
+            return (d.slot, d.sourceField, d.shift, plan.slots[d.slot].column.type == .int,
+                    loaded >= 0 && plan.slots[loaded].kind == .bigint ? loaded : -1)
+        })
         clusteringTypes = plan.table.clusteringTypes
         clusteringDescending = plan.table.clusteringDescending
         let widths = clusteringTypes.map(Self.signedFixedWidth)
@@ -133,7 +139,9 @@ struct ChunkParser {
             let d = derived[k]
             let f = fields[d.field]
             var v: Int64?
-            if f.hasEscapes {
+            if d.bigintSlot >= 0 && valueLength[d.bigintSlot] == 8 {
+                v = Int64(bitPattern: UInt64(bigEndian: (scratch.base + valueOffset[d.bigintSlot]).loadUnaligned(as: UInt64.self)))
+            } else if f.hasEscapes {
                 let t = CSVRecordScanner.unescape(UnsafeBufferPointer(start: base + f.start, count: f.count))
                 v = t.withUnsafeBufferPointer { FastNumberParser.parseInt64($0.baseAddress!, $0.count) }
             } else if f.count > 0 {
