@@ -1,9 +1,14 @@
 import HyadesCore
 
 /// The cells of one column for the rows of the block being built, PAX-style: which row
-/// ordinals have a value (a bitmap at finish) and the encoded cells in ordinal order.
+/// ordinals have a value (a presence bitmap, built as cells are added) and the encoded
+/// cells in ordinal order. Reset, not rebuilt, between blocks: its buffers keep their
+/// capacity, so a block allocates nothing once the first has grown them.
 struct ColumnSegmentBuilder {
-    var ordinals: [Int] = []
+    /// Presence bitmap, bit `o & 7` of byte `o >> 3` for row ordinal `o`; as long as the
+    /// highest ordinal added needs (zero-padded to the block's row count at finish).
+    var bitmap: [UInt8] = []
+    var cellCount = 0
     var body: [UInt8] = []
     var base: Int64? = nil
 
@@ -16,11 +21,29 @@ struct ColumnSegmentBuilder {
     /// they want instead of skipping every earlier cell.
     var checkpoints: [UInt32] = []
 
-    mutating func add(_ data: ColumnData, ordinal: Int, rowLiveness: LivenessInfo, stats: inout SSTableStatistics) {
-        if !ordinals.isEmpty && ordinals.count % SSTableFormat.cellCheckpointInterval == 0 {
+    mutating func reset() {
+        bitmap.removeAll(keepingCapacity: true)
+        cellCount = 0
+        body.removeAll(keepingCapacity: true)
+        base = nil
+        checkpoints.removeAll(keepingCapacity: true)
+    }
+
+    /// Marks `ordinal` present and notes a checkpoint when this cell starts a group.
+    @inline(__always) mutating func noteCell(ordinal: Int) {
+        if cellCount != 0 && cellCount % SSTableFormat.cellCheckpointInterval == 0 {
             checkpoints.append(UInt32(body.count))
         }
-        ordinals.append(ordinal)
+        cellCount += 1
+        let byte = ordinal >> 3
+        if byte >= bitmap.count {
+            bitmap.append(contentsOf: repeatElement(0, count: byte + 1 - bitmap.count))
+        }
+        bitmap[byte] |= 1 << UInt8(ordinal & 7)
+    }
+
+    mutating func add(_ data: ColumnData, ordinal: Int, rowLiveness: LivenessInfo, stats: inout SSTableStatistics) {
+        noteCell(ordinal: ordinal)
         switch data {
         case .simple(_, let cell):
             encodeCell(cell, withPath: false, rowLiveness: rowLiveness, stats: &stats)
@@ -67,19 +90,24 @@ struct ColumnSegmentBuilder {
         }
     }
 
-    /// base timestamp (zigzag varint), presence bitmap of `rowCount` bits, checkpoint
-    /// count (varint) and checkpoints (u32 each), cells.
-    func finished(rowCount: Int) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(body.count + rowCount / 8 + 12 + checkpoints.count * 4)
+    /// Appends the raw segment to `out`: base timestamp (zigzag varint), presence bitmap
+    /// of `rowCount` bits, checkpoint count (varint) and checkpoints (u32 each), cells.
+    func write(rowCount: Int, to out: BlockOutputBuffer) {
         out.putSignedVarint(base ?? 0)
-        let bitmapStart = out.count
-        out.append(contentsOf: repeatElement(0, count: (rowCount + 7) / 8))
-        for o in ordinals { out[bitmapStart + o >> 3] |= 1 << UInt8(o & 7) }
+        let bitmapBytes = (rowCount + 7) / 8
+        out.reserve(bitmapBytes + 10 + checkpoints.count * 4 + body.count)
+        bitmap.withUnsafeBytes { out.append(UnsafeRawBufferPointer(rebasing: $0[0..<min($0.count, bitmapBytes)])) }
+        if bitmap.count < bitmapBytes { _ = out.appendZeros(bitmapBytes - bitmap.count) }
         out.putVarint(UInt64(checkpoints.count))
         for c in checkpoints { out.putU32(c) }
-        out.append(contentsOf: body)
-        return out
+        body.withUnsafeBytes { out.append($0) }
+    }
+
+    /// The raw segment as an array (tests).
+    func finished(rowCount: Int) -> [UInt8] {
+        let out = BlockOutputBuffer(capacity: 64)
+        write(rowCount: rowCount, to: out)
+        return Array(out.bytes)
     }
 }
 
@@ -102,6 +130,11 @@ struct BlockBuilder {
         Dictionary(uniqueKeysWithValues: zip(builderIDs, builders))
     }
     var rawSize = 0
+    /// Where finished blocks and raw segments are assembled, reused for every block.
+    let output = BlockOutputBuffer()
+    let scratch = BlockOutputBuffer()
+    /// Builder indices in column id order (reused by `finish`).
+    var order: [Int] = []
 
     var isEmpty: Bool { entryCount == 0 }
 
@@ -196,49 +229,73 @@ struct BlockBuilder {
     /// The largest raw column segment so far.
     var largestColumnBodyBytes: Int { builders.reduce(0) { max($0, $1.body.count) } }
 
-    /// The finished block: header, directory, header CRC, then the stored segments.
-    /// Also reports the raw (uncompressed) size of its segments.
-    func finished(compression: CompressionAlgorithm) -> (bytes: [UInt8], rawBytes: Int) {
-        var segments: [(id: UInt16, raw: [UInt8])] = []
-        var seg0: [UInt8] = []
-        seg0.reserveCapacity(entries.count + 10)
-        seg0.putSignedVarint(entriesBase ?? 0)
-        seg0.append(contentsOf: entries)
-        segments.append((SSTableFormat.entriesSegmentID, seg0))
-        for i in builderIDs.indices.sorted(by: { builderIDs[$0] < builderIDs[$1] }) {
-            segments.append((builderIDs[i], builders[i].finished(rowCount: rowCount)))
-        }
-        var stored: [(codec: CompressionAlgorithm, bytes: [UInt8])] = []
+    /// Empties the builder for the next block, keeping every buffer's capacity and the
+    /// column builders (the next block's rows have the same columns, in the same order).
+    mutating func reset() {
+        entries.removeAll(keepingCapacity: true)
+        entriesBase = nil
+        entryCount = 0
+        rowCount = 0
+        rawSize = 0
+        for i in builders.indices { builders[i].reset() }
+    }
+
+    /// The finished block — header, directory, header CRC, then the stored segments — in
+    /// `out` (valid until the next finish), and the raw (uncompressed) size of its
+    /// segments. Each segment is assembled raw in `scratch` and compressed straight onto
+    /// the end of `out`; when the codec does not shrink it the raw bytes are copied there
+    /// instead, with codec 0.
+    mutating func finish(compression: CompressionAlgorithm) -> (bytes: UnsafeRawBufferPointer, rawBytes: Int) {
+        let out = output, raw = scratch
+        out.count = 0
+        // Column segments in id order; builders without a cell in this block are left out.
+        order.removeAll(keepingCapacity: true)
+        for i in builders.indices where builders[i].cellCount > 0 { order.append(i) }
+        if order.count > 1 { order.sort { builderIDs[$0] < builderIDs[$1] } }
+        let segmentCount = 1 + order.count
+        let headerSize = SSTableFormat.blockHeaderFixedSize + segmentCount * SSTableFormat.directoryEntrySize + 4
+        out.reserve(headerSize)
+        out.count = headerSize
         var rawTotal = 0
-        for s in segments {
-            rawTotal += s.raw.count
-            if let c = s.raw.withUnsafeBytes({ BlockCompressor.compress($0, compression) }) {
-                stored.append((compression, c))
+        for k in 0..<segmentCount {
+            raw.count = 0
+            let id: UInt16
+            if k == 0 {
+                id = SSTableFormat.entriesSegmentID
+                raw.putSignedVarint(entriesBase ?? 0)
+                entries.withUnsafeBytes { raw.append($0) }
             } else {
-                stored.append((.none, s.raw))
+                id = builderIDs[order[k - 1]]
+                builders[order[k - 1]].write(rowCount: rowCount, to: raw)
             }
+            let start = out.count
+            var codec = compression
+            if out.appendCompressed(raw.bytes, compression, limit: raw.count - 1) == nil {
+                codec = .none
+                out.append(raw.bytes)
+            }
+            let stored = UnsafeRawBufferPointer(rebasing: out.bytes[start..<out.count])
+            let d = SSTableFormat.blockHeaderFixedSize + k * SSTableFormat.directoryEntrySize
+            out.setU16(id, at: d)
+            out.setU8(codec.rawValue, at: d + 2)
+            out.setU8(0, at: d + 3)
+            out.setU32(UInt32(stored.count), at: d + 4)
+            out.setU32(UInt32(raw.count), at: d + 8)
+            out.setU32(CRC32C.checksum(stored), at: d + 12)
+            rawTotal += raw.count
         }
-        let headerSize = SSTableFormat.blockHeaderFixedSize + segments.count * SSTableFormat.directoryEntrySize + 4
-        let total = headerSize + stored.reduce(0) { $0 + $1.bytes.count }
-        var out: [UInt8] = []
-        out.reserveCapacity(total)
-        out.putU32(UInt32(total))
-        out.putU32(UInt32(entryCount))
-        out.putU32(UInt32(rowCount))
-        out.putU16(UInt16(segments.count))
-        out.putU16(0)
-        for (i, s) in segments.enumerated() {
-            out.putU16(s.id)
-            out.append(stored[i].codec.rawValue)
-            out.append(0)
-            out.putU32(UInt32(stored[i].bytes.count))
-            out.putU32(UInt32(s.raw.count))
-            out.putU32(CRC32C.checksum(stored[i].bytes))
-        }
-        out.putU32(CRC32C.checksum(out))
-        for s in stored { out.append(contentsOf: s.bytes) }
-        // Assert what must hold just before writing to disk.
-        precondition(out.count == total, "block size bookkeeping")
-        return (out, rawTotal)
+        out.setU32(UInt32(out.count), at: 0)
+        out.setU32(UInt32(entryCount), at: 4)
+        out.setU32(UInt32(rowCount), at: 8)
+        out.setU16(UInt16(segmentCount), at: 12)
+        out.setU16(0, at: 14)
+        out.setU32(CRC32C.checksum(UnsafeRawBufferPointer(rebasing: out.bytes[0..<(headerSize - 4)])), at: headerSize - 4)
+        return (out.bytes, rawTotal)
+    }
+
+    /// The finished block as an array (tests).
+    mutating func finished(compression: CompressionAlgorithm) -> (bytes: [UInt8], rawBytes: Int) {
+        let (b, r) = finish(compression: compression)
+        return (Array(b), r)
     }
 }

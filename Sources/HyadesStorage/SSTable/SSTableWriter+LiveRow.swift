@@ -118,10 +118,7 @@ extension ColumnSegmentBuilder {
     /// Returns the bytes added to `body`.
     @inline(__always)
     mutating func addLiveCell(_ value: UnsafeRawBufferPointer, ordinal: Int) -> Int {
-        if !ordinals.isEmpty && ordinals.count % SSTableFormat.cellCheckpointInterval == 0 {
-            checkpoints.append(UInt32(body.count))
-        }
-        ordinals.append(ordinal)
+        noteCell(ordinal: ordinal)
         if value.count <= 16 {
             // Flags, a one-byte length and the value in one append.
             return withUnsafeTemporaryAllocation(byteCount: 18, alignment: 8) { buf -> Int in

@@ -177,12 +177,12 @@ struct SSTableWriterState {
         if block.largestColumnBodyBytes > SSTableFormat.maxSegmentRawLength / 2 {
             throw misuse("a block column segment above \(SSTableFormat.maxSegmentRawLength / 2) bytes")
         }
-        let (bytes, raw) = block.finished(compression: options.compression)
+        let (bytes, raw) = block.finish(compression: options.compression)
         try dataFile.append(bytes)
         stats.uncompressedDataBytes += Int64(raw)
         stats.compressedDataBytes += Int64(bytes.count)
         stats.blockCount += 1
-        block = BlockBuilder()
+        block.reset()
     }
 
     /// Writes the index, filter and statistics, fsyncs every file and the directory, and
