@@ -21,6 +21,9 @@ struct ColumnSegmentBuilder {
     /// they want instead of skipping every earlier cell.
     var checkpoints: [UInt32] = []
 
+    /// Whether this column's segments are worth compressing (kept across blocks).
+    var codecPolicy = SegmentCodecPolicy()
+
     mutating func reset() {
         bitmap.removeAll(keepingCapacity: true)
         cellCount = 0
@@ -135,6 +138,8 @@ struct BlockBuilder {
     let scratch = BlockOutputBuffer()
     /// Builder indices in column id order (reused by `finish`).
     var order: [Int] = []
+    /// Whether the entries segment is worth compressing (kept across blocks).
+    var entriesCodecPolicy = SegmentCodecPolicy()
 
     var isEmpty: Bool { entryCount == 0 }
 
@@ -244,8 +249,10 @@ struct BlockBuilder {
     /// `out` (valid until the next finish), and the raw (uncompressed) size of its
     /// segments. Each segment is assembled raw in `scratch` and compressed straight onto
     /// the end of `out`; when the codec does not shrink it the raw bytes are copied there
-    /// instead, with codec 0.
-    mutating func finish(compression: CompressionAlgorithm) -> (bytes: UnsafeRawBufferPointer, rawBytes: Int) {
+    /// instead, with codec 0. A column the codec has not paid for lately (see
+    /// `SegmentCodecPolicy`) is stored with codec 0 without trying.
+    mutating func finish(compression: CompressionAlgorithm, minCompressRatio: Double = TableOptions.defaultMinCompressRatio)
+        -> (bytes: UnsafeRawBufferPointer, rawBytes: Int) {
         let out = output, raw = scratch
         out.count = 0
         // Column segments in id order; builders without a cell in this block are left out.
@@ -269,11 +276,23 @@ struct BlockBuilder {
                 builders[order[k - 1]].write(rowCount: rowCount, to: raw)
             }
             let start = out.count
-            var codec = compression
-            if out.appendCompressed(raw.bytes, compression, limit: raw.count - 1) == nil {
-                codec = .none
-                out.append(raw.bytes)
+            var codec = CompressionAlgorithm.none
+            if compression != .none {
+                let tryCodec = k == 0 ? entriesCodecPolicy.shouldTry(minCompressRatio)
+                    : builders[order[k - 1]].codecPolicy.shouldTry(minCompressRatio)
+                if tryCodec {
+                    let n = out.appendCompressed(raw.bytes, compression,
+                                                 limit: SegmentCodecPolicy.storedLimit(raw: raw.count, minCompressRatio))
+                    if n != nil { codec = compression }
+                    let stored = n ?? raw.count
+                    if k == 0 {
+                        entriesCodecPolicy.note(raw: raw.count, stored: stored, minCompressRatio)
+                    } else {
+                        builders[order[k - 1]].codecPolicy.note(raw: raw.count, stored: stored, minCompressRatio)
+                    }
+                }
             }
+            if codec == .none { out.append(raw.bytes) }
             let stored = UnsafeRawBufferPointer(rebasing: out.bytes[start..<out.count])
             let d = SSTableFormat.blockHeaderFixedSize + k * SSTableFormat.directoryEntrySize
             out.setU16(id, at: d)
@@ -294,8 +313,9 @@ struct BlockBuilder {
     }
 
     /// The finished block as an array (tests).
-    mutating func finished(compression: CompressionAlgorithm) -> (bytes: [UInt8], rawBytes: Int) {
-        let (b, r) = finish(compression: compression)
+    mutating func finished(compression: CompressionAlgorithm, minCompressRatio: Double = TableOptions.defaultMinCompressRatio)
+        -> (bytes: [UInt8], rawBytes: Int) {
+        let (b, r) = finish(compression: compression, minCompressRatio: minCompressRatio)
         return (Array(b), r)
     }
 }

@@ -177,7 +177,7 @@ struct SSTableWriterState {
         if block.largestColumnBodyBytes > SSTableFormat.maxSegmentRawLength / 2 {
             throw misuse("a block column segment above \(SSTableFormat.maxSegmentRawLength / 2) bytes")
         }
-        let (bytes, raw) = block.finish(compression: options.compression)
+        let (bytes, raw) = block.finish(compression: options.compression, minCompressRatio: options.minCompressRatio)
         try dataFile.append(bytes)
         stats.uncompressedDataBytes += Int64(raw)
         stats.compressedDataBytes += Int64(bytes.count)
