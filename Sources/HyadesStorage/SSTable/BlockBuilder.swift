@@ -11,6 +11,14 @@ struct ColumnSegmentBuilder {
     var cellCount = 0
     var body: [UInt8] = []
     var base: Int64? = nil
+    /// Whether the fixed-width layout may be written (format version 2 and later).
+    var allowFixed = true
+    /// `body` holds only values, `fixedWidth` bytes each: every cell so far is a simple
+    /// live cell at its row's timestamp and they all have one width. The first cell that
+    /// is not turns the body into the cells layout (`convertToCells`).
+    var isFixed = true
+    /// The width of the values so far; -1 before the first cell.
+    var fixedWidth = -1
 
     mutating func timestamp(_ ts: Int64) {
         if base == nil { base = ts }
@@ -26,6 +34,8 @@ struct ColumnSegmentBuilder {
 
     mutating func reset() {
         bitmap.removeAll(keepingCapacity: true)
+        isFixed = allowFixed
+        fixedWidth = -1
         cellCount = 0
         body.removeAll(keepingCapacity: true)
         base = nil
@@ -37,6 +47,12 @@ struct ColumnSegmentBuilder {
         if cellCount != 0 && cellCount % SSTableFormat.cellCheckpointInterval == 0 {
             checkpoints.append(UInt32(body.count))
         }
+        markPresent(ordinal)
+    }
+
+    /// Marks `ordinal` present (fixed-width cells need no checkpoints: a cell's offset is
+    /// its rank times the width).
+    @inline(__always) mutating func markPresent(_ ordinal: Int) {
         cellCount += 1
         let byte = ordinal >> 3
         if byte >= bitmap.count {
@@ -45,7 +61,46 @@ struct ColumnSegmentBuilder {
         bitmap[byte] |= 1 << UInt8(ordinal & 7)
     }
 
+    /// Rewrites the fixed-width values so far as cells (flag "uses the row's timestamp",
+    /// length, value) with their checkpoints: a cell of another kind or width arrived.
+    mutating func convertToCells() {
+        isFixed = false
+        guard cellCount > 0 else { return }
+        let values = body, w = fixedWidth
+        body = []
+        body.reserveCapacity(values.count + cellCount * (1 + VarInt.size(UInt64(w))) + 64)
+        checkpoints.removeAll(keepingCapacity: true)
+        values.withUnsafeBytes { v in
+            for i in 0..<cellCount {
+                if i != 0 && i % SSTableFormat.cellCheckpointInterval == 0 { checkpoints.append(UInt32(body.count)) }
+                body.append(SSTableFormat.cellUsesRowTimestamp)
+                body.putVarint(UInt64(w))
+                body.append(contentsOf: UnsafeRawBufferPointer(rebasing: v[(i * w)..<((i + 1) * w)]))
+            }
+        }
+    }
+
+    /// A simple live cell whose timestamp, ttl and local deletion time are its row's: what
+    /// the fixed-width layout can hold (flag 0x08 alone in the cells layout).
+    @inline(__always)
+    static func usesRowTimingOnly(_ cell: Cell, _ rowLiveness: LivenessInfo) -> Bool {
+        !cell.isTombstone && !rowLiveness.isEmpty && cell.timestamp == rowLiveness.timestamp
+            && cell.ttl == rowLiveness.ttl && cell.localDeletionTime == rowLiveness.localExpirationTime
+    }
+
     mutating func add(_ data: ColumnData, ordinal: Int, rowLiveness: LivenessInfo, stats: inout SSTableStatistics) {
+        if isFixed {
+            if case .simple(_, let cell) = data, Self.usesRowTimingOnly(cell, rowLiveness),
+               fixedWidth < 0 || cell.value.count == fixedWidth {
+                fixedWidth = cell.value.count
+                markPresent(ordinal)
+                body.append(contentsOf: cell.value)
+                stats.noteTimestamp(cell.timestamp)
+                if cell.ttl != 0 { stats.noteLocalDeletionTime(cell.localDeletionTime) }
+                return
+            }
+            convertToCells()
+        }
         noteCell(ordinal: ordinal)
         switch data {
         case .simple(_, let cell):
@@ -93,17 +148,29 @@ struct ColumnSegmentBuilder {
         }
     }
 
-    /// Appends the raw segment to `out`: base timestamp (zigzag varint), presence bitmap
-    /// of `rowCount` bits, checkpoint count (varint) and checkpoints (u32 each), cells.
-    func write(rowCount: Int, to out: BlockOutputBuffer) {
-        out.putSignedVarint(base ?? 0)
+    /// Appends the raw segment to `out` and returns its layout. Cells layout: base
+    /// timestamp (zigzag varint), presence bitmap of `rowCount` bits, checkpoint count
+    /// (varint) and checkpoints (u32 each), cells. Fixed-width layout: presence bitmap,
+    /// width (varint), values.
+    @discardableResult
+    func write(rowCount: Int, to out: BlockOutputBuffer) -> UInt8 {
         let bitmapBytes = (rowCount + 7) / 8
+        if isFixed && cellCount > 0 {
+            out.reserve(bitmapBytes + 10 + body.count)
+            bitmap.withUnsafeBytes { out.append(UnsafeRawBufferPointer(rebasing: $0[0..<min($0.count, bitmapBytes)])) }
+            if bitmap.count < bitmapBytes { _ = out.appendZeros(bitmapBytes - bitmap.count) }
+            out.putVarint(UInt64(fixedWidth))
+            body.withUnsafeBytes { out.append($0) }
+            return SSTableFormat.layoutFixedWidth
+        }
+        out.putSignedVarint(base ?? 0)
         out.reserve(bitmapBytes + 10 + checkpoints.count * 4 + body.count)
         bitmap.withUnsafeBytes { out.append(UnsafeRawBufferPointer(rebasing: $0[0..<min($0.count, bitmapBytes)])) }
         if bitmap.count < bitmapBytes { _ = out.appendZeros(bitmapBytes - bitmap.count) }
         out.putVarint(UInt64(checkpoints.count))
         for c in checkpoints { out.putU32(c) }
         body.withUnsafeBytes { out.append($0) }
+        return SSTableFormat.layoutCells
     }
 
     /// The raw segment as an array (tests).
@@ -138,6 +205,8 @@ struct BlockBuilder {
     let scratch = BlockOutputBuffer()
     /// Builder indices in column id order (reused by `finish`).
     var order: [Int] = []
+    /// Whether column segments may use the fixed-width layout (format version 2 on).
+    var allowFixed = true
     /// Whether the entries segment is worth compressing (kept across blocks).
     var entriesCodecPolicy = SegmentCodecPolicy()
 
@@ -225,7 +294,10 @@ struct BlockBuilder {
     mutating func builderSlot(_ id: ColumnID, guess k: Int) -> Int {
         if k < builderIDs.count && builderIDs[k] == id { return k }
         if let i = builderIndex[id] { return i }
-        builders.append(ColumnSegmentBuilder())
+        var b = ColumnSegmentBuilder()
+        b.allowFixed = allowFixed
+        b.isFixed = allowFixed
+        builders.append(b)
         builderIDs.append(id)
         builderIndex[id] = builders.count - 1
         return builders.count - 1
@@ -267,13 +339,14 @@ struct BlockBuilder {
         for k in 0..<segmentCount {
             raw.count = 0
             let id: UInt16
+            var layout = SSTableFormat.layoutCells
             if k == 0 {
                 id = SSTableFormat.entriesSegmentID
                 raw.putSignedVarint(entriesBase ?? 0)
                 entries.withUnsafeBytes { raw.append($0) }
             } else {
                 id = builderIDs[order[k - 1]]
-                builders[order[k - 1]].write(rowCount: rowCount, to: raw)
+                layout = builders[order[k - 1]].write(rowCount: rowCount, to: raw)
             }
             let start = out.count
             var codec = CompressionAlgorithm.none
@@ -297,7 +370,7 @@ struct BlockBuilder {
             let d = SSTableFormat.blockHeaderFixedSize + k * SSTableFormat.directoryEntrySize
             out.setU16(id, at: d)
             out.setU8(codec.rawValue, at: d + 2)
-            out.setU8(0, at: d + 3)
+            out.setU8(layout, at: d + 3)
             out.setU32(UInt32(stored.count), at: d + 4)
             out.setU32(UInt32(raw.count), at: d + 8)
             out.setU32(CRC32C.checksum(stored), at: d + 12)

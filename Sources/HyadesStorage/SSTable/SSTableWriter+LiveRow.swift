@@ -114,10 +114,28 @@ extension BlockBuilder {
 }
 
 extension ColumnSegmentBuilder {
-    /// `add` for a live cell at the row's timestamp: flags, then the value (length-prefixed).
-    /// Returns the bytes added to `body`.
+    /// `add` for a live cell at the row's timestamp: its value alone while the segment is
+    /// fixed-width, else flags, then the value (length-prefixed). Returns the bytes added
+    /// to `body`.
     @inline(__always)
     mutating func addLiveCell(_ value: UnsafeRawBufferPointer, ordinal: Int) -> Int {
+        if isFixed {
+            if fixedWidth == value.count || fixedWidth < 0 {
+                fixedWidth = value.count
+                markPresent(ordinal)
+                body.append(contentsOf: value)
+                return value.count
+            }
+            let before = body.count
+            convertToCells()
+            _ = addCellsLayoutLiveCell(value, ordinal: ordinal)
+            return body.count - before
+        }
+        return addCellsLayoutLiveCell(value, ordinal: ordinal)
+    }
+
+    @inline(__always)
+    mutating func addCellsLayoutLiveCell(_ value: UnsafeRawBufferPointer, ordinal: Int) -> Int {
         noteCell(ordinal: ordinal)
         if value.count <= 16 {
             // Flags, a one-byte length and the value in one append.
