@@ -225,7 +225,7 @@ struct SSTableRoundTripTests {
         _ = try S.write(S.randomPartitions(seed: 1, count: 3, maxRows: 1), fs: fs)
         let path = "/t/hy-1-Statistics.db"
         var bytes = fs.bytes(path)
-        bytes[4] = 2
+        bytes[4] = UInt8(SSTableFormat.currentVersion + 1)
         let crc = CRC32C.checksum(Array(bytes[0..<16]))
         withUnsafeBytes(of: crc.littleEndian) { for i in 0..<4 { bytes[16 + i] = $0[i] } }
         fs.setBytes(path, bytes)

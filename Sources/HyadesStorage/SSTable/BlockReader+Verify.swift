@@ -69,6 +69,10 @@ extension ColumnCursor {
         if ordinal > scannedOrdinal { try skip(to: ordinal) }
         scannedOrdinal = ordinal + 1
         guard present(ordinal) else { return }
+        if fixedWidth >= 0 {
+            _ = try fixedValue(rowHasLiveness: rowHasLiveness)
+            return
+        }
         cellIndex += 1
         let flags = try cursor.u8()
         if flags & SSTableFormat.cellIsComplex != 0 {

@@ -19,6 +19,8 @@ final class SegmentBuffer: @unchecked Sendable {
 struct SegmentDescriptor {
     var columnID: UInt16
     var codec: CompressionAlgorithm
+    /// `SSTableFormat.layoutCells` or `layoutFixedWidth` (column segments of version 2).
+    var layout: UInt8 = SSTableFormat.layoutCells
     /// Offset of the stored bytes from the start of the block.
     var offset: Int
     var storedLength: Int
@@ -73,7 +75,7 @@ struct BlockHeader {
         segments.reserveCapacity(Int(segmentCount))
         var at = headerSize
         for i in 0..<Int(segmentCount) {
-            guard let id = try? c.u16(), let codecRaw = try? c.u8(), (try? c.u8()) != nil,
+            guard let id = try? c.u16(), let codecRaw = try? c.u8(), let layout = try? c.u8(),
                   let storedLength = try? c.u32(), let rawLength = try? c.u32(), let crc = try? c.u32() else {
                 throw fail("block directory truncated")
             }
@@ -82,10 +84,13 @@ struct BlockHeader {
                 throw fail("segment \(i): bad lengths")
             }
             if i == 0 && id != SSTableFormat.entriesSegmentID { throw fail("segment 0 is not the entries segment") }
+            guard layout == SSTableFormat.layoutCells || (i > 0 && layout == SSTableFormat.layoutFixedWidth) else {
+                throw fail("segment \(i): unknown layout \(layout)")
+            }
             if i > 0 && (id == SSTableFormat.entriesSegmentID || (i > 1 && id <= segments[i - 1].columnID)) {
                 throw fail("segment \(i): column ids out of order")
             }
-            segments.append(SegmentDescriptor(columnID: id, codec: codec, offset: at, storedLength: Int(storedLength),
+            segments.append(SegmentDescriptor(columnID: id, codec: codec, layout: layout, offset: at, storedLength: Int(storedLength),
                                               rawLength: Int(rawLength), crc: crc))
             at += Int(storedLength)
         }
@@ -127,17 +132,39 @@ struct ColumnCursor {
     let checkpointsStart: Int
     let checkpointCount: Int
     let cellsStart: Int
+    /// The value width of a fixed-width segment; -1 for the cells layout.
+    let fixedWidth: Int
     var cursor: ByteCursor
     /// Every present ordinal below this has been consumed.
     var scannedOrdinal = 0
     /// Cells consumed so far.
     var cellIndex = 0
 
-    init(columnID: ColumnID, buffer: SegmentBuffer, rowCount: Int) throws(DecodeFailure) {
+    init(columnID: ColumnID, buffer: SegmentBuffer, rowCount: Int, layout: UInt8) throws(DecodeFailure) {
         self.columnID = columnID
         self.buffer = buffer
         self.rowCount = rowCount
         var c = ByteCursor(buffer.bytes)
+        if layout == SSTableFormat.layoutFixedWidth {
+            // Bitmap, width, values: the values must fill the segment exactly.
+            self.base = 0
+            self.bitmapStart = 0
+            let bitmapBytes = (rowCount + 7) / 8
+            try c.skip(bitmapBytes)
+            let w = try c.varint()
+            guard w <= UInt64(SSTableFormat.maxSegmentRawLength) else { throw DecodeFailure("bad value width \(w)") }
+            self.fixedWidth = Int(w)
+            self.checkpointCount = 0
+            self.checkpointsStart = c.pos
+            self.cellsStart = c.pos
+            self.cursor = c
+            let present = SegmentBitmap.count(buffer.bytes, from: 0, bytes: bitmapBytes)
+            guard present * fixedWidth == c.remaining else {
+                throw DecodeFailure("fixed-width segment of \(c.remaining) value bytes for \(present) cells of \(fixedWidth)")
+            }
+            return
+        }
+        self.fixedWidth = -1
         self.base = try c.signedVarint()
         self.bitmapStart = c.pos
         try c.skip((rowCount + 7) / 8)
@@ -155,6 +182,11 @@ struct ColumnCursor {
         var between = 0
         for o in scannedOrdinal..<ordinal where present(o) { between += 1 }
         let target = cellIndex + between
+        if fixedWidth >= 0 {
+            cellIndex = target
+            scannedOrdinal = ordinal
+            return
+        }
         let j = target / SSTableFormat.cellCheckpointInterval
         if j >= 1, j * SSTableFormat.cellCheckpointInterval > cellIndex, j <= checkpointCount {
             let at = checkpointsStart + (j - 1) * 4
@@ -181,6 +213,12 @@ struct ColumnCursor {
         if ordinal > scannedOrdinal { try skip(to: ordinal) }
         scannedOrdinal = ordinal + 1
         guard present(ordinal) else { return nil }
+        if fixedWidth >= 0 {
+            let value = try fixedValue(rowHasLiveness: !rowLiveness.isEmpty)
+            return .simple(columnID, Cell(timestamp: rowLiveness.timestamp, ttl: rowLiveness.ttl,
+                                          localDeletionTime: rowLiveness.localExpirationTime, isTombstone: false, path: [],
+                                          value: [UInt8](value)))
+        }
         cellIndex += 1
         let flags = try cursor.u8()
         if flags & SSTableFormat.cellIsComplex != 0 {
@@ -195,6 +233,17 @@ struct ColumnCursor {
             return .complex(columnID, ComplexColumnData(deletion: deletion, cells: cells))
         }
         return .simple(columnID, try cell(flags: flags, withPath: false, rowLiveness: rowLiveness))
+    }
+
+    /// The value of the next cell of a fixed-width segment (its row must have a timestamp).
+    @inline(__always) mutating func fixedValue(rowHasLiveness: Bool) throws(DecodeFailure) -> UnsafeRawBufferPointer {
+        guard rowHasLiveness else { throw DecodeFailure("cell uses the timestamp of a row without one") }
+        let at = cellsStart + cellIndex * fixedWidth
+        guard at + fixedWidth <= cursor.bytes.count else { throw DecodeFailure("truncated") }
+        cellIndex += 1
+        // The cursor follows, so `verify` sees the segment consumed to its end.
+        cursor.pos = at + fixedWidth
+        return UnsafeRawBufferPointer(rebasing: cursor.bytes[at..<(at + fixedWidth)])
     }
 
     @inline(__always)
@@ -279,7 +328,8 @@ final class DecodedBlock {
         for i in 1..<header.segments.count where filter.includes(header.segments[i].columnID) {
             guard let buffer = segments[i] else { continue }
             do {
-                cols.append(try ColumnCursor(columnID: header.segments[i].columnID, buffer: buffer, rowCount: header.rowCount))
+                cols.append(try ColumnCursor(columnID: header.segments[i].columnID, buffer: buffer, rowCount: header.rowCount,
+                                             layout: header.segments[i].layout))
             } catch {
                 throw SSTableCorruptionError(path: path, offset: header.offset + Int64(header.segments[i].offset), what: "segment \(i): \(describe(error))")
             }

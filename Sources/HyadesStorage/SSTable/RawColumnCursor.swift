@@ -14,18 +14,36 @@ struct RawColumnCursor {
     let checkpointsStart: Int
     let checkpointCount: Int
     let cellsStart: Int
+    /// The value width of a fixed-width segment; -1 for the cells layout.
+    let fixedWidth: Int
     var pos: Int
     /// Every present ordinal below this has been consumed.
     var scannedOrdinal = 0
     /// Cells consumed so far.
     var cellIndex = 0
 
-    init(columnID: ColumnID, segment: Int, bytes: UnsafeRawBufferPointer, rowCount: Int) throws(DecodeFailure) {
+    /// `bytes` may be a prefix of the segment (a point read decodes only what it needs):
+    /// every cell read is bounds-checked, the segment's exact length is `verify`'s to check.
+    init(columnID: ColumnID, segment: Int, bytes: UnsafeRawBufferPointer, rowCount: Int, layout: UInt8) throws(DecodeFailure) {
         self.columnID = columnID
         self.segment = segment
         self.bytes = bytes
         self.rowCount = rowCount
         var c = ByteCursor(bytes)
+        if layout == SSTableFormat.layoutFixedWidth {
+            self.base = 0
+            self.bitmapStart = 0
+            try c.skip((rowCount + 7) / 8)
+            let w = try c.varint()
+            guard w <= UInt64(SSTableFormat.maxSegmentRawLength) else { throw DecodeFailure("bad value width \(w)") }
+            self.fixedWidth = Int(w)
+            self.checkpointCount = 0
+            self.checkpointsStart = c.pos
+            self.cellsStart = c.pos
+            self.pos = c.pos
+            return
+        }
+        self.fixedWidth = -1
         self.base = try c.signedVarint()
         self.bitmapStart = c.pos
         try c.skip((rowCount + 7) / 8)
@@ -69,6 +87,12 @@ struct RawColumnCursor {
     mutating func skip(to ordinal: Int) throws(DecodeFailure) {
         let between = presentCount(from: scannedOrdinal, to: ordinal)
         let target = cellIndex + between
+        if fixedWidth >= 0 {
+            // A fixed-width cell's offset is its rank times the width.
+            cellIndex = target
+            scannedOrdinal = ordinal
+            return
+        }
         let j = target / SSTableFormat.cellCheckpointInterval
         if j >= 1, j * SSTableFormat.cellCheckpointInterval > cellIndex, j <= checkpointCount {
             let at = checkpointsStart + (j - 1) * 4
@@ -94,6 +118,21 @@ struct RawColumnCursor {
         if ordinal > scannedOrdinal { try skip(to: ordinal) }
         scannedOrdinal = ordinal + 1
         guard present(ordinal) else { return false }
+        if fixedWidth >= 0 {
+            guard !rowLiveness.isEmpty else { throw DecodeFailure("cell uses the timestamp of a row without one") }
+            let at = cellsStart + cellIndex * fixedWidth
+            guard at + fixedWidth <= bytes.count else { throw DecodeFailure("truncated") }
+            cellIndex += 1
+            let first = out.cellCount
+            out.reserveCells(1)
+            out.appendCell(SSTableCellView(column: columnID, isTombstone: false, timestamp: rowLiveness.timestamp,
+                                           ttl: rowLiveness.ttl, localDeletionTime: rowLiveness.localExpirationTime,
+                                           path: UnsafeRawBufferPointer(start: nil, count: 0),
+                                           value: UnsafeRawBufferPointer(rebasing: bytes[at..<(at + fixedWidth)])))
+            out.appendColumn(SSTableColumnView(column: columnID, isComplex: false, complexDeletion: .live,
+                                               firstCell: Int32(first), cellCount: 1))
+            return true
+        }
         cellIndex += 1
         var c = ByteCursor(bytes, at: pos)
         defer { pos = c.pos }

@@ -98,7 +98,8 @@ extension RowWalker {
     }
 
     /// Decodes a column segment's header (base, presence bitmap, checkpoints) and its
-    /// cells up to the checkpoint at or after the cells of rows `< endOrdinal`; returns
+    /// cells up to the checkpoint at or after the cells of rows `< endOrdinal` (of a
+    /// fixed-width segment: bitmap, width and the values of those rows); returns
     /// how many bytes are decoded, nil when it does not work out.
     static func columnPrefixLength(_ stored: UnsafeRawBufferPointer, _ s: SegmentDescriptor, _ out: UnsafeMutableRawBufferPointer,
                                    rowCount: Int, endOrdinal: Int) -> Int? {
@@ -106,6 +107,21 @@ extension RowWalker {
         let bitmapBytes = (rowCount + 7) / 8
         var decoded = min(raw, 10 + bitmapBytes + 5)
         guard BlockCompressor.decompressPrefix(stored, s.codec, count: decoded, into: out) else { return nil }
+        if s.layout == SSTableFormat.layoutFixedWidth {
+            // Bitmap, width, then the values of the cells before endOrdinal.
+            var c = ByteCursor(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(out)[0..<decoded]), at: bitmapBytes)
+            guard let w = try? c.varint(), w <= UInt64(raw) else { return nil }
+            let bitmap = UnsafeRawBufferPointer(out)
+            var k = 0
+            for o in 0..<min(endOrdinal, rowCount) where bitmap[o >> 3] & (1 << UInt8(o & 7)) != 0 { k += 1 }
+            let end = c.pos + k * Int(w)
+            guard end <= raw else { return nil }
+            if end > decoded {
+                guard BlockCompressor.decompressPrefix(stored, s.codec, count: end, into: out) else { return nil }
+                decoded = end
+            }
+            return decoded
+        }
         var c = ByteCursor(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(out)[0..<decoded]))
         guard (try? c.signedVarint()) != nil else { return nil }
         let bitmapStart = c.pos

@@ -252,7 +252,8 @@ struct RowWalker: ~Copyable {
         for i in 1..<h.segments.count where needs(i, h.segments[i].columnID) {
             do {
                 (cursors + cursorCount).initialize(to: try RawColumnCursor(columnID: h.segments[i].columnID, segment: i,
-                                                                           bytes: segmentBytes[i], rowCount: h.rowCount))
+                                                                           bytes: segmentBytes[i], rowCount: h.rowCount,
+                                                                           layout: h.segments[i].layout))
             } catch {
                 throw SSTableCorruptionError(path: path, offset: h.offset + Int64(h.segments[i].offset), what: "segment \(i): \(error.what)")
             }

@@ -3,7 +3,8 @@
 public enum SSTableFormat {
     /// The version written; readers accept `1...currentVersion` and reject newer files
     /// with a clear error rather than misreading them.
-    public static let currentVersion: UInt16 = 1
+    /// Version 2 added the fixed-width column segment layout (directory `layout` byte 1).
+    public static let currentVersion: UInt16 = 2
 
     /// File kinds and their 4-byte magics (ASCII, stored as written).
     public enum Component: String, CaseIterable, Sendable {
@@ -42,8 +43,16 @@ public enum SSTableFormat {
     // Data block header: blockLength u32, entryCount u32, rowCount u32, segmentCount u16,
     // reserved u16; then segmentCount directory entries; then headerCRC u32.
     public static let blockHeaderFixedSize = 16
-    // Directory entry: columnID u16, codec u8, reserved u8, storedLength u32, rawLength u32, crc u32.
+    // Directory entry: columnID u16, codec u8, layout u8 (reserved, 0, in version 1),
+    // storedLength u32, rawLength u32, crc u32.
     public static let directoryEntrySize = 16
+    /// Segment layouts (the directory entry's `layout` byte; on-disk values: never change).
+    /// Cells: flags, timing and length per cell, with checkpoints (every version).
+    public static let layoutCells: UInt8 = 0
+    /// Fixed width (version 2): presence bitmap, `varint width`, then the present cells'
+    /// values back to back, `width` bytes each; every cell is a simple live cell at its
+    /// row's timestamp (what flag 0x08 alone says in the cells layout).
+    public static let layoutFixedWidth: UInt8 = 1
     /// Column id recorded for segment 0 (the entries segment) in the directory.
     public static let entriesSegmentID: UInt16 = 0xFFFF
     /// Hard bounds a reader checks before allocating (corrupt lengths never become huge allocations).

@@ -114,14 +114,29 @@ extension BlockBuilder {
 }
 
 extension ColumnSegmentBuilder {
-    /// `add` for a live cell at the row's timestamp: flags, then the value (length-prefixed).
-    /// Returns the bytes added to `body`.
+    /// `add` for a live cell at the row's timestamp: its value alone while the segment is
+    /// fixed-width, else flags, then the value (length-prefixed). Returns the bytes added
+    /// to `body`.
     @inline(__always)
     mutating func addLiveCell(_ value: UnsafeRawBufferPointer, ordinal: Int) -> Int {
-        if !ordinals.isEmpty && ordinals.count % SSTableFormat.cellCheckpointInterval == 0 {
-            checkpoints.append(UInt32(body.count))
+        if isFixed {
+            if fixedWidth == value.count || fixedWidth < 0 {
+                fixedWidth = value.count
+                markPresent(ordinal)
+                body.append(contentsOf: value)
+                return value.count
+            }
+            let before = body.count
+            convertToCells()
+            _ = addCellsLayoutLiveCell(value, ordinal: ordinal)
+            return body.count - before
         }
-        ordinals.append(ordinal)
+        return addCellsLayoutLiveCell(value, ordinal: ordinal)
+    }
+
+    @inline(__always)
+    mutating func addCellsLayoutLiveCell(_ value: UnsafeRawBufferPointer, ordinal: Int) -> Int {
+        noteCell(ordinal: ordinal)
         if value.count <= 16 {
             // Flags, a one-byte length and the value in one append.
             return withUnsafeTemporaryAllocation(byteCount: 18, alignment: 8) { buf -> Int in

@@ -25,6 +25,15 @@ public final class SSTableWriter {
         self.generation = generation
     }
 
+    /// A writer of an older format version (tests: files as earlier releases wrote them).
+    init(fileSystem: any FileSystem, directory: String, generation: Int64, options: TableOptions,
+         schema: SSTableSchemaHeader?, expectedPartitions: Int, formatVersion: UInt16) throws {
+        state = try SSTableWriterState(fileSystem: fileSystem, directory: directory, generation: generation,
+                                       options: options, schema: schema, expectedPartitions: expectedPartitions,
+                                       formatVersion: formatVersion)
+        self.generation = generation
+    }
+
     /// Starts the next partition; keys must strictly increase in ring order.
     public func beginPartition(_ header: PartitionHeader) throws { try state.beginPartition(header) }
 
@@ -72,7 +81,7 @@ struct SSTableWriterState {
     var dataPath: String { directory + "/" + SSTableFormat.fileName(generation: generation, .data) }
 
     init(fileSystem: any FileSystem, directory: String, generation: Int64, options: TableOptions,
-                schema: SSTableSchemaHeader?, expectedPartitions: Int) throws {
+         schema: SSTableSchemaHeader?, expectedPartitions: Int, formatVersion: UInt16 = SSTableFormat.currentVersion) throws {
         self.fileSystem = fileSystem
         self.directory = directory
         self.generation = generation
@@ -82,10 +91,12 @@ struct SSTableWriterState {
         stats.compression = options.compression
         stats.chunkLengthBytes = options.chunkLengthBytes
         stats.schema = schema
+        // Version 1 has no fixed-width column segments.
+        block.allowFixed = formatVersion >= 2
         do {
             let data = try fileSystem.createForWriting(path(.data))
             dataFile = data
-            try data.append(SSTableFileHeader(component: .data, version: SSTableFormat.currentVersion,
+            try data.append(SSTableFileHeader(component: .data, version: formatVersion,
                                               flags: UInt16(options.compression.rawValue), generation: generation).encoded())
             let ix = try fileSystem.createForWriting(path(.index))
             indexFile = ix
@@ -177,12 +188,12 @@ struct SSTableWriterState {
         if block.largestColumnBodyBytes > SSTableFormat.maxSegmentRawLength / 2 {
             throw misuse("a block column segment above \(SSTableFormat.maxSegmentRawLength / 2) bytes")
         }
-        let (bytes, raw) = block.finished(compression: options.compression)
+        let (bytes, raw) = block.finish(compression: options.compression, minCompressRatio: options.minCompressRatio)
         try dataFile.append(bytes)
         stats.uncompressedDataBytes += Int64(raw)
         stats.compressedDataBytes += Int64(bytes.count)
         stats.blockCount += 1
-        block = BlockBuilder()
+        block.reset()
     }
 
     /// Writes the index, filter and statistics, fsyncs every file and the directory, and

@@ -16,6 +16,7 @@ extension TableOptions {
             compression = .lz4
         }
         if let kb = p.compression["chunk_length_in_kb"].flatMap({ Int($0) }), kb > 0 { chunkLengthBytes = kb * 1024 }
+        if let r = p.compression["min_compress_ratio"].flatMap({ Double($0) }), r.isFinite, r >= 0 { minCompressRatio = r }
         bloomFilterFpChance = p.bloomFilterFpChance
         gcGraceSeconds = p.gcGraceSeconds
         if (p.compaction["class"] ?? "").hasSuffix("LeveledCompactionStrategy") {

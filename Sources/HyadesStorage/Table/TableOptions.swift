@@ -18,6 +18,13 @@ public struct TableOptions: Sendable, Hashable {
     public var compression: CompressionAlgorithm = .lz4
     /// Uncompressed size of a data block (CQL `chunk_length_in_kb`), default 16 KiB.
     public var chunkLengthBytes: Int = 16 * 1024
+    /// CQL `compression = {..., 'min_compress_ratio': r}`: a column segment is stored
+    /// compressed only when that makes it at least r times smaller, and a column whose
+    /// recent segments did not is written without trying the codec for a while (see
+    /// `SegmentCodecPolicy`). At most 1 (e.g. 0) keeps every segment that shrinks at all.
+    public var minCompressRatio: Double = TableOptions.defaultMinCompressRatio
+    /// 8/7: a segment must save at least an eighth of its bytes.
+    public static let defaultMinCompressRatio = 8.0 / 7.0
     public var bloomFilterFpChance: Double = 0.01
     /// One index summary entry per this many index entries.
     public var indexSummaryInterval: Int = 128
