@@ -156,6 +156,7 @@ public final class BulkLoader {
     /// Reads every file, writes SSTables to the sink, returns the counts.
     public func run() throws -> LoadSummary {
         let started = DispatchTime.now()
+        TruncatedInputGuard.install
         var summary = LoadSummary()
         summary.dryRun = options.dryRun
         let timestamp = options.writeTimestamp ?? Int64(Date().timeIntervalSince1970 * 1_000_000)
