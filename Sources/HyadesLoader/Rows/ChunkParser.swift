@@ -5,7 +5,11 @@ import HyadesCore
 /// the clustering. Bad rows become rejects; every record is either a ref or a reject.
 struct ChunkParser {
     let plan: LoadPlan
-    var fields: [CSVField] = []
+    /// The current record's fields (the first `fieldCapacity`; `fieldCount` in all): a
+    /// raw buffer, not an array (an append and a uniqueness check per field before).
+    let fields: UnsafeMutablePointer<CSVField>
+    let fieldCapacity: Int
+    var fieldCount = 0
     var scratch = ByteArena(capacity: 1024)
     /// Per slot: where its value lies in `scratch`, and its length (-1 = null). Raw
     /// buffers: written for every field, they need no copy-on-write checks.
@@ -35,6 +39,8 @@ struct ChunkParser {
     /// The builder's token buckets: each chunk's rows leave grouped by them, so the
     /// builder sorts each bucket straight from the chunks (no pass gathering buckets).
     let buckets: TokenBuckets
+    /// Bytes in the chunk being parsed: a field's number may be loaded up to here.
+    var chunkEnd = 0
 
     init(plan: LoadPlan, buckets: TokenBuckets = TokenBuckets(ends: [])) {
         self.plan = plan
@@ -43,7 +49,8 @@ struct ChunkParser {
         valueLength = .allocate(capacity: max(plan.slots.count, 1))
         valueOffset.initialize(repeating: 0)
         valueLength.initialize(repeating: -1)
-        fields.reserveCapacity(plan.header.count + 1)
+        fieldCapacity = plan.header.count + 1
+        fields = .allocate(capacity: fieldCapacity)
         func raw<T>(_ a: [T]) -> UnsafeMutableBufferPointer<T> {
             let b = UnsafeMutableBufferPointer<T>.allocate(capacity: max(a.count, 1))
             _ = b.initialize(from: a)
@@ -70,6 +77,7 @@ struct ChunkParser {
     func release() {
         valueOffset.deallocate()
         valueLength.deallocate()
+        fields.deallocate()
         for b in [fieldSlot, keySlots, clusteringSlots, regularSlots] { b.baseAddress?.deallocate() }
         slotKind.baseAddress?.deinitialize(count: slotKind.count)
         slotKind.baseAddress?.deallocate()
@@ -90,6 +98,7 @@ struct ChunkParser {
 
     mutating func parse(_ base: UnsafePointer<UInt8>, count: Int, batchIndex: UInt16) -> RowBatch {
         let batch = RowBatch(plan: plan, capacity: 64)
+        chunkEnd = count
         // Built in locals, not through the batch (a class): no dynamic exclusivity
         // check per access.
         var arena = ByteArena(capacity: count + count / 4 + 64)
@@ -99,13 +108,14 @@ struct ChunkParser {
         var scanner = CSVRecordScanner(base, count: count)
         var error: CSVRecordError?
         var recordStart = 0, recordEnd = 0, line = 0
-        while scanner.next(into: &fields, error: &error, recordStart: &recordStart, recordEnd: &recordEnd, line: &line) {
+        while scanner.next(fields: fields, capacity: fieldCapacity, count: &fieldCount, error: &error,
+                           recordStart: &recordStart, recordEnd: &recordEnd, line: &line) {
             rowsRead += 1
             let reason: String?
             if let error {
                 reason = error == .unterminatedQuote ? "unterminated quoted field" : "text after a closing quote"
-            } else if fields.count != plan.header.count {
-                reason = "expected \(plan.header.count) fields, found \(fields.count)"
+            } else if fieldCount != plan.header.count {
+                reason = "expected \(plan.header.count) fields, found \(fieldCount)"
             } else {
                 reason = buildRow(base, arena: &arena, refs: &refs, batchIndex: batchIndex)
             }
@@ -128,7 +138,6 @@ struct ChunkParser {
     mutating func buildRow(_ base: UnsafePointer<UInt8>, arena: inout ByteArena, refs: inout [RowRef], batchIndex: UInt16) -> String? {
         scratch.truncate(to: 0)
         for s in 0..<slotKind.count { valueLength[s] = -1 }
-        let fieldCount = fields.count
         for i in 0..<fieldCount {
             let s = fieldSlot[i]
             if s < 0 { continue }
@@ -145,7 +154,7 @@ struct ChunkParser {
                 let t = CSVRecordScanner.unescape(UnsafeBufferPointer(start: base + f.start, count: f.count))
                 v = t.withUnsafeBufferPointer { FastNumberParser.parseInt64($0.baseAddress!, $0.count) }
             } else if f.count > 0 {
-                v = FastNumberParser.parseInt64(base + f.start, f.count)
+                v = FastNumberParser.parseInt64(base + f.start, f.count, readable: chunkEnd - f.start)
             }
             guard let id = v else {
                 let text = String(decoding: UnsafeBufferPointer(start: base + f.start, count: min(f.count, 64)), as: UTF8.self)
@@ -262,6 +271,34 @@ struct ChunkParser {
             if n == 0 { return nil }
             if n == 4 && p[0] == 110 && p[1] == 117 && p[2] == 108 && p[3] == 108 { return nil }   // null
             if n == 3 && !kind.isFloatingPoint && p[0] == 78 && p[1] == 97 && p[2] == 78 { return nil }   // NaN
+            // The catalogue kinds straight into the scratch arena; bad text (and every
+            // other kind) through `ValueEncoder`, which words the reason.
+            let readable = chunkEnd - f.start
+            switch kind {
+            case .double:
+                if let v = FastNumberParser.parseDouble(p, n, readable: readable) {
+                    valueOffset[s] = scratch.count
+                    scratch.appendBigEndian(v.bitPattern, width: 8)
+                    valueLength[s] = 8
+                    return nil
+                }
+            case .float:
+                if let v = FastNumberParser.parseFloat(p, n, readable: readable) {
+                    valueOffset[s] = scratch.count
+                    scratch.appendBigEndian(UInt64(v.bitPattern), width: 4)
+                    valueLength[s] = 4
+                    return nil
+                }
+            case .bigint:
+                if let v = FastNumberParser.parseInt64(p, n, readable: readable) {
+                    valueOffset[s] = scratch.count
+                    scratch.appendBigEndian(UInt64(bitPattern: v), width: 8)
+                    valueLength[s] = 8
+                    return nil
+                }
+            default:
+                break
+            }
         } else if n == 0 && !kind.isText {
             return nil
         }
@@ -270,11 +307,11 @@ struct ChunkParser {
             if f.hasEscapes {
                 unescaped = CSVRecordScanner.unescape(UnsafeBufferPointer(start: p, count: n))
                 try unescaped.withUnsafeBufferPointer { b throws(ValueError) in
-                    try ValueEncoder.encode(kind, b.baseAddress!, b.count, column: self.plan.slots[s].column.name,
+                    try ValueEncoder.encode(kind, b.baseAddress!, b.count, readable: b.count, column: self.plan.slots[s].column.name,
                                             type: self.plan.slots[s].column.type, into: &scratch)
                 }
             } else {
-                try ValueEncoder.encode(kind, p, n, column: plan.slots[s].column.name, type: plan.slots[s].column.type, into: &scratch)
+                try ValueEncoder.encode(kind, p, n, readable: chunkEnd - f.start, column: plan.slots[s].column.name, type: plan.slots[s].column.type, into: &scratch)
             }
         } catch {
             return error.message
