@@ -104,6 +104,10 @@ public struct ByteArena {
 
     public mutating func truncate(to n: Int) { count = n }
 
+    /// Counts `n` bytes written in place (after `reserve(n)`) as appended.
+    @inline(__always)
+    mutating func advance(by n: Int) { count += n }
+
     @inline(__always)
     public func loadUInt32(at offset: Int) -> UInt32 { storage.base.loadUnaligned(fromByteOffset: offset, as: UInt32.self) }
 

@@ -214,14 +214,28 @@ struct ChunkParser {
             for i in 0..<fixedClustering.count { n += 1 + fixedClustering[i].width }
             arena.appendUInt16(UInt16(n))
             arena.reserve(n)
+            // Each value as one word: its big-endian bytes with the first one's sign bit
+            // flipped, all inverted when DESC (not byte by byte, a capacity check each).
+            var to = arena.base + arena.count
             for i in 0..<fixedClustering.count {
                 let (width, descending) = fixedClustering[i]
                 let src = sb + valueOffset[clusteringSlots[i]]
-                let mask: UInt8 = descending ? 0xFF : 0
-                arena.append(ClusteringEncoding.componentSeparator)
-                arena.append(src.load(as: UInt8.self) ^ 0x80 ^ mask)
-                for k in 1..<width { arena.append(src.load(fromByteOffset: k, as: UInt8.self) ^ mask) }
+                to.storeBytes(of: ClusteringEncoding.componentSeparator, as: UInt8.self)
+                switch width {
+                case 8:
+                    let v = UInt64(littleEndian: src.loadUnaligned(as: UInt64.self)) ^ 0x80 ^ (descending ? UInt64.max : 0)
+                    (to + 1).storeBytes(of: v.littleEndian, as: UInt64.self)
+                case 4:
+                    let v = UInt32(littleEndian: src.loadUnaligned(as: UInt32.self)) ^ 0x80 ^ (descending ? UInt32.max : 0)
+                    (to + 1).storeBytes(of: v.littleEndian, as: UInt32.self)
+                default:
+                    let mask: UInt8 = descending ? 0xFF : 0
+                    (to + 1).storeBytes(of: src.load(as: UInt8.self) ^ 0x80 ^ mask, as: UInt8.self)
+                    for k in 1..<width { (to + 1 + k).storeBytes(of: src.load(fromByteOffset: k, as: UInt8.self) ^ mask, as: UInt8.self) }
+                }
+                to += 1 + width
             }
+            arena.advance(by: n)
         } else {
             clustering.removeAll(keepingCapacity: true)
             for i in 0..<clusteringSlots.count {
@@ -253,7 +267,11 @@ struct ChunkParser {
         // The 8 bytes after the first separator, zero padded.
         var prefix: UInt64 = 0
         let c = arena.base + clusteringAt
-        for i in 1..<9 { prefix = prefix << 8 | UInt64(i < clusteringCount ? c.load(fromByteOffset: i, as: UInt8.self) : 0) }
+        if clusteringCount >= 9 {
+            prefix = UInt64(bigEndian: (c + 1).loadUnaligned(as: UInt64.self))
+        } else {
+            for i in 1..<9 { prefix = prefix << 8 | UInt64(i < clusteringCount ? c.load(fromByteOffset: i, as: UInt8.self) : 0) }
+        }
         let length = arena.count - start
         refs.append(RowRef(token: token.value, clusteringPrefix: prefix, batch: batchIndex,
                            length: length < Int(RowRef.longRecord) ? UInt16(length) : RowRef.longRecord, offset: UInt32(start)))

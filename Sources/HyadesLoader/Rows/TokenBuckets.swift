@@ -7,15 +7,22 @@ struct TokenBuckets: Sendable, Equatable {
 
     var count: Int { ends.count + 1 }
 
+    /// The first end at or above `token` (the number of ends below it). Branch-free
+    /// halving: tokens are uniformly random, so each step of a branching search was a
+    /// coin toss for the branch predictor; here the steps depend only on the count.
     @inline(__always)
     func bucket(_ token: Int64) -> Int {
         ends.withUnsafeBufferPointer { e in
-            var lo = 0, hi = e.count
-            while lo < hi {
-                let mid = (lo + hi) / 2
-                if e[mid] < token { lo = mid + 1 } else { hi = mid }
+            var n = e.count
+            if n == 0 { return 0 }
+            guard let p = e.baseAddress else { return 0 }
+            var base = 0
+            while n > 1 {
+                let half = n >> 1
+                base = p[base + half] < token ? base + half : base
+                n -= half
             }
-            return lo
+            return base + (p[base] < token ? 1 : 0)
         }
     }
 
