@@ -142,7 +142,38 @@ struct ChunkParser {
             let s = fieldSlot[i]
             if s < 0 { continue }
             let f = fields[i]
-            if let e = encodeField(base, f, kind: slotKind[s], slot: s) { return e }
+            let kind = slotKind[s]
+            // Unquoted, longer than `null`: a number goes straight in here; anything else
+            // (nulls, other kinds, bad text and its reason) through `encodeField`.
+            if !f.quoted && f.count > 4 {
+                let p = base + f.start, n = f.count, readable = chunkEnd - f.start
+                switch kind {
+                case .double:
+                    if let v = FastNumberParser.parseDouble(p, n, readable: readable) {
+                        valueOffset[s] = scratch.count
+                        scratch.appendBigEndian(v.bitPattern, width: 8)
+                        valueLength[s] = 8
+                        continue
+                    }
+                case .float:
+                    if let v = FastNumberParser.parseFloat(p, n, readable: readable) {
+                        valueOffset[s] = scratch.count
+                        scratch.appendBigEndian(UInt64(v.bitPattern), width: 4)
+                        valueLength[s] = 4
+                        continue
+                    }
+                case .bigint:
+                    if let v = FastNumberParser.parseInt64(p, n, readable: readable) {
+                        valueOffset[s] = scratch.count
+                        scratch.appendBigEndian(UInt64(bitPattern: v), width: 8)
+                        valueLength[s] = 8
+                        continue
+                    }
+                default:
+                    break
+                }
+            }
+            if let e = encodeField(base, f, kind: kind, slot: s) { return e }
         }
         for k in 0..<derived.count {
             let d = derived[k]
@@ -289,34 +320,6 @@ struct ChunkParser {
             if n == 0 { return nil }
             if n == 4 && p[0] == 110 && p[1] == 117 && p[2] == 108 && p[3] == 108 { return nil }   // null
             if n == 3 && !kind.isFloatingPoint && p[0] == 78 && p[1] == 97 && p[2] == 78 { return nil }   // NaN
-            // The catalogue kinds straight into the scratch arena; bad text (and every
-            // other kind) through `ValueEncoder`, which words the reason.
-            let readable = chunkEnd - f.start
-            switch kind {
-            case .double:
-                if let v = FastNumberParser.parseDouble(p, n, readable: readable) {
-                    valueOffset[s] = scratch.count
-                    scratch.appendBigEndian(v.bitPattern, width: 8)
-                    valueLength[s] = 8
-                    return nil
-                }
-            case .float:
-                if let v = FastNumberParser.parseFloat(p, n, readable: readable) {
-                    valueOffset[s] = scratch.count
-                    scratch.appendBigEndian(UInt64(v.bitPattern), width: 4)
-                    valueLength[s] = 4
-                    return nil
-                }
-            case .bigint:
-                if let v = FastNumberParser.parseInt64(p, n, readable: readable) {
-                    valueOffset[s] = scratch.count
-                    scratch.appendBigEndian(UInt64(bitPattern: v), width: 8)
-                    valueLength[s] = 8
-                    return nil
-                }
-            default:
-                break
-            }
         } else if n == 0 && !kind.isText {
             return nil
         }
