@@ -102,8 +102,7 @@ struct ChunkParser {
         // Built in locals, not through the batch (a class): no dynamic exclusivity
         // check per access.
         var arena = ByteArena(capacity: count + count / 4 + 64)
-        var refs: [RowRef] = []
-        refs.reserveCapacity(count / 48 + 16)
+        var refs = RefScratch.take(minimum: count / 48 + 16)
         var rowsRead = 0
         var scanner = CSVRecordScanner(base, count: count)
         var error: CSVRecordError?
@@ -127,15 +126,15 @@ struct ChunkParser {
         batch.newlines = scanner.newlines
         batch.rowsRead = rowsRead
         batch.arena = arena
-        batch.bucketStarts = buckets.group(&refs)
+        (batch.refs, batch.bucketStarts) = buckets.group(refs.refs)
+        RefScratch.give(refs)
         batch.buckets = buckets
-        batch.refs = refs
         return batch
     }
 
     /// Appends the row to the batch, or returns why it cannot be loaded.
     @inline(__always)
-    mutating func buildRow(_ base: UnsafePointer<UInt8>, arena: inout ByteArena, refs: inout [RowRef], batchIndex: UInt16) -> String? {
+    mutating func buildRow(_ base: UnsafePointer<UInt8>, arena: inout ByteArena, refs: inout RefScratch, batchIndex: UInt16) -> String? {
         scratch.truncate(to: 0)
         for s in 0..<slotKind.count { valueLength[s] = -1 }
         for i in 0..<fieldCount {

@@ -30,30 +30,32 @@ struct TokenBuckets: Sendable, Equatable {
     /// original order (a stable counting sort: a chunk's refs fit in cache). Returns the
     /// bucket starts: bucket b is `starts[b]..<starts[b + 1]`.
     func group(_ refs: inout [RowRef]) -> [Int] {
-        let n = refs.count
-        if count == 1 { return [0, n] }
+        let (grouped, starts) = refs.withUnsafeBufferPointer { group($0) }
+        refs = grouped
+        return starts
+    }
+
+    /// `refs` grouped by bucket into a new array (see `group(_:)`), and the bucket starts.
+    func group(_ rs: UnsafeBufferPointer<RowRef>) -> (refs: [RowRef], starts: [Int]) {
+        let n = rs.count
+        if count == 1 { return (Array(rs), [0, n]) }
         var starts = [Int](repeating: 0, count: count + 1)
         var ids = [UInt32](repeating: 0, count: n)
-        refs.withUnsafeBufferPointer { rs in
-            for i in 0..<n {
-                let b = bucket(rs[i].token)
-                ids[i] = UInt32(truncatingIfNeeded: b)
-                starts[b + 1] += 1
-            }
+        for i in 0..<n {
+            let b = bucket(rs[i].token)
+            ids[i] = UInt32(truncatingIfNeeded: b)
+            starts[b + 1] += 1
         }
         for b in 0..<count { starts[b + 1] += starts[b] }
         var next = starts
         let grouped = [RowRef](unsafeUninitializedCapacity: n) { out, initialized in
-            refs.withUnsafeBufferPointer { rs in
-                for i in 0..<n {
-                    let b = Int(ids[i])
-                    (out.baseAddress! + next[b]).initialize(to: rs[i])
-                    next[b] += 1
-                }
+            for i in 0..<n {
+                let b = Int(ids[i])
+                (out.baseAddress! + next[b]).initialize(to: rs[i])
+                next[b] += 1
             }
             initialized = n
         }
-        refs = grouped
-        return starts
+        return (grouped, starts)
     }
 }
