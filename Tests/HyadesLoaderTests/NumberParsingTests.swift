@@ -211,4 +211,18 @@ import Testing
             #expect(got == expected, "\(s)")
         }
     }
+
+    /// Floats decided through a correctly rounded double: text whose nearest double is a
+    /// float midpoint (or a neighbour of one) must still give strtof's float.
+    @Test func floatMidpointsThroughDoublesMatchStrtof() {
+        var rng = SplitMix(seed: 31337)
+        for _ in 0..<20_000 {
+            let f = Float(bitPattern: UInt32(truncatingIfNeeded: rng.next()) & 0x7F7F_FFFF)
+            guard f.isNormal, f.nextUp.isFinite else { continue }
+            let m = (Double(f) + Double(f.nextUp)) / 2
+            for x in [m, m.nextUp, m.nextDown] {
+                for format in ["%.17g", "%.16g", "%.9g", "%.8g"] { Self.check(String(format: format, x)) }
+            }
+        }
+    }
 }

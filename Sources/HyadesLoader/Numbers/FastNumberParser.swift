@@ -110,10 +110,19 @@ public enum FastNumberParser {
         guard let d = DecimalText(p, n, readable: readable) else { return special(p, n).map { Float($0) } }
         if d.truncated { return strtofFallback(p, n) }
         if d.mantissa == 0 { return d.negative ? -0.0 : 0.0 }
-        if d.exponent >= -10 && d.exponent <= 10 && d.mantissa <= (1 << 24) {
-            var v = Float(d.mantissa)
-            if d.exponent < 0 { v /= exactFloatPowersOfTen[-d.exponent] } else { v *= exactFloatPowersOfTen[d.exponent] }
-            return d.negative ? -v : v
+        // Clinger in binary64, then to binary32: `v` is the value correctly rounded to a
+        // double; unless it lies exactly halfway between two floats (its 29 bits below a
+        // float's precision 1000...0), the value and `v` are on the same side of every
+        // float midpoint, so rounding `v` rounds the value. (Within these bounds `v` is a
+        // normal float: 1e-22 ... 9e37.) Whether the digits fit 24 bits, the binary32
+        // Clinger test, flips between 7- and 8-digit fields: a mispredicted branch.
+        if d.exponent >= -22 && d.exponent <= 22 && d.mantissa <= (1 << 53) {
+            var v = Double(d.mantissa)
+            if d.exponent < 0 { v /= exactPowersOfTen[-d.exponent] } else { v *= exactPowersOfTen[d.exponent] }
+            if v.bitPattern & 0x1FFF_FFFF != 0x1000_0000 {
+                let f = Float(v)
+                return d.negative ? -f : f
+            }
         }
         if let bits = EiselLemire.compute(d.mantissa, d.exponent, EiselLemire.binary32) {
             let v = Float(bitPattern: UInt32(truncatingIfNeeded: bits))
