@@ -1,3 +1,4 @@
+import HyadesTestSupport
 import Testing
 @testable import HyadesLoader
 
@@ -111,5 +112,64 @@ import Testing
         let last = bytes.withUnsafeBufferPointer { CSVBlockReader.lastRecordBoundary($0.baseAddress!, $0.count - 5) }
         #expect(last != nil)
         if let last { #expect(bytes[last - 1] == 10) }
+    }
+
+    /// Every record as the scanner reports it: field count, the stored fields (position,
+    /// length, quoted, escapes), error, raw extent, line, then where it stands.
+    static func trace(_ b: UnsafeBufferPointer<UInt8>, generalOnly: Bool, capacity: Int) -> [String] {
+        var s = CSVRecordScanner(b.baseAddress ?? UnsafePointer(bitPattern: 1)!, count: b.count)
+        let fields = UnsafeMutablePointer<CSVField>.allocate(capacity: capacity)
+        defer { fields.deallocate() }
+        var out: [String] = []
+        var count = 0, error: CSVRecordError?, rs = 0, re = 0, line = 0
+        while generalOnly
+            ? s.nextGeneral(fields: fields, capacity: capacity, count: &count, error: &error, recordStart: &rs, recordEnd: &re, line: &line)
+            : s.next(fields: fields, capacity: capacity, count: &count, error: &error, recordStart: &rs, recordEnd: &re, line: &line) {
+            let stored = (0..<min(count, capacity)).map { i in
+                "\(fields[i].start)+\(fields[i].count)\(fields[i].quoted ? "q" : "")\(fields[i].hasEscapes ? "e" : "")"
+            }
+            out.append("\(count) [\(stored.joined(separator: " "))] \(String(describing: error)) \(rs)..<\(re) line \(line) newlines \(s.newlines) at \(s.offset)")
+        }
+        out.append("end: newlines \(s.newlines) at \(s.offset)")
+        return out
+    }
+
+    /// The word-at-a-time path (records without quotes) gives exactly what the field-by-
+    /// field scanner gives, on random text: separators at every offset of a word, CR
+    /// before and away from line ends, blank lines, empty and long fields, trailing
+    /// commas, text ending anywhere (the last word read byte by byte), more fields than
+    /// the buffer holds, and quotes (the record goes to the general scanner) now and then.
+    @Test func wordAtATimeScanningMatchesTheGeneralScanner() {
+        var rng = SplitMix(seed: 2026_11_25)
+        let plain = Array("0123456789.-+eE abcxyz".utf8)
+        for round in 0..<4000 {
+            var text: [UInt8] = []
+            let length = Int(rng.next() % 160)
+            let quotes = round % 3 == 0
+            while text.count < length {
+                let r = rng.next() % 100
+                switch r {
+                case 0..<14: text.append(44)
+                case 14..<22: text.append(10)
+                case 22..<26: text += [13, 10]
+                case 26..<28: text.append(13)
+                case 28..<31 where quotes: text.append(34)
+                case 31..<34: text += Array(repeating: plain[Int(rng.next() % UInt64(plain.count))], count: 9 + Int(rng.next() % 40))
+                default: text.append(plain[Int(r) % plain.count])
+                }
+            }
+            text.withUnsafeBufferPointer { b in
+                for capacity in [1, 3, 8] {
+                    let fast = Self.trace(b, generalOnly: false, capacity: capacity)
+                    let general = Self.trace(b, generalOnly: true, capacity: capacity)
+                    #expect(fast == general, "\(String(decoding: text, as: UTF8.self).debugDescription) capacity \(capacity)")
+                }
+            }
+        }
+    }
+
+    @Test func recordsWithMoreFieldsThanTheArrayHolds() {
+        let many = (0..<70).map { "f\($0)" }
+        #expect(Self.scan(many.joined(separator: ",") + "\n1,2\n") == [Record(fields: many, line: 1), Record(fields: ["1", "2"], line: 2)])
     }
 }

@@ -37,8 +37,26 @@ import Testing
         return a.withUnsafeBufferPointer { FastNumberParser.parseFloat($0.baseAddress!, a.count)?.bitPattern }
     }
 
+    /// The parser as the loader calls it: the field followed by more bytes it may load
+    /// (digits, the worst case: they must not be taken for the field's).
+    static func oursReadingAhead(_ s: String) -> (UInt64?, UInt32?) {
+        let a = Array(s.utf8) + Array("9876543210987654".utf8)
+        let n = s.utf8.count
+        return a.withUnsafeBufferPointer { b in
+            (FastNumberParser.parseDouble(b.baseAddress!, n, readable: b.count)?.bitPattern,
+             FastNumberParser.parseFloat(b.baseAddress!, n, readable: b.count)?.bitPattern)
+        }
+    }
+
     static func check(_ s: String, sourceLocation: SourceLocation = #_sourceLocation) {
         let expected = viaStrtod(s)
+        let ahead = oursReadingAhead(s)
+        let nanBits = { (b: UInt64?) in b.map { Double(bitPattern: $0).isNaN } ?? false }
+        let nanFloatBits = { (b: UInt32?) in b.map { Float(bitPattern: $0).isNaN } ?? false }
+        #expect(ahead.0 == expected || (nanBits(ahead.0) && nanBits(expected)), "\(s) (reading ahead)", sourceLocation: sourceLocation)
+        let expectedFloat = viaStrtof(s)
+        #expect(ahead.1 == expectedFloat || (nanFloatBits(ahead.1) && nanFloatBits(expectedFloat)), "\(s) (float, reading ahead)",
+                sourceLocation: sourceLocation)
         let got = ours(s)
         if let e = expected, Double(bitPattern: e).isNaN {
             #expect(got.map { Double(bitPattern: $0).isNaN } == true, "\(s)", sourceLocation: sourceLocation)
@@ -145,7 +163,15 @@ import Testing
     }
 
     @Test func integersParseWithOverflowChecks() {
-        func p(_ s: String) -> Int64? { let a = Array(s.utf8); return a.isEmpty ? nil : a.withUnsafeBufferPointer { FastNumberParser.parseInt64($0.baseAddress!, a.count) } }
+        func p(_ s: String) -> Int64? {
+            let a = Array(s.utf8)
+            let exact = a.isEmpty ? nil : a.withUnsafeBufferPointer { FastNumberParser.parseInt64($0.baseAddress!, a.count) }
+            // Reading ahead (8 bytes at a time past the field, into digits) gives the same.
+            let b = a + Array("1234567890123456".utf8)
+            let ahead = b.withUnsafeBufferPointer { FastNumberParser.parseInt64($0.baseAddress!, a.count, readable: b.count) }
+            #expect(ahead == exact, "\(s) reading ahead")
+            return exact
+        }
         #expect(p("0") == 0)
         #expect(p("-42") == -42)
         #expect(p("+42") == 42)
@@ -158,5 +184,45 @@ import Testing
         #expect(p("12a") == nil)
         #expect(p("-") == nil)
         #expect(p("1.0") == nil)
+        #expect(p("") == nil)
+        #expect(p("+") == nil)
+        #expect(p("0000000000000000000000042") == 42)
+        #expect(p("-0000000000000000000009223372036854775808") == Int64.min)
+        #expect(p("12345678") == 12345678)
+        #expect(p("123456789") == 123456789)
+        #expect(p("1234567890123456") == 1234567890123456)
+        #expect(p("1234567812345678123") == 1234567812345678123)
+    }
+
+    /// Random integers of 0 to 24 digits (leading zeros, signs, a stray byte), parsed in
+    /// place with bytes after them, against Swift's own `Int64(_:)`.
+    @Test func randomIntegersReadingAheadMatchInt64() {
+        var rng = SplitMix(seed: 424242)
+        for _ in 0..<40_000 {
+            var s = ["", "-", "+"][Int(rng.next() % 3)]
+            let digits = Int(rng.next() % 25)
+            let zeros = rng.next() % 4 == 0 ? Int(rng.next() % 6) : 0
+            s += String(repeating: "0", count: min(zeros, digits))
+            for _ in 0..<max(digits - zeros, 0) { s += String(rng.next() % 10) }
+            if rng.next() % 10 == 0 { let at = s.index(s.startIndex, offsetBy: Int(rng.next() % UInt64(s.count + 1))); s.insert("x", at: at) }
+            let expected = Int64(s)
+            let a = Array(s.utf8) + Array("7777777777777777".utf8)
+            let got = a.withUnsafeBufferPointer { FastNumberParser.parseInt64($0.baseAddress!, s.utf8.count, readable: a.count) }
+            #expect(got == expected, "\(s)")
+        }
+    }
+
+    /// Floats decided through a correctly rounded double: text whose nearest double is a
+    /// float midpoint (or a neighbour of one) must still give strtof's float.
+    @Test func floatMidpointsThroughDoublesMatchStrtof() {
+        var rng = SplitMix(seed: 31337)
+        for _ in 0..<20_000 {
+            let f = Float(bitPattern: UInt32(truncatingIfNeeded: rng.next()) & 0x7F7F_FFFF)
+            guard f.isNormal, f.nextUp.isFinite else { continue }
+            let m = (Double(f) + Double(f.nextUp)) / 2
+            for x in [m, m.nextUp, m.nextDown] {
+                for format in ["%.17g", "%.16g", "%.9g", "%.8g"] { Self.check(String(format: format, x)) }
+            }
+        }
     }
 }

@@ -63,6 +63,12 @@ public struct ByteArena {
     public mutating func appendBigEndian(_ v: UInt64, width: Int) {
         reserve(width)
         let p = storage.base + count
+        // Doubles, bigints, floats and ints: one byte-swapped store, not 8 or 4 byte stores.
+        switch width {
+        case 8: p.storeBytes(of: v.bigEndian, as: UInt64.self); count += 8; return
+        case 4: p.storeBytes(of: UInt32(truncatingIfNeeded: v).bigEndian, as: UInt32.self); count += 4; return
+        default: break
+        }
         var i = 0
         while i < width {
             p.storeBytes(of: UInt8(truncatingIfNeeded: v >> UInt64(8 * (width - 1 - i))), toByteOffset: i, as: UInt8.self)
@@ -97,6 +103,10 @@ public struct ByteArena {
     }
 
     public mutating func truncate(to n: Int) { count = n }
+
+    /// Counts `n` bytes written in place (after `reserve(n)`) as appended.
+    @inline(__always)
+    mutating func advance(by n: Int) { count += n }
 
     @inline(__always)
     public func loadUInt32(at offset: Int) -> UInt32 { storage.base.loadUnaligned(fromByteOffset: offset, as: UInt32.self) }

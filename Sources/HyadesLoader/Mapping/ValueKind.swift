@@ -42,26 +42,28 @@ enum ValueEncoder {
     @inline(__always)
     /// `column` (for messages only) is evaluated on failure: no String retained per field.
     /// `type` (the column's) is evaluated only for `.generic`.
-    static func encode(_ kind: ValueKind, _ p: UnsafePointer<UInt8>, _ n: Int, column columnName: @autoclosure () -> String,
+    /// `readable` (at least `n`) bytes from `p` may be loaded: numbers are read 8 bytes
+    /// at a time, past the field's end.
+    static func encode(_ kind: ValueKind, _ p: UnsafePointer<UInt8>, _ n: Int, readable: Int, column columnName: @autoclosure () -> String,
                        type columnType: @autoclosure () -> CQLType, into out: inout ByteArena) throws(ValueError) {
         switch kind {
         case .bigint:
-            guard let v = FastNumberParser.parseInt64(p, n) else { throw bad(kind, p, n, columnName()) }
+            guard let v = FastNumberParser.parseInt64(p, n, readable: readable) else { throw bad(kind, p, n, columnName()) }
             out.appendBigEndian(UInt64(bitPattern: v), width: 8)
         case .int:
-            guard let v = FastNumberParser.parseInt64(p, n), let x = Int32(exactly: v) else { throw bad(kind, p, n, columnName()) }
+            guard let v = FastNumberParser.parseInt64(p, n, readable: readable), let x = Int32(exactly: v) else { throw bad(kind, p, n, columnName()) }
             out.appendBigEndian(UInt64(UInt32(bitPattern: x)), width: 4)
         case .smallint:
-            guard let v = FastNumberParser.parseInt64(p, n), let x = Int16(exactly: v) else { throw bad(kind, p, n, columnName()) }
+            guard let v = FastNumberParser.parseInt64(p, n, readable: readable), let x = Int16(exactly: v) else { throw bad(kind, p, n, columnName()) }
             out.appendBigEndian(UInt64(UInt16(bitPattern: x)), width: 2)
         case .tinyint:
-            guard let v = FastNumberParser.parseInt64(p, n), let x = Int8(exactly: v) else { throw bad(kind, p, n, columnName()) }
+            guard let v = FastNumberParser.parseInt64(p, n, readable: readable), let x = Int8(exactly: v) else { throw bad(kind, p, n, columnName()) }
             out.appendBigEndian(UInt64(UInt8(bitPattern: x)), width: 1)
         case .double:
-            guard let v = FastNumberParser.parseDouble(p, n) else { throw bad(kind, p, n, columnName()) }
+            guard let v = FastNumberParser.parseDouble(p, n, readable: readable) else { throw bad(kind, p, n, columnName()) }
             out.appendBigEndian(v.bitPattern, width: 8)
         case .float:
-            guard let v = FastNumberParser.parseFloat(p, n) else { throw bad(kind, p, n, columnName()) }
+            guard let v = FastNumberParser.parseFloat(p, n, readable: readable) else { throw bad(kind, p, n, columnName()) }
             out.appendBigEndian(UInt64(v.bitPattern), width: 4)
         case .boolean:
             let b = UnsafeBufferPointer(start: p, count: n)

@@ -5,7 +5,11 @@ import HyadesCore
 /// the clustering. Bad rows become rejects; every record is either a ref or a reject.
 struct ChunkParser {
     let plan: LoadPlan
-    var fields: [CSVField] = []
+    /// The current record's fields (the first `fieldCapacity`; `fieldCount` in all): a
+    /// raw buffer, not an array (an append and a uniqueness check per field before).
+    let fields: UnsafeMutablePointer<CSVField>
+    let fieldCapacity: Int
+    var fieldCount = 0
     var scratch = ByteArena(capacity: 1024)
     /// Per slot: where its value lies in `scratch`, and its length (-1 = null). Raw
     /// buffers: written for every field, they need no copy-on-write checks.
@@ -35,6 +39,8 @@ struct ChunkParser {
     /// The builder's token buckets: each chunk's rows leave grouped by them, so the
     /// builder sorts each bucket straight from the chunks (no pass gathering buckets).
     let buckets: TokenBuckets
+    /// Bytes in the chunk being parsed: a field's number may be loaded up to here.
+    var chunkEnd = 0
 
     init(plan: LoadPlan, buckets: TokenBuckets = TokenBuckets(ends: [])) {
         self.plan = plan
@@ -43,7 +49,8 @@ struct ChunkParser {
         valueLength = .allocate(capacity: max(plan.slots.count, 1))
         valueOffset.initialize(repeating: 0)
         valueLength.initialize(repeating: -1)
-        fields.reserveCapacity(plan.header.count + 1)
+        fieldCapacity = plan.header.count + 1
+        fields = .allocate(capacity: fieldCapacity)
         func raw<T>(_ a: [T]) -> UnsafeMutableBufferPointer<T> {
             let b = UnsafeMutableBufferPointer<T>.allocate(capacity: max(a.count, 1))
             _ = b.initialize(from: a)
@@ -70,6 +77,7 @@ struct ChunkParser {
     func release() {
         valueOffset.deallocate()
         valueLength.deallocate()
+        fields.deallocate()
         for b in [fieldSlot, keySlots, clusteringSlots, regularSlots] { b.baseAddress?.deallocate() }
         slotKind.baseAddress?.deinitialize(count: slotKind.count)
         slotKind.baseAddress?.deallocate()
@@ -90,22 +98,23 @@ struct ChunkParser {
 
     mutating func parse(_ base: UnsafePointer<UInt8>, count: Int, batchIndex: UInt16) -> RowBatch {
         let batch = RowBatch(plan: plan, capacity: 64)
+        chunkEnd = count
         // Built in locals, not through the batch (a class): no dynamic exclusivity
         // check per access.
         var arena = ByteArena(capacity: count + count / 4 + 64)
-        var refs: [RowRef] = []
-        refs.reserveCapacity(count / 48 + 16)
+        var refs = RefScratch.take(minimum: count / 48 + 16)
         var rowsRead = 0
         var scanner = CSVRecordScanner(base, count: count)
         var error: CSVRecordError?
         var recordStart = 0, recordEnd = 0, line = 0
-        while scanner.next(into: &fields, error: &error, recordStart: &recordStart, recordEnd: &recordEnd, line: &line) {
+        while scanner.next(fields: fields, capacity: fieldCapacity, count: &fieldCount, error: &error,
+                           recordStart: &recordStart, recordEnd: &recordEnd, line: &line) {
             rowsRead += 1
             let reason: String?
             if let error {
                 reason = error == .unterminatedQuote ? "unterminated quoted field" : "text after a closing quote"
-            } else if fields.count != plan.header.count {
-                reason = "expected \(plan.header.count) fields, found \(fields.count)"
+            } else if fieldCount != plan.header.count {
+                reason = "expected \(plan.header.count) fields, found \(fieldCount)"
             } else {
                 reason = buildRow(base, arena: &arena, refs: &refs, batchIndex: batchIndex)
             }
@@ -117,23 +126,53 @@ struct ChunkParser {
         batch.newlines = scanner.newlines
         batch.rowsRead = rowsRead
         batch.arena = arena
-        batch.bucketStarts = buckets.group(&refs)
+        (batch.refs, batch.bucketStarts) = buckets.group(refs.refs)
+        RefScratch.give(refs)
         batch.buckets = buckets
-        batch.refs = refs
         return batch
     }
 
     /// Appends the row to the batch, or returns why it cannot be loaded.
     @inline(__always)
-    mutating func buildRow(_ base: UnsafePointer<UInt8>, arena: inout ByteArena, refs: inout [RowRef], batchIndex: UInt16) -> String? {
+    mutating func buildRow(_ base: UnsafePointer<UInt8>, arena: inout ByteArena, refs: inout RefScratch, batchIndex: UInt16) -> String? {
         scratch.truncate(to: 0)
         for s in 0..<slotKind.count { valueLength[s] = -1 }
-        let fieldCount = fields.count
         for i in 0..<fieldCount {
             let s = fieldSlot[i]
             if s < 0 { continue }
             let f = fields[i]
-            if let e = encodeField(base, f, kind: slotKind[s], slot: s) { return e }
+            let kind = slotKind[s]
+            // Unquoted, longer than `null`: a number goes straight in here; anything else
+            // (nulls, other kinds, bad text and its reason) through `encodeField`.
+            if !f.quoted && f.count > 4 {
+                let p = base + f.start, n = f.count, readable = chunkEnd - f.start
+                switch kind {
+                case .double:
+                    if let v = FastNumberParser.parseDouble(p, n, readable: readable) {
+                        valueOffset[s] = scratch.count
+                        scratch.appendBigEndian(v.bitPattern, width: 8)
+                        valueLength[s] = 8
+                        continue
+                    }
+                case .float:
+                    if let v = FastNumberParser.parseFloat(p, n, readable: readable) {
+                        valueOffset[s] = scratch.count
+                        scratch.appendBigEndian(UInt64(v.bitPattern), width: 4)
+                        valueLength[s] = 4
+                        continue
+                    }
+                case .bigint:
+                    if let v = FastNumberParser.parseInt64(p, n, readable: readable) {
+                        valueOffset[s] = scratch.count
+                        scratch.appendBigEndian(UInt64(bitPattern: v), width: 8)
+                        valueLength[s] = 8
+                        continue
+                    }
+                default:
+                    break
+                }
+            }
+            if let e = encodeField(base, f, kind: kind, slot: s) { return e }
         }
         for k in 0..<derived.count {
             let d = derived[k]
@@ -145,7 +184,7 @@ struct ChunkParser {
                 let t = CSVRecordScanner.unescape(UnsafeBufferPointer(start: base + f.start, count: f.count))
                 v = t.withUnsafeBufferPointer { FastNumberParser.parseInt64($0.baseAddress!, $0.count) }
             } else if f.count > 0 {
-                v = FastNumberParser.parseInt64(base + f.start, f.count)
+                v = FastNumberParser.parseInt64(base + f.start, f.count, readable: chunkEnd - f.start)
             }
             guard let id = v else {
                 let text = String(decoding: UnsafeBufferPointer(start: base + f.start, count: min(f.count, 64)), as: UTF8.self)
@@ -205,14 +244,28 @@ struct ChunkParser {
             for i in 0..<fixedClustering.count { n += 1 + fixedClustering[i].width }
             arena.appendUInt16(UInt16(n))
             arena.reserve(n)
+            // Each value as one word: its big-endian bytes with the first one's sign bit
+            // flipped, all inverted when DESC (not byte by byte, a capacity check each).
+            var to = arena.base + arena.count
             for i in 0..<fixedClustering.count {
                 let (width, descending) = fixedClustering[i]
                 let src = sb + valueOffset[clusteringSlots[i]]
-                let mask: UInt8 = descending ? 0xFF : 0
-                arena.append(ClusteringEncoding.componentSeparator)
-                arena.append(src.load(as: UInt8.self) ^ 0x80 ^ mask)
-                for k in 1..<width { arena.append(src.load(fromByteOffset: k, as: UInt8.self) ^ mask) }
+                to.storeBytes(of: ClusteringEncoding.componentSeparator, as: UInt8.self)
+                switch width {
+                case 8:
+                    let v = UInt64(littleEndian: src.loadUnaligned(as: UInt64.self)) ^ 0x80 ^ (descending ? UInt64.max : 0)
+                    (to + 1).storeBytes(of: v.littleEndian, as: UInt64.self)
+                case 4:
+                    let v = UInt32(littleEndian: src.loadUnaligned(as: UInt32.self)) ^ 0x80 ^ (descending ? UInt32.max : 0)
+                    (to + 1).storeBytes(of: v.littleEndian, as: UInt32.self)
+                default:
+                    let mask: UInt8 = descending ? 0xFF : 0
+                    (to + 1).storeBytes(of: src.load(as: UInt8.self) ^ 0x80 ^ mask, as: UInt8.self)
+                    for k in 1..<width { (to + 1 + k).storeBytes(of: src.load(fromByteOffset: k, as: UInt8.self) ^ mask, as: UInt8.self) }
+                }
+                to += 1 + width
             }
+            arena.advance(by: n)
         } else {
             clustering.removeAll(keepingCapacity: true)
             for i in 0..<clusteringSlots.count {
@@ -244,7 +297,11 @@ struct ChunkParser {
         // The 8 bytes after the first separator, zero padded.
         var prefix: UInt64 = 0
         let c = arena.base + clusteringAt
-        for i in 1..<9 { prefix = prefix << 8 | UInt64(i < clusteringCount ? c.load(fromByteOffset: i, as: UInt8.self) : 0) }
+        if clusteringCount >= 9 {
+            prefix = UInt64(bigEndian: (c + 1).loadUnaligned(as: UInt64.self))
+        } else {
+            for i in 1..<9 { prefix = prefix << 8 | UInt64(i < clusteringCount ? c.load(fromByteOffset: i, as: UInt8.self) : 0) }
+        }
         let length = arena.count - start
         refs.append(RowRef(token: token.value, clusteringPrefix: prefix, batch: batchIndex,
                            length: length < Int(RowRef.longRecord) ? UInt16(length) : RowRef.longRecord, offset: UInt32(start)))
@@ -270,11 +327,11 @@ struct ChunkParser {
             if f.hasEscapes {
                 unescaped = CSVRecordScanner.unescape(UnsafeBufferPointer(start: p, count: n))
                 try unescaped.withUnsafeBufferPointer { b throws(ValueError) in
-                    try ValueEncoder.encode(kind, b.baseAddress!, b.count, column: self.plan.slots[s].column.name,
+                    try ValueEncoder.encode(kind, b.baseAddress!, b.count, readable: b.count, column: self.plan.slots[s].column.name,
                                             type: self.plan.slots[s].column.type, into: &scratch)
                 }
             } else {
-                try ValueEncoder.encode(kind, p, n, column: plan.slots[s].column.name, type: plan.slots[s].column.type, into: &scratch)
+                try ValueEncoder.encode(kind, p, n, readable: chunkEnd - f.start, column: plan.slots[s].column.name, type: plan.slots[s].column.type, into: &scratch)
             }
         } catch {
             return error.message
