@@ -114,6 +114,33 @@ import Testing
         if let last { #expect(bytes[last - 1] == 10) }
     }
 
+    /// A block known to hold no quote is cut without scanning it for quotes: the cuts must
+    /// be the ones the quote-aware scan makes, whatever the lengths of the records, the
+    /// chunk count (more chunks than records included) and where the block ends.
+    @Test func quoteFreeCutsEqualTheQuoteAwareOnes() {
+        var g = SplitMix(seed: 5)
+        for _ in 0..<300 {
+            var text = ""
+            let rows = Int(g.next() % 400)
+            for _ in 0..<rows {
+                text += String(repeating: "x", count: Int(g.next() % 40)) + "," + String(g.next() % 1000) + (g.next() % 5 == 0 ? "\r\n" : "\n")
+            }
+            if g.next() % 2 == 0 { text += "tail,without,newline" }
+            let bytes = Array(text.utf8)
+            guard !bytes.isEmpty else { continue }
+            let (end, quoteFree) = bytes.withUnsafeBufferPointer { CSVBlockReader.lastRecordBoundaryAndQuotes($0.baseAddress!, $0.count) }
+            #expect(quoteFree)
+            #expect(end == bytes.withUnsafeBufferPointer { CSVBlockReader.lastRecordBoundary($0.baseAddress!, $0.count) })
+            for chunks in [2, 3, 7, 64, 1000] {
+                let aware = bytes.withUnsafeBufferPointer { CSVBlockReader.chunkStarts($0.baseAddress!, $0.count, count: chunks) }
+                let free = bytes.withUnsafeBufferPointer { CSVBlockReader.chunkStarts($0.baseAddress!, $0.count, count: chunks, quoteFree: true) }
+                #expect(free == aware, "\(chunks) chunks of \(bytes.count) bytes")
+            }
+        }
+        let quoted = Array("a,\"b\nc\"\nd,e\n".utf8)
+        #expect(quoted.withUnsafeBufferPointer { CSVBlockReader.lastRecordBoundaryAndQuotes($0.baseAddress!, $0.count) }.quoteFree == false)
+    }
+
     /// Every record as the scanner reports it: field count, the stored fields (position,
     /// length, quoted, escapes), error, raw extent, line, then where it stands.
     static func trace(_ b: UnsafeBufferPointer<UInt8>, generalOnly: Bool, capacity: Int) -> [String] {

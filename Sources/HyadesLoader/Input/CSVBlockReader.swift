@@ -31,6 +31,8 @@ final class CSVBlockReader: @unchecked Sendable {
     private var spareError: (any Error)?
     /// Bytes of the file read so far (for progress; updated between blocks).
     private(set) var fileBytesRead: Int64 = 0
+    /// The last block holds no `"` (known from finding its end; false when not known).
+    private(set) var lastBlockQuoteFree = false
     /// A plain file's blocks come from mappings of it (no buffers, no copy); gzip input
     /// (or a file that cannot be mapped) is read into the buffers.
     private let mapped: MappedBlocks?
@@ -65,8 +67,10 @@ final class CSVBlockReader: @unchecked Sendable {
             ramp = min(blockLimit, ramp * 2)
             let block = try mapped.nextBlock(want: want, following: ramp)
             fileBytesRead = Int64(mapped.offset)
+            lastBlockQuoteFree = mapped.lastBlockQuoteFree
             return block
         }
+        lastBlockQuoteFree = false
         if prefetching {
             prefetch.wait()
             prefetching = false
@@ -96,7 +100,9 @@ final class CSVBlockReader: @unchecked Sendable {
                 consumed = filled
                 return UnsafeBufferPointer(start: p, count: filled)
             }
-            if let end = Self.lastRecordBoundary(p, filled) {
+            let (cut, quoteFree) = Self.lastRecordBoundaryAndQuotes(p, filled)
+            if let end = cut {
+                lastBlockQuoteFree = quoteFree
                 consumed = end
                 ramp = min(capacity, ramp * 2)
                 startPrefetch()
@@ -145,25 +151,45 @@ final class CSVBlockReader: @unchecked Sendable {
 
     /// One past the last newline outside quotes, nil when there is none.
     static func lastRecordBoundary(_ p: UnsafePointer<UInt8>, _ n: Int) -> Int? {
+        lastRecordBoundaryAndQuotes(p, n).end
+    }
+
+    /// `lastRecordBoundary`, and whether the `n` bytes hold no `"` at all: then the block
+    /// cut there is quote-free and `chunkStarts` need not scan it for quotes again (a
+    /// second serial pass over every block while the other cores waited).
+    static func lastRecordBoundaryAndQuotes(_ p: UnsafePointer<UInt8>, _ n: Int) -> (end: Int?, quoteFree: Bool) {
         var pos = 0
         var inQuote = false
         var last: Int? = nil
+        var quoteFree = true
         while pos < n {
             let q = find(p, 34, from: pos, to: n)
             if !inQuote, let nl = findLast(p, 10, from: pos, to: q) { last = nl + 1 }
             if q == n { break }
+            quoteFree = false
             inQuote.toggle()
             pos = q + 1
         }
-        return last
+        return (last, quoteFree)
     }
 
     /// Chunk start offsets (first is 0) for `count` roughly equal chunks of `block`, each
     /// starting at a record boundary.
-    static func chunkStarts(_ p: UnsafePointer<UInt8>, _ n: Int, count: Int) -> [Int] {
+    /// `quoteFree`: the block is known to hold no `"` (every newline ends a record).
+    static func chunkStarts(_ p: UnsafePointer<UInt8>, _ n: Int, count: Int, quoteFree: Bool = false) -> [Int] {
         var starts = [0]
         guard count > 1, n > 0 else { return starts }
         let step = n / count
+        if quoteFree {
+            var target = step
+            while target < n && starts.count < count {
+                let nl = find(p, 10, from: max(target, starts.last!), to: n)
+                if nl + 1 >= n { break }
+                starts.append(nl + 1)
+                target = max(target + step, nl + 1)
+            }
+            return starts
+        }
         var target = step
         var pos = 0
         var inQuote = false

@@ -18,6 +18,8 @@ final class MappedBlocks: @unchecked Sendable {
     let pageSize: Int
     /// File offset where the next block starts.
     private(set) var offset = 0
+    /// The last block holds no `"` (known when its end was searched for).
+    private(set) var lastBlockQuoteFree = false
     private var current: Mapping?
     private var next: Mapping?
     private let prefetch = DispatchGroup()
@@ -96,10 +98,12 @@ final class MappedBlocks: @unchecked Sendable {
             let p = (UnsafeRawPointer(m.base) + (offset - m.fileOffset)).assumingMemoryBound(to: UInt8.self)
             let n = end - offset
             let blockEnd: Int
+            lastBlockQuoteFree = false
             if end == fileBytes {
                 blockEnd = n
-            } else if let b = CSVBlockReader.lastRecordBoundary(p, n) {
+            } else if case let (b?, quoteFree) = CSVBlockReader.lastRecordBoundaryAndQuotes(p, n) {
                 blockEnd = b
+                lastBlockQuoteFree = quoteFree
             } else {
                 want *= 2
                 continue

@@ -254,7 +254,7 @@ public final class BulkLoader {
                 // block within a small chunk of each other (4 chunks of a 16 MiB block
                 // left one core idle for up to 8 ms at each block's end).
                 let chunkCount = n < 1 << 16 ? 1 : max(options.threads * 2, min(n >> 20, 256))
-                let starts = CSVBlockReader.chunkStarts(p, n, count: chunkCount)
+                let starts = CSVBlockReader.chunkStarts(p, n, count: chunkCount, quoteFree: reader.lastBlockQuoteFree)
                 // A row names its batch in 16 bits: flush first when this block's could
                 // number past that (a memory budget of tens of GiB).
                 if pending.count + starts.count > RowRef.maxBatches { try flush() }
