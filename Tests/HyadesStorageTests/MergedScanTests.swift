@@ -195,6 +195,30 @@ import Testing
         try engine.shutdown()
     }
 
+    /// Nothing flushed, more partitions than one memtable batch and one tree leaf hold
+    /// (the scan cursor copies 64 partitions per lock, leaves split at 64): batches
+    /// resume after the last key copied, across leaves, and values too big for the
+    /// batch's first arena make it grow mid-batch.
+    @Test func memtableOnlyAcrossBatchesMatchesScan() throws {
+        let fs = FaultInjectingFileSystem()
+        var options = StorageEngineOptions()
+        options.backgroundCompaction = false
+        let engine = try StorageEngine(commitLogDirectory: "/cl", fileSystem: fs, options: options)
+        let table = try engine.openTable(id, directory: "/t", options: TableOptions())
+        var gen = Gen(rng: SeededRandom(seed: 11))
+        let keys = (0..<400).map { testKey($0) }
+        for k in keys { try table.apply(gen.update(id, key: k)) }
+        for k in keys where gen.next(3) == 0 { try table.apply(gen.update(id, key: k)) }
+        for k in keys where gen.next(10) == 0 {
+            let row = Row(clustering: ModelSchema.clustering(gen.next(8)), liveness: LivenessInfo(timestamp: gen.timestamp()),
+                          columns: [.simple(ModelSchema.v2, .live(timestamp: gen.timestamp(), value: gen.bytes(6000)))])
+            try table.apply(PartitionUpdate(table: id, key: k, rows: [row]))
+        }
+        #expect(table.liveSSTables.isEmpty)
+        try check(table, keys: keys, gen: &gen)
+        try engine.shutdown()
+    }
+
     @Test(arguments: [(UInt64(1), CompressionAlgorithm.lz4), (2, .none), (3, .snappy), (4, .lz4)])
     func overlappingSSTablesAndMemtableMatchScan(seed: UInt64, compression: CompressionAlgorithm) throws {
         let fs = FaultInjectingFileSystem()

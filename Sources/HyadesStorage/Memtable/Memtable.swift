@@ -108,18 +108,48 @@ public final class Memtable: @unchecked Sendable {
 
     // MARK: batched access for the iterator
 
-    /// Up to `limit` partitions at or after `lower` as they are now, one lock for the
-    /// batch: copy-on-write copies of their headers and rows, nothing deep-copied (the
-    /// merged scan's memtable cursors, `MemtableScanCursor`).
-    func partitionSnapshots(from lower: [UInt8], exclusive: Bool, limit: Int) -> [MemtablePartitionSnapshot] {
+    /// Copies up to `limit` partitions at or after `lower` (after it when `exclusive`) as
+    /// they are now into `batch`, one lock for the batch (the merged scan's memtable
+    /// cursors, `MemtableScanCursor`). The leaves are walked in place; only references
+    /// are taken under the lock, the bytes are copied after it.
+    func copyPartitions(from lower: [UInt8], exclusive: Bool, limit: Int, into batch: MemtableBatch) {
+        batch.reset()
         lock.withLock { _ in
-            tree.batch(from: lower, exclusive: exclusive, limit: limit).map { p in
-                MemtablePartitionSnapshot(keyBytes: p.keyBytes, header: PartitionHeader(key: p.key, deletion: p.deletion,
-                                                                                         rangeTombstones: p.rangeTombstones,
-                                                                                         staticRow: p.staticRow),
-                                          rows: p.rows)
+            var (leaf, i) = tree.seek(lower, exclusive: exclusive)
+            // Plain loads of the batch's partitions first (see `MemtableBatch.touched`).
+            var touched = 0
+            do {
+                var l = leaf, j = i, m = 0
+                while m < limit {
+                    l.values.withUnsafeBufferPointer { values in
+                        while j < values.count && m < limit {
+                            touched &+= values[j].rows.count
+                            j += 1
+                            m += 1
+                        }
+                    }
+                    guard m < limit, let next = l.next else { break }
+                    l = next
+                    j = 0
+                }
+            }
+            batch.touchedUnderLock = touched
+            var n = 0
+            while n < limit {
+                let done = leaf.values.withUnsafeBufferPointer { values in
+                    while i < values.count && n < limit {
+                        batch.reference(values[i])
+                        i += 1
+                        n += 1
+                    }
+                    return n >= limit
+                }
+                guard !done, let next = leaf.next else { break }
+                leaf = next
+                i = 0
             }
         }
+        batch.copyReferences()
     }
 
     /// A copy of the headers of up to `limit` partitions at or after `lower`.

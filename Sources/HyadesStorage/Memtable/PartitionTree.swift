@@ -75,6 +75,17 @@ final class PartitionTree {
         return out
     }
 
+    /// The leaf and index of the first partition with key >= `lower` (> when `exclusive`);
+    /// the index may be the leaf's count (then the partition is in the next leaf).
+    func seek(_ lower: [UInt8], exclusive: Bool) -> (Node, Int) {
+        var node = root
+        let prefix = Self.prefix(lower)
+        while !node.isLeaf { node = node.children[Self.upperBound(node, lower, prefix)] }
+        var i = Self.lowerBound(node, lower, prefix)
+        if exclusive, i < node.values.count, ByteOrder.compare(node.values[i].keyBytes, lower) == 0 { i += 1 }
+        return (node, i)
+    }
+
     private func insert(_ node: Node, _ key: [UInt8], _ prefix: UInt64, _ make: () -> MemtablePartition)
         -> (MemtablePartition, ([UInt8], Node)?) {
         if node.isLeaf {

@@ -88,39 +88,6 @@ final class CopiedPartition {
                               columns: firstColumn..<columns.count))
     }
 
-    /// Copies a memtable's partition (a source of the same merge).
-    func append(_ p: MemtablePartitionSnapshot) {
-        deletion = p.header.deletion
-        rangeTombstones = p.header.rangeTombstones
-        if let s = p.header.staticRow { append(s, kind: .staticRow) }
-        for r in p.rows { append(r, kind: .row) }
-    }
-
-    private func append(_ r: Row, kind: SSTableRowView.Kind) {
-        let firstColumn = columns.count
-        let clustering = r.clustering.withUnsafeBytes { put($0) }
-        for c in r.columns {
-            let first = cells.count
-            switch c {
-            case .simple(let id, let cell):
-                cells.append(copy(id, cell))
-                columns.append(SSTableColumnView(column: id, isComplex: false, complexDeletion: .live, firstCell: Int32(first), cellCount: 1))
-            case .complex(let id, let d):
-                for cell in d.cells { cells.append(copy(id, cell)) }
-                columns.append(SSTableColumnView(column: id, isComplex: true, complexDeletion: d.deletion,
-                                                 firstCell: Int32(first), cellCount: Int32(cells.count - first)))
-            }
-        }
-        rows.append(CopiedRow(kind: kind, clustering: clustering, liveness: r.liveness, deletion: r.deletion,
-                              columns: firstColumn..<columns.count))
-    }
-
-    private func copy(_ id: ColumnID, _ cell: Cell) -> CopiedCell {
-        CopiedCell(column: id, isTombstone: cell.isTombstone, timestamp: cell.timestamp, ttl: cell.ttl,
-                   localDeletionTime: cell.localDeletionTime, path: cell.path.withUnsafeBytes { put($0) },
-                   value: cell.value.withUnsafeBytes { put($0) })
-    }
-
     /// Fills `cellViews` (call when the copy is complete: the arena no longer moves).
     func resolve() {
         for c in cells {

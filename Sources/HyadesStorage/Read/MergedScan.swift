@@ -116,30 +116,16 @@ struct MergedScan: ~Copyable {
         }
     }
 
-    /// The current partition of memtable `m`, which no other source holds: its own
-    /// shadowing, then liveness (as `MergingPartitionIterator` with one source, then
-    /// `FilteredPartitionIterator`: static rows projected first, regular rows live from
-    /// every column, then projected).
+    /// The current partition of memtable `m`, which no other source holds: its flat copy
+    /// through `LiveRowFilter` as one source's rows (its own shadowing by partition, range
+    /// and row deletions, then liveness from every column, then the projection; static
+    /// rows live through their queried columns only), as `MergingPartitionIterator` with
+    /// one source then `FilteredPartitionIterator` would.
     private mutating func emitMemtablePartition(_ m: Int, _ body: (borrowing LiveRowView) throws -> Bool) throws {
-        let p = mems[m].current
-        let deletion = p.header.deletion
-        var rts = p.header.rangeTombstones
-        if !rts.isEmpty && !deletion.isLive { rts.removeAll { $0.deletion <= deletion } }
-        if let s = p.header.staticRow.flatMap({ Reconcile.shadow($0, by: deletion) })
-            .flatMap({ Reconcile.live(Reconcile.project($0, columns), nowInSeconds: nowInSeconds) }),
-           !(try adapter.visit(key: p.keyBytes, s, isStatic: true, body)) {
+        let go = try mems[m].batch.visit(mems[m].index, queried: columns) { v in try filter.visit(v, body) }
+        if !go {
             stopped = true
             return
-        }
-        let plain = deletion.isLive && rts.isEmpty
-        for r in p.rows {
-            let active = plain ? DeletionTime.live : Reconcile.activeDeletion(deletion, rts, r.clustering)
-            guard let shadowed = Reconcile.shadow(r, by: active),
-                  let live = Reconcile.live(shadowed, nowInSeconds: nowInSeconds) else { continue }
-            if !(try adapter.visit(key: p.keyBytes, Reconcile.project(live, columns), isStatic: false, body)) {
-                stopped = true
-                return
-            }
         }
         mems[m].advance()
     }
@@ -155,7 +141,7 @@ struct MergedScan: ~Copyable {
             guard let h = mems[m].head, ByteOrder.compare(h, k) == 0 else { continue }
             if n == copies.count { copies.append(CopiedPartition()) }
             copies[n].reset()
-            copies[n].append(mems[m].current)
+            mems[m].batch.copy(mems[m].index, into: copies[n])
             copies[n].resolve()
             n += 1
             mems[m].advance()
