@@ -103,7 +103,8 @@ final class MemtableBatch {
                     for r in rs.indices {
                         rs[r].columns.withUnsafeBufferPointer { cs in
                             for j in cs.indices {
-                                if case .simple(_, let cell) = cs[j] { sum &+= cell.value.count }
+                                // The header and the value's last byte: a value may span two lines.
+                                if case .simple(_, let cell) = cs[j] { sum &+= cell.value.count &+ Int(cell.value.last ?? 0) }
                             }
                         }
                     }
