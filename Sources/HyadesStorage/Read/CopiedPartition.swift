@@ -21,6 +21,12 @@ final class CopiedPartition {
         var localDeletionTime: Int32
         var path: Range<Int>
         var value: Range<Int>
+
+        /// The cell with its byte ranges resolved in `arena` (once it no longer moves).
+        @inline(__always) func view(in arena: BlockOutputBuffer) -> SSTableCellView {
+            SSTableCellView(column: column, isTombstone: isTombstone, timestamp: timestamp, ttl: ttl,
+                            localDeletionTime: localDeletionTime, path: arena.view(path), value: arena.view(value))
+        }
     }
 
     // Unchecked exclusivity: one scan's merge owns the copy and touches it from one
@@ -33,13 +39,8 @@ final class CopiedPartition {
     @exclusivity(unchecked) var cells: [CopiedCell] = []
     /// `cells` as views into `bytes`, after `resolve`.
     @exclusivity(unchecked) var cellViews: [SSTableCellView] = []
-    @exclusivity(unchecked) private(set) var bytes: UnsafeMutableRawPointer
-    @exclusivity(unchecked) private var capacity = 4096
-    @exclusivity(unchecked) private var used = 0
-
-    init() { bytes = .allocate(byteCount: capacity, alignment: 8) }
-
-    deinit { bytes.deallocate() }
+    /// The copied bytes (keys, clusterings, paths, values).
+    let arena = BlockOutputBuffer(capacity: 4096)
 
     func reset() {
         deletion = .live
@@ -48,24 +49,10 @@ final class CopiedPartition {
         columns.removeAll(keepingCapacity: true)
         cells.removeAll(keepingCapacity: true)
         cellViews.removeAll(keepingCapacity: true)
-        used = 0
+        arena.count = 0
     }
 
-    private func put(_ b: UnsafeRawBufferPointer) -> Range<Int> {
-        let start = used
-        if b.count > 0 {
-            if used + b.count > capacity {
-                let grown = UnsafeMutableRawPointer.allocate(byteCount: max(used + b.count, capacity * 2), alignment: 8)
-                grown.copyMemory(from: bytes, byteCount: used)
-                bytes.deallocate()
-                bytes = grown
-                capacity = max(used + b.count, capacity * 2)
-            }
-            (bytes + used).copyMemory(from: b.baseAddress!, byteCount: b.count)
-            used += b.count
-        }
-        return start..<used
-    }
+    private func put(_ b: UnsafeRawBufferPointer) -> Range<Int> { arena.put(b) }
 
     /// Copies one view of the partition (every kind).
     func append(_ v: borrowing SSTableRowView) {
@@ -90,15 +77,10 @@ final class CopiedPartition {
 
     /// Fills `cellViews` (call when the copy is complete: the arena no longer moves).
     func resolve() {
-        for c in cells {
-            cellViews.append(SSTableCellView(column: c.column, isTombstone: c.isTombstone, timestamp: c.timestamp, ttl: c.ttl,
-                                             localDeletionTime: c.localDeletionTime, path: view(c.path), value: view(c.value)))
-        }
+        for c in cells { cellViews.append(c.view(in: arena)) }
     }
 
-    @inline(__always) func view(_ r: Range<Int>) -> UnsafeRawBufferPointer {
-        UnsafeRawBufferPointer(start: bytes + r.lowerBound, count: r.count)
-    }
+    @inline(__always) func view(_ r: Range<Int>) -> UnsafeRawBufferPointer { arena.view(r) }
 
     /// One live row with simple columns only and nothing deleted at partition or row level
     /// (every row of a key-value table): what the merge's fast path reconciles in place.

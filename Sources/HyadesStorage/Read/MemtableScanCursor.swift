@@ -28,13 +28,8 @@ final class MemtableBatch {
     @exclusivity(unchecked) var cells: [CopiedPartition.CopiedCell] = []
     /// `cells` as views into `bytes`, after `resolve`.
     @exclusivity(unchecked) var cellViews: [SSTableCellView] = []
-    @exclusivity(unchecked) private(set) var bytes: UnsafeMutableRawPointer
-    @exclusivity(unchecked) private var capacity = 16384
-    @exclusivity(unchecked) private var used = 0
-
-    init() { bytes = .allocate(byteCount: capacity, alignment: 8) }
-
-    deinit { bytes.deallocate() }
+    /// The copied bytes (keys, clusterings, paths, values).
+    let arena = BlockOutputBuffer(capacity: 16384)
 
     func reset() {
         partitions.removeAll(keepingCapacity: true)
@@ -42,25 +37,11 @@ final class MemtableBatch {
         columns.removeAll(keepingCapacity: true)
         cells.removeAll(keepingCapacity: true)
         cellViews.removeAll(keepingCapacity: true)
-        used = 0
+        arena.count = 0
     }
 
     @inline(__always)
-    private func put(_ b: UnsafeRawBufferPointer) -> Range<Int> {
-        let start = used
-        if b.count > 0 {
-            if used + b.count > capacity {
-                let grown = UnsafeMutableRawPointer.allocate(byteCount: max(used + b.count, capacity * 2), alignment: 8)
-                grown.copyMemory(from: bytes, byteCount: used)
-                bytes.deallocate()
-                bytes = grown
-                capacity = max(used + b.count, capacity * 2)
-            }
-            (bytes + used).copyMemory(from: b.baseAddress!, byteCount: b.count)
-            used += b.count
-        }
-        return start..<used
-    }
+    private func put(_ b: UnsafeRawBufferPointer) -> Range<Int> { arena.put(b) }
 
     /// What `Memtable.copyPartitions` takes under the lock: references to the partitions'
     /// (copy-on-write) parts, copied into the arena after the lock is released (so two
@@ -161,15 +142,10 @@ final class MemtableBatch {
     /// Fills `cellViews` (call when the batch is complete: the arena no longer moves).
     func resolve() {
         cellViews.reserveCapacity(cells.count)
-        for c in cells {
-            cellViews.append(SSTableCellView(column: c.column, isTombstone: c.isTombstone, timestamp: c.timestamp, ttl: c.ttl,
-                                             localDeletionTime: c.localDeletionTime, path: view(c.path), value: view(c.value)))
-        }
+        for c in cells { cellViews.append(c.view(in: arena)) }
     }
 
-    @inline(__always) func view(_ r: Range<Int>) -> UnsafeRawBufferPointer {
-        UnsafeRawBufferPointer(start: bytes + r.lowerBound, count: r.count)
-    }
+    @inline(__always) func view(_ r: Range<Int>) -> UnsafeRawBufferPointer { arena.view(r) }
 
     /// Hands the rows of partition `i` (static row first) to `body` as raw views, every
     /// column included: `hasUnqueriedColumns` says whether some are outside `queried`

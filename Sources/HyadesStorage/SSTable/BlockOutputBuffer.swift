@@ -42,6 +42,18 @@ final class BlockOutputBuffer {
 
     @inline(__always) func append(_ bytes: [UInt8]) { bytes.withUnsafeBytes { append($0) } }
 
+    /// Appends `bytes` and returns where they lie: offsets, since the buffer may move as
+    /// it grows (scans copying rows keep ranges, then `view` them once complete).
+    @inline(__always) func put(_ bytes: UnsafeRawBufferPointer) -> Range<Int> {
+        let start = count
+        append(bytes)
+        return start..<count
+    }
+
+    @inline(__always) func view(_ r: Range<Int>) -> UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(start: base + r.lowerBound, count: r.count)
+    }
+
     @inline(__always) func putU8(_ v: UInt8) {
         reserve(1)
         base.storeBytes(of: v, toByteOffset: count, as: UInt8.self)

@@ -150,10 +150,7 @@ struct ColumnCursor {
             self.base = 0
             self.bitmapStart = 0
             let bitmapBytes = (rowCount + 7) / 8
-            try c.skip(bitmapBytes)
-            let w = try c.varint()
-            guard w <= UInt64(SSTableFormat.maxSegmentRawLength) else { throw DecodeFailure("bad value width \(w)") }
-            self.fixedWidth = Int(w)
+            self.fixedWidth = try c.fixedWidthSegmentHeader(rowCount: rowCount)
             self.checkpointCount = 0
             self.checkpointsStart = c.pos
             self.cellsStart = c.pos

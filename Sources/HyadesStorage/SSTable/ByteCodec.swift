@@ -114,6 +114,16 @@ import HyadesCore
         pos += n
     }
 
+    /// A fixed-width column segment's header (docs/formats/sstable.md): skips the presence
+    /// bitmap of `rowCount` bits and returns the value width, checked against the largest
+    /// segment. The cursor is then at the first value.
+    mutating func fixedWidthSegmentHeader(rowCount: Int) throws(DecodeFailure) -> Int {
+        try skip((rowCount + 7) / 8)
+        let w = try varint()
+        guard w <= UInt64(SSTableFormat.maxSegmentRawLength) else { throw DecodeFailure("bad value width \(w)") }
+        return Int(w)
+    }
+
     @inlinable @inline(__always) mutating func skipLengthPrefixed() throws(DecodeFailure) {
         let n = try length()
         pos += n

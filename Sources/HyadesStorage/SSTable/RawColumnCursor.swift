@@ -33,10 +33,7 @@ struct RawColumnCursor {
         if layout == SSTableFormat.layoutFixedWidth {
             self.base = 0
             self.bitmapStart = 0
-            try c.skip((rowCount + 7) / 8)
-            let w = try c.varint()
-            guard w <= UInt64(SSTableFormat.maxSegmentRawLength) else { throw DecodeFailure("bad value width \(w)") }
-            self.fixedWidth = Int(w)
+            self.fixedWidth = try c.fixedWidthSegmentHeader(rowCount: rowCount)
             self.checkpointCount = 0
             self.checkpointsStart = c.pos
             self.cellsStart = c.pos
