@@ -135,9 +135,10 @@ final class CQLQueryHandler: ChannelInboundHandler {
         let done = context.eventLoop.makePromise(of: Void.self)
         let tracker = self.tracker
         done.futureResult.whenComplete { _ in tracker.end(count) }
+        let warnings = ClientWarnings()
         for (i, r) in requests.enumerated() {
-            let o = Self.execute(r.request, state: state, processor: processor, allocator: allocator)
-            context.write(wrapOutboundOut(CQLResponseEnvelope(stream: r.stream, response: o.response)),
+            let o = Self.execute(r.request, state: state, processor: processor, allocator: allocator, warnings: warnings)
+            context.write(wrapOutboundOut(CQLResponseEnvelope(stream: r.stream, response: o.response, warnings: o.warnings)),
                           promise: i == count - 1 ? done : nil)
         }
         context.flush()
@@ -157,8 +158,9 @@ final class CQLQueryHandler: ChannelInboundHandler {
             var state = session
             var outcomes: [Outcome] = []
             outcomes.reserveCapacity(requests.count)
+            let warnings = ClientWarnings()
             for r in requests {
-                let o = Self.execute(r.request, state: state, processor: processor, allocator: allocator)
+                let o = Self.execute(r.request, state: state, processor: processor, allocator: allocator, warnings: warnings)
                 if let ks = o.keyspace { state.keyspace = ks }
                 outcomes.append(o)
             }
@@ -181,7 +183,7 @@ final class CQLQueryHandler: ChannelInboundHandler {
             done.futureResult.whenComplete { _ in tracker.end(count) }
             for (i, o) in outcomes.enumerated() {
                 if let ks = o.keyspace { handler.state.keyspace = ks }
-                let envelope = CQLResponseEnvelope(stream: requests[i].stream, response: o.response)
+                let envelope = CQLResponseEnvelope(stream: requests[i].stream, response: o.response, warnings: o.warnings)
                 channel.write(envelope, promise: i == outcomes.count - 1 ? done : nil)
                 if let event = o.event { events.broadcast(.schemaChange(event)) }
             }
@@ -204,11 +206,22 @@ final class CQLQueryHandler: ChannelInboundHandler {
         var keyspace: String?
         /// The schema change to announce to registered connections.
         var event: CQLSchemaChange?
+        /// Client warnings for the response (flag 0x08).
+        var warnings: [String] = []
     }
 
     /// Runs on the thread pool.
+    /// Runs on the thread pool (or inline on the event loop). `warnings` is the chunk's
+    /// collector: emptied into each request's Outcome.
     static func execute(_ request: CQLRequest, state: ClientState, processor: QueryProcessor,
-                        allocator: ByteBufferAllocator) -> Outcome {
+                        allocator: ByteBufferAllocator, warnings: ClientWarnings) -> Outcome {
+        var outcome = execute(request, state: state, processor: processor, allocator: allocator, collecting: warnings)
+        outcome.warnings = warnings.take()
+        return outcome
+    }
+
+    private static func execute(_ request: CQLRequest, state: ClientState, processor: QueryProcessor,
+                                allocator: ByteBufferAllocator, collecting warnings: ClientWarnings) -> Outcome {
         var state = state
         do throws(QueryError) {
             let result: QueryResult
@@ -216,12 +229,16 @@ final class CQLQueryHandler: ChannelInboundHandler {
             switch request {
             case .query(let text, let params):
                 skipMetadata = params.skipMetadata
+                var options = ResultMapping.options(params)
+                options.warnings = warnings
                 result = try processor.execute(text, state: &state, values: ResultMapping.boundValues(params.values),
-                                               options: ResultMapping.options(params))
+                                               options: options)
             case .execute(let id, let params):
                 skipMetadata = params.skipMetadata
+                var options = ResultMapping.options(params)
+                options.warnings = warnings
                 result = try processor.executePrepared(id: id, state: &state, values: ResultMapping.boundValues(params.values),
-                                                       options: ResultMapping.options(params))
+                                                       options: options)
             case .prepare(let text):
                 let p = try processor.prepare(text, keyspace: state.keyspace)
                 return Outcome(response: .result(ResultMapping.prepared(p)), keyspace: nil, event: nil)
@@ -233,8 +250,11 @@ final class CQLQueryHandler: ChannelInboundHandler {
                     case .prepared(let id): return .prepared(id: id, values: values)
                     }
                 }
-                var options = QueryOptions()
+                var options = QueryOptions(consistency: batch.consistency)
                 options.timestamp = batch.defaultTimestamp
+                options.serialConsistency = batch.serialConsistency
+                options.batchType = BatchType(rawValue: batch.kind.rawValue) ?? .logged
+                options.warnings = warnings
                 result = try processor.executeBatch(children, state: &state, options: options)
             default:
                 return Outcome(response: .error(CQLErrorMessage(.protocolError, "Unexpected message \(request.opcode)")),

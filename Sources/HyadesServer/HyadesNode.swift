@@ -40,7 +40,13 @@ public final class HyadesNode: Sendable {
                             nativePort: Int32(config.nativeTransportPort),
                             listenAddress: Self.ipv4(config.listenAddress), broadcastAddress: Self.ipv4(config.listenAddress),
                             tokens: identity.tokens.map { String($0.value) })
-        processor = QueryProcessor(schema: schema, node: node)
+        processor = QueryProcessor(
+            schema: schema, node: node,
+            batchGuards: BatchGuards(sizeWarnThresholdBytes: config.batchSizeWarnThresholdBytes,
+                                     sizeFailThresholdBytes: config.batchSizeFailThresholdBytes,
+                                     unloggedAcrossPartitionsWarnThreshold: config.unloggedBatchAcrossPartitionsWarnThreshold),
+            tombstoneThresholds: TombstoneThresholds(warn: config.tombstoneWarnThreshold,
+                                                     failure: config.tombstoneFailureThreshold))
     }
 
     /// Flushes every memtable and shuts the engine down (commit log closed cleanly).

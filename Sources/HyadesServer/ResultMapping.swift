@@ -22,6 +22,7 @@ enum ResultMapping {
                              pagingState: p.pagingState.map { Array($0.readableBytesView) },
                              timestamp: p.defaultTimestamp, skipMetadata: p.skipMetadata)
         o.valueNames = p.valueNames
+        o.serialConsistency = p.serialConsistency
         return o
     }
 
@@ -67,6 +68,11 @@ enum ResultMapping {
         case .serverError: return CQLErrorMessage(.serverError, e.message)
         case .protocolError: return CQLErrorMessage(.protocolError, e.message)
         case .overloaded: return CQLErrorMessage(.overloaded, e.message)
+        case .unavailable:
+            return CQLErrorMessage(.unavailable(consistency: e.consistency ?? .one, required: e.required, alive: e.alive), e.message)
+        case .readFailure:
+            return CQLErrorMessage(.readFailure(consistency: e.consistency ?? .one, received: e.alive, blockFor: e.required,
+                                                numFailures: e.failures, dataPresent: false), e.message)
         case .syntaxError: return CQLErrorMessage(.syntaxError, e.message)
         case .unauthorized: return CQLErrorMessage(.unauthorized, e.message)
         case .invalid: return CQLErrorMessage(.invalid, e.message)

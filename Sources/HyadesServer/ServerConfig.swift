@@ -49,6 +49,15 @@ public struct ServerConfig: Sendable, Hashable {
     /// "AllowAllAuthenticator" (no login) or "PasswordAuthenticator" (SASL PLAIN against
     /// the roles in `<data>/auth/roles.txt`).
     public var authenticator = "AllowAllAuthenticator"
+    /// A multi-partition batch larger than this gets a client warning; larger than the fail
+    /// threshold it is refused (`batch_size_warn_threshold`, `batch_size_fail_threshold`).
+    public var batchSizeWarnThresholdBytes = 5 << 10
+    public var batchSizeFailThresholdBytes = 50 << 10
+    /// An UNLOGGED batch over more partitions than this gets a client warning.
+    public var unloggedBatchAcrossPartitionsWarnThreshold = 10
+    /// Tombstones one read may walk past before the client is warned / the read fails.
+    public var tombstoneWarnThreshold = 1000
+    public var tombstoneFailureThreshold = 100_000
     /// Warnings collected while loading (unknown keys), for the caller to log.
     public var warnings: [String] = []
 
@@ -143,6 +152,14 @@ public struct ServerConfig: Sendable, Hashable {
             case "dc", "data_center": c.dataCenter = try v.string()
             case "rack": c.rack = try v.string()
             case "authenticator": c.authenticator = try v.authenticator()
+            case "batch_size_warn_threshold", "batch_size_warn_threshold_in_kb":
+                c.batchSizeWarnThresholdBytes = try v.bytes(defaultUnit: 1 << 10, min: 1)
+            case "batch_size_fail_threshold", "batch_size_fail_threshold_in_kb":
+                c.batchSizeFailThresholdBytes = try v.bytes(defaultUnit: 1 << 10, min: 1)
+            case "unlogged_batch_across_partitions_warn_threshold":
+                c.unloggedBatchAcrossPartitionsWarnThreshold = try v.int(min: 0)
+            case "tombstone_warn_threshold": c.tombstoneWarnThreshold = try v.int(min: 1)
+            case "tombstone_failure_threshold": c.tombstoneFailureThreshold = try v.int(min: 1)
             default:
                 c.warnings.append("\(source): unknown setting '\(key)' ignored")
             }

@@ -41,6 +41,8 @@ extension QueryProcessor {
             do { try m.variables.checkBound(values) } catch { throw QueryError(error) }
             statements.append((m, values))
         }
+        try checkConsistency(.batch(BatchPlan(kind: .logged, statements: statements.map(\.0), timestamp: nil,
+                                              variables: VariableSpecifications())), options: options)
         if statements.contains(where: { $0.0.condition != nil }) {
             return try executeConditionalBatch(statements)
         }
@@ -57,7 +59,19 @@ extension QueryProcessor {
         do {
             mutation = try BatchPlan.mutation(of: statements, timestamp: options.timestamp ?? clock(), nowInSeconds: nowInSeconds)
         } catch { throw QueryError(error) }
+        try verifyBatch(mutation, type: options.batchType, options: options)
         try apply(mutation)
         return .void
+    }
+
+    /// Size limits and client warnings of a batch's mutation (`BatchGuards`).
+    func verifyBatch(_ mutation: Mutation, type: BatchType, options: QueryOptions) throws(QueryError) {
+        let schema = self.schema.snapshot
+        try batchGuards.verify(mutation, type: type, warnings: options.warnings) { id in
+            for ks in schema.keyspaces.values {
+                if let t = ks.tables.values.first(where: { $0.id == id }) { return "\(t.keyspace).\(t.name)" }
+            }
+            return "\(id)"
+        }
     }
 }

@@ -33,7 +33,10 @@ extension QueryProcessor {
     /// A BATCH holding conditional statements (Cassandra's rule: one table, one partition):
     /// every condition is checked against its row under the partition's lock, and the
     /// whole batch is applied only if all hold. Not applied: `[applied]` false with the
-    /// current rows the conditions read (all columns), one result row each.
+    /// current rows the conditions read, one result row each: with only column
+    /// conditions, the primary key columns (which rows) then the condition columns in the
+    /// order the IFs name them; with an IF EXISTS / IF NOT EXISTS, every column (Cassandra's
+    /// ModificationStatement.buildCasFailureResultSet for batches).
     func executeConditionalBatch(_ statements: [(ModificationPlan, [CQLBoundValue])]) throws(QueryError) -> QueryResult {
         guard let first = statements.first else { return .void }
         var keys: [ConditionKey] = []
@@ -73,7 +76,29 @@ extension QueryProcessor {
             return .rows(ResultPage(columns: [appliedSpec], rows: [[[1]]]))
         }
         guard !rows.isEmpty else { return .rows(ResultPage(columns: [appliedSpec], rows: [[[0]]])) }
-        return .rows(ResultPage(columns: [appliedSpec] + columns, rows: rows.map { [[0]] + $0 }))
+        let shown = Self.batchFailureColumns(statements.map(\.0), available: columns)
+        return .rows(ResultPage(columns: [appliedSpec] + shown.map { columns[$0] },
+                                rows: rows.map { r in [[0]] + shown.map { r[$0] } }))
+    }
+
+    /// Indexes into `available` (a SELECT * row) of the columns a failed conditional batch
+    /// shows: all of them when a statement has IF [NOT] EXISTS, else the primary key
+    /// columns followed by each condition's column once, in the order of the IFs.
+    static func batchFailureColumns(_ statements: [ModificationPlan], available: [ColumnSpecification]) -> [Int] {
+        var names: [String] = []
+        for m in statements {
+            switch m.condition {
+            case .ifExists, .ifNotExists: return Array(available.indices)
+            case .columns(let conditions): names.append(contentsOf: conditions.map(\.column.name))
+            case nil: break
+            }
+        }
+        guard let table = statements.first?.table else { return [] }
+        var out: [Int] = []
+        for name in table.partitionKeyColumns.map(\.name) + table.clusteringColumns.map(\.name) + names {
+            if let i = available.firstIndex(where: { $0.name == name }), !out.contains(i) { out.append(i) }
+        }
+        return out
     }
 
     static func appliedSpec(_ t: TableMetadata) -> ColumnSpecification {

@@ -12,39 +12,28 @@ public final class QueryProcessor: @unchecked Sendable {
     /// Wall clock in microseconds (write timestamps).
     let clock: @Sendable () -> Int64
     let preparedCacheSize: Int
+    /// Batch size limits and warnings (batch_size_warn_threshold, ...).
+    public let batchGuards: BatchGuards
+    /// tombstone_warn_threshold / tombstone_failure_threshold: tombstones one read may
+    /// walk past before the client is warned / the read fails.
+    public let tombstoneThresholds: TombstoneThresholds
     /// Traces of requests sent with the tracing flag (system_traces).
     public let traces = TraceStore()
 
-    /// A class so that an EXECUTE takes one reference out of the cache, not a copy of
-    /// the plan; `streaming` is the SELECT fast path resolved once at PREPARE.
-    private final class Prepared: Sendable {
-        let statement: PreparedStatement
-        let schemaVersion: UUID
-        let streaming: StreamingSelect.Compiled?
-        /// INSERT / UPDATE / DELETE of a user table: bound and applied without re-dispatch.
-        let modification: ModificationPlan?
-
-        init(statement: PreparedStatement, schemaVersion: UUID, streaming: StreamingSelect.Compiled?,
-             modification: ModificationPlan?) {
-            self.statement = statement
-            self.schemaVersion = schemaVersion
-            self.streaming = streaming
-            self.modification = modification
-        }
-    }
-    private struct Cache {
-        var entries: [[UInt8]: Prepared] = [:]
-        /// Insertion order, for eviction (oldest first).
-        var order: [[UInt8]] = []
-    }
-    private let cache = Mutex(Cache())
+    let cache: PreparedStatementCache
 
     public init(schema: SchemaManager, node: NodeInfo, preparedCacheSize: Int = 10_000,
+                batchGuards: BatchGuards = BatchGuards(), tombstoneThresholds: TombstoneThresholds = TombstoneThresholds(),
                 clock: @escaping @Sendable () -> Int64 = Analyzer.microsecondsNow) {
+        self.batchGuards = batchGuards
+        self.tombstoneThresholds = tombstoneThresholds
         self.schema = schema
         self.node = node
         self.preparedCacheSize = max(1, preparedCacheSize)
         self.clock = clock
+        let cache = PreparedStatementCache(capacity: preparedCacheSize)
+        self.cache = cache
+        schema.addChangeListener { change, before in cache.evict(after: change, before: before) }
     }
 
     var nowInSeconds: Int32 { schema.engine.options.nowInSeconds() }
@@ -69,22 +58,13 @@ public final class QueryProcessor: @unchecked Sendable {
         if case .select(let s) = plan, !SystemKeyspaces.names.contains(s.table.keyspace) { streaming = StreamingSelect.Compiled(s) }
         // Counter increments are read-modify-writes (executeCounter): never the fast path.
         if case .modification(let m) = plan, m.condition == nil, !m.isCounter, !SystemKeyspaces.names.contains(m.table.keyspace) { modification = m }
-        let entry = Prepared(statement: p, schemaVersion: version, streaming: streaming, modification: modification)
-        cache.withLock { c in
-            if c.entries[id] == nil {
-                c.order.append(id)
-                if c.order.count > preparedCacheSize {
-                    let evicted = c.order.removeFirst()
-                    c.entries[evicted] = nil
-                }
-            }
-            c.entries[id] = entry
-        }
+        cache.insert(PreparedStatementCache.Entry(statement: p, schemaVersion: version, streaming: streaming,
+                                                  modification: modification, passingLevels: passingLevels(plan)))
         return p
     }
 
     public func preparedStatement(id: [UInt8]) -> PreparedStatement? {
-        cache.withLock { $0.entries[id]?.statement }
+        cache[id]?.statement
     }
 
     /// EXECUTE: runs a prepared statement (re-analyzed if the schema changed since).
@@ -93,7 +73,8 @@ public final class QueryProcessor: @unchecked Sendable {
         // The common EXECUTEs (a streamable SELECT, a write to a user table): straight to
         // the engine, the plan resolved at PREPARE.
         // (Values bound by name go through `run`, which orders them first.)
-        if options.valueNames == nil, let entry = cache.withLock({ $0.entries[id] }), entry.schemaVersion == schema.schemaVersion {
+        if options.valueNames == nil, let entry = cache[id], entry.schemaVersion == schema.schemaVersion,
+           entry.passingLevels & (1 << options.consistency.rawValue) != 0 {
             if let compiled = entry.streaming {
                 return .rows(try selectStreaming(compiled, values: values, options: options))
             }
@@ -115,7 +96,7 @@ public final class QueryProcessor: @unchecked Sendable {
     /// these on the connection's event loop: the hop to the request pool and back costs
     /// two thread wake-ups per batch, as much CPU as the request itself on 2 cores.
     public func runsInline(preparedID id: [UInt8]) -> Bool {
-        guard let entry = cache.withLock({ $0.entries[id] }), entry.schemaVersion == schema.schemaVersion else { return false }
+        guard let entry = cache[id], entry.schemaVersion == schema.schemaVersion else { return false }
         if let compiled = entry.streaming {
             guard Self.inlineReads, case .keys = compiled.plan.partitions else { return false }
             return true
@@ -129,15 +110,31 @@ public final class QueryProcessor: @unchecked Sendable {
     }
 
     /// The plan of a prepared statement, re-analyzed when the schema changed since PREPARE.
+    /// A re-analysis that fails, or whose bound or result columns differ from what the
+    /// client was given at PREPARE, evicts the statement and answers UNPREPARED: the
+    /// client must prepare again to learn the new metadata (the schema listener evicts
+    /// such statements already; this covers a change that raced with the EXECUTE).
     func preparedPlan(id: [UInt8]) throws(QueryError) -> StatementPlan {
-        guard let entry = cache.withLock({ $0.entries[id] }) else {
-            throw QueryError(.unprepared, "Prepared query with ID \(Self.hex(id)) not found (either the query was not prepared on this host (maybe the host has been restarted?) or you have prepared too many queries and it has been evicted from the internal cache)",
-                             unpreparedID: id)
-        }
+        guard let entry = cache[id] else { throw Self.unprepared(id) }
         if entry.schemaVersion != schema.schemaVersion {
-            return try prepare(entry.statement.query, keyspace: entry.statement.keyspace).plan
+            let old = entry.statement
+            let fresh: PreparedStatement
+            do { fresh = try prepare(old.query, keyspace: old.keyspace) } catch {
+                cache.remove(id)
+                throw Self.unprepared(id)
+            }
+            guard fresh.variables == old.variables, fresh.resultColumns == old.resultColumns else {
+                cache.remove(id)
+                throw Self.unprepared(id)
+            }
+            return fresh.plan
         }
         return entry.statement.plan
+    }
+
+    static func unprepared(_ id: [UInt8]) -> QueryError {
+        QueryError(.unprepared, "Prepared query with ID \(hex(id)) not found (either the query was not prepared on this host (maybe the host has been restarted?) or you have prepared too many queries and it has been evicted from the internal cache)",
+                   unpreparedID: id)
     }
 
     // MARK: analysis
@@ -163,6 +160,7 @@ public final class QueryProcessor: @unchecked Sendable {
             positional.valueNames = nil
             return try run(plan, state: &state, values: try Self.ordered(values, names: names, for: plan.variables), options: positional)
         }
+        try checkConsistency(plan, options: options)
         switch plan {
         case .use(let ks):
             state.keyspace = ks
@@ -180,9 +178,15 @@ public final class QueryProcessor: @unchecked Sendable {
             }
             let e = change.event
             return .schemaChange(change: e.change, target: e.target, keyspace: e.keyspace, name: e.name)
+        case .truncate(let ks, let table, _) where ks == Self.tracesKeyspace:
+            traces.truncate(table: table)
+            return .void
         case .truncate(let ks, let table, _):
             try refuseSystem(ks)
             do { try schema.truncate(keyspace: ks, table: table) } catch { throw QueryError.server("Truncate failed: \(error)") }
+            return .void
+        case .modification(let m) where m.table.keyspace == Self.tracesKeyspace && m.condition == nil:
+            try applyToTraces(m, values: values, options: options)
             return .void
         case .modification(let m):
             try refuseSystem(m.table.keyspace)
@@ -204,6 +208,8 @@ public final class QueryProcessor: @unchecked Sendable {
             do {
                 mutation = try b.mutation(values: values, timestamp: options.timestamp ?? clock(), nowInSeconds: nowInSeconds)
             } catch { throw QueryError(error) }
+            try verifyBatch(mutation, type: b.kind == .unlogged ? .unlogged : (b.kind == .counter ? .counter : .logged),
+                            options: options)
             try apply(mutation)
             return .void
         case .insertJSON(let j):
@@ -257,6 +263,7 @@ public final class QueryProcessor: @unchecked Sendable {
     }
 
     func select(_ plan: SelectPlan, values: [CQLBoundValue], options: QueryOptions) throws(QueryError) -> ResultPage {
+        if plan.isAggregate, let warnings = options.warnings { Self.warnAboutAggregation(plan, warnings) }
         let now = nowInSeconds
         let isSystem = SystemKeyspaces.names.contains(plan.table.keyspace)
         if !isSystem, let compiled = StreamingSelect.Compiled(plan) {
@@ -283,6 +290,21 @@ public final class QueryProcessor: @unchecked Sendable {
                                   scan: { r, s, c in try store.scan(r, slices: s, columns: c, nowInSeconds: now) })
         }
         return try executor.execute(target, pageSize: options.pageSize, pagingState: options.pagingState)
+    }
+
+    /// Cassandra's warnings for aggregates over many partitions (SelectStatement): none when
+    /// the partition key (or its token) is restricted to one partition or a token range.
+    static func warnAboutAggregation(_ plan: SelectPlan, _ warnings: ClientWarnings) {
+        switch plan.partitions {
+        case .all:
+            warnings.add("Aggregation query used without partition key")
+        case .keys(let kv):
+            if kv.contains(where: { if case .eq = $0 { return false } else { return true } }) {
+                warnings.add("Aggregation query used on multiple partition keys (IN restriction)")
+            }
+        case .tokenRange:
+            break
+        }
     }
 
     // MARK: helpers

@@ -16,6 +16,8 @@ public struct TraceSession: Sendable, Hashable {
     public var startedAtMillis: Int64
     public var durationMicros: Int32
     public var events: [TraceEvent]
+    /// Columns of the session's row deleted by a client (read back as null).
+    public var deletedColumns: Set<String> = []
 
     public init(sessionID: [UInt8], client: [UInt8], coordinator: [UInt8], command: String, request: String,
                 parameters: [String: String], startedAtMillis: Int64, durationMicros: Int32, events: [TraceEvent]) {
@@ -64,6 +66,34 @@ public final class TraceStore: Sendable {
     }
 
     public var all: [TraceSession] { sessions.withLock { $0 } }
+
+    /// DELETE of a session's row (system_traces.sessions).
+    public func removeSession(_ id: [UInt8]) {
+        sessions.withLock { $0.removeAll { $0.sessionID == id } }
+    }
+
+    /// DELETE of columns of a session's row: they read as null from then on.
+    public func clearColumns(_ columns: Set<String>, ofSession id: [UInt8]) {
+        sessions.withLock { all in
+            for i in all.indices where all[i].sessionID == id { all[i].deletedColumns.formUnion(columns) }
+        }
+    }
+
+    /// DELETE of a session's events (system_traces.events) whose event id `matches`.
+    public func removeEvents(ofSession id: [UInt8], where matches: ([UInt8]) -> Bool) {
+        sessions.withLock { all in
+            for i in all.indices where all[i].sessionID == id { all[i].events.removeAll { matches($0.eventID) } }
+        }
+    }
+
+    /// TRUNCATE system_traces.sessions (every session) or events (every session's events).
+    public func truncate(table: String) {
+        sessions.withLock { all in
+            if table == "sessions" { all.removeAll() } else {
+                for i in all.indices { all[i].events.removeAll() }
+            }
+        }
+    }
 
     /// A new session id (time-based, like Cassandra's).
     public static func newSessionID(micros: Int64) -> [UInt8] { TimeUUID.make(micros: micros) }

@@ -7,7 +7,9 @@ public struct QueryError: Error, Hashable, Sendable, CustomStringConvertible {
     public enum Code: Int32, Hashable, Sendable {
         case serverError = 0x0000
         case protocolError = 0x000A
+        case unavailable = 0x1000
         case overloaded = 0x1001
+        case readFailure = 0x1300
         case syntaxError = 0x2000
         case unauthorized = 0x2100
         case invalid = 0x2200
@@ -23,6 +25,13 @@ public struct QueryError: Error, Hashable, Sendable, CustomStringConvertible {
     public var table: String?
     /// UNPREPARED: the unknown statement id.
     public var unpreparedID: [UInt8]?
+    /// UNAVAILABLE and READ_FAILURE: the consistency level, the replicas it needs
+    /// (block for) and the replicas alive (UNAVAILABLE) or that answered (READ_FAILURE).
+    public var consistency: ConsistencyLevel?
+    public var required: Int32 = 0
+    public var alive: Int32 = 0
+    /// READ_FAILURE: how many replicas failed.
+    public var failures: Int32 = 0
 
     public init(_ code: Code, _ message: String, keyspace: String? = nil, table: String? = nil, unpreparedID: [UInt8]? = nil) {
         self.code = code
@@ -35,6 +44,15 @@ public struct QueryError: Error, Hashable, Sendable, CustomStringConvertible {
     public var description: String { "[0x\(String(code.rawValue, radix: 16))] \(message)" }
 
     static func invalid(_ m: String) -> QueryError { QueryError(.invalid, m) }
+
+    /// Cassandra's UnavailableException: too few replicas alive to even try.
+    public static func unavailable(_ cl: ConsistencyLevel, required: Int, alive: Int, dataCenter: String? = nil) -> QueryError {
+        var e = QueryError(.unavailable, "Cannot achieve consistency level \(cl)" + (dataCenter.map { " in DC \($0)" } ?? ""))
+        e.consistency = cl
+        e.required = Int32(required)
+        e.alive = Int32(alive)
+        return e
+    }
     static func server(_ m: String) -> QueryError { QueryError(.serverError, m) }
 
     init(_ e: CQLAnalysisError) {
@@ -72,6 +90,12 @@ public struct QueryOptions: Sendable, Hashable {
     /// Client-supplied write timestamp (µs).
     public var timestamp: Int64?
     public var skipMetadata: Bool
+    /// The serial consistency of a conditional statement (SERIAL when not given).
+    public var serialConsistency: ConsistencyLevel? = nil
+    /// BATCH messages: LOGGED, UNLOGGED or COUNTER (client warnings and limits depend on it).
+    public var batchType: BatchType = .logged
+    /// Where the request's client warnings go (the RESULT's warnings, flag 0x08); nil: dropped.
+    public var warnings: ClientWarnings? = nil
     /// QUERY / EXECUTE flag 0x40: the values' names, matched to the bind markers' names
     /// (`QueryProcessor+NamedValues.swift`); nil = positional.
     public var valueNames: [String]? = nil
@@ -84,6 +108,44 @@ public struct QueryOptions: Sendable, Hashable {
         self.timestamp = timestamp
         self.skipMetadata = skipMetadata
     }
+}
+
+/// The kind of a BATCH message (or `BEGIN [UNLOGGED | COUNTER] BATCH`).
+public enum BatchType: UInt8, Sendable, Hashable {
+    case logged = 0, unlogged = 1, counter = 2
+}
+
+/// Collects the warnings Cassandra sends with a RESULT (batch too large, unlogged batch
+/// across too many partitions, aggregation without a partition key, too many tombstones
+/// read): one collector per request, read by the server when it writes the response.
+public final class ClientWarnings: @unchecked Sendable, Hashable {
+    private let lock = NSLock()
+    private var messages: [String] = []
+
+    public init() {}
+
+    public func add(_ message: String) {
+        lock.lock()
+        defer { lock.unlock() }
+        messages.append(message)
+    }
+
+    /// The warnings so far, and none after.
+    public func take() -> [String] {
+        lock.lock()
+        defer { lock.unlock() }
+        defer { messages = [] }
+        return messages
+    }
+
+    public var all: [String] {
+        lock.lock()
+        defer { lock.unlock() }
+        return messages
+    }
+
+    public static func == (a: ClientWarnings, b: ClientWarnings) -> Bool { a === b }
+    public func hash(into h: inout Hasher) { h.combine(ObjectIdentifier(self)) }
 }
 
 /// One page of rows: column specs, the rows already in the native protocol's

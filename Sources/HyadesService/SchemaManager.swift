@@ -29,6 +29,9 @@ public final class SchemaManager: SchemaView, @unchecked Sendable {
     /// Serialises schema changes (file write + table store open/close) so the file always
     /// matches the applied state.
     private let changeLock = NSLock()
+    /// Called after every applied change with the schema before it (the prepared
+    /// statement cache evicts through it).
+    private let listeners = Mutex<[@Sendable (SchemaChangePlan, InMemorySchema) -> Void]>([])
 
     public init(engine: StorageEngine, dataDirectory: String, memtableLimitBytes: Int = 64 << 20) throws {
         self.engine = engine
@@ -63,6 +66,12 @@ public final class SchemaManager: SchemaView, @unchecked Sendable {
 
     // MARK: changes
 
+    /// Registers `listener`, called after every schema change this node applies, in order,
+    /// with the schema as it was before the change.
+    public func addChangeListener(_ listener: @escaping @Sendable (SchemaChangePlan, InMemorySchema) -> Void) {
+        listeners.withLock { $0.append(listener) }
+    }
+
     /// Applies a schema change: validated against the live schema under the change lock,
     /// persisted, then table stores opened or closed. Returns false when nothing changed
     /// (IF [NOT] EXISTS).
@@ -94,6 +103,7 @@ public final class SchemaManager: SchemaView, @unchecked Sendable {
         for name in old.keyspaces.keys where new.keyspaces[name] == nil {
             try? FileManager.default.removeItem(atPath: dataDirectory + "/" + name)
         }
+        for listener in listeners.withLock({ $0 }) { listener(change, old) }
         return true
     }
 

@@ -35,7 +35,7 @@ enum SystemKeyspaces {
         table("system", "local", pk: [("key", .text)], regular: [
             ("bootstrapped", .text), ("broadcast_address", .inet), ("broadcast_port", .int), ("cluster_name", .text),
             ("cql_version", .text), ("data_center", .text), ("gossip_generation", .int), ("host_id", .uuid),
-            ("listen_address", .inet), ("listen_port", .int), ("native_address", .inet), ("native_port", .int),
+            ("listen_address", .inet), ("listen_port", .int),
             ("native_protocol_version", .text), ("partitioner", .text), ("rack", .text), ("release_version", .text),
             ("rpc_address", .inet), ("rpc_port", .int), ("schema_version", .uuid), ("tokens", .frozen(.set(.text))),
             ("truncated_at", .frozen(.map(.uuid, .blob))),
@@ -69,6 +69,12 @@ enum SystemKeyspaces {
         table("system_schema", "aggregates", pk: [("keyspace_name", .text)],
               ck: [("aggregate_name", .text), ("argument_types", .frozen(.list(.text)))],
               regular: [("final_func", .text), ("initcond", .text), ("return_type", .text), ("state_func", .text), ("state_type", .text)]),
+        table("system_schema", "dropped_columns", pk: [("keyspace_name", .text)], ck: [("table_name", .text), ("column_name", .text)],
+              regular: [("dropped_time", .timestamp), ("kind", .text), ("type", .text)]),
+        table("system_schema", "column_masks", pk: [("keyspace_name", .text)], ck: [("table_name", .text), ("column_name", .text)],
+              regular: [("function_argument_nulls", .frozen(.list(.boolean))), ("function_argument_types", .frozen(.list(.text))),
+                        ("function_argument_values", .frozen(.list(.text))), ("function_keyspace", .text),
+                        ("function_name", .text)]),
         table("system_schema", "triggers", pk: [("keyspace_name", .text)], ck: [("table_name", .text), ("trigger_name", .text)],
               regular: [("options", fm)]),
         table("system_schema", "indexes", pk: [("keyspace_name", .text)], ck: [("table_name", .text), ("index_name", .text)],
@@ -96,8 +102,10 @@ enum SystemKeyspaces {
         // Present (without tables) because cqlsh formats LIST ROLES with system_auth's
         // metadata and stops with "Keyspace 'system_auth' not found" without it. The roles
         // themselves live in the server's RoleStore.
-        let auth = KeyspaceMetadata(name: "system_auth", replication: .local)
-        var traces = KeyspaceMetadata(name: "system_traces", replication: .local)
+        // Replicated keyspaces in Cassandra (SimpleStrategy RF 1 and RF 2): drivers and
+        // tools read their replication from system_schema.keyspaces.
+        let auth = KeyspaceMetadata(name: "system_auth", replication: .simple(replicationFactor: 1))
+        var traces = KeyspaceMetadata(name: "system_traces", replication: .simple(replicationFactor: 2))
         for t in traceTables { traces.tables[t.name] = t }
         return ["system": system, "system_schema": schema, "system_auth": auth, "system_traces": traces]
     }()
@@ -129,9 +137,12 @@ enum SystemKeyspaces {
             } }
         case ("system_traces", "sessions"):
             rows = p.traces.all.map { t in
-                ["session_id": t.sessionID, "client": t.client, "command": v(t.command), "coordinator": t.coordinator,
-                 "coordinator_port": int32Bytes(p.node.nativePort), "duration": int32Bytes(t.durationMicros),
-                 "parameters": v(t.parameters), "request": v(t.request), "started_at": int64Bytes(t.startedAtMillis)]
+                var row: Values = [
+                    "session_id": t.sessionID, "client": t.client, "command": v(t.command), "coordinator": t.coordinator,
+                    "coordinator_port": int32Bytes(p.node.nativePort), "duration": int32Bytes(t.durationMicros),
+                    "parameters": v(t.parameters), "request": v(t.request), "started_at": int64Bytes(t.startedAtMillis)]
+                for c in t.deletedColumns { row[c] = .some(nil) }
+                return row
             }
         case ("system_traces", "events"):
             rows = p.traces.all.flatMap { t in t.events.map { e in
@@ -150,8 +161,7 @@ enum SystemKeyspaces {
             "key": v("local"), "bootstrapped": v("COMPLETED"), "broadcast_address": n.broadcastAddress,
             "broadcast_port": int32Bytes(7000), "cluster_name": v(n.clusterName), "cql_version": v("3.4.7"),
             "data_center": v(n.dataCenter), "gossip_generation": int32Bytes(0), "host_id": uuid(n.hostID),
-            "listen_address": n.listenAddress, "listen_port": int32Bytes(7000), "native_address": n.rpcAddress,
-            "native_port": int32Bytes(n.nativePort), "native_protocol_version": v("4"),
+            "listen_address": n.listenAddress, "listen_port": int32Bytes(7000), "native_protocol_version": v("4"),
             "partitioner": v(Murmur3Partitioner.className), "rack": v(n.rack), "release_version": v("5.0.0"),
             "rpc_address": n.rpcAddress, "rpc_port": int32Bytes(n.nativePort), "schema_version": uuid(p.schema.schemaVersion),
             "tokens": CQLLiteral.collection(n.tokens.map { Array($0.utf8) }.sorted { ByteOrder.compare($0, $1) < 0 }),

@@ -211,6 +211,16 @@ import Testing
         #expect(p.resultColumns.map(\.name) == ["k", "v"])
         try n.run("ALTER TABLE ks.t ADD w text")
         try n.run("UPDATE ks.t SET w = 'x' WHERE k = 1")
+        // The client holds [k, v]: the statement is evicted, the next EXECUTE is UNPREPARED
+        // and the client learns the new columns by preparing again (Cassandra's behaviour).
+        do {
+            _ = try n.processor.executePrepared(id: p.id, state: &n.state, values: [.value(int32(1))])
+            Issue.record("expected UNPREPARED")
+        } catch {
+            #expect(error.code == .unprepared && error.unpreparedID == p.id)
+        }
+        let again = try n.processor.prepare("SELECT * FROM ks.t WHERE k = ?", keyspace: nil)
+        #expect(again.id == p.id && again.resultColumns.map(\.name) == ["k", "v", "w"])
         guard case .rows(let page) = try n.processor.executePrepared(id: p.id, state: &n.state, values: [.value(int32(1))]) else {
             Issue.record("not rows"); return
         }
@@ -221,7 +231,7 @@ import Testing
             _ = try n.processor.executePrepared(id: p.id, state: &n.state, values: [.value(int32(1))])
             Issue.record("expected an error")
         } catch {
-            #expect(error.code == .invalid)
+            #expect(error.code == .unprepared)
         }
     }
 }

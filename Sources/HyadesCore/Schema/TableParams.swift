@@ -101,7 +101,16 @@ public struct TableParams: Hashable, Sendable {
             compaction = m
         case "compression":
             var m = try map()
-            if m["enabled"] == "false" { compression = ["enabled": "false"]; return }
+            // Cassandra's CompressionParams.fromMap: an empty map, or enabled: false, turns
+            // compression off (shown as {'enabled': 'false'}); enabled: false takes no other option.
+            if m.isEmpty { compression = ["enabled": "false"]; return }
+            if let enabled = m.removeValue(forKey: "enabled"), enabled.lowercased() == "false" {
+                guard m.isEmpty else {
+                    throw TableParamsError("If the 'enabled' option is set to false no other options must be specified")
+                }
+                compression = ["enabled": "false"]
+                return
+            }
             if let cls = m["class"] ?? m["sstable_compression"] {
                 m.removeValue(forKey: "sstable_compression")
                 m["class"] = cls.contains(".") ? cls : "org.apache.cassandra.io.compress." + cls
