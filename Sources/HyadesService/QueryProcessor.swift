@@ -258,8 +258,11 @@ public final class QueryProcessor: @unchecked Sendable {
         guard let store = schema.tableStore(compiled.plan.table.id) else {
             throw QueryError.invalid("unconfigured table \(compiled.plan.table.name)")
         }
-        return try StreamingSelect(compiled: compiled, values: values, nowInSeconds: nowInSeconds)
-            .execute(store, pageSize: options.pageSize, pagingState: options.pagingState)
+        let now = nowInSeconds
+        return try monitoringTombstones(compiled.plan, options: options) {
+            try StreamingSelect(compiled: compiled, values: values, nowInSeconds: now)
+                .execute(store, pageSize: options.pageSize, pagingState: options.pagingState)
+        }
     }
 
     func select(_ plan: SelectPlan, values: [CQLBoundValue], options: QueryOptions) throws(QueryError) -> ResultPage {
@@ -273,8 +276,10 @@ public final class QueryProcessor: @unchecked Sendable {
             guard let store = schema.tableStore(plan.table.id) else {
                 throw QueryError.invalid("unconfigured table \(plan.table.name)")
             }
-            return try StreamingSelect.count(compiled, resultColumns: plan.resultColumns, values: values,
-                                             nowInSeconds: now, store: store)
+            return try monitoringTombstones(plan, options: options) {
+                try StreamingSelect.count(compiled, resultColumns: plan.resultColumns, values: values,
+                                          nowInSeconds: now, store: store)
+            }
         }
         let executor = try SelectExecutor(plan: plan, values: values, nowInSeconds: now)
         let target: SelectTarget
@@ -289,7 +294,10 @@ public final class QueryProcessor: @unchecked Sendable {
             target = SelectTarget(read: { k, s, c in try store.read(k, slices: s, columns: c, nowInSeconds: now) },
                                   scan: { r, s, c in try store.scan(r, slices: s, columns: c, nowInSeconds: now) })
         }
-        return try executor.execute(target, pageSize: options.pageSize, pagingState: options.pagingState)
+        if isSystem { return try executor.execute(target, pageSize: options.pageSize, pagingState: options.pagingState) }
+        return try monitoringTombstones(plan, options: options) {
+            try executor.execute(target, pageSize: options.pageSize, pagingState: options.pagingState)
+        }
     }
 
     /// Cassandra's warnings for aggregates over many partitions (SelectStatement): none when

@@ -1,6 +1,7 @@
 import Foundation
 import HyadesCore
 import HyadesCQL
+import HyadesStorage
 
 /// A failed request: the native protocol error code and Cassandra's message.
 public struct QueryError: Error, Hashable, Sendable, CustomStringConvertible {
@@ -70,6 +71,11 @@ public struct QueryError: Error, Hashable, Sendable, CustomStringConvertible {
         switch error {
         case let e as QueryError: self = e
         case let e as CQLAnalysisError: self.init(e)
+        case let e as TombstoneOverwhelmingError:
+            // The replica's read failed (Cassandra's READ_TOO_MANY_TOMBSTONES).
+            self.init(.readFailure, e.description)
+            failures = 1
+            required = 1
         default: self.init(.serverError, "\(error)")
         }
     }

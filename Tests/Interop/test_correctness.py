@@ -336,3 +336,52 @@ def test_network_topology_replicas_elsewhere_are_unavailable(s):
     with raises_unavailable() as e:
         s.execute(SimpleStatement(q, consistency_level=ConsistencyLevel.EACH_QUORUM))
     assert "dc2" in str(e.value)
+
+
+# A5: tombstone thresholds -----------------------------------------------------------------
+
+def test_tombstone_thresholds_warn_then_fail(start_server):
+    from cassandra import ReadFailure
+    node = start_server("127.0.0.31", config="tombstone_warn_threshold: 10\ntombstone_failure_threshold: 50\n")
+
+    def connect():
+        cluster = Cluster([node.host], port=node.port, connect_timeout=20)
+        return cluster, cluster.connect()
+
+    cluster, t = connect()
+    t.execute("CREATE KEYSPACE ts WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}")
+    t.execute("CREATE TABLE ts.t (k int, c int, v int, PRIMARY KEY (k, c))")
+    for c in range(20):
+        t.execute("INSERT INTO ts.t (k, c, v) VALUES (1, %s, %s)", (c, c))
+    for c in range(15):
+        t.execute("DELETE FROM ts.t WHERE k = 1 AND c = %s", (c,))
+    # 10 tombstones: at the threshold, no warning.
+    f = t.execute_async("SELECT * FROM ts.t WHERE k = 2")
+    f.result()
+    assert not f.warnings
+
+    def check(session):
+        f = session.execute_async("SELECT * FROM ts.t WHERE k = 1")
+        assert [r.c for r in f.result()] == [15, 16, 17, 18, 19]
+        assert f.warnings == ["Read 5 live rows and 15 tombstone cells for query SELECT k, c, v FROM ts.t "
+                              "(see tombstone_warn_threshold)"]
+
+    check(t)
+    # Cell tombstones (a null written) count one each.
+    for k in range(3, 9):
+        t.execute("INSERT INTO ts.t (k, c, v) VALUES (%s, 0, null)", (k,))
+    f = t.execute_async("SELECT * FROM ts.t")
+    assert len(list(f.result())) == 5 + 6
+    assert f.warnings and "21 tombstone cells" in f.warnings[0]
+    # The same from SSTables (a drain flushes the memtables).
+    cluster.shutdown()
+    node.restart()
+    cluster, t = connect()
+    check(t)
+    # Past tombstone_failure_threshold the read stops: READ_FAILURE, not rows.
+    for c in range(100, 160):
+        t.execute("DELETE FROM ts.t WHERE k = 9 AND c = %s", (c,))
+    with pytest.raises((ReadFailure, NoHostAvailable)) as e:
+        t.execute(SimpleStatement("SELECT * FROM ts.t WHERE k = 9"))
+    assert "READ_TOO_MANY_TOMBSTONES" in str(e.value)
+    cluster.shutdown()

@@ -17,17 +17,24 @@ public final class FilteredPartitionIterator {
     public let nowInSeconds: Int32
     private let columns: ColumnFilter
     private var buffered: Row?
+    /// The read's tombstone counter, if the query layer bound one (`TombstoneMonitor`).
+    private let monitor: TombstoneMonitor?
 
     /// `source` must already be merged (shadowing applied), as `MergingPartitionIterator` yields.
     public init(_ source: any UnfilteredPartitionIterator, nowInSeconds: Int32, columns: ColumnFilter = .all) {
         self.source = source
         self.nowInSeconds = nowInSeconds
         self.columns = columns
+        self.monitor = TombstoneMonitor.current
     }
 
     /// The next partition with live data: its key and live static row (nil if none).
     public func nextPartition() throws -> (key: DecoratedKey, staticRow: Row?)? {
         while let header = try source.nextPartition() {
+            if let monitor {
+                try monitor.countTombstones(header.rangeTombstones.count)
+                if let s = header.staticRow { try monitor.observe(s, nowInSeconds: nowInSeconds) }
+            }
             let staticRow = header.staticRow.flatMap { Reconcile.live(Reconcile.project($0, columns), nowInSeconds: nowInSeconds) }
             // A partition is returned only if something in it is live; look at its first live row.
             let first = try nextLiveRow()
@@ -51,7 +58,11 @@ public final class FilteredPartitionIterator {
 
     private func nextLiveRow() throws -> Row? {
         while let r = try source.nextRow() {
-            if let live = Reconcile.live(r, nowInSeconds: nowInSeconds) { return Reconcile.project(live, columns) }
+            if let monitor { try monitor.observe(r, nowInSeconds: nowInSeconds) }
+            if let live = Reconcile.live(r, nowInSeconds: nowInSeconds) {
+                monitor?.countLiveRow()
+                return Reconcile.project(live, columns)
+            }
         }
         return nil
     }

@@ -70,12 +70,15 @@ struct HybridScan {
             // Memtable only: the stream is already merged and shadowed, only liveness is
             // left to apply (as `FilteredPartitionIterator` does: liveness from every
             // column, then the projection; static rows projected first).
+            if let m = filter.monitor, let s = h.staticRow { try m.observe(s, nowInSeconds: nowInSeconds) }
             if let s = h.staticRow.flatMap({ Reconcile.live(Reconcile.project($0, columns), nowInSeconds: nowInSeconds) }),
                !(try adapter.visit(key: keyBytes, s, isStatic: true, body)) {
                 stopped = true
             }
             while !stopped, let r = try mem.nextRow() {
+                if let m = filter.monitor { try m.observe(r, nowInSeconds: nowInSeconds) }
                 guard let live = Reconcile.live(r, nowInSeconds: nowInSeconds) else { continue }
+                filter.monitor?.countLiveRow()
                 if !(try adapter.visit(key: keyBytes, Reconcile.project(live, columns), isStatic: false, body)) { stopped = true }
             }
             try advanceMemtable()

@@ -13,17 +13,23 @@ struct LiveRowFilter {
     let nowInSeconds: Int32
     let queried: ColumnFilter
     var scratch: LiveRowScratch?
+    /// The read's tombstone counter, if the query layer bound one (`TombstoneMonitor`).
+    let monitor: TombstoneMonitor?
 
     init(nowInSeconds: Int32, queried: ColumnFilter = .all) {
         self.nowInSeconds = nowInSeconds
         self.queried = queried
+        self.monitor = TombstoneMonitor.current
     }
 
     /// Calls `body` with the live part of `v`, if anything in it is live. Returns what
     /// `body` returned (true = go on).
     @inline(__always)
     mutating func visit(_ v: borrowing SSTableRowView, _ body: (borrowing LiveRowView) throws -> Bool) throws -> Bool {
-        if v.kind == .partition { return true }
+        if v.kind == .partition {
+            if let monitor { try monitor.countTombstones(v.rangeTombstones.count) }
+            return true
+        }
         // What shadows the row: the partition deletion, then (regular rows) the range
         // tombstones covering its clustering, then its own deletion.
         var effective = v.partitionDeletion
@@ -51,8 +57,16 @@ struct LiveRowFilter {
             }
         }
         let wide = v.hasUnqueriedColumns && queried.columns != nil
+        if let monitor {
+            // Cassandra's count: each dead cell, else the row's own deletion.
+            var dead = 0
+            if !allLive { for c in v.columns { for i in c.cells where !v.cells[i].isLive(nowInSeconds: now) { dead += 1 } } }
+            if dead == 0 && !v.deletion.isLive { dead = 1 }
+            try monitor.countTombstones(dead)
+        }
         if allLive && !wide {
             if liveness.isEmpty && v.columns.isEmpty { return true }
+            monitor?.countLiveRow()
             return try body(LiveRowView(isStatic: v.kind == .staticRow, partitionKey: v.partitionKey, clustering: v.clustering,
                                         liveness: liveness, columns: v.columns, cells: v.cells))
         }
@@ -96,6 +110,7 @@ struct LiveRowFilter {
         // Static rows live through their queried columns only (Cassandra fetches only the
         // queried static columns); a wide block hands them over with every column.
         if liveness.isEmpty && nc == 0 && !(liveElsewhere && v.kind == .row) { return true }
+        monitor?.countLiveRow()
         return try body(LiveRowView(isStatic: v.kind == .staticRow, partitionKey: v.partitionKey, clustering: v.clustering,
                                     liveness: liveness, columns: UnsafeBufferPointer(start: s.columns, count: nc),
                                     cells: UnsafeBufferPointer(start: s.cells, count: nCells)))
