@@ -239,23 +239,24 @@ struct SelectExecutor {
             let v = try evaluate(inner, ctx)
             let from = self.type(inner)
             if from.unfrozen == type.unfrozen { return v }
-            guard let v else { return nil }
-            switch type {
-            case .text, .ascii: return Array(CQLValueFormat.literal(v, type: from).utf8)
-            default: throw QueryError.invalid("Cast from \(from.cqlName) to \(type.cqlName) is not supported")
-            }
+            return try ScalarFunction.cast(from: from.unfrozen, to: type).execute([v])
+        case .call(let f, let args, _):
+            var a: [[UInt8]?] = []
+            a.reserveCapacity(args.count)
+            for x in args { a.append(try evaluate(x, ctx)) }
+            return try f.execute(a)
         case .toJson(let inner):
             let v = try evaluate(inner, ctx)
             return Array((v.map { CQLValueFormat.json($0, type: type(inner)) } ?? "null").utf8)
         case .term(let t):
-            return try t.resolve(values, time: ExecutionTime(timestamp: 0, nowInSeconds: nowInSeconds)).bytes
+            return try t.resolve(values, time: ExecutionTime(timestamp: .min, nowInSeconds: nowInSeconds)).bytes
         case .field(let inner, let index, _):
             guard let v = try evaluate(inner, ctx) else { return nil }
             let parts = try CQLLiteral.tupleComponents(of: v, maxCount: index + 1)
             return index < parts.count ? parts[index] : nil
         case .element(let inner, let keyTerm):
             guard let v = try evaluate(inner, ctx),
-                  let k = try keyTerm.resolve(values, time: ExecutionTime(timestamp: 0, nowInSeconds: nowInSeconds)).bytes else { return nil }
+                  let k = try keyTerm.resolve(values, time: ExecutionTime(timestamp: .min, nowInSeconds: nowInSeconds)).bytes else { return nil }
             switch type(inner).unfrozen {
             case .map:
                 let kv = try CQLLiteral.elements(of: v, perEntry: 2)
@@ -277,6 +278,7 @@ struct SelectExecutor {
         case .countRows: return .bigint
         case .aggregate(let f, let inner): return f == .count ? .bigint : type(inner)
         case .cast(_, let t): return t
+        case .call(_, _, let t): return t
         case .toJson: return .text
         case .term: return .blob
         case .field(let inner, let index, _):
@@ -343,7 +345,7 @@ struct AggregateState {
         case .column(let c): return c.type
         case .writetime, .token: return .bigint
         case .ttl: return .int
-        case .cast(_, let t): return t
+        case .cast(_, let t), .call(_, _, let t): return t
         default: return .blob
         }
     }

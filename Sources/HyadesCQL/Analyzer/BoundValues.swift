@@ -41,6 +41,18 @@ public struct ExecutionTime: Hashable, Sendable {
         self.timestamp = timestamp
         self.nowInSeconds = nowInSeconds
     }
+
+    /// For reads, which have no write timestamp: a function that needs the time
+    /// (`now()`, `currentTimestamp()`, ...) reads the clock when it runs, so a plan without
+    /// one costs no clock read.
+    public static let unspecified = ExecutionTime(timestamp: .min, nowInSeconds: 0)
+
+    /// This, or the clock's time if unspecified.
+    var resolved: ExecutionTime {
+        guard timestamp == .min else { return self }
+        let micros = Analyzer.microsecondsNow()
+        return ExecutionTime(timestamp: micros, nowInSeconds: Int32(truncatingIfNeeded: micros / 1_000_000))
+    }
 }
 
 /// A value expression after analysis: its receiver type is known, constants are already
@@ -59,6 +71,9 @@ public indirect enum ValueTerm: Hashable, Sendable {
     case tuple([ValueTerm])
     /// A function evaluated at execution time (`now()`, `uuid()`, `currentTimestamp()`, ...).
     case function(TermFunction)
+    /// A native function of arguments (`toTimestamp(?)`, `token(?)`, `? + 1`, `intAsBlob(?)`)
+    /// whose arguments are not all constants (those are folded during analysis).
+    case call(ScalarFunction, [ValueTerm])
 
     /// A constant or a marker (no nested structure): what a key component usually is.
     public var markerIndex: Int? {
@@ -125,7 +140,18 @@ extension ValueTerm {
             }
             return .value(CQLLiteral.tuple(out))
         case .function(let f):
-            return .value(f.evaluate(time))
+            return .value(f.evaluate(time.resolved))
+        case .call(let f, let args):
+            var a: [[UInt8]?] = []
+            a.reserveCapacity(args.count)
+            for x in args {
+                switch try x.resolve(values, time: time) {
+                case .value(let b): a.append(b)
+                case .null: a.append(nil)
+                case .unset: throw .invalid("Invalid unset value for argument in call to function \(f.name)")
+                }
+            }
+            return try f.execute(a).map { .value($0) } ?? .null
         }
     }
 

@@ -1,0 +1,403 @@
+import HyadesCore
+
+/// What is known of a function argument's type before the function is chosen: exact for
+/// columns, function results, casts and type hints; a literal's kind; nothing for markers
+/// and null (Cassandra's AssignmentTestable: EXACT_MATCH / WEAKLY_ASSIGNABLE).
+enum ArgumentType {
+    case exact(CQLType)
+    case literal(CQLLiteral.Kind)
+    case untyped
+
+    func assignable(to p: CQLType) -> Bool {
+        switch self {
+        case .exact(let t): return NativeFunctions.valueCompatible(p, with: t)
+        case .literal(let k): return CQLLiteral.assignable(k, to: p.unfrozen)
+        case .untyped: return true
+        }
+    }
+
+    func exactly(_ p: CQLType) -> Bool {
+        if case .exact(let t) = self { return t.unfrozen == p.unfrozen }
+        return false
+    }
+}
+
+/// One overload of a native function.
+struct FunctionSignature {
+    /// As Cassandra names it in result columns and errors: `system.totimestamp`.
+    var name: String
+    var parameters: [CQLType]
+    var result: CQLType
+    var function: ScalarFunction
+
+    var description: String {
+        "\(name) : (\(parameters.map(\.cqlName).joined(separator: ", "))) -> \(result.cqlName)"
+    }
+}
+
+/// The native scalar functions with arguments, by name (lower-cased), and Cassandra's
+/// overload resolution (FunctionResolver.pickBestMatch).
+enum NativeFunctions {
+    /// The overloads of `name`, or nil if no native function has that name.
+    static func overloads(_ name: String) -> [FunctionSignature]? {
+        let q = "system.\(name)"
+        switch name {
+        case "todate":
+            return [.timeuuid, .timestamp].map { FunctionSignature(name: q, parameters: [$0], result: .date, function: .toDate($0)) }
+        case "totimestamp":
+            return [.timeuuid, .date].map { FunctionSignature(name: q, parameters: [$0], result: .timestamp, function: .toTimestamp($0)) }
+        case "tounixtimestamp":
+            return [.timeuuid, .timestamp, .date].map { FunctionSignature(name: q, parameters: [$0], result: .bigint, function: .toUnixTimestamp($0)) }
+        case "dateof":
+            return [FunctionSignature(name: q, parameters: [.timeuuid], result: .timestamp, function: .toTimestamp(.timeuuid))]
+        case "unixtimestampof":
+            return [FunctionSignature(name: q, parameters: [.timeuuid], result: .bigint, function: .toUnixTimestamp(.timeuuid))]
+        case "mintimeuuid":
+            return [FunctionSignature(name: q, parameters: [.timestamp], result: .timeuuid, function: .minTimeuuid)]
+        case "maxtimeuuid":
+            return [FunctionSignature(name: q, parameters: [.timestamp], result: .timeuuid, function: .maxTimeuuid)]
+        default:
+            if name.hasPrefix("blobas"), let t = CQLType.builtin(String(name.dropFirst(6))), t != .blob {
+                return [FunctionSignature(name: q, parameters: [.blob], result: t, function: .blobAs(t))]
+            }
+            if name.hasSuffix("asblob"), let t = CQLType.builtin(String(name.dropLast(6))), t != .blob {
+                return [FunctionSignature(name: q, parameters: [t], result: .blob, function: .asBlob)]
+            }
+            return nil
+        }
+    }
+
+    /// Cassandra's receiver.type.isValueCompatibleWith(type): the bytes of a `type` value
+    /// are a valid `receiver` value.
+    static func valueCompatible(_ receiver: CQLType, with type: CQLType) -> Bool {
+        let r = receiver.unfrozen, t = type.unfrozen
+        if r == t { return true }
+        switch (r, t) {
+        case (.blob, _), (.uuid, .timeuuid), (.text, .ascii), (.timestamp, .bigint), (.bigint, .timestamp), (.bigint, .counter): return true
+        default: return false
+        }
+    }
+
+    /// The overload of `name` for these arguments.
+    static func pick(_ name: String, _ args: [ArgumentType], display: String) throws(CQLAnalysisError) -> FunctionSignature {
+        guard let all = overloads(name) else { throw .invalid("Unknown function \(display) called") }
+        let candidates = all.filter { $0.parameters.count == args.count }
+        guard !candidates.isEmpty else {
+            throw .invalid("Invalid number of arguments in call to function \(all[0].name): \(all[0].parameters.count) required but \(args.count) provided")
+        }
+        if candidates.count == 1 {
+            let c = candidates[0]
+            for (i, a) in args.enumerated() where !a.assignable(to: c.parameters[i]) {
+                throw .invalid("Type error: \(argumentText(a)) cannot be passed as argument \(i) of function \(c.name) of type \(c.parameters[i].cqlName)")
+            }
+            return c
+        }
+        var compatible: [FunctionSignature] = []
+        for c in candidates {
+            if zip(args, c.parameters).allSatisfy({ $0.exactly($1) }) { return c }
+            if zip(args, c.parameters).allSatisfy({ $0.assignable(to: $1) }) { compatible.append(c) }
+        }
+        if compatible.isEmpty {
+            throw .invalid("Invalid call to function \(candidates[0].name), none of its type signatures match (known type signatures: \(candidates.map(\.description).joined(separator: ", ")))")
+        }
+        if compatible.count > 1 {
+            throw .invalid("Ambiguous call to function \(candidates[0].name) (can be matched by following signatures: \(compatible.map(\.description).joined(separator: ", "))): use type casts to disambiguate")
+        }
+        return compatible[0]
+    }
+
+    static func argumentText(_ a: ArgumentType) -> String {
+        switch a {
+        case .exact(let t): return "value of type \(t.cqlName)"
+        case .literal(let k): return "\(k.rawValue.lowercased()) literal"
+        case .untyped: return "value"
+        }
+    }
+
+    /// The type an integer / float literal takes when nothing else decides it (Cassandra's
+    /// Constants.Type.getPreferedTypeFor): int, bigint or varint by magnitude; double.
+    static func preferredType(_ c: Constant) -> CQLType? {
+        switch c.kind {
+        case .integer:
+            if Int32(c.text) != nil { return .int }
+            if Int64(c.text) != nil { return .bigint }
+            return .varint
+        case .float: return .double
+        case .duration: return .duration
+        case .boolean: return .boolean
+        case .uuid: return .uuid
+        case .hexBlob: return .blob
+        case .string: return .text
+        }
+    }
+
+    static func literalKind(_ k: Constant.Kind) -> CQLLiteral.Kind {
+        switch k {
+        case .string: .string
+        case .integer: .integer
+        case .float: .float
+        case .boolean: .boolean
+        case .uuid: .uuid
+        case .hexBlob: .hex
+        case .duration: .duration
+        }
+    }
+
+    /// The signature of `l op r` for operand types, or nil if Cassandra has none:
+    /// numbers (OperationFcts.returnType), timestamp / date ± duration.
+    static func operation(_ op: ArithmeticOperator, _ l: CQLType, _ r: CQLType) -> FunctionSignature? {
+        let lt = l.unfrozen, rt = r.unfrozen
+        let name = "system.\(ScalarFunction.operationName(op))"
+        if CQLNumber.numericTypes.contains(lt) && CQLNumber.numericTypes.contains(rt) {
+            let result = CQLNumber.resultType(lt, rt)
+            return FunctionSignature(name: name, parameters: [lt, rt], result: result,
+                                     function: .arithmetic(op, left: lt, right: rt, result: result))
+        }
+        if (lt == .timestamp || lt == .date), rt == .duration, op == .add || op == .subtract {
+            return FunctionSignature(name: name, parameters: [lt, rt], result: lt,
+                                     function: .arithmetic(op, left: lt, right: rt, result: lt))
+        }
+        return nil
+    }
+
+    static func operationError(_ op: ArithmeticOperator, _ l: CQLType?, _ r: CQLType?) -> CQLAnalysisError {
+        .invalid("the '\(op.rawValue)' operation is not supported between \(l?.cqlName ?? "?") and \(r?.cqlName ?? "?")")
+    }
+}
+
+extension ValueTerm {
+    /// Folds a call whose arguments are all constants (as Cassandra executes such a
+    /// function once, at preparation).
+    static func folded(_ f: ScalarFunction, _ args: [ValueTerm]) throws(CQLAnalysisError) -> ValueTerm {
+        var bytes: [[UInt8]?] = []
+        for a in args {
+            switch a {
+            case .constant(let b): bytes.append(b)
+            case .null: bytes.append(nil)
+            default: return .call(f, args)
+            }
+        }
+        return try f.execute(bytes).map { .constant($0) } ?? .null
+    }
+}
+
+extension AnalysisContext {
+    /// What is known of a term's type on its own (for choosing a function overload).
+    func argumentType(_ t: Term, keyspace: String) -> ArgumentType {
+        switch t.kind {
+        case .constant(let c): return .literal(NativeFunctions.literalKind(c.kind))
+        case .typeHint(let te, _): return (try? resolveType(te, keyspace: keyspace)).map { .exact($0) } ?? .untyped
+        case .cast(_, let type): return .exact(type)
+        case .negation(let inner): return argumentType(inner, keyspace: keyspace)
+        case .functionCall(let fn, let args):
+            let name = fn.name.lowercased()
+            if args.isEmpty, let f = TermFunction.named(name) { return .exact(f.resultType) }
+            if name == "token" { return .exact(.bigint) }
+            let types = args.map { argumentType($0, keyspace: keyspace) }
+            return (try? NativeFunctions.pick(name, types, display: fn.name)).map { .exact($0.result) } ?? .untyped
+        case .operation(let op, let l, let r):
+            guard let lt = operandType(l, keyspace: keyspace), let rt = operandType(r, keyspace: keyspace),
+                  let sig = NativeFunctions.operation(op, lt, rt) else { return .untyped }
+            return .exact(sig.result)
+        default: return .untyped
+        }
+    }
+
+    /// An operand's type when it decides itself: exact, or a literal's preferred type.
+    func operandType(_ t: Term, keyspace: String) -> CQLType? {
+        if case .constant(let c) = t.kind { return NativeFunctions.preferredType(c) }
+        if case .exact(let type) = argumentType(t, keyspace: keyspace) { return type }
+        return nil
+    }
+
+    /// `f(args)` as a value for `receiver`.
+    mutating func functionValue(_ fn: FunctionName, _ args: [Term], for receiver: ColumnSpecification) throws(CQLAnalysisError) -> ValueTerm {
+        guard fn.keyspace == nil || fn.keyspace == "system" else { throw .invalid("Unknown function \(fn.keyspace!).\(fn.name) called") }
+        let name = fn.name.lowercased()
+        let type = receiver.type.unfrozen
+        if args.isEmpty, let f = TermFunction.named(name) {
+            guard NativeFunctions.valueCompatible(type, with: f.resultType) else {
+                throw .invalid("Type error: cannot assign result of function system.\(name) (type \(f.resultType.cqlName)) to \(receiver.name) (type \(receiver.type.cqlName))")
+            }
+            return .function(f)
+        }
+        if name == "token" {
+            guard let table = schema.table(keyspace: receiver.keyspace, name: receiver.table) else {
+                throw .invalid("Unknown function token called")
+            }
+            let pk = table.partitionKeyColumns
+            guard args.count == pk.count else {
+                throw .invalid("Invalid number of arguments in call to function system.token: \(pk.count) required but \(args.count) provided")
+            }
+            guard NativeFunctions.valueCompatible(type, with: .bigint) else {
+                throw .invalid("Type error: cannot assign result of function system.token (type bigint) to \(receiver.name) (type \(receiver.type.cqlName))")
+            }
+            var vals: [ValueTerm] = []
+            for (a, c) in zip(args, pk) { vals.append(try value(a, for: spec(table, c))) }
+            return try ValueTerm.folded(.token(components: pk.count), vals)
+        }
+        let types = args.map { argumentType($0, keyspace: receiver.keyspace) }
+        let sig = try NativeFunctions.pick(name, types, display: fn.name)
+        guard NativeFunctions.valueCompatible(type, with: sig.result) else {
+            throw .invalid("Type error: cannot assign result of function \(sig.name) (type \(sig.result.cqlName)) to \(receiver.name) (type \(receiver.type.cqlName))")
+        }
+        var vals: [ValueTerm] = []
+        for (i, a) in args.enumerated() {
+            vals.append(try value(a, for: derived(receiver, "arg\(i)(\(sig.name))", sig.parameters[i])))
+        }
+        return try ValueTerm.folded(sig.function, vals)
+    }
+
+    /// `l op r` as a value for `receiver`: operands without a type of their own (markers,
+    /// literals) take the receiver's, or the other operand's.
+    mutating func operationValue(_ op: ArithmeticOperator, _ l: Term, _ r: Term, for receiver: ColumnSpecification) throws(CQLAnalysisError) -> ValueTerm {
+        let target = receiver.type.unfrozen
+        let ks = receiver.keyspace
+        func own(_ t: Term) -> CQLType? {
+            if case .exact(let type) = argumentType(t, keyspace: ks) { return type }
+            return nil
+        }
+        var lt = own(l), rt = own(r)
+        let temporal = target == .timestamp || target == .date
+        if temporal && (op == .add || op == .subtract) {
+            lt = lt ?? target
+            rt = rt ?? .duration
+        } else if CQLNumber.numericTypes.contains(target) {
+            // Literals and markers take the receiver's type (Cassandra picks the overload
+            // whose result is the receiver's).
+            lt = lt ?? (rt.map { CQLNumber.numericTypes.contains($0) ? target : $0 } ?? target)
+            rt = rt ?? target
+        } else {
+            lt = lt ?? operandType(l, keyspace: ks)
+            rt = rt ?? operandType(r, keyspace: ks)
+        }
+        guard let lt, let rt, let sig = NativeFunctions.operation(op, lt, rt) else {
+            throw NativeFunctions.operationError(op, lt, rt)
+        }
+        guard NativeFunctions.valueCompatible(target, with: sig.result) else {
+            throw .invalid("Type error: cannot assign result of operation \(sig.name) (type \(sig.result.cqlName)) to \(receiver.name) (type \(receiver.type.cqlName))")
+        }
+        let lv = try value(l, for: derived(receiver, "arg0(\(sig.name))", lt))
+        let rv = try value(r, for: derived(receiver, "arg1(\(sig.name))", rt))
+        return try ValueTerm.folded(sig.function, [lv, rv])
+    }
+
+    /// `-x` (not a literal) as a value for a numeric receiver.
+    mutating func negationValue(_ inner: Term, for receiver: ColumnSpecification) throws(CQLAnalysisError) -> ValueTerm {
+        let type = receiver.type.unfrozen
+        guard CQLNumber.numericTypes.contains(type), type != .counter else {
+            throw .invalid("Invalid call to function system._negate, none of its type signatures match (argument of type \(receiver.type.cqlName))")
+        }
+        let v = try value(inner, for: derived(receiver, "arg0(system._negate)", type))
+        return try ValueTerm.folded(.negate(type), [v])
+    }
+
+    /// `CAST(x AS t)` as a value: `x` must have a type of its own.
+    mutating func castValue(_ inner: Term, _ to: CQLType, for receiver: ColumnSpecification) throws(CQLAnalysisError) -> ValueTerm {
+        guard let from = operandType(inner, keyspace: receiver.keyspace) else {
+            throw .invalid("Cannot infer the type of the argument of CAST to \(to.cqlName): use a type hint")
+        }
+        guard ScalarFunction.castable(from.unfrozen, to: to) else { throw .invalid("\(from.cqlName) cannot be cast to \(to.cqlName)") }
+        guard NativeFunctions.valueCompatible(receiver.type, with: to) else {
+            throw .invalid("Type error: cannot assign result of cast to \(to.cqlName) to \(receiver.name) (type \(receiver.type.cqlName))")
+        }
+        let v = try value(inner, for: derived(receiver, "cast(\(receiver.name))", from))
+        return try ValueTerm.folded(.cast(from: from, to: to), [v])
+    }
+}
+
+extension TermFunction {
+    /// The function of no argument called `name` (lower-cased), if any.
+    static func named(_ name: String) -> TermFunction? {
+        switch name {
+        case "now": .now
+        case "currenttimeuuid": .currentTimeUUID
+        case "uuid": .uuid
+        case "currenttimestamp": .currentTimestamp
+        case "currentdate": .currentDate
+        case "currenttime": .currentTime
+        default: nil
+        }
+    }
+
+    var resultType: CQLType {
+        switch self {
+        case .now, .currentTimeUUID: .timeuuid
+        case .uuid: .uuid
+        case .currentTimestamp: .timestamp
+        case .currentDate: .date
+        case .currentTime: .time
+        }
+    }
+}
+
+extension AnalysisContext {
+    /// What is known of a selector argument's type before the function is chosen.
+    mutating func selectorArgumentType(_ e: SelectorExpression, table t: TableMetadata) throws(CQLAnalysisError) -> ArgumentType {
+        switch e {
+        case .term(let term): return argumentType(term, keyspace: t.keyspace)
+        default:
+            let (_, _, type) = try selector(e, table: t)
+            return .exact(type)
+        }
+    }
+
+    /// An argument of a chosen function: a term becomes a value of the parameter's type.
+    mutating func selectorArgument(_ e: SelectorExpression, _ parameter: CQLType, _ fname: String, _ i: Int,
+                                   table t: TableMetadata) throws(CQLAnalysisError) -> (SelectorPlan, String) {
+        if case .term(let term) = e {
+            let v = try value(term, for: spec(t, "arg\(i)(\(fname))", parameter))
+            return (.term(v), CQLPrinter.term(term))
+        }
+        let (p, name, type) = try selector(e, table: t)
+        guard NativeFunctions.valueCompatible(parameter, with: type) else {
+            throw .invalid("Type error: \(name) cannot be passed as argument \(i) of function \(fname) of type \(parameter.cqlName)")
+        }
+        return (p, name)
+    }
+
+    /// `f(args)` in a selection: the clock functions, and the native scalar functions.
+    mutating func functionSelector(_ fn: FunctionName, _ args: [SelectorExpression], table t: TableMetadata) throws(CQLAnalysisError) -> (SelectorPlan, String, CQLType) {
+        let name = fn.name.lowercased()
+        if args.isEmpty, let f = TermFunction.named(name) {
+            return (.term(.function(f)), "system.\(name)()", f.resultType)
+        }
+        var types: [ArgumentType] = []
+        for a in args { types.append(try selectorArgumentType(a, table: t)) }
+        let sig = try NativeFunctions.pick(name, types, display: fn.name)
+        var plans: [SelectorPlan] = [], names: [String] = []
+        for (i, a) in args.enumerated() {
+            let (p, n) = try selectorArgument(a, sig.parameters[i], sig.name, i, table: t)
+            plans.append(p)
+            names.append(n)
+        }
+        return (.call(sig.function, plans, sig.result), "\(sig.name)(\(names.joined(separator: ", ")))", sig.result)
+    }
+
+    /// `l op r` in a selection (Cassandra 4): named `l op r`, typed by OperationFcts.
+    mutating func operationSelector(_ op: ArithmeticOperator, _ l: SelectorExpression, _ r: SelectorExpression,
+                                    table t: TableMetadata) throws(CQLAnalysisError) -> (SelectorPlan, String, CQLType) {
+        func own(_ e: SelectorExpression) throws(CQLAnalysisError) -> CQLType? {
+            switch e {
+            case .term(let term):
+                if case .exact(let type) = argumentType(term, keyspace: t.keyspace) { return type }
+                if case .constant(let c) = term.kind { return NativeFunctions.preferredType(c) }
+                return nil
+            default:
+                return try selector(e, table: t).2
+            }
+        }
+        var lt = try own(l), rt = try own(r)
+        // A marker takes the other operand's type (a duration after a timestamp or date).
+        if lt == nil { lt = rt }
+        if rt == nil, let lt { rt = (lt == .timestamp || lt == .date) ? .duration : lt }
+        if let x = lt, x.unfrozen == .counter { lt = .bigint }
+        if let x = rt, x.unfrozen == .counter { rt = .bigint }
+        guard let lt, let rt, let sig = NativeFunctions.operation(op, lt, rt) else {
+            throw NativeFunctions.operationError(op, lt, rt)
+        }
+        let (lp, ln) = try selectorArgument(l, lt, sig.name, 0, table: t)
+        let (rp, rn) = try selectorArgument(r, rt, sig.name, 1, table: t)
+        return (.call(sig.function, [lp, rp], sig.result), "\(ln) \(op.rawValue) \(rn)", sig.result)
+    }
+}
