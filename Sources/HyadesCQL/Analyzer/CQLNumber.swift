@@ -172,7 +172,7 @@ enum CQLNumber {
 
     // MARK: encoding
 
-    /// Serialized as `type` (a CAST's or an operation's result), Java's narrowing rules.
+    /// Serialized as `type` by CAST (CastFcts' Java conversions).
     func encode(_ type: CQLType) throws(CQLAnalysisError) -> [UInt8] {
         switch type.unfrozen {
         case .tinyint: return Self.fixed(Int64(intValue), width: 1)
@@ -182,10 +182,11 @@ enum CQLNumber {
         case .float: return Self.fixed(Int64(floatValue.bitPattern), width: 4)
         case .double: return Self.fixed(Int64(bitPattern: doubleValue.bitPattern), width: 8)
         case .varint:
-            if !doubleValue.isFinite { throw .invalid("Infinite or NaN") }
-            return Self.bytes(integerPart)
+            // CastFcts: BigInteger.valueOf(p.longValue()).
+            return Self.bytes(Int128(longValue))
         case .decimal:
-            let (u, s) = try decimalValue()
+            // CastFcts: BigDecimal.valueOf(p.doubleValue()), whatever the source type.
+            let (u, s) = try Self.parseDecimal(doubleValue)
             return Self.fixed(Int64(s), width: 4) + Self.bytes(u)
         default:
             throw .invalid("\(type.cqlName) is not a numeric type")

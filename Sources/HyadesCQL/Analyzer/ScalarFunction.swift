@@ -246,11 +246,18 @@ public enum ScalarFunction: Hashable, Sendable {
         }
     }
 
-    /// Whether `CAST(x AS to)` exists for an `from` value (CastFcts' list).
+    /// Whether `CAST(x AS to)` exists for an `from` value (CastFcts' list: numbers between
+    /// them, numbers / inet / boolean / uuids / temporals to text or ascii, ascii to text,
+    /// and the temporal conversions).
     static func castable(_ from: CQLType, to: CQLType) -> Bool {
         let numeric = CQLNumber.numericTypes
         if from == to { return true }
-        if to == .text || to == .ascii { return from.isScalar }
+        let textual: Set<CQLType> = [.inet, .boolean, .timeuuid, .timestamp, .date, .time, .uuid]
+        switch to {
+        case .text: return numeric.contains(from) || textual.contains(from) || from == .ascii
+        case .ascii: return numeric.contains(from) || textual.contains(from)
+        default: break
+        }
         if numeric.contains(from) && numeric.contains(to) && to != .counter { return true }
         switch (from, to) {
         case (.timestamp, .date), (.date, .timestamp), (.timeuuid, .timestamp), (.timeuuid, .date): return true
