@@ -297,7 +297,8 @@ struct SelectExecutor {
     func json(_ row: [[UInt8]?]) -> String {
         var parts: [String] = []
         for (i, s) in plan.selectors.enumerated() where i < row.count {
-            let name = i < plan.resultColumns.count && !(plan.json && plan.resultColumns.count == 1) ? plan.resultColumns[i].name : selectorName(s)
+            let name = i < plan.jsonNames.count ? plan.jsonNames[i]
+                : i < plan.resultColumns.count && !(plan.json && plan.resultColumns.count == 1) ? plan.resultColumns[i].name : selectorName(s)
             let v = row[i].map { CQLValueFormat.json($0, type: type(s)) } ?? "null"
             // A case-sensitive column appears quoted (`"\"Mixed\""`), as Cassandra writes it,
             // so INSERT JSON reads the key back as the same column.

@@ -91,14 +91,18 @@ extension AnalysisContext {
         for f in r.filters {
             if let c = t.column(id: f.column), !c.kind.isPrimaryKey { queried.insert(f.column) }
         }
+        var jsonNames: [String] = []
         if s.json {
+            jsonNames = specs.map(\.name)
             specs = [spec(t, "[json]", .text)]
         }
-        return SelectPlan(table: t, partitions: partitions, clustering: r.clustering, filters: r.filters,
+        var plan = SelectPlan(table: t, partitions: partitions, clustering: r.clustering, filters: r.filters,
                           selectors: selectors, resultColumns: specs, queriedColumns: queried.sorted(),
                           distinct: s.distinct, json: s.json, reversed: reversed, allowFiltering: s.allowFiltering,
                           limit: limit, perPartitionLimit: ppl,
                           variables: try variableSpecifications(partitionKeyIndexes: pkIndexes(r.partitionKey ?? [])))
+        plan.jsonNames = jsonNames
+        return plan
     }
 
     mutating func limitTerm(_ term: Term?, name: String, what: String, table t: TableMetadata) throws(CQLAnalysisError) -> ValueTerm? {

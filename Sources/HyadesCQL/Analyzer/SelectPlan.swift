@@ -84,6 +84,9 @@ public struct SelectPlan: Hashable, Sendable {
     public var limit: ValueTerm?
     public var perPartitionLimit: ValueTerm?
     public var variables: VariableSpecifications
+    /// SELECT JSON: each selector's result name (the document's keys), as the result
+    /// metadata holds only `[json]`.
+    public var jsonNames: [String] = []
 
     public var isAggregate: Bool { selectors.contains { $0.isAggregate } }
 
