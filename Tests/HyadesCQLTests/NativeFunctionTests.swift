@@ -145,6 +145,11 @@ import HyadesCore
         }
         #expect(NativeFunctions.overloads("varcharasblob")?.first?.parameters == [.text])
         #expect(NativeFunctions.overloads("blobasblob") == nil)
+        #expect(NativeFunctions.overloads("blob_as_int")?.first?.result == .int)
+        #expect(NativeFunctions.overloads("int_as_blob")?.first?.parameters == [.int])
+        let s = try F.select("SELECT to_unix_timestamp(current_timestamp()), tounixtimestamp(currenttimestamp()) FROM kv WHERE k = 1")
+        #expect(s.resultColumns.map(\.name) == ["system.to_unix_timestamp(system.current_timestamp())",
+                                                "system.tounixtimestamp(system.currenttimestamp())"])
     }
 
     @Test func udtLiteralKeepsExplicitNulls() throws {

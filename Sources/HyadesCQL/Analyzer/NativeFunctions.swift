@@ -40,8 +40,9 @@ struct FunctionSignature {
 enum NativeFunctions {
     /// The overloads of `name`, or nil if no native function has that name.
     static func overloads(_ name: String) -> [FunctionSignature]? {
+        // Named as called (`system.totimestamp`, `system.to_timestamp`).
         let q = "system.\(name)"
-        switch name {
+        switch snakeCaseAliases[name] ?? name {
         case "todate":
             return [.timeuuid, .timestamp].map { FunctionSignature(name: q, parameters: [$0], result: .date, function: .toDate($0)) }
         case "totimestamp":
@@ -57,15 +58,26 @@ enum NativeFunctions {
         case "maxtimeuuid":
             return [FunctionSignature(name: q, parameters: [.timestamp], result: .timeuuid, function: .maxTimeuuid)]
         default:
-            if name.hasPrefix("blobas"), let t = CQLType.builtin(String(name.dropFirst(6))), t != .blob {
-                return [FunctionSignature(name: q, parameters: [.blob], result: t, function: .blobAs(t))]
+            for prefix in ["blobas", "blob_as_"] where name.hasPrefix(prefix) {
+                if let t = CQLType.builtin(String(name.dropFirst(prefix.count))), t != .blob {
+                    return [FunctionSignature(name: q, parameters: [.blob], result: t, function: .blobAs(t))]
+                }
             }
-            if name.hasSuffix("asblob"), let t = CQLType.builtin(String(name.dropLast(6))), t != .blob {
-                return [FunctionSignature(name: q, parameters: [t], result: .blob, function: .asBlob)]
+            for suffix in ["asblob", "_as_blob"] where name.hasSuffix(suffix) {
+                if let t = CQLType.builtin(String(name.dropLast(suffix.count))), t != .blob {
+                    return [FunctionSignature(name: q, parameters: [t], result: .blob, function: .asBlob)]
+                }
             }
             return nil
         }
     }
+
+    /// Cassandra 5's snake_case names of the camelCase functions (both are accepted; the
+    /// result column is named as called).
+    static let snakeCaseAliases: [String: String] = [
+        "to_date": "todate", "to_timestamp": "totimestamp", "to_unix_timestamp": "tounixtimestamp",
+        "min_timeuuid": "mintimeuuid", "max_timeuuid": "maxtimeuuid",
+    ]
 
     /// Cassandra's receiver.type.isValueCompatibleWith(type): the bytes of a `type` value
     /// are a valid `receiver` value.
@@ -311,11 +323,11 @@ extension TermFunction {
     static func named(_ name: String) -> TermFunction? {
         switch name {
         case "now": .now
-        case "currenttimeuuid": .currentTimeUUID
+        case "currenttimeuuid", "current_timeuuid": .currentTimeUUID
         case "uuid": .uuid
-        case "currenttimestamp": .currentTimestamp
-        case "currentdate": .currentDate
-        case "currenttime": .currentTime
+        case "currenttimestamp", "current_timestamp": .currentTimestamp
+        case "currentdate", "current_date": .currentDate
+        case "currenttime", "current_time": .currentTime
         default: nil
         }
     }
