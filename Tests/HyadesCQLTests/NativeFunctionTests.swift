@@ -24,6 +24,9 @@ import HyadesCore
         #expect(F.error("SELECT toTimestamp(v) FROM kv WHERE k = 1")?.message.hasPrefix("Invalid call to function system.totimestamp, none of its type signatures match") == true)
         #expect(F.error("SELECT blobAsInt(1, 2) FROM kv WHERE k = 1")?.message
             == "Invalid number of arguments in call to function system.blobasint: 1 required but 2 provided")
+        #expect(F.error("SELECT now(1) FROM kv WHERE k = 1")?.message
+            == "Invalid number of arguments in call to function system.now: 0 required but 1 provided")
+        #expect(F.error("SELECT nosuch(n) FROM kv WHERE k = 1")?.message == "Unknown function 'nosuch'")
         #expect(F.error("SELECT v + 1 FROM kv WHERE k = 1")?.message == "the '+' operation is not supported between text and int")
         #expect(F.error("SELECT cast(v AS int) FROM kv WHERE k = 1")?.message == "text cannot be cast to int")
     }
@@ -44,6 +47,19 @@ import HyadesCore
         #expect(F.error("INSERT INTO kv (k, v) VALUES (1, intAsBlob(1))")?.message
             == "Type error: cannot assign result of function system.intasblob (type blob) to v (type text)")
         #expect(F.error("INSERT INTO kv (k, n) VALUES (1, toTimestamp(?))")?.message.hasPrefix("Ambiguous call to function system.totimestamp") == true)
+    }
+
+    @Test func clockFunctionsIgnoreUsingTimestamp() throws {
+        var schema = F.schema
+        schema.add(TableMetadata(keyspace: "ks", name: "tu", id: TableID(high: 9, low: 8), partitionKey: [("k", .int)],
+                                 regular: [("t", .timestamp)]))
+        guard case .modification(let m) = try F.plan("INSERT INTO tu (k, t) VALUES (1, currentTimestamp()) USING TIMESTAMP 5", schema: schema),
+              case .batch(let b) = try F.plan("BEGIN BATCH USING TIMESTAMP 7 INSERT INTO tu (k, t) VALUES (1, currentTimestamp()) APPLY BATCH", schema: schema)
+        else { Issue.record("not planned"); return }
+        let single = try m.mutation(values: [], timestamp: 1_700_000_000_000_000, nowInSeconds: 1)
+        #expect(single.updates[0].rows[0].columns == [.simple(1, .live(timestamp: 5, value: F.bigint(1_700_000_000_000)))])
+        let batch = try b.mutation(values: [], timestamp: 1_700_000_000_000_000, nowInSeconds: 1)
+        #expect(batch.updates[0].rows[0].columns == [.simple(1, .live(timestamp: 7, value: F.bigint(1_700_000_000_000)))])
     }
 
     @Test func tokenOfTermsOnTheRightHandSide() throws {

@@ -36,6 +36,10 @@ public struct VariableSpecifications: Hashable, Sendable {
 public struct ExecutionTime: Hashable, Sendable {
     public var timestamp: Int64
     public var nowInSeconds: Int32
+    /// The statement's own time (µs) when USING TIMESTAMP replaced `timestamp`: `now()`,
+    /// `currentTimestamp()`, ... give the time of the execution, never the write timestamp
+    /// a client chose.
+    public var clock: Int64?
 
     public init(timestamp: Int64, nowInSeconds: Int32) {
         self.timestamp = timestamp
@@ -185,8 +189,9 @@ extension ValueTerm {
 
 extension TermFunction {
     func evaluate(_ time: ExecutionTime) -> [UInt8] {
+        let micros = time.clock ?? time.timestamp
         switch self {
-        case .now, .currentTimeUUID: return TimeUUID.make(micros: time.timestamp)
+        case .now, .currentTimeUUID: return TimeUUID.make(micros: micros)
         case .uuid:
             var g = SystemRandomNumberGenerator()
             var b = (0..<16).map { _ in UInt8.random(in: 0...255, using: &g) }
@@ -194,13 +199,13 @@ extension TermFunction {
             b[8] = b[8] & 0x3F | 0x80
             return b
         case .currentTimestamp:
-            return CQLLiteralBytes.int64(time.timestamp / 1000)
+            return CQLLiteralBytes.int64(micros / 1000)
         case .currentDate:
             let days = Int64(time.nowInSeconds) / 86_400 + (1 << 31)
             return Array(CQLLiteralBytes.int64(days).suffix(4))
         case .currentTime:
-            let micros = time.timestamp % 86_400_000_000
-            return CQLLiteralBytes.int64((micros < 0 ? micros + 86_400_000_000 : micros) * 1000)
+            let ofDay = micros % 86_400_000_000
+            return CQLLiteralBytes.int64((ofDay < 0 ? ofDay + 86_400_000_000 : ofDay) * 1000)
         }
     }
 }

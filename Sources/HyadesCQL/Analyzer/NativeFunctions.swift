@@ -91,8 +91,14 @@ enum NativeFunctions {
     }
 
     /// The overload of `name` for these arguments.
-    static func pick(_ name: String, _ args: [ArgumentType], display: String) throws(CQLAnalysisError) -> FunctionSignature {
-        guard let all = overloads(name) else { throw .invalid("Unknown function \(display) called") }
+    /// `inSelection`: Cassandra words an unknown name differently in a selector.
+    static func pick(_ name: String, _ args: [ArgumentType], display: String, inSelection: Bool = false) throws(CQLAnalysisError) -> FunctionSignature {
+        if TermFunction.named(name) != nil || name == "token" && args.isEmpty {
+            throw .invalid("Invalid number of arguments in call to function system.\(name): \(name == "token" ? "1" : "0") required but \(args.count) provided")
+        }
+        guard let all = overloads(name) else {
+            throw .invalid(inSelection ? "Unknown function '\(display)'" : "Unknown function \(display) called")
+        }
         let candidates = all.filter { $0.parameters.count == args.count }
         guard !candidates.isEmpty else {
             throw .invalid("Invalid number of arguments in call to function \(all[0].name): \(all[0].parameters.count) required but \(args.count) provided")
@@ -376,7 +382,7 @@ extension AnalysisContext {
         }
         var types: [ArgumentType] = []
         for a in args { types.append(try selectorArgumentType(a, table: t)) }
-        let sig = try NativeFunctions.pick(name, types, display: fn.name)
+        let sig = try NativeFunctions.pick(name, types, display: fn.name, inSelection: true)
         var plans: [SelectorPlan] = [], names: [String] = []
         for (i, a) in args.enumerated() {
             let (p, n) = try selectorArgument(a, sig.parameters[i], sig.name, i, table: t)
