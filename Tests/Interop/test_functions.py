@@ -9,6 +9,7 @@ import uuid
 
 import pytest
 from cassandra import InvalidRequest
+from cassandra.protocol import SyntaxException
 from cassandra.cluster import Cluster
 from cassandra.util import Date, Duration, Time, uuid_from_time, datetime_from_uuid1
 
@@ -231,8 +232,11 @@ def test_cast(s):
     assert r[7] == datetime.datetime(2021, 12, 31)
     assert r[8] == datetime_from_uuid1(uuid.UUID("50554d6e-29bb-11e5-b345-feff819cdc9f")).replace(tzinfo=None, microsecond=r[8].microsecond)
     assert r[9] == 1 and r[10] == 42 and r[11] == "-2.75"
-    with pytest.raises(InvalidRequest, match="cannot be cast"):
+    with pytest.raises(InvalidRequest, match="ts cannot be cast to int"):
         s.execute("SELECT CAST(ts AS int) FROM ca WHERE k = 0")
+    assert names(s.execute("SELECT CAST(i AS int) FROM ca WHERE k = 0")) == ["i"]
+    with pytest.raises(SyntaxException):
+        s.execute("INSERT INTO ca (k, i) VALUES (1, CAST(2 AS int))")
 
 
 def test_arithmetic(s):

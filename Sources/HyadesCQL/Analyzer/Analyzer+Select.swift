@@ -134,8 +134,10 @@ extension AnalysisContext {
             return isWritetime ? (.writetime(c), "writetime(\(c.name))", .bigint) : (.ttl(c), "ttl(\(c.name))", .int)
         case .cast(let inner, let type):
             let (p, name, from) = try selector(inner, table: t)
+            // A cast to the selector's own type is the selector itself (and keeps its name).
+            if from.unfrozen == type { return (p, name, from) }
             guard ScalarFunction.castable(from.unfrozen, to: type) else {
-                throw .invalid("\(from.cqlName) cannot be cast to \(type.cqlName)")
+                throw .invalid("\(name) cannot be cast to \(type.cqlName)")
             }
             return (.cast(p, type), "cast(\(name) as \(type.cqlName))", type)
         case .functionCall(let fn, let args):

@@ -247,8 +247,9 @@ struct AnalysisContext {
             return try operationValue(op, l, r, for: receiver)
         case .negation(let inner):
             return try negationValue(inner, for: receiver)
-        case .cast(let inner, let to):
-            return try castValue(inner, to, for: receiver)
+        case .cast:
+            // The parser only builds CAST as a selector, as Cassandra's grammar does.
+            throw .invalid("CAST is only supported in the selection clause")
         }
     }
 

@@ -309,19 +309,6 @@ extension AnalysisContext {
         let v = try value(inner, for: derived(receiver, "arg0(system._negate)", type))
         return try ValueTerm.folded(.negate(type), [v])
     }
-
-    /// `CAST(x AS t)` as a value: `x` must have a type of its own.
-    mutating func castValue(_ inner: Term, _ to: CQLType, for receiver: ColumnSpecification) throws(CQLAnalysisError) -> ValueTerm {
-        guard let from = operandType(inner, keyspace: receiver.keyspace) else {
-            throw .invalid("Cannot infer the type of the argument of CAST to \(to.cqlName): use a type hint")
-        }
-        guard ScalarFunction.castable(from.unfrozen, to: to) else { throw .invalid("\(from.cqlName) cannot be cast to \(to.cqlName)") }
-        guard NativeFunctions.valueCompatible(receiver.type, with: to) else {
-            throw .invalid("Type error: cannot assign result of cast to \(to.cqlName) to \(receiver.name) (type \(receiver.type.cqlName))")
-        }
-        let v = try value(inner, for: derived(receiver, "cast(\(receiver.name))", from))
-        return try ValueTerm.folded(.cast(from: from, to: to), [v])
-    }
 }
 
 extension TermFunction {

@@ -224,16 +224,15 @@ public enum ScalarFunction: Hashable, Sendable {
 
     // MARK: CAST
 
-    /// Cassandra's CastFcts: numbers between numeric types (Java's conversions), anything
-    /// to text / ascii (its CQL literal form), and the temporal conversions.
+    /// Cassandra's CastFcts: numbers between numeric types (Java's conversions), to text /
+    /// ascii (the serializer's toCQLLiteral, `CastText`), and the temporal conversions.
     static func cast(_ a: [UInt8], from: CQLType, to: CQLType) throws(CQLAnalysisError) -> [UInt8]? {
         if from.unfrozen == to.unfrozen { return a }
         switch to {
         case .text, .ascii:
-            switch from.unfrozen {
-            case .text, .ascii: return a
-            default: return Array(CQLValueFormat.literal(a, type: from).utf8)
-            }
+            if a.isEmpty && from.unfrozen != .ascii { return nil }
+            guard let t = CastText.text(a, from) else { throw .invalid("Invalid \(from.cqlName) value in cast to \(to.cqlName)") }
+            return Array(t.utf8)
         case .date:
             guard !a.isEmpty, let ms = try millis(a, from) else { return nil }
             return try date(fromMillis: ms)
