@@ -19,7 +19,7 @@ public struct BoundFilter: Hashable, Sendable {
         func cmp(_ a: [UInt8], _ b: [UInt8], _ ty: CQLType) -> Int? {
             // A duration has no order (it cannot be a key) but equal durations have equal
             // bytes (Cassandra's DurationType compares bytes): =, != and IN compare those.
-            if ty.unfrozen == .duration { return a == b ? 0 : ByteOrder.compare(a, b) }
+            if case .duration = ty { return a == b ? 0 : ByteOrder.compare(a, b) }
             let key = ty.isScalar ? ty : CQLType.frozen(ty.unfrozen)
             return try? ByteComparable.compare(a, b, type: key)
         }
