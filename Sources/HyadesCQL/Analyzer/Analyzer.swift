@@ -220,20 +220,18 @@ struct AnalysisContext {
                 }
                 byName[f.field] = f.value
             }
+            // Every field is serialized, a field the literal leaves out as null, as
+            // Cassandra's UserTypes.Literal does (and as drivers serialize a bound UDT), so
+            // `{a: null, b: null}` is a value with two null fields, not an empty value, and
+            // a literal equals the same value bound by a driver.
             var out: [ValueTerm] = []
-            var given = 0
-            for (i, d) in defs.enumerated() {
+            for d in defs {
                 if let t = byName[d.name] {
                     out.append(try value(t, for: derived(receiver, "\(receiver.name).\(d.name)", d.type)))
-                    given = i + 1
                 } else {
                     out.append(.null)
                 }
             }
-            // Fields the literal names are serialized, explicit nulls included (`{a: null}`
-            // is a value whose field a is null, not an empty value); the trailing fields it
-            // leaves out are not.
-            out.removeLast(out.count - given)
             return .tuple(out)
         case .functionCall(let fn, let args):
             return try functionValue(fn, args, for: receiver)
