@@ -251,7 +251,10 @@ extension AnalysisContext {
                 throw .invalid("Type error: cannot assign result of function system.token (type bigint) to \(receiver.name) (type \(receiver.type.cqlName))")
             }
             var vals: [ValueTerm] = []
-            for (a, c) in zip(args, pk) { vals.append(try value(a, for: spec(table, c))) }
+            // Markers are named as Cassandra's FunctionResolver.makeArgSpec names them.
+            for (i, (a, c)) in zip(args, pk).enumerated() {
+                vals.append(try value(a, for: derived(receiver, "arg\(i)(system.token)", c.type)))
+            }
             return try ValueTerm.folded(.token(components: pk.count), vals)
         }
         let types = args.map { argumentType($0, keyspace: receiver.keyspace) }
