@@ -321,24 +321,34 @@ struct SelectExecutor {
 }
 
 /// Aggregation over all selected rows; non-aggregate selectors take the first row's value.
+/// An aggregate may sit inside a function (`max(a) + 1`, `cast(count(*) AS int)`): every
+/// aggregate of the selectors is collected depth first, and the selectors are evaluated
+/// at the end with each aggregate replaced by its result.
 struct AggregateState {
+    /// One per aggregate, depth first; nil for `count(*)`, which counts the rows.
     var aggregators: [Aggregator?]
-    var counts: [Int64]
+    var inners: [SelectorPlan?]
+    var rows: Int64 = 0
     var first: RowContext?
 
     init(_ selectors: [SelectorPlan], selectorTypes: [CQLType]) throws(QueryError) {
-        var a: [Aggregator?] = []
-        for s in selectors {
-            if case .aggregate(let f, let inner) = s {
-                do {
-                    a.append(try Aggregator(f, type: Self.innerType(inner)))
-                } catch { throw QueryError(error) }
-            } else {
+        var a: [Aggregator?] = [], inner: [SelectorPlan?] = []
+        func collect(_ s: SelectorPlan) throws(QueryError) {
+            switch s {
+            case .countRows:
                 a.append(nil)
+                inner.append(nil)
+            case .aggregate(let f, let x):
+                do { a.append(try Aggregator(f, type: Self.innerType(x))) } catch { throw QueryError(error) }
+                inner.append(x)
+            case .call(_, let args, _): for x in args { try collect(x) }
+            case .cast(let x, _), .toJson(let x): try collect(x)
+            default: break
             }
         }
+        for s in selectors { try collect(s) }
         aggregators = a
-        counts = Array(repeating: 0, count: selectors.count)
+        inners = inner
     }
 
     static func innerType(_ s: SelectorPlan) -> CQLType {
@@ -353,25 +363,43 @@ struct AggregateState {
 
     mutating func add(_ ctx: RowContext, _ e: SelectExecutor) throws {
         if first == nil { first = ctx }
-        for (i, s) in e.plan.selectors.enumerated() {
-            switch s {
-            case .countRows: counts[i] += 1
-            case .aggregate(_, let inner): aggregators[i]!.add(try e.evaluate(inner, ctx))
-            default: break
-            }
+        rows += 1
+        for i in inners.indices {
+            if let inner = inners[i] { aggregators[i]!.add(try e.evaluate(inner, ctx)) }
         }
     }
 
     func result(_ e: SelectExecutor) throws -> [[UInt8]?] {
+        let results = aggregators.map { $0.map { $0.result() } ?? int64Bytes(rows) }
+        var next = 0
         var row: [[UInt8]?] = []
-        for (i, s) in e.plan.selectors.enumerated() {
-            switch s {
-            case .countRows: row.append(int64Bytes(counts[i]))
-            case .aggregate: row.append(aggregators[i]!.result())
-            default: row.append(try first.flatMap { try e.evaluate(s, $0) })
-            }
-        }
+        for s in e.plan.selectors { row.append(try finish(s, e, results, &next)) }
         return row
+    }
+
+    /// `s` with its aggregates (in `collect`'s order) replaced by their results.
+    func finish(_ s: SelectorPlan, _ e: SelectExecutor, _ results: [[UInt8]?], _ next: inout Int) throws -> [UInt8]? {
+        switch s {
+        case .countRows, .aggregate:
+            next += 1
+            return results[next - 1]
+        case .call(let f, let args, _) where s.isAggregate:
+            var a: [[UInt8]?] = []
+            for x in args { a.append(try finish(x, e, results, &next)) }
+            return try f.execute(a)
+        case .cast(let x, let t) where s.isAggregate:
+            let v = try finish(x, e, results, &next)
+            let from = e.type(x)
+            return from.unfrozen == t.unfrozen ? v : try ScalarFunction.cast(from: from.unfrozen, to: t).execute([v])
+        case .toJson(let x) where s.isAggregate:
+            let v = try finish(x, e, results, &next)
+            return Array((v.map { CQLValueFormat.json($0, type: e.type(x)) } ?? "null").utf8)
+        case .term(let t):
+            // A constant needs no row (`count(*) + 1` over no rows is 1).
+            return try t.resolve(e.values, time: ExecutionTime(timestamp: .min, nowInSeconds: e.nowInSeconds)).bytes
+        default:
+            return try first.flatMap { try e.evaluate(s, $0) }
+        }
     }
 }
 

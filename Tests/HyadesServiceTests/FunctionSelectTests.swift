@@ -31,6 +31,14 @@ import Testing
         #expect(page.rows.map { readText($0[3]) } == ["0", "1", "2", "3"])
         let agg = try n.rows("SELECT max(blobAsInt(b)), sum(c * 2) FROM t WHERE k = 1")
         #expect(readInt32(agg.rows[0][0]) == 30 && readInt32(agg.rows[0][1]) == 12)
+        // Aggregates inside functions, and a cast of a typed constant.
+        let nested = try n.rows("SELECT cast(count(*) AS int), max(c) + 1, -min(c), c, cast((int) 7 AS text) FROM t WHERE k = 1")
+        #expect(nested.columns.map(\.name) == ["cast(count as int)", "system.max(c) + 1", "-system.min(c)", "c", "cast((int)7 as text)"])
+        #expect(readInt32(nested.rows[0][0]) == 4 && readInt32(nested.rows[0][1]) == 4 && readInt32(nested.rows[0][2]) == 0)
+        #expect(readInt32(nested.rows[0][3]) == 0 && readText(nested.rows[0][4]) == "7")
+        let none = try n.rows("SELECT count(*) + 1, max(c) + 1 FROM t WHERE k = 9")
+        #expect(none.rows.count == 1 && none.columns.map(\.type) == [.bigint, .int], "\(none.rows) \(none.columns)")
+        #expect(readInt64(none.rows[0][0]) == 1 && none.rows[0][1] == nil, "\(none.rows)")
         let json = try n.rows("SELECT JSON c, blobAsInt(b) FROM t WHERE k = 1 AND c = 2")
         #expect(readText(json.rows[0][0]) == "{\"c\": 2, \"system.blobasint(b)\": 20}")
         // WHERE terms: a clustering bound computed from a marker, a filter on a function.

@@ -139,7 +139,7 @@ extension AnalysisContext {
             guard ScalarFunction.castable(from.unfrozen, to: type) else {
                 throw .invalid("\(name) cannot be cast to \(type.cqlName)")
             }
-            return (.cast(p, type), "cast(\(name) as \(type.cqlName))", type)
+            return (.call(.cast(from: from.unfrozen, to: type), [p], type), "cast(\(name) as \(type.cqlName))", type)
         case .functionCall(let fn, let args):
             guard fn.keyspace == nil || fn.keyspace == "system" else { throw .invalid("Unknown function '\(fn.keyspace!).\(fn.name)'") }
             let name = fn.name.lowercased()

@@ -32,6 +32,7 @@ public indirect enum SelectorPlan: Hashable, Sendable {
         switch self {
         case .countRows, .aggregate: return true
         case .cast(let s, _), .toJson(let s), .field(let s, _, _), .element(let s, _): return s.isAggregate
+        case .call(_, let args, _): return args.contains { $0.isAggregate }
         default: return false
         }
     }
