@@ -21,6 +21,8 @@ import HyadesCore
             "system.mintimeuuid('2013-01-01 00:00+0000')"])
         #expect(s.resultColumns.map(\.type) == [.int, .bigint, .int, .int, .double, .double, .timeuuid, .timeuuid])
         #expect(s.queriedColumns == [2])
+        let literals = try F.select("SELECT n * 0.1, n * 3.14159265358979323846, n + 3000000000, n + 1e3 FROM kv WHERE k = 1")
+        #expect(literals.resultColumns.map(\.type) == [.double, .decimal, .bigint, .double])
         #expect(F.error("SELECT toTimestamp(v) FROM kv WHERE k = 1")?.message.hasPrefix("Invalid call to function system.totimestamp, none of its type signatures match") == true)
         #expect(F.error("SELECT blobAsInt(1, 2) FROM kv WHERE k = 1")?.message
             == "Invalid number of arguments in call to function system.blobasint: 1 required but 2 provided")

@@ -133,20 +133,48 @@ enum NativeFunctions {
     }
 
     /// The type an integer / float literal takes when nothing else decides it (Cassandra's
-    /// Constants.Type.getPreferedTypeFor): int, bigint or varint by magnitude; double.
+    /// Constants.Type.getPreferedTypeFor): int, bigint or varint by magnitude; double, or
+    /// decimal when no double holds the literal exactly.
     static func preferredType(_ c: Constant) -> CQLType? {
         switch c.kind {
         case .integer:
             if Int32(c.text) != nil { return .int }
             if Int64(c.text) != nil { return .bigint }
             return .varint
-        case .float: return .double
+        case .float:
+            // double when the double nearest to the literal is the literal, else decimal.
+            guard let d = Double(c.text), d.isFinite else { return .double }
+            guard let a = normalizedDecimal(c.text), let b = normalizedDecimal(d.description) else { return .double }
+            return a == b ? .double : .decimal
         case .duration: return .duration
         case .boolean: return .boolean
         case .uuid: return .uuid
         case .hexBlob: return .blob
         case .string: return .text
         }
+    }
+
+    /// Sign, significant digits and the power of ten of the first digit of a decimal
+    /// numeral (`2.50` and `2.5e0` give the same), for comparing values exactly.
+    static func normalizedDecimal(_ text: String) -> (Bool, String, Int)? {
+        var s = Substring(text)
+        let negative = s.hasPrefix("-")
+        if negative || s.hasPrefix("+") { s = s.dropFirst() }
+        var exponent = 0
+        if let e = s.firstIndex(where: { $0 == "e" || $0 == "E" }) {
+            guard let x = Int(s[s.index(after: e)...].drop { $0 == "+" }) else { return nil }
+            exponent = x
+            s = s[..<e]
+        }
+        let parts = s.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count <= 2 else { return nil }
+        var digits = String(parts[0] + (parts.count > 1 ? parts[1] : ""))
+        guard digits.allSatisfy(\.isNumber) else { return nil }
+        var point = parts[0].count + exponent
+        while digits.hasPrefix("0") { digits.removeFirst(); point -= 1 }
+        while digits.hasSuffix("0") { digits.removeLast() }
+        if digits.isEmpty { return (false, "", 0) }
+        return (negative, digits, point)
     }
 
     static func literalKind(_ k: Constant.Kind) -> CQLLiteral.Kind {
