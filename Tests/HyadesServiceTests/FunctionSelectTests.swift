@@ -42,7 +42,7 @@ import Testing
         let json = try n.rows("SELECT JSON c, blobAsInt(b) FROM t WHERE k = 1 AND c = 2")
         #expect(readText(json.rows[0][0]) == "{\"c\": 2, \"system.blobasint(b)\": 20}")
         // WHERE terms: a clustering bound computed from a marker, a filter on a function.
-        let slice = try n.rows("SELECT c FROM t WHERE k = 1 AND c > ? - 1", [.value(int32(2))])
+        let slice = try n.rows("SELECT c FROM t WHERE k = 1 AND c > (int) ? - 1", [.value(int32(2))])
         #expect(slice.rows.map { readInt32($0[0]) } == [2, 3])
         let filtered = try n.rows("SELECT c FROM t WHERE k = 1 AND b = intAsBlob(20) ALLOW FILTERING")
         #expect(filtered.rows.map { readInt32($0[0]) } == [2])

@@ -267,10 +267,13 @@ def test_arithmetic(s):
     assert r[12] == datetime.datetime(2020, 1, 30, 0, 0)
     assert r[13] == Date(datetime.date(2020, 2, 29)) and r[14] == Date(datetime.date(2019, 12, 31))
     # In values and WHERE terms, with markers taking the receiver's type.
-    s.execute(s.prepare("UPDATE ar SET i = ? * 3, ts = ? + 2h WHERE k = ?"), (5, datetime.datetime(2020, 1, 1), 2))
+    s.execute(s.prepare("UPDATE ar SET i = (int) ? * 3, ts = ? + 2h WHERE k = ?"), (5, datetime.datetime(2020, 1, 1), 2))
     r = s.execute("SELECT i, ts FROM ar WHERE k = 4 - 2").one()
     assert r.i == 15 and r.ts == datetime.datetime(2020, 1, 1, 2, 0)
-    assert s.execute(s.prepare("SELECT i FROM ar WHERE k = ? + 1"), (1,)).one().i == 15
+    assert s.execute(s.prepare("SELECT i FROM ar WHERE k = (int) ? + 1"), (1,)).one().i == 15
+    # Without the hint the overload is ambiguous, as in Cassandra.
+    with pytest.raises(InvalidRequest, match="Ambiguous '\\*' operation"):
+        s.prepare("UPDATE ar SET i = ? * 3 WHERE k = 2")
     s.execute("UPDATE ar SET dec = 1 / 3.0 WHERE k = 2")
     s.execute(s.prepare("UPDATE ar SET d = -? WHERE k = 2"), (0.25,))
     r = s.execute("SELECT dec, d FROM ar WHERE k = 2").one()

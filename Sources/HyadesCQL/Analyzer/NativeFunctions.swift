@@ -206,8 +206,62 @@ enum NativeFunctions {
         return nil
     }
 
-    static func operationError(_ op: ArithmeticOperator, _ l: CQLType?, _ r: CQLType?) -> CQLAnalysisError {
-        .invalid("the '\(op.rawValue)' operation is not supported between \(l?.cqlName ?? "?") and \(r?.cqlName ?? "?")")
+    /// An operand as FunctionResolver sees it: its own type, a literal (with its preferred
+    /// type), or a marker / null (weakly assignable to anything).
+    enum Operand {
+        case exact(CQLType)
+        case literal(CQLLiteral.Kind, preferred: CQLType?)
+        case marker
+        case null
+
+        func match(_ p: CQLType) -> AssignmentMatch {
+            switch self {
+            case .exact(let t): return t.unfrozen == p ? .exact : NativeFunctions.valueCompatible(p, with: t) ? .weak : .none
+            case .literal(let k, let preferred): return preferred == p ? .exact : CQLLiteral.assignable(k, to: p) ? .weak : .none
+            case .marker, .null: return .weak
+            }
+        }
+    }
+
+    enum AssignmentMatch { case exact, weak, none }
+
+    /// Every overload of `op` (OperationFcts.all: each pair of numeric types, then
+    /// timestamp / date ± duration).
+    static func operationCandidates(_ op: ArithmeticOperator) -> [FunctionSignature] {
+        let numeric: [CQLType] = [.tinyint, .smallint, .int, .bigint, .float, .double, .decimal, .varint, .counter]
+        var out: [FunctionSignature] = []
+        for l in numeric { for r in numeric { if let s = operation(op, l, r) { out.append(s) } } }
+        if op == .add || op == .subtract {
+            for t in [CQLType.timestamp, .date] { if let s = operation(op, t, .duration) { out.append(s) } }
+        }
+        return out
+    }
+
+    /// Cassandra's FunctionResolver.get for an operation: an exact match wins; several weak
+    /// ones are ambiguous unless, with a receiver and no marker, one takes the receiver's
+    /// type on both sides.
+    static func resolveOperation(_ op: ArithmeticOperator, _ l: Operand, _ r: Operand, receiver: CQLType?,
+                                 texts: (String, String)) throws(CQLAnalysisError) -> FunctionSignature {
+        var compatible: [FunctionSignature] = []
+        for c in operationCandidates(op) {
+            if let receiver, !valueCompatible(receiver, with: c.result) { continue }
+            let a = l.match(c.parameters[0]), b = r.match(c.parameters[1])
+            if a == .none || b == .none { continue }
+            if a == .exact && b == .exact { return c }
+            compatible.append(c)
+        }
+        if compatible.isEmpty {
+            throw .invalid("the '\(op.rawValue)' operation is not supported between \(texts.0) and \(texts.1)")
+        }
+        if compatible.count > 1 {
+            let markers = [l, r].contains { if case .marker = $0 { return true } else { return false } }
+            if let receiver, !markers,
+               let c = compatible.first(where: { $0.parameters[0] == receiver.unfrozen && $0.parameters[1] == receiver.unfrozen }) {
+                return c
+            }
+            throw .invalid("Ambiguous '\(op.rawValue)' operation: use type casts to disambiguate")
+        }
+        return compatible[0]
     }
 }
 
@@ -242,18 +296,11 @@ extension AnalysisContext {
             let types = args.map { argumentType($0, keyspace: keyspace) }
             return (try? NativeFunctions.pick(name, types, display: fn.name)).map { .exact($0.result) } ?? .untyped
         case .operation(let op, let l, let r):
-            guard let lt = operandType(l, keyspace: keyspace), let rt = operandType(r, keyspace: keyspace),
-                  let sig = NativeFunctions.operation(op, lt, rt) else { return .untyped }
-            return .exact(sig.result)
+            let sig = try? NativeFunctions.resolveOperation(op, operand(l, keyspace: keyspace), operand(r, keyspace: keyspace),
+                                                            receiver: nil, texts: ("", ""))
+            return sig.map { .exact($0.result) } ?? .untyped
         default: return .untyped
         }
-    }
-
-    /// An operand's type when it decides itself: exact, or a literal's preferred type.
-    func operandType(_ t: Term, keyspace: String) -> CQLType? {
-        if case .constant(let c) = t.kind { return NativeFunctions.preferredType(c) }
-        if case .exact(let type) = argumentType(t, keyspace: keyspace) { return type }
-        return nil
     }
 
     /// `f(args)` as a value for `receiver`.
@@ -297,37 +344,26 @@ extension AnalysisContext {
         return try ValueTerm.folded(sig.function, vals)
     }
 
-    /// `l op r` as a value for `receiver`: operands without a type of their own (markers,
-    /// literals) take the receiver's, or the other operand's.
+    /// An operand of an operation in a term.
+    func operand(_ t: Term, keyspace: String) -> NativeFunctions.Operand {
+        switch t.kind {
+        case .constant(let c): return .literal(NativeFunctions.literalKind(c.kind), preferred: NativeFunctions.preferredType(c))
+        case .bindMarker: return .marker
+        case .null: return .null
+        default:
+            if case .exact(let type) = argumentType(t, keyspace: keyspace) { return .exact(type) }
+            return .marker
+        }
+    }
+
+    /// `l op r` as a value for `receiver`, the overload chosen as Cassandra chooses it
+    /// (`? * 3` for an int is ambiguous there too: `(int) ? * 3`).
     mutating func operationValue(_ op: ArithmeticOperator, _ l: Term, _ r: Term, for receiver: ColumnSpecification) throws(CQLAnalysisError) -> ValueTerm {
-        let target = receiver.type.unfrozen
         let ks = receiver.keyspace
-        func own(_ t: Term) -> CQLType? {
-            if case .exact(let type) = argumentType(t, keyspace: ks) { return type }
-            return nil
-        }
-        var lt = own(l), rt = own(r)
-        let temporal = target == .timestamp || target == .date
-        if temporal && (op == .add || op == .subtract) {
-            lt = lt ?? target
-            rt = rt ?? .duration
-        } else if CQLNumber.numericTypes.contains(target) {
-            // Literals and markers take the receiver's type (Cassandra picks the overload
-            // whose result is the receiver's).
-            lt = lt ?? (rt.map { CQLNumber.numericTypes.contains($0) ? target : $0 } ?? target)
-            rt = rt ?? target
-        } else {
-            lt = lt ?? operandType(l, keyspace: ks)
-            rt = rt ?? operandType(r, keyspace: ks)
-        }
-        guard let lt, let rt, let sig = NativeFunctions.operation(op, lt, rt) else {
-            throw NativeFunctions.operationError(op, lt, rt)
-        }
-        guard NativeFunctions.valueCompatible(target, with: sig.result) else {
-            throw .invalid("Type error: cannot assign result of operation \(sig.name) (type \(sig.result.cqlName)) to \(receiver.name) (type \(receiver.type.cqlName))")
-        }
-        let lv = try value(l, for: derived(receiver, "arg0(\(sig.name))", lt))
-        let rv = try value(r, for: derived(receiver, "arg1(\(sig.name))", rt))
+        let sig = try NativeFunctions.resolveOperation(op, operand(l, keyspace: ks), operand(r, keyspace: ks), receiver: receiver.type,
+                                                       texts: (CQLPrinter.term(l), CQLPrinter.term(r)))
+        let lv = try value(l, for: derived(receiver, "arg0(\(sig.name))", sig.parameters[0]))
+        let rv = try value(r, for: derived(receiver, "arg1(\(sig.name))", sig.parameters[1]))
         return try ValueTerm.folded(sig.function, [lv, rv])
     }
 
@@ -410,30 +446,22 @@ extension AnalysisContext {
         return (.call(sig.function, plans, sig.result), "\(sig.name)(\(names.joined(separator: ", ")))", sig.result)
     }
 
-    /// `l op r` in a selection (Cassandra 4): named `l op r`, typed by OperationFcts.
+    /// `l op r` in a selection (Cassandra 4): named `l op r`, typed by OperationFcts, the
+    /// overload chosen with no receiver (`n + ?` is ambiguous, as in Cassandra).
     mutating func operationSelector(_ op: ArithmeticOperator, _ l: SelectorExpression, _ r: SelectorExpression,
                                     table t: TableMetadata) throws(CQLAnalysisError) -> (SelectorPlan, String, CQLType) {
-        func own(_ e: SelectorExpression) throws(CQLAnalysisError) -> CQLType? {
+        func operand(_ e: SelectorExpression) throws(CQLAnalysisError) -> (NativeFunctions.Operand, String) {
             switch e {
-            case .term(let term):
-                if case .exact(let type) = argumentType(term, keyspace: t.keyspace) { return type }
-                if case .constant(let c) = term.kind { return NativeFunctions.preferredType(c) }
-                return nil
+            case .term(let term): return (self.operand(term, keyspace: t.keyspace), CQLPrinter.term(term))
             default:
-                return try selector(e, table: t).2
+                let (_, name, type) = try selector(e, table: t)
+                return (.exact(type), name)
             }
         }
-        var lt = try own(l), rt = try own(r)
-        // A marker takes the other operand's type (a duration after a timestamp or date).
-        if lt == nil { lt = rt }
-        if rt == nil, let lt { rt = (lt == .timestamp || lt == .date) ? .duration : lt }
-        if let x = lt, x.unfrozen == .counter { lt = .bigint }
-        if let x = rt, x.unfrozen == .counter { rt = .bigint }
-        guard let lt, let rt, let sig = NativeFunctions.operation(op, lt, rt) else {
-            throw NativeFunctions.operationError(op, lt, rt)
-        }
-        let (lp, ln) = try selectorArgument(l, lt, sig.name, 0, table: t)
-        let (rp, rn) = try selectorArgument(r, rt, sig.name, 1, table: t)
+        let (lo, ln) = try operand(l), (ro, rn) = try operand(r)
+        let sig = try NativeFunctions.resolveOperation(op, lo, ro, receiver: nil, texts: (ln, rn))
+        let (lp, _) = try selectorArgument(l, sig.parameters[0], sig.name, 0, table: t)
+        let (rp, _) = try selectorArgument(r, sig.parameters[1], sig.name, 1, table: t)
         return (.call(sig.function, [lp, rp], sig.result), "\(ln) \(op.rawValue) \(rn)", sig.result)
     }
 }
