@@ -30,6 +30,11 @@ import HyadesCore
         #expect(F.error("SELECT toTimestamp(v) FROM kv WHERE k = 1")?.message.hasPrefix("Invalid call to function system.totimestamp, none of its type signatures match") == true)
         #expect(F.error("SELECT blobAsInt(1, 2) FROM kv WHERE k = 1")?.message
             == "Invalid number of arguments in call to function system.blobasint: 1 required but 2 provided")
+        #expect(F.error("SELECT blobAsInt(v) FROM kv WHERE k = 1")?.message == nil)  // blob takes any value's bytes
+        #expect(F.error("SELECT minTimeuuid(v) FROM kv WHERE k = 1")?.message
+            == "Type error: v cannot be passed as argument 0 of function system.mintimeuuid of type timestamp")
+        #expect(F.error("INSERT INTO kv (k, v) VALUES (1, blobAsText(1))")?.message
+            == "Type error: 1 cannot be passed as argument 0 of function system.blobastext of type blob")
         #expect(F.error("SELECT now(1) FROM kv WHERE k = 1")?.message
             == "Invalid number of arguments in call to function system.now: 0 required but 1 provided")
         #expect(F.error("SELECT nosuch(n) FROM kv WHERE k = 1")?.message == "Unknown function 'nosuch'")

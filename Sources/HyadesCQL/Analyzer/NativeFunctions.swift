@@ -92,7 +92,9 @@ enum NativeFunctions {
 
     /// The overload of `name` for these arguments.
     /// `inSelection`: Cassandra words an unknown name differently in a selector.
-    static func pick(_ name: String, _ args: [ArgumentType], display: String, inSelection: Bool = false) throws(CQLAnalysisError) -> FunctionSignature {
+    /// `texts`: the arguments as written, for errors.
+    static func pick(_ name: String, _ args: [ArgumentType], display: String, inSelection: Bool = false,
+                     texts: [String] = []) throws(CQLAnalysisError) -> FunctionSignature {
         if TermFunction.named(name) != nil || name == "token" && args.isEmpty {
             throw .invalid("Invalid number of arguments in call to function system.\(name): \(name == "token" ? "1" : "0") required but \(args.count) provided")
         }
@@ -106,7 +108,8 @@ enum NativeFunctions {
         if candidates.count == 1 {
             let c = candidates[0]
             for (i, a) in args.enumerated() where !a.assignable(to: c.parameters[i]) {
-                throw .invalid("Type error: \(argumentText(a)) cannot be passed as argument \(i) of function \(c.name) of type \(c.parameters[i].cqlName)")
+                let text = i < texts.count ? texts[i] : argumentText(a)
+                throw .invalid("Type error: \(text) cannot be passed as argument \(i) of function \(c.name) of type \(c.parameters[i].cqlName)")
             }
             return c
         }
@@ -333,7 +336,7 @@ extension AnalysisContext {
             return try ValueTerm.folded(.token(components: pk.count), vals)
         }
         let types = args.map { argumentType($0, keyspace: receiver.keyspace) }
-        let sig = try NativeFunctions.pick(name, types, display: fn.name)
+        let sig = try NativeFunctions.pick(name, types, display: fn.name, texts: args.map(CQLPrinter.term))
         guard NativeFunctions.valueCompatible(type, with: sig.result) else {
             throw .invalid("Type error: cannot assign result of function \(sig.name) (type \(sig.result.cqlName)) to \(receiver.name) (type \(receiver.type.cqlName))")
         }
@@ -405,12 +408,12 @@ extension TermFunction {
 
 extension AnalysisContext {
     /// What is known of a selector argument's type before the function is chosen.
-    mutating func selectorArgumentType(_ e: SelectorExpression, table t: TableMetadata) throws(CQLAnalysisError) -> ArgumentType {
+    mutating func selectorArgumentType(_ e: SelectorExpression, table t: TableMetadata) throws(CQLAnalysisError) -> (ArgumentType, String) {
         switch e {
-        case .term(let term): return argumentType(term, keyspace: t.keyspace)
+        case .term(let term): return (argumentType(term, keyspace: t.keyspace), CQLPrinter.term(term))
         default:
-            let (_, _, type) = try selector(e, table: t)
-            return .exact(type)
+            let (_, name, type) = try selector(e, table: t)
+            return (.exact(type), name)
         }
     }
 
@@ -434,9 +437,13 @@ extension AnalysisContext {
         if args.isEmpty, let f = TermFunction.named(name) {
             return (.term(.function(f)), "system.\(name)()", f.resultType)
         }
-        var types: [ArgumentType] = []
-        for a in args { types.append(try selectorArgumentType(a, table: t)) }
-        let sig = try NativeFunctions.pick(name, types, display: fn.name, inSelection: true)
+        var types: [ArgumentType] = [], texts: [String] = []
+        for a in args {
+            let (type, text) = try selectorArgumentType(a, table: t)
+            types.append(type)
+            texts.append(text)
+        }
+        let sig = try NativeFunctions.pick(name, types, display: fn.name, inSelection: true, texts: texts)
         var plans: [SelectorPlan] = [], names: [String] = []
         for (i, a) in args.enumerated() {
             let (p, n) = try selectorArgument(a, sig.parameters[i], sig.name, i, table: t)
