@@ -94,6 +94,13 @@ import HyadesCore
         // The composite key (1, 'a') hashes to 6516349416904725244 (see partitionRestrictions).
         #expect(b == TokenBounds(lower: Token(6516349416904725244), lowerInclusive: false,
                                  upper: Token(6516349416904725244), upperInclusive: true))
+        let sel = try F.select("SELECT token(1, 'a'), token(?, ?) FROM composite WHERE a = 1 AND b = 'a'")
+        #expect(sel.resultColumns.map(\.name) == ["system.token(1, 'a')", "system.token(?, ?)"])
+        #expect(sel.resultColumns.map(\.type) == [.bigint, .bigint])
+        guard case .call(let f, let args, _) = sel.selectors[0], case .term(.constant(let a0)) = args[0], case .term(.constant(let a1)) = args[1] else {
+            Issue.record("not a token call"); return
+        }
+        #expect(try f.execute([a0, a1]) == F.bigint(6516349416904725244))
         let single = try F.select("SELECT * FROM kv WHERE token(k) > token(5)")
         #expect(try single.tokenBounds(values: []).lower == DecoratedKey(key: F.int(5)).token)
         #expect(F.error("SELECT * FROM kv WHERE token(k) > token(1, 2)")?.message

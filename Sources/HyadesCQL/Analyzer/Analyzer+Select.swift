@@ -144,6 +144,19 @@ extension AnalysisContext {
             guard fn.keyspace == nil || fn.keyspace == "system" else { throw .invalid("Unknown function '\(fn.keyspace!).\(fn.name)'") }
             let name = fn.name.lowercased()
             switch name {
+            case "token" where !args.allSatisfy({ if case .column = $0 { return true } else { return false } }):
+                // token() of values (`token(5)`): the token of the partition key they make.
+                let pk = t.partitionKeyColumns
+                guard args.count == pk.count else {
+                    throw .invalid("Invalid number of arguments in call to function system.token: \(pk.count) required but \(args.count) provided")
+                }
+                var plans: [SelectorPlan] = [], names: [String] = []
+                for (i, a) in args.enumerated() {
+                    let (p, n) = try selectorArgument(a, pk[i].type, "system.token", i, table: t)
+                    plans.append(p)
+                    names.append(n)
+                }
+                return (.call(.token(components: pk.count), plans, .bigint), "system.token(\(names.joined(separator: ", ")))", .bigint)
             case "token":
                 var cols: [ColumnMetadata] = []
                 for a in args {
