@@ -116,7 +116,7 @@ extension QueryProcessor {
 
     func conditionKey(_ m: ModificationPlan, values: [CQLBoundValue],
                       purpose: String = "conditional updates") throws(QueryError) -> ConditionKey {
-        let time = ExecutionTime(timestamp: 0, nowInSeconds: nowInSeconds)
+        let time = ExecutionTime(timestamp: .min, nowInSeconds: nowInSeconds)
         var key = ConditionKey(columns: [], row: [], partitionCount: m.table.partitionKeyColumns.count)
         func resolve(_ kv: KeyValues, _ column: ColumnMetadata) throws(QueryError) {
             guard case .eq(let term) = kv else {

@@ -239,23 +239,24 @@ struct SelectExecutor {
             let v = try evaluate(inner, ctx)
             let from = self.type(inner)
             if from.unfrozen == type.unfrozen { return v }
-            guard let v else { return nil }
-            switch type {
-            case .text, .ascii: return Array(CQLValueFormat.literal(v, type: from).utf8)
-            default: throw QueryError.invalid("Cast from \(from.cqlName) to \(type.cqlName) is not supported")
-            }
+            return try ScalarFunction.cast(from: from.unfrozen, to: type).execute([v])
+        case .call(let f, let args, _):
+            var a: [[UInt8]?] = []
+            a.reserveCapacity(args.count)
+            for x in args { a.append(try evaluate(x, ctx)) }
+            return try f.execute(a)
         case .toJson(let inner):
             let v = try evaluate(inner, ctx)
             return Array((v.map { CQLValueFormat.json($0, type: type(inner)) } ?? "null").utf8)
         case .term(let t):
-            return try t.resolve(values, time: ExecutionTime(timestamp: 0, nowInSeconds: nowInSeconds)).bytes
+            return try t.resolve(values, time: ExecutionTime(timestamp: .min, nowInSeconds: nowInSeconds)).bytes
         case .field(let inner, let index, _):
             guard let v = try evaluate(inner, ctx) else { return nil }
             let parts = try CQLLiteral.tupleComponents(of: v, maxCount: index + 1)
             return index < parts.count ? parts[index] : nil
         case .element(let inner, let keyTerm):
             guard let v = try evaluate(inner, ctx),
-                  let k = try keyTerm.resolve(values, time: ExecutionTime(timestamp: 0, nowInSeconds: nowInSeconds)).bytes else { return nil }
+                  let k = try keyTerm.resolve(values, time: ExecutionTime(timestamp: .min, nowInSeconds: nowInSeconds)).bytes else { return nil }
             switch type(inner).unfrozen {
             case .map:
                 let kv = try CQLLiteral.elements(of: v, perEntry: 2)
@@ -277,6 +278,7 @@ struct SelectExecutor {
         case .countRows: return .bigint
         case .aggregate(let f, let inner): return f == .count ? .bigint : type(inner)
         case .cast(_, let t): return t
+        case .call(_, _, let t): return t
         case .toJson: return .text
         case .term: return .blob
         case .field(let inner, let index, _):
@@ -295,7 +297,8 @@ struct SelectExecutor {
     func json(_ row: [[UInt8]?]) -> String {
         var parts: [String] = []
         for (i, s) in plan.selectors.enumerated() where i < row.count {
-            let name = i < plan.resultColumns.count && !(plan.json && plan.resultColumns.count == 1) ? plan.resultColumns[i].name : selectorName(s)
+            let name = i < plan.jsonNames.count ? plan.jsonNames[i]
+                : i < plan.resultColumns.count && !(plan.json && plan.resultColumns.count == 1) ? plan.resultColumns[i].name : selectorName(s)
             let v = row[i].map { CQLValueFormat.json($0, type: type(s)) } ?? "null"
             // A case-sensitive column appears quoted (`"\"Mixed\""`), as Cassandra writes it,
             // so INSERT JSON reads the key back as the same column.
@@ -318,24 +321,34 @@ struct SelectExecutor {
 }
 
 /// Aggregation over all selected rows; non-aggregate selectors take the first row's value.
+/// An aggregate may sit inside a function (`max(a) + 1`, `cast(count(*) AS int)`): every
+/// aggregate of the selectors is collected depth first, and the selectors are evaluated
+/// at the end with each aggregate replaced by its result.
 struct AggregateState {
+    /// One per aggregate, depth first; nil for `count(*)`, which counts the rows.
     var aggregators: [Aggregator?]
-    var counts: [Int64]
+    var inners: [SelectorPlan?]
+    var rows: Int64 = 0
     var first: RowContext?
 
     init(_ selectors: [SelectorPlan], selectorTypes: [CQLType]) throws(QueryError) {
-        var a: [Aggregator?] = []
-        for s in selectors {
-            if case .aggregate(let f, let inner) = s {
-                do {
-                    a.append(try Aggregator(f, type: Self.innerType(inner)))
-                } catch { throw QueryError(error) }
-            } else {
+        var a: [Aggregator?] = [], inner: [SelectorPlan?] = []
+        func collect(_ s: SelectorPlan) throws(QueryError) {
+            switch s {
+            case .countRows:
                 a.append(nil)
+                inner.append(nil)
+            case .aggregate(let f, let x):
+                do { a.append(try Aggregator(f, type: Self.innerType(x))) } catch { throw QueryError(error) }
+                inner.append(x)
+            case .call(_, let args, _): for x in args { try collect(x) }
+            case .cast(let x, _), .toJson(let x): try collect(x)
+            default: break
             }
         }
+        for s in selectors { try collect(s) }
         aggregators = a
-        counts = Array(repeating: 0, count: selectors.count)
+        inners = inner
     }
 
     static func innerType(_ s: SelectorPlan) -> CQLType {
@@ -343,32 +356,50 @@ struct AggregateState {
         case .column(let c): return c.type
         case .writetime, .token: return .bigint
         case .ttl: return .int
-        case .cast(_, let t): return t
+        case .cast(_, let t), .call(_, _, let t): return t
         default: return .blob
         }
     }
 
     mutating func add(_ ctx: RowContext, _ e: SelectExecutor) throws {
         if first == nil { first = ctx }
-        for (i, s) in e.plan.selectors.enumerated() {
-            switch s {
-            case .countRows: counts[i] += 1
-            case .aggregate(_, let inner): aggregators[i]!.add(try e.evaluate(inner, ctx))
-            default: break
-            }
+        rows += 1
+        for i in inners.indices {
+            if let inner = inners[i] { aggregators[i]!.add(try e.evaluate(inner, ctx)) }
         }
     }
 
     func result(_ e: SelectExecutor) throws -> [[UInt8]?] {
+        let results = aggregators.map { $0.map { $0.result() } ?? int64Bytes(rows) }
+        var next = 0
         var row: [[UInt8]?] = []
-        for (i, s) in e.plan.selectors.enumerated() {
-            switch s {
-            case .countRows: row.append(int64Bytes(counts[i]))
-            case .aggregate: row.append(aggregators[i]!.result())
-            default: row.append(try first.flatMap { try e.evaluate(s, $0) })
-            }
-        }
+        for s in e.plan.selectors { row.append(try finish(s, e, results, &next)) }
         return row
+    }
+
+    /// `s` with its aggregates (in `collect`'s order) replaced by their results.
+    func finish(_ s: SelectorPlan, _ e: SelectExecutor, _ results: [[UInt8]?], _ next: inout Int) throws -> [UInt8]? {
+        switch s {
+        case .countRows, .aggregate:
+            next += 1
+            return results[next - 1]
+        case .call(let f, let args, _) where s.isAggregate:
+            var a: [[UInt8]?] = []
+            for x in args { a.append(try finish(x, e, results, &next)) }
+            return try f.execute(a)
+        case .cast(let x, let t) where s.isAggregate:
+            let v = try finish(x, e, results, &next)
+            let from = e.type(x)
+            return from.unfrozen == t.unfrozen ? v : try ScalarFunction.cast(from: from.unfrozen, to: t).execute([v])
+        case .toJson(let x) where s.isAggregate:
+            let v = try finish(x, e, results, &next)
+            return Array((v.map { CQLValueFormat.json($0, type: e.type(x)) } ?? "null").utf8)
+        case .term(let t):
+            // A constant needs no row (`count(*) + 1` over no rows is 1).
+            return try t.resolve(e.values, time: ExecutionTime(timestamp: .min, nowInSeconds: e.nowInSeconds)).bytes
+        default:
+            return try first.flatMap { try e.evaluate(s, $0) }
+        }
     }
 }
 

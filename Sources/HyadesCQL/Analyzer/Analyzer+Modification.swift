@@ -27,14 +27,17 @@ public struct BatchPlan: Hashable, Sendable {
             case .unset: break
             }
         }
-        return try Self.mutation(of: statements.map { ($0, values) }, timestamp: ts, nowInSeconds: nowInSeconds)
+        return try Self.mutation(of: statements.map { ($0, values) }, timestamp: ts, nowInSeconds: nowInSeconds,
+                                 clock: ts == defaultTimestamp ? nil : defaultTimestamp)
     }
 
     /// The protocol's BATCH message: separately prepared statements, each with its own values.
+    /// `clock`: the execution's time when `timestamp` is one the client chose (functions use it).
     public static func mutation(of statements: [(ModificationPlan, [CQLBoundValue])], timestamp: Int64,
-                                nowInSeconds: Int32) throws(CQLAnalysisError) -> Mutation {
+                                nowInSeconds: Int32, clock: Int64? = nil) throws(CQLAnalysisError) -> Mutation {
         var merger = UpdateMerger()
-        let time = ExecutionTime(timestamp: timestamp, nowInSeconds: nowInSeconds)
+        var time = ExecutionTime(timestamp: timestamp, nowInSeconds: nowInSeconds)
+        time.clock = clock
         for (plan, values) in statements { try plan.apply(values: values, time: time, into: &merger) }
         return Mutation(merger.updates())
     }

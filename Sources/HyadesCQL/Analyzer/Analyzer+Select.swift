@@ -83,6 +83,7 @@ extension AnalysisContext {
                 if !c.kind.isPrimaryKey { queried.insert(c.id) }
             case .aggregate(_, let inner), .cast(let inner, _), .toJson(let inner), .field(let inner, _, _),
                  .element(let inner, _): collect(inner)
+            case .call(_, let args, _): args.forEach(collect)
             default: break
             }
         }
@@ -90,14 +91,18 @@ extension AnalysisContext {
         for f in r.filters {
             if let c = t.column(id: f.column), !c.kind.isPrimaryKey { queried.insert(f.column) }
         }
+        var jsonNames: [String] = []
         if s.json {
+            jsonNames = specs.map(\.name)
             specs = [spec(t, "[json]", .text)]
         }
-        return SelectPlan(table: t, partitions: partitions, clustering: r.clustering, filters: r.filters,
+        var plan = SelectPlan(table: t, partitions: partitions, clustering: r.clustering, filters: r.filters,
                           selectors: selectors, resultColumns: specs, queriedColumns: queried.sorted(),
                           distinct: s.distinct, json: s.json, reversed: reversed, allowFiltering: s.allowFiltering,
                           limit: limit, perPartitionLimit: ppl,
                           variables: try variableSpecifications(partitionKeyIndexes: pkIndexes(r.partitionKey ?? [])))
+        plan.jsonNames = jsonNames
+        return plan
     }
 
     mutating func limitTerm(_ term: Term?, name: String, what: String, table t: TableMetadata) throws(CQLAnalysisError) -> ValueTerm? {
@@ -129,14 +134,29 @@ extension AnalysisContext {
             return isWritetime ? (.writetime(c), "writetime(\(c.name))", .bigint) : (.ttl(c), "ttl(\(c.name))", .int)
         case .cast(let inner, let type):
             let (p, name, from) = try selector(inner, table: t)
-            guard Self.castable(from.unfrozen, to: type) else {
-                throw .invalid("\(from.cqlName) cannot be cast to \(type.cqlName)")
+            // A cast to the selector's own type is the selector itself (and keeps its name).
+            if from.unfrozen == type { return (p, name, from) }
+            guard ScalarFunction.castable(from.unfrozen, to: type) else {
+                throw .invalid("\(name) cannot be cast to \(type.cqlName)")
             }
-            return (.cast(p, type), "cast(\(name) as \(type.cqlName))", type)
+            return (.call(.cast(from: from.unfrozen, to: type), [p], type), "cast(\(name) as \(type.cqlName))", type)
         case .functionCall(let fn, let args):
             guard fn.keyspace == nil || fn.keyspace == "system" else { throw .invalid("Unknown function '\(fn.keyspace!).\(fn.name)'") }
             let name = fn.name.lowercased()
             switch name {
+            case "token" where !args.allSatisfy({ if case .column = $0 { return true } else { return false } }):
+                // token() of values (`token(5)`): the token of the partition key they make.
+                let pk = t.partitionKeyColumns
+                guard args.count == pk.count else {
+                    throw .invalid("Invalid number of arguments in call to function system.token: \(pk.count) required but \(args.count) provided")
+                }
+                var plans: [SelectorPlan] = [], names: [String] = []
+                for (i, a) in args.enumerated() {
+                    let (p, n) = try selectorArgument(a, pk[i].type, "system.token", i, table: t)
+                    plans.append(p)
+                    names.append(n)
+                }
+                return (.call(.token(components: pk.count), plans, .bigint), "system.token(\(names.joined(separator: ", ")))", .bigint)
             case "token":
                 var cols: [ColumnMetadata] = []
                 for a in args {
@@ -170,7 +190,7 @@ extension AnalysisContext {
                 guard args.count == 1, case .column(let n) = args[0] else { throw .invalid("Invalid arguments to \(name)") }
                 return try selector(name == "ttl" ? .ttl(n) : .writetime(n), table: t)
             default:
-                throw .invalid("Unknown function '\(fn.name)'")
+                return try functionSelector(fn, args, table: t)
             }
         case .field(let inner, let f):
             let (p, name, type) = try selector(inner, table: t)
@@ -198,21 +218,17 @@ extension AnalysisContext {
             let type = try resolveType(te, keyspace: t.keyspace)
             let v = try value(term, for: spec(t, "[selection]", type))
             return (.term(v), "(\(type.cqlName))\(term)", type)
+        case .operation(let op, let l, let r):
+            return try operationSelector(op, l, r, table: t)
+        case .negation(let inner):
+            let (p, name, type) = try selector(inner, table: t)
+            guard CQLNumber.numericTypes.contains(type.unfrozen) else {
+                throw .invalid("Invalid call to function system._negate, none of its type signatures match (argument \(name) of type \(type.cqlName))")
+            }
+            let rt: CQLType = type.unfrozen == .counter ? .bigint : type.unfrozen
+            return (.call(.negate(rt), [p], rt), "-\(name)", rt)
         default:
             throw .invalid("Selector \(e) is not supported yet")
-        }
-    }
-
-    /// Cassandra's CAST conversions: between numeric types, numbers/dates/uuids to text,
-    /// and the temporal ones.
-    static func castable(_ from: CQLType, to: CQLType) -> Bool {
-        let numeric: Set<CQLType> = [.tinyint, .smallint, .int, .bigint, .varint, .decimal, .float, .double, .counter]
-        if from == to { return true }
-        if to == .text || to == .ascii { return from.isScalar }
-        if numeric.contains(from) && numeric.contains(to) && to != .counter { return true }
-        switch (from, to) {
-        case (.timestamp, .date), (.date, .timestamp), (.timeuuid, .timestamp), (.timeuuid, .date): return true
-        default: return false
         }
     }
 }

@@ -220,6 +220,10 @@ struct AnalysisContext {
                 }
                 byName[f.field] = f.value
             }
+            // Every field is serialized, a field the literal leaves out as null, as
+            // Cassandra's UserTypes.Literal does (and as drivers serialize a bound UDT), so
+            // `{a: null, b: null}` is a value with two null fields, not an empty value, and
+            // a literal equals the same value bound by a driver.
             var out: [ValueTerm] = []
             for d in defs {
                 if let t = byName[d.name] {
@@ -228,35 +232,22 @@ struct AnalysisContext {
                     out.append(.null)
                 }
             }
-            // Trailing nulls are omitted, as Cassandra serializes UDT literals.
-            while case .null? = out.last { out.removeLast() }
             return .tuple(out)
         case .functionCall(let fn, let args):
-            guard fn.keyspace == nil || fn.keyspace == "system", args.isEmpty else {
-                throw .invalid("Unknown function \(fn.name) called")
-            }
-            let f: TermFunction, resultType: CQLType
-            switch fn.name.lowercased() {
-            case "now": f = .now; resultType = .timeuuid
-            case "currenttimeuuid": f = .currentTimeUUID; resultType = .timeuuid
-            case "uuid": f = .uuid; resultType = .uuid
-            case "currenttimestamp": f = .currentTimestamp; resultType = .timestamp
-            case "currentdate": f = .currentDate; resultType = .date
-            case "currenttime": f = .currentTime; resultType = .time
-            default: throw .invalid("Unknown function \(fn.name) called")
-            }
-            guard resultType == type || (resultType == .timeuuid && type == .uuid) else {
-                throw .invalid("Type error: \(fn.name)() cannot be passed as argument 0 of function system.\(fn.name) of type \(type.cqlName)")
-            }
-            return .function(f)
+            return try functionValue(fn, args, for: receiver)
         case .typeHint(let hint, let inner):
             let t = try resolveType(hint, keyspace: receiver.keyspace)
             guard t.unfrozen == type else {
                 throw .invalid("Type error: cannot assign result of type hint (\(t.cqlName)) to \(receiver.name) of type \(receiver.type.cqlName)")
             }
             return try value(inner, for: receiver)
-        case .operation, .negation, .cast:
-            throw .invalid("Operations and casts on values are not supported in \(receiver.name)")
+        case .operation(let op, let l, let r):
+            return try operationValue(op, l, r, for: receiver)
+        case .negation(let inner):
+            return try negationValue(inner, for: receiver)
+        case .cast:
+            // The parser only builds CAST as a selector, as Cassandra's grammar does.
+            throw .invalid("CAST is only supported in the selection clause")
         }
     }
 

@@ -36,10 +36,26 @@ public struct VariableSpecifications: Hashable, Sendable {
 public struct ExecutionTime: Hashable, Sendable {
     public var timestamp: Int64
     public var nowInSeconds: Int32
+    /// The statement's own time (µs) when USING TIMESTAMP replaced `timestamp`: `now()`,
+    /// `currentTimestamp()`, ... give the time of the execution, never the write timestamp
+    /// a client chose.
+    public var clock: Int64?
 
     public init(timestamp: Int64, nowInSeconds: Int32) {
         self.timestamp = timestamp
         self.nowInSeconds = nowInSeconds
+    }
+
+    /// For reads, which have no write timestamp: a function that needs the time
+    /// (`now()`, `currentTimestamp()`, ...) reads the clock when it runs, so a plan without
+    /// one costs no clock read.
+    public static let unspecified = ExecutionTime(timestamp: .min, nowInSeconds: 0)
+
+    /// This, or the clock's time if unspecified.
+    var resolved: ExecutionTime {
+        guard timestamp == .min else { return self }
+        let micros = Analyzer.microsecondsNow()
+        return ExecutionTime(timestamp: micros, nowInSeconds: Int32(truncatingIfNeeded: micros / 1_000_000))
     }
 }
 
@@ -59,6 +75,9 @@ public indirect enum ValueTerm: Hashable, Sendable {
     case tuple([ValueTerm])
     /// A function evaluated at execution time (`now()`, `uuid()`, `currentTimestamp()`, ...).
     case function(TermFunction)
+    /// A native function of arguments (`toTimestamp(?)`, `token(?)`, `? + 1`, `intAsBlob(?)`)
+    /// whose arguments are not all constants (those are folded during analysis).
+    case call(ScalarFunction, [ValueTerm])
 
     /// A constant or a marker (no nested structure): what a key component usually is.
     public var markerIndex: Int? {
@@ -125,7 +144,18 @@ extension ValueTerm {
             }
             return .value(CQLLiteral.tuple(out))
         case .function(let f):
-            return .value(f.evaluate(time))
+            return .value(f.evaluate(time.resolved))
+        case .call(let f, let args):
+            var a: [[UInt8]?] = []
+            a.reserveCapacity(args.count)
+            for x in args {
+                switch try x.resolve(values, time: time) {
+                case .value(let b): a.append(b)
+                case .null: a.append(nil)
+                case .unset: throw .invalid("Invalid unset value for argument in call to function \(f.name)")
+                }
+            }
+            return try f.execute(a).map { .value($0) } ?? .null
         }
     }
 
@@ -159,8 +189,9 @@ extension ValueTerm {
 
 extension TermFunction {
     func evaluate(_ time: ExecutionTime) -> [UInt8] {
+        let micros = time.clock ?? time.timestamp
         switch self {
-        case .now, .currentTimeUUID: return TimeUUID.make(micros: time.timestamp)
+        case .now, .currentTimeUUID: return TimeUUID.make(micros: micros)
         case .uuid:
             var g = SystemRandomNumberGenerator()
             var b = (0..<16).map { _ in UInt8.random(in: 0...255, using: &g) }
@@ -168,13 +199,13 @@ extension TermFunction {
             b[8] = b[8] & 0x3F | 0x80
             return b
         case .currentTimestamp:
-            return CQLLiteralBytes.int64(time.timestamp / 1000)
+            return CQLLiteralBytes.int64(micros / 1000)
         case .currentDate:
             let days = Int64(time.nowInSeconds) / 86_400 + (1 << 31)
             return Array(CQLLiteralBytes.int64(days).suffix(4))
         case .currentTime:
-            let micros = time.timestamp % 86_400_000_000
-            return CQLLiteralBytes.int64((micros < 0 ? micros + 86_400_000_000 : micros) * 1000)
+            let ofDay = micros % 86_400_000_000
+            return CQLLiteralBytes.int64((ofDay < 0 ? ofDay + 86_400_000_000 : ofDay) * 1000)
         }
     }
 }

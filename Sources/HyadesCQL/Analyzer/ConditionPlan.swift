@@ -24,7 +24,7 @@ public struct ColumnCondition: Hashable, Sendable {
     public var value: ValueTerm
 
     public func bind(_ values: [CQLBoundValue]) throws(CQLAnalysisError) -> BoundCondition {
-        let time = ExecutionTime(timestamp: 0, nowInSeconds: 0)
+        let time = ExecutionTime.unspecified
         var key: [UInt8]?
         if let elementKey {
             guard case .value(let k) = try elementKey.resolve(values, time: time) else {

@@ -20,7 +20,7 @@ extension ModificationPlan {
     /// the current values of the row's counters (a counter never set counts as 0).
     public func resolvingIncrements(values: [CQLBoundValue], nowInSeconds: Int32,
                                     current: [String: Int64]) throws(CQLAnalysisError) -> ModificationPlan {
-        let time = ExecutionTime(timestamp: 0, nowInSeconds: nowInSeconds)
+        let time = ExecutionTime(timestamp: .min, nowInSeconds: nowInSeconds)
         var ops: [ColumnOperation] = []
         for op in operations {
             guard case .increment(let term, let negative) = op.kind else { ops.append(op); continue }

@@ -17,6 +17,9 @@ public struct BoundFilter: Hashable, Sendable {
         guard let value else { return false }
         let t = type.unfrozen
         func cmp(_ a: [UInt8], _ b: [UInt8], _ ty: CQLType) -> Int? {
+            // A duration has no order (it cannot be a key) but equal durations have equal
+            // bytes (Cassandra's DurationType compares bytes): =, != and IN compare those.
+            if case .duration = ty { return a == b ? 0 : ByteOrder.compare(a, b) }
             let key = ty.isScalar ? ty : CQLType.frozen(ty.unfrozen)
             return try? ByteComparable.compare(a, b, type: key)
         }
@@ -70,7 +73,7 @@ public struct BoundFilter: Hashable, Sendable {
 extension FilterPlan {
     /// Resolves the operands against the bound values (once per execution).
     public func bind(_ values: [CQLBoundValue]) throws(CQLAnalysisError) -> BoundFilter {
-        let time = ExecutionTime(timestamp: 0, nowInSeconds: 0)
+        let time = ExecutionTime.unspecified
         func operand(_ t: ValueTerm) throws(CQLAnalysisError) -> [UInt8] {
             switch try t.resolve(values, time: time) {
             case .value(let b): return b

@@ -113,7 +113,10 @@ public struct ModificationPlan: Hashable, Sendable {
     func apply(values: [CQLBoundValue], time baseTime: ExecutionTime, into merger: inout UpdateMerger) throws(CQLAnalysisError) {
         try variables.checkBound(values)
         var time = baseTime
-        if let ts = try writeTimestamp(values: values, time: baseTime) { time.timestamp = ts }
+        if let ts = try writeTimestamp(values: values, time: baseTime) {
+            time.clock = time.clock ?? baseTime.timestamp
+            time.timestamp = ts
+        }
         let ttl = try timeToLive(values: values, time: time)
         let keys = try PartitionKeys.resolve(partitionKey, table: table, values, time)
         var writer = CellWriter(time: time, ttl: ttl)

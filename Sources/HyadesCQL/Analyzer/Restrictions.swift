@@ -311,6 +311,9 @@ extension AnalysisContext {
         switch rel.op {
         case .equal, .notEqual, .lessThan, .lessThanOrEqual, .greaterThan, .greaterThanOrEqual:
             guard case .term(let t) = rel.value else { throw .invalid("Invalid relation on \(c.name)") }
+            if c.type.unfrozen == .duration && rel.op != .equal && rel.op != .notEqual {
+                throw .invalid("Slice restrictions are not supported on duration columns")
+            }
             if c.isComplex && rel.op != .equal {
                 throw .invalid("Collection column '\(c.name)' (\(c.type.cqlName)) cannot be restricted by a '\(rel.op.rawValue)' relation")
             }

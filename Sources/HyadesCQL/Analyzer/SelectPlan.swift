@@ -23,12 +23,16 @@ public indirect enum SelectorPlan: Hashable, Sendable {
     case field(SelectorPlan, index: Int, name: String)
     /// `m[k]` (the value, or null) / `s[e]` (the element if present, else null).
     case element(SelectorPlan, key: ValueTerm)
+    /// A native scalar function of selectors (`blobAsInt(b)`, `toDate(t)`, `a + 1`, `-a`),
+    /// with its result type.
+    case call(ScalarFunction, [SelectorPlan], CQLType)
 
     /// Whether this reduces all rows to one.
     public var isAggregate: Bool {
         switch self {
         case .countRows, .aggregate: return true
         case .cast(let s, _), .toJson(let s), .field(let s, _, _), .element(let s, _): return s.isAggregate
+        case .call(_, let args, _): return args.contains { $0.isAggregate }
         default: return false
         }
     }
@@ -81,6 +85,9 @@ public struct SelectPlan: Hashable, Sendable {
     public var limit: ValueTerm?
     public var perPartitionLimit: ValueTerm?
     public var variables: VariableSpecifications
+    /// SELECT JSON: each selector's result name (the document's keys), as the result
+    /// metadata holds only `[json]`.
+    public var jsonNames: [String] = []
 
     public var isAggregate: Bool { selectors.contains { $0.isAggregate } }
 
@@ -88,13 +95,13 @@ public struct SelectPlan: Hashable, Sendable {
     public func partitionKeys(values: [CQLBoundValue]) throws(CQLAnalysisError) -> [DecoratedKey] {
         try variables.checkBound(values)
         guard case .keys(let kv) = partitions else { return [] }
-        return try PartitionKeys.resolve(kv, table: table, values, ExecutionTime(timestamp: 0, nowInSeconds: 0))
+        return try PartitionKeys.resolve(kv, table: table, values, ExecutionTime.unspecified)
     }
 
     public func tokenBounds(values: [CQLBoundValue]) throws(CQLAnalysisError) -> TokenBounds {
         var b = TokenBounds(lower: nil, lowerInclusive: false, upper: nil, upperInclusive: false)
         guard case .tokenRange(let t) = partitions else { return b }
-        let time = ExecutionTime(timestamp: 0, nowInSeconds: 0)
+        let time = ExecutionTime.unspecified
         func token(_ v: ValueTerm) throws(CQLAnalysisError) -> Token? {
             switch try v.resolve(values, time: time) {
             case .value(let bytes):
@@ -111,7 +118,7 @@ public struct SelectPlan: Hashable, Sendable {
 
     /// Clustering ranges to read in each partition, in clustering (byte) order.
     public func clusteringSlices(values: [CQLBoundValue]) throws(CQLAnalysisError) -> [ClusteringByteSlice] {
-        try clustering.slices(table: table, values: values, time: ExecutionTime(timestamp: 0, nowInSeconds: 0))
+        try clustering.slices(table: table, values: values, time: ExecutionTime.unspecified)
     }
 
     /// LIMIT, or nil when absent / unset.
@@ -125,7 +132,7 @@ public struct SelectPlan: Hashable, Sendable {
 
     static func positive(_ term: ValueTerm?, _ what: String, _ values: [CQLBoundValue]) throws(CQLAnalysisError) -> Int? {
         guard let term else { return nil }
-        switch try term.resolve(values, time: ExecutionTime(timestamp: 0, nowInSeconds: 0)) {
+        switch try term.resolve(values, time: ExecutionTime.unspecified) {
         case .value(let b):
             guard let v = CQLLiteralBytes.readInt32(b) else { throw .invalid("Invalid \(what) value") }
             guard v > 0 else { throw .invalid("\(what) must be strictly positive") }

@@ -98,13 +98,10 @@ extension Parser {
             case "nan": advance(); return Term(.constant(Constant(.float, "NaN")), range: t.range)
             case "infinity": advance(); return Term(.constant(Constant(.float, "Infinity")), range: t.range)
             case "cast" where peek(1).isSymbol("("):
-                advance(); advance()
-                let inner = try simpleTerm()
-                try expectKeyword("as")
-                guard current.kind == .identifier, let type = nativeType(current.lower) else { throw noViableAlternative() }
+                // CAST is a selector only: in a value (INSERT / UPDATE / WHERE) Cassandra's
+                // grammar has no alternative at the `(`.
                 advance()
-                try expectSymbol(")")
-                return Term(.cast(inner, type), range: range(from: start))
+                throw noViableAlternative()
             default: return try functionCallTerm(start)
             }
         case .quotedIdentifier:
