@@ -45,6 +45,8 @@ final class StreamingReceiver {
     let configuration: StreamingServerConfiguration
     let pool: NIOThreadPool
     let active: ActiveStreamingSessions
+    let connections: StreamingConnections?
+    let channel: (any Channel)?
     var fileSystem: any FileSystem { schema.engine.fileSystem }
 
     private struct Session {
@@ -64,7 +66,10 @@ final class StreamingReceiver {
     private var session: Session?
     private(set) var finished = false
 
-    init(schema: SchemaManager, configuration: StreamingServerConfiguration, pool: NIOThreadPool, active: ActiveStreamingSessions) {
+    init(schema: SchemaManager, configuration: StreamingServerConfiguration, pool: NIOThreadPool, active: ActiveStreamingSessions,
+         connections: StreamingConnections? = nil, channel: (any Channel)? = nil) {
+        self.connections = connections
+        self.channel = channel
         self.schema = schema
         self.configuration = configuration
         self.pool = pool
@@ -206,6 +211,9 @@ final class StreamingReceiver {
             throw StreamingRefusal(.protocolViolation, "COMMIT after \(s.completed) of \(s.files.count) files")
         }
         finished = true
+        if let connections, let channel, !connections.beginCommit(channel) {
+            throw StreamingRefusal(.nodeError, "the node is shutting down; nothing was adopted (retry the session)")
+        }
         let target = s.target
         let directory = s.directory
         let id = s.id
