@@ -55,6 +55,11 @@ extension TableStore {
             while engine.failure == nil, !state.withLock({ $0.closed }), let plan = nextPlan() {
                 do {
                     guard try run(plan) else { break }
+                } catch let e as SSTableCorruptionError {
+                    // A corrupt input is the disk_failure_policy's business (as a read
+                    // meeting it), not a failed write: the compaction is abandoned.
+                    _ = noted(e)
+                    break
                 } catch {
                     engine.fail(error)
                     break
