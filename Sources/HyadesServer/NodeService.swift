@@ -68,7 +68,7 @@ public final class NodeService: Service, Sendable {
                 node.status.set("died", reason: why)
                 try? node.engine.syncCommitLog()
                 try? node.engine.shutdown()
-                throw NodeStopped(reason: "disk_failure_policy die: \(why)")
+                throw NodeDied(reason: why)
             }
             node.status.set("not serving", reason: "disk_failure_policy stop: \(why)")
             logger.error("the node stays up without serving clients until it is stopped (SIGTERM); move the damaged SSTable away (or restore it) and restart")
@@ -122,4 +122,11 @@ public final class NodeService: Service, Sendable {
 public struct NodeStopped: Error, CustomStringConvertible {
     public var reason: String
     public var description: String { "storage engine stopped on a disk error: \(reason)" }
+}
+
+/// `disk_failure_policy: die` after a read met a corrupt SSTable: the process exits non-zero
+/// (the commit log was synced; nothing written is lost).
+public struct NodeDied: Error, CustomStringConvertible {
+    public var reason: String
+    public var description: String { "disk_failure_policy die: \(reason)" }
 }
