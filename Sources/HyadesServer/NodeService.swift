@@ -71,7 +71,7 @@ public final class NodeService: Service, Sendable {
                 throw NodeDied(reason: why)
             }
             node.status.set("not serving", reason: "disk_failure_policy stop: \(why)")
-            logger.error("the node stays up without serving clients until it is stopped (SIGTERM); move the damaged SSTable away (or restore it) and restart")
+            logger.error("the node stays up without serving clients until it is stopped (SIGTERM); replace the damaged file with a good copy (see docs/operations.md) and restart")
             try? await gracefulShutdown()
             logger.info("draining: flushing memtables")
         } else {
