@@ -21,7 +21,7 @@ public final class CQLServer: Sendable {
     let tracker = RequestTracker()
     /// Node-wide budgets of in-flight requests (count, bytes, bytes per client IP).
     public let limits: InFlightLimits
-    private let channels = Mutex<(server: (any Channel)?, children: [ObjectIdentifier: any Channel])>((nil, [:]))
+    private let channels = Mutex<(server: (any Channel)?, children: [ObjectIdentifier: any Channel], stopping: Bool)>((nil, [:], false))
 
     public init(processor: QueryProcessor, host: String, port: Int,
                 configuration: CQLServerConfiguration = CQLServerConfiguration(),
@@ -57,6 +57,8 @@ public final class CQLServer: Sendable {
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { [self] channel in
                 channel.eventLoop.makeCompletedFuture {
+                    // Accepted while the node stops: refused (NIO closes the connection).
+                    guard self.track(channel) else { throw CQLListenerStopping() }
                     let ops = channel.pipeline.syncOperations
                     try ops.addHandler(ByteToMessageHandler(CQLFrameDecoder(role: .server, maxBodyBytes: configuration.maxBodyBytes)))
                     try ops.addHandler(MessageToByteHandler(CQLFrameEncoder()))
@@ -68,7 +70,6 @@ public final class CQLServer: Sendable {
                     }
                     try channel.pipeline.syncOperations.addHandler(
                         CQLQueryHandler(processor: processor, pool: pool, events: events, tracker: tracker))
-                    self.track(channel)
                 }
             }
             .bind(host: host, port: port).get()
@@ -78,24 +79,38 @@ public final class CQLServer: Sendable {
         return address
     }
 
-    private func track(_ channel: any Channel) {
+    /// Records a connection so that stop() closes it; false once stopping.
+    private func track(_ channel: any Channel) -> Bool {
         let id = ObjectIdentifier(channel)
-        channels.withLock { $0.children[id] = channel }
+        let tracked = channels.withLock { s -> Bool in
+            if s.stopping { return false }
+            s.children[id] = channel
+            return true
+        }
+        guard tracked else { return false }
         channel.closeFuture.whenComplete { [self] _ in
             _ = channels.withLock { $0.children.removeValue(forKey: id) }
         }
+        return true
     }
 
     public var localAddress: SocketAddress? { channels.withLock { $0.server?.localAddress } }
 
-    /// Stops accepting, waits for in-flight requests to be answered, closes connections.
-    public func stop() async {
+    /// Stops accepting: the listening socket is closed and connections accepted from now
+    /// on are refused; connections already open keep being served until `stop()`.
+    public func stopAccepting() async {
         let server = channels.withLock { s -> (any Channel)? in
+            s.stopping = true
             let c = s.server
             s.server = nil
             return c
         }
         try? await server?.close()
+    }
+
+    /// Stops accepting, waits for in-flight requests to be answered, closes connections.
+    public func stop() async {
+        await stopAccepting()
         // Requests already running finish and get their answers before connections close.
         var waited = 0
         while tracker.inFlight > 0, waited < 30_000 {
@@ -106,3 +121,6 @@ public final class CQLServer: Sendable {
         for c in children { try? await c.close() }
     }
 }
+
+/// The refusal a child initializer gives once the CQL listener is stopping.
+struct CQLListenerStopping: Error {}

@@ -14,6 +14,11 @@ public final class HyadesNode: Sendable {
     public let identity: NodeIdentity
     /// Yields the reason once if the engine stops on a disk error.
     public let failures: AsyncStream<String>
+    /// Yields the first failed read of each corrupt SSTable file when `disk_failure_policy`
+    /// is stop or die (the node then stops serving).
+    public let corruptReads: AsyncStream<SSTableReadFailure>
+    /// `<data directory>/hyades-status.json` (what `hyades status` shows).
+    public let status: NodeStatusFile
     private let logger: Logger
 
     /// `fileSystem` is the storage seam (tests inject faults through it).
@@ -28,9 +33,29 @@ public final class HyadesNode: Sendable {
         let fs = fileSystem
         try fs.createDirectory(config.dataDirectory)
         identity = try NodeIdentity.loadOrCreate(directory: config.dataDirectory, numTokens: config.numTokens)
-        engine = try StorageEngine(commitLogDirectory: config.commitlogDirectory, fileSystem: fs, options: options,
+        let engine = try StorageEngine(commitLogDirectory: config.commitlogDirectory, fileSystem: fs, options: options,
                                    logger: logger,
                                    onFailure: { error in continuation.yield("\(error)"); continuation.finish() })
+        self.engine = engine
+        let (corrupt, corruptContinuation) = AsyncStream<SSTableReadFailure>.makeStream()
+        self.corruptReads = corrupt
+        engine.readFailures.policy = config.diskFailurePolicy
+        let status = NodeStatusFile(dataDirectory: config.dataDirectory, failures: engine.readFailures,
+                                    policy: config.diskFailurePolicy)
+        self.status = status
+        engine.readFailures.observe(first: { f, policy in
+            // Once per file, at error level: file, offset, table, and what the policy does.
+            let action: String
+            switch policy {
+            case .stop: action = "stopping CQL and streaming (disk_failure_policy: stop)"
+            case .die: action = "stopping the node (disk_failure_policy: die)"
+            case .bestEffort: action = f.outOfReads ? "the SSTable is taken out of reads (disk_failure_policy: best_effort)"
+                                                    : "disk_failure_policy: best_effort"
+            case .ignore: action = "reads of the damaged data keep failing (disk_failure_policy: ignore)"
+            }
+            logger.error("corrupt SSTable: \(f.path) at offset \(f.offset) in table \(f.table): \(f.what); \(action); check it with `hyades sstable verify \(f.path)`")
+            if policy == .stop || policy == .die { corruptContinuation.yield(f) }
+        }, change: { status.write() })
         schema = try SchemaManager(engine: engine, dataDirectory: config.dataDirectory,
                                    memtableLimitBytes: config.memtableHeapSpaceBytes)
         // The engine logs what replay found.

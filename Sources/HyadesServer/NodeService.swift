@@ -52,18 +52,68 @@ public final class NodeService: Service, Sendable {
             logger.error("SSTable streaming disabled: cannot listen on \(node.config.listenAddress):\(node.config.storagePort) (storage_port): \(error)")
         }
         logger.info("node \(node.identity.hostID) serving, \(node.identity.tokens.count) tokens")
-        // Serve until the engine fails (the stream yields) or shutdown is requested.
-        for await _ in node.failures.cancelOnGracefulShutdown() { break }
-        logger.info("draining: closing the listener, finishing in-flight requests, flushing memtables")
-        // Sessions still receiving are ended; a COMMIT under way finishes before the drain.
-        await streaming.stop()
-        await server.stop()
+        node.status.set("serving")
+        // Serve until the engine fails, a read meets a corrupt SSTable under
+        // disk_failure_policy stop or die, or shutdown is requested.
+        let stopReason = await Self.firstStop(node)
+        if case .corrupt(let f) = stopReason {
+            // stop: clients are turned away, the process stays up (for the operator to look
+            // at it) until it is stopped; die: the process exits non-zero.
+            let policy = node.config.diskFailurePolicy
+            let why = "a read met a corrupt SSTable: \(f.path) at offset \(f.offset) in table \(f.table): \(f.what)"
+            logger.error("disk_failure_policy \(policy.rawValue): no longer serving CQL (native_transport_port) or SSTable streaming (storage_port): \(why)")
+            await Self.closeListeners(server: server, streaming: streaming)
+            logger.info("listeners closed and every connection ended")
+            if policy == .die {
+                node.status.set("died", reason: why)
+                try? node.engine.syncCommitLog()
+                try? node.engine.shutdown()
+                throw NodeDied(reason: why)
+            }
+            node.status.set("not serving", reason: "disk_failure_policy stop: \(why)")
+            logger.error("the node stays up without serving clients until it is stopped (SIGTERM); replace the damaged file with a good copy (see docs/operations.md) and restart")
+            try? await gracefulShutdown()
+            logger.info("draining: flushing memtables")
+        } else {
+            logger.info("draining: closing the listeners, finishing in-flight requests, flushing memtables")
+            node.status.set("draining")
+            await Self.closeListeners(server: server, streaming: streaming)
+            logger.info("listeners closed and every connection ended")
+        }
         if let reason = node.engine.failure {
+            node.status.set("died", reason: "storage engine stopped on a disk error: \(reason)")
             try? node.engine.shutdown()
             throw NodeStopped(reason: reason)
         }
         try node.drain()
+        node.status.set("stopped")
         logger.info("drained; storage engine shut down cleanly")
+    }
+
+    enum StopReason: Sendable {
+        case shutdown, engineFailed, corrupt(SSTableReadFailure)
+    }
+
+    /// Waits for the first reason to stop serving.
+    static func firstStop(_ node: HyadesNode) async -> StopReason {
+        let (events, continuation) = AsyncStream<StopReason>.makeStream()
+        let watchers = [
+            Task { for await _ in node.failures { continuation.yield(.engineFailed); break } },
+            Task { for await f in node.corruptReads { continuation.yield(.corrupt(f)); break } },
+        ]
+        defer { for w in watchers { w.cancel() } }
+        for await e in events.cancelOnGracefulShutdown() { return e }
+        return .shutdown
+    }
+
+    /// Every port stops accepting first; then the connections already accepted end:
+    /// streaming sessions still receiving are discarded (a COMMIT under way finishes),
+    /// CQL requests under way are answered.
+    static func closeListeners(server: CQLServer, streaming: StreamingServer) async {
+        await server.stopAccepting()
+        await streaming.stopAccepting()
+        await streaming.stop()
+        await server.stop()
     }
 }
 
@@ -72,4 +122,11 @@ public final class NodeService: Service, Sendable {
 public struct NodeStopped: Error, CustomStringConvertible {
     public var reason: String
     public var description: String { "storage engine stopped on a disk error: \(reason)" }
+}
+
+/// `disk_failure_policy: die` after a read met a corrupt SSTable: the process exits non-zero
+/// (the commit log was synced; nothing written is lost).
+public struct NodeDied: Error, CustomStringConvertible {
+    public var reason: String
+    public var description: String { "disk_failure_policy die: \(reason)" }
 }

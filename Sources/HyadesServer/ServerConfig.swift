@@ -22,6 +22,9 @@ public struct ServerConfig: Sendable, Hashable {
     /// Imported SSTables are decompressed and walked entry by entry before adoption, not
     /// only checksummed (`streaming_import_extended_verify`).
     public var streamingImportExtendedVerify = false
+    /// What the node does after a read meets a corrupt SSTable (`disk_failure_policy`:
+    /// stop, die, best_effort, ignore).
+    public var diskFailurePolicy = DiskFailurePolicy.stop
     public var numTokens = 16
     public var dataFileDirectories = ["./data"]
     public var commitlogDirectory = "./data/commitlog"
@@ -121,6 +124,12 @@ public struct ServerConfig: Sendable, Hashable {
             case "streaming_import_extended_verify":
                 guard let b = raw as? Bool else { throw ServerConfigError("\(source): streaming_import_extended_verify must be true or false") }
                 c.streamingImportExtendedVerify = b
+            case "disk_failure_policy":
+                let name = try v.string()
+                guard let p = DiskFailurePolicy(rawValue: name) else {
+                    throw ServerConfigError("\(source): disk_failure_policy must be one of stop, die, best_effort, ignore (got '\(name)')")
+                }
+                c.diskFailurePolicy = p
             case "num_tokens": c.numTokens = try v.int(min: 1, max: 1536)
             case "data_file_directories":
                 c.dataFileDirectories = try v.stringList()

@@ -45,6 +45,8 @@ final class StreamingReceiver {
     let configuration: StreamingServerConfiguration
     let pool: NIOThreadPool
     let active: ActiveStreamingSessions
+    let connections: StreamingConnections?
+    let channel: (any Channel)?
     var fileSystem: any FileSystem { schema.engine.fileSystem }
 
     private struct Session {
@@ -64,7 +66,10 @@ final class StreamingReceiver {
     private var session: Session?
     private(set) var finished = false
 
-    init(schema: SchemaManager, configuration: StreamingServerConfiguration, pool: NIOThreadPool, active: ActiveStreamingSessions) {
+    init(schema: SchemaManager, configuration: StreamingServerConfiguration, pool: NIOThreadPool, active: ActiveStreamingSessions,
+         connections: StreamingConnections? = nil, channel: (any Channel)? = nil) {
+        self.connections = connections
+        self.channel = channel
         self.schema = schema
         self.configuration = configuration
         self.pool = pool
@@ -84,13 +89,19 @@ final class StreamingReceiver {
             return try await fileEnd(index: index, crc: crc)
         case .commit:
             return try await commit()
+        case .stage(let loadID):
+            return try await stage(loadID: loadID)
+        case .adoptLoad(let loadID, let keyspace, let table):
+            return try await adoptLoad(loadID, keyspace: keyspace, table: table)
+        case .abortLoad(let loadID, let keyspace, let table):
+            return try abortLoad(loadID, keyspace: keyspace, table: table)
         case .describeTable(let keyspace, let table):
             guard session == nil else { throw StreamingRefusal(.protocolViolation, "DESCRIBE_TABLE inside a session") }
             guard let target = schema.importTarget(keyspace: keyspace, table: table) else {
                 throw StreamingRefusal(.unknownTable, "unconfigured table \(keyspace).\(table)")
             }
             return .tableSchema(Self.describe(target.metadata))
-        case .sessionAccepted, .fileAccepted, .committed, .alreadyImported, .error, .tableSchema:
+        case .sessionAccepted, .fileAccepted, .committed, .alreadyImported, .error, .tableSchema, .staged, .loadAborted:
             throw StreamingRefusal(.protocolViolation, "a node-to-client message was sent to the node")
         }
     }
@@ -206,6 +217,9 @@ final class StreamingReceiver {
             throw StreamingRefusal(.protocolViolation, "COMMIT after \(s.completed) of \(s.files.count) files")
         }
         finished = true
+        if let connections, let channel, !connections.beginCommit(channel) {
+            throw StreamingRefusal(.nodeError, "the node is shutting down; nothing was adopted (retry the session)")
+        }
         let target = s.target
         let directory = s.directory
         let id = s.id
@@ -224,6 +238,99 @@ final class StreamingReceiver {
         if result.alreadyImported { return .alreadyImported }
         return .committed(sstables: UInt32(result.generations.count), partitions: UInt64(max(0, result.partitionCount)),
                           bytes: UInt64(max(0, result.onDiskBytes)))
+    }
+
+    // MARK: atomic loads (`hyades load --atomic`)
+
+    /// `<table dir>/staging/load-<load id>`: the sessions staged for one atomic load, each in
+    /// a directory named by its session id. Outlives connections, not the node: a node
+    /// removes its staging directories when it starts.
+    static func loadDirectory(_ target: SSTableImportTarget, _ loadID: UUID) -> String {
+        target.stagingDirectory + "/load-" + loadID.uuidString.lowercased()
+    }
+
+    /// STAGE: verifies the session's SSTables as COMMIT would, then moves them under the
+    /// load's directory instead of adopting them.
+    private func stage(loadID: UUID) async throws -> StreamingMessage {
+        guard let s = session else { throw StreamingRefusal(.protocolViolation, "STAGE before INIT") }
+        guard s.completed == s.files.count else {
+            throw StreamingRefusal(.protocolViolation, "STAGE after \(s.completed) of \(s.files.count) files")
+        }
+        finished = true
+        if let connections, let channel, !connections.beginCommit(channel) {
+            throw StreamingRefusal(.nodeError, "the node is shutting down; nothing was staged")
+        }
+        let target = s.target
+        let extended = configuration.importExtendedVerify
+        let result: SSTableImportResult
+        do {
+            result = try await pool.runIfActive {
+                try target.store.checkStaged(directory: s.directory, expectedSchema: target.schema, extendedVerify: extended)
+            }
+        } catch let e as SSTableImportError {
+            throw StreamingRefusal(.rejected, e.description)
+        } catch {
+            throw StreamingRefusal(.nodeError, "checking the staged SSTables of \(target.keyspace).\(target.table) failed: \(error)")
+        }
+        let load = Self.loadDirectory(target, loadID)
+        let to = load + "/" + s.id.uuidString.lowercased()
+        do {
+            try FileManager.default.createDirectory(atPath: load, withIntermediateDirectories: true)
+            try? FileManager.default.removeItem(atPath: to)
+            try FileManager.default.moveItem(atPath: s.directory, toPath: to)
+        } catch {
+            throw StreamingRefusal(.nodeError, "cannot keep the staged session in \(load): \(error)")
+        }
+        return .staged(sstables: UInt32(result.generations.count), partitions: UInt64(max(0, result.partitionCount)),
+                       bytes: UInt64(max(0, result.onDiskBytes)))
+    }
+
+    /// ADOPT_LOAD: every session staged under the load, adopted in one MANIFEST edit that
+    /// records the load id; the staged files are removed whatever the outcome.
+    private func adoptLoad(_ loadID: UUID, keyspace: String, table: String) async throws -> StreamingMessage {
+        guard session == nil else { throw StreamingRefusal(.protocolViolation, "ADOPT_LOAD inside a session") }
+        finished = true
+        guard let target = schema.importTarget(keyspace: keyspace, table: table) else {
+            throw StreamingRefusal(.unknownTable, "unconfigured table \(keyspace).\(table)")
+        }
+        if let connections, let channel, !connections.beginCommit(channel) {
+            throw StreamingRefusal(.nodeError, "the node is shutting down; nothing was adopted")
+        }
+        try active.claim(loadID)
+        defer { active.release(loadID) }
+        let load = Self.loadDirectory(target, loadID)
+        defer { try? FileManager.default.removeItem(atPath: load) }
+        if target.store.hasImported(sessionID: loadID) { return .alreadyImported }
+        let sessions = ((try? FileManager.default.contentsOfDirectory(atPath: load)) ?? []).sorted().map { load + "/" + $0 }
+        guard !sessions.isEmpty else {
+            throw StreamingRefusal(.nodeError, "nothing is staged for load \(loadID) in \(keyspace).\(table) (was the node restarted since?)")
+        }
+        let extended = configuration.importExtendedVerify
+        let result: SSTableImportResult
+        do {
+            result = try await pool.runIfActive {
+                try target.store.importSSTables(fromDirectories: sessions, sessionID: loadID, expectedSchema: target.schema,
+                                                extendedVerify: extended)
+            }
+        } catch let e as SSTableImportError {
+            throw StreamingRefusal(.rejected, e.description)
+        } catch {
+            throw StreamingRefusal(.nodeError, "adopting load \(loadID) into \(keyspace).\(table) failed: \(error)")
+        }
+        if result.alreadyImported { return .alreadyImported }
+        return .committed(sstables: UInt32(result.generations.count), partitions: UInt64(max(0, result.partitionCount)),
+                          bytes: UInt64(max(0, result.onDiskBytes)))
+    }
+
+    /// ABORT_LOAD: removes whatever is staged under the load.
+    private func abortLoad(_ loadID: UUID, keyspace: String, table: String) throws -> StreamingMessage {
+        guard session == nil else { throw StreamingRefusal(.protocolViolation, "ABORT_LOAD inside a session") }
+        finished = true
+        guard let target = schema.importTarget(keyspace: keyspace, table: table) else {
+            throw StreamingRefusal(.unknownTable, "unconfigured table \(keyspace).\(table)")
+        }
+        try? FileManager.default.removeItem(atPath: Self.loadDirectory(target, loadID))
+        return .loadAborted
     }
 
     /// The table's columns with their storage ids, key columns first in key order.

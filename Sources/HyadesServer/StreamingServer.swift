@@ -37,6 +37,7 @@ public final class StreamingServer: Sendable {
     let logger: Logger
     let active: ActiveStreamingSessions
     private let running = Mutex<(channel: (any Channel)?, task: Task<Void, Never>?)>((nil, nil))
+    let children = StreamingConnections()
 
     public init(schema: SchemaManager, host: String, port: Int,
                 configuration: StreamingServerConfiguration = StreamingServerConfiguration(),
@@ -60,6 +61,7 @@ public final class StreamingServer: Sendable {
             try? FileManager.default.removeItem(atPath: t.stagingDirectory)
         }
         let maxFrame = configuration.maxFrameBytes
+        let children = self.children
         pool.start()
         let server: NIOAsyncChannel<NIOAsyncChannel<StreamingMessage, StreamingMessage>, Never>
         do {
@@ -73,9 +75,14 @@ public final class StreamingServer: Sendable {
                         try channel.pipeline.syncOperations.addHandler(MessageToByteHandler(StreamingFrameEncoder()))
                         // At most a few frames (~2 MiB each) buffered per connection before
                         // reading pauses: memory stays bounded by sessions x 4 frames.
-                        return try NIOAsyncChannel<StreamingMessage, StreamingMessage>(
-                            wrappingChannelSynchronously: channel,
-                            configuration: .init(backPressureStrategy: .init(lowWatermark: 1, highWatermark: 4)))
+                        // Held until the accept loop takes it, so one NIO drops (accepted
+                        // while the listener closes) is still finished and closed by stop().
+                        // Once stopping, a new connection is closed before it is wrapped.
+                        return try children.adopt(channel) {
+                            try NIOAsyncChannel<StreamingMessage, StreamingMessage>(
+                                wrappingChannelSynchronously: channel,
+                                configuration: .init(backPressureStrategy: .init(lowWatermark: 1, highWatermark: 4)))
+                        }
                     }
                 }
         } catch {
@@ -87,8 +94,16 @@ public final class StreamingServer: Sendable {
             _ = try? await server.executeThenClose { connections in
                 await withDiscardingTaskGroup { tasks in
                     do {
+                        // Not cancelled by stop(): the stream ends once the listener is
+                        // closed and every connection accepted before is handed out.
                         for try await connection in connections {
-                            tasks.addTask { await self.serve(connection) }
+                            if children.take(connection) {
+                                tasks.addTask { await self.serve(connection) }
+                            } else {
+                                // Accepted while the node stops: refused, but finished
+                                // properly (a dropped NIOAsyncChannel traps).
+                                tasks.addTask { try? await connection.executeThenClose { _, _ in } }
+                            }
                         }
                     } catch {
                         logger.debug("streaming listener stopped accepting: \(error)")
@@ -101,24 +116,39 @@ public final class StreamingServer: Sendable {
         return address
     }
 
+    /// Stops accepting: the listening socket is closed; connections accepted so far are
+    /// still served until `stop()` ends them.
+    public func stopAccepting() async {
+        children.stopAccepting()
+        let channel = running.withLock { $0.channel }
+        try? await channel?.close()
+    }
+
     /// Stops accepting and ends every session: one receiving files is discarded (its
-    /// client retries), a COMMIT under way completes its import first. When this returns
-    /// no import is running, so the engine can be drained.
+    /// client retries), a COMMIT under way completes its import and is answered first, a
+    /// COMMIT that arrives after this started is refused (node error, nothing adopted).
+    /// When this returns every accepted connection is closed and no import is running,
+    /// so the engine can be drained.
     public func stop() async {
-        let (channel, task) = running.withLock { r in
-            let old = r
+        await stopAccepting()
+        let task = running.withLock { r in
+            let old = r.task
             r = (nil, nil)
             return old
         }
-        try? await channel?.close()
-        task?.cancel()
+        // Connections not in a COMMIT are closed now: their sessions end and are discarded.
+        for c in children.idle() { try? await c.close() }
         await task?.value
+        // Connections NIO accepted but never handed to the accept loop.
+        for c in children.untaken() { try? await c.executeThenClose { _, _ in } }
         try? await pool.shutdownGracefully()
     }
 
     private func serve(_ connection: NIOAsyncChannel<StreamingMessage, StreamingMessage>) async {
-        let receiver = StreamingReceiver(schema: schema, configuration: configuration, pool: pool, active: active)
+        let receiver = StreamingReceiver(schema: schema, configuration: configuration, pool: pool, active: active,
+                                         connections: children, channel: connection.channel)
         let peer = connection.channel.remoteAddress.map { "\($0)" } ?? "?"
+        defer { children.finished(connection.channel) }
         do {
             try await connection.executeThenClose { inbound, outbound in
                 defer { receiver.discard() }

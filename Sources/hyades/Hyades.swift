@@ -5,7 +5,7 @@ struct Hyades: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hyades",
         abstract: "Hyades: a Cassandra-compatible wide-column store for astronomy catalogues.",
-        subcommands: [SSTableCommand.self, ServerCommand.self, StopCommand.self, ShellCommand.self, LoadCommand.self,
+        subcommands: [SSTableCommand.self, ServerCommand.self, StopCommand.self, StatusCommand.self, ShellCommand.self, LoadCommand.self,
                       GenerateCommand.self, HEALPixCommand.self, StressCommand.self, RoleCommand.self]
     )
 }

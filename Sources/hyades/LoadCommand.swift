@@ -64,6 +64,9 @@ struct LoadCommand: ParsableCommand {
     @Flag(name: .customLong("no-progress"), help: "No progress output.")
     var noProgress = false
 
+    @Flag(help: "All or nothing: every SSTable is staged on its nodes and adopted in one step at the end; a load that fails leaves the table unchanged.")
+    var atomic = false
+
     func run() throws {
         LoadTrace.mark("load command")
         let parts = table.split(separator: ".", maxSplits: 1).map(String.init)
@@ -93,10 +96,13 @@ struct LoadCommand: ParsableCommand {
             let target = try Self.discover(host: host, port: port, storagePort: storagePort, keyspace: parts[0], table: parts[1])
             metadata = target.table
             LoadTrace.mark("discover done")
-            sink = StreamingSink(target: target, writeTimestamp: writeTimestamp)
+            let streaming = StreamingSink(target: target, writeTimestamp: writeTimestamp)
+            streaming.atomic = atomic
+            sink = streaming
             workDirectory = NSTemporaryDirectory() + "hyades-load-\(getpid())"
             temporary = true
         } else {
+            if atomic { throw ValidationError("--atomic is for loads into a node (not with --output-dir or --dry-run)") }
             if let schema {
                 metadata = try Self.tableFromSchemaFile(schema, keyspace: parts[0], table: parts[1])
             } else {
@@ -116,9 +122,45 @@ struct LoadCommand: ParsableCommand {
         } catch let e as LoadPlanError {
             throw LoadFailure(e.message)
         }
-        let summary = try loader.run()
+        let summary: LoadSummary
+        do {
+            summary = try loader.run()
+        } catch {
+            guard let streaming = sink as? StreamingSink else { throw error }
+            throw LoadFailure(Self.stopped(error, streaming))
+        }
         print(summary)
+        if let streaming = sink as? StreamingSink, atomic {
+            print("--atomic: \(streaming.committedSSTables) SSTables (\(streaming.committedRows) rows) staged and adopted in one step on \(streaming.adoptedNodes.count) node\(streaming.adoptedNodes.count == 1 ? "" : "s")")
+        }
         LoadTrace.mark("exit")
+    }
+
+    /// What a load into the nodes that stopped part way (bad input, a dead node, a
+    /// refused SSTable) leaves behind, and whether running it again is safe.
+    static func stopped(_ error: any Error, _ sink: StreamingSink) -> String {
+        var text = "the load stopped: \(error)\n"
+        if sink.atomic {
+            sink.abortStaged()
+            let adopted = sink.adoptedNodes
+            if adopted.isEmpty {
+                text += "--atomic: nothing was adopted; the \(sink.committedSSTables) SSTables (\(sink.committedRows) rows) staged on the nodes "
+                text += "were discarded and the table is unchanged. "
+                text += "Re-running the load is safe."
+            } else {
+                text += "--atomic: the load was adopted on \(adopted.joined(separator: ", ")) before it failed on another node; "
+                text += "what was staged elsewhere was discarded. Re-running the same load is safe "
+                text += "(rows are keyed by their primary key: rows already there are written again with the same values, not duplicated)."
+            }
+            return text
+        }
+        let rows = sink.committedRows, sstables = sink.committedSSTables
+        text += "\(rows) rows (\(sstables) SSTables) were already committed: the nodes adopted them before the load stopped, and they stay"
+        if sink.alreadyImportedRows > 0 { text += " (\(sink.alreadyImportedRows) more rows had been adopted by an earlier run)" }
+        text += ". Re-running the same load is safe: rows are keyed by their primary key, so rows committed already are written again "
+        text += "with the same values, never duplicated. If the input files are unchanged (the load stopped on a node, "
+        text += "not on its input), re-running with --timestamp \(sink.writeTimestamp) lets the nodes skip the SSTables they already adopted."
+        return text
     }
 
     /// `1GiB`, `512MiB`, `64KiB`, `1G`, `100M`, `4096`.

@@ -22,6 +22,11 @@ import Testing
         .alreadyImported,
         .error(code: .rejected, message: "cannot import hy-2-Data.db: checksum mismatch ✗"),
         .describeTable(keyspace: "gaia", table: "gaia_source"),
+        .stage(loadID: UUID(uuidString: "F0E1D2C3-B4A5-9687-7869-5A4B3C2D1E0F")!),
+        .adoptLoad(loadID: UUID(uuidString: "F0E1D2C3-B4A5-9687-7869-5A4B3C2D1E0F")!, keyspace: "gaia", table: "gaia_source"),
+        .abortLoad(loadID: UUID(uuidString: "00000000-0000-0000-0000-000000000001")!, keyspace: "ks", table: "t"),
+        .staged(sstables: 2, partitions: 5_000, bytes: 1 << 40),
+        .loadAborted,
         .tableSchema(StreamingTableSchema(keyspace: "gaia", table: "obs", columns: [
             .init(id: 0, name: "source_id", type: "bigint", kind: .partitionKey),
             .init(id: 1, name: "epoch", type: "timestamp", kind: .clustering, descending: true),

@@ -23,13 +23,15 @@ public final class HyadesServerProcess: @unchecked Sendable {
 
     /// Starts a node and waits (up to 30 s) until its CQL port, and its streaming port when
     /// `storagePort` is given, are listening; a port stays 0 when the node did not start.
-    public init(host: String, dataDir: String? = nil, nativePort: Int = 0, storagePort: Int? = nil) throws {
+    /// `extraArguments` go after the others (e.g. `--config FILE`).
+    public init(host: String, dataDir: String? = nil, nativePort: Int = 0, storagePort: Int? = nil,
+                extraArguments: [String] = []) throws {
         self.host = host
         self.dataDir = dataDir ?? NSTemporaryDirectory() + "hyades-node-\(UUID().uuidString)"
         process.executableURL = URL(fileURLWithPath: Self.executable)
         var arguments = ["server", "--listen-address", host, "--native-port", String(nativePort), "--data-dir", self.dataDir]
         if let storagePort { arguments += ["--storage-port", String(storagePort)] }
-        process.arguments = arguments
+        process.arguments = arguments + extraArguments
         let pipe = Pipe()
         process.standardError = pipe
         process.standardOutput = FileHandle.nullDevice

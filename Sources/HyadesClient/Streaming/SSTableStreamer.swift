@@ -240,6 +240,11 @@ public struct SSTableStreamer: Sendable {
         case .error(let code, let message): return "ERROR(\(code): \(message))"
         case .describeTable: return "DESCRIBE_TABLE"
         case .tableSchema: return "TABLE_SCHEMA"
+        case .stage: return "STAGE"
+        case .adoptLoad: return "ADOPT_LOAD"
+        case .abortLoad: return "ABORT_LOAD"
+        case .staged: return "STAGED"
+        case .loadAborted: return "LOAD_ABORTED"
         }
     }
 

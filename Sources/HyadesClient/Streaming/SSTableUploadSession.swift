@@ -141,6 +141,25 @@ public final class SSTableUploadSession: @unchecked Sendable {
         }
     }
 
+    /// STAGE after the last file, instead of COMMIT (`hyades load --atomic`): the node
+    /// verifies the session and keeps it staged under `loadID` until ADOPT_LOAD or
+    /// ABORT_LOAD (`StagedLoad`). The summary's "adopted" counts are what was staged.
+    public func stage(loadID: UUID) throws -> StreamSummary {
+        defer { close() }
+        if alreadyImported {
+            return StreamSummary(sessionID: sessionID, alreadyImported: true, files: files.count, bytesSent: 0,
+                                 sstablesAdopted: 0, partitionsAdopted: 0, bytesAdopted: 0)
+        }
+        guard current == files.count else { throw SSTableStreamerError("STAGE after \(current) of \(files.count) files") }
+        try send(.stage(loadID: loadID))
+        switch try reply() {
+        case .staged(let sstables, let partitions, let bytes):
+            return StreamSummary(sessionID: sessionID, alreadyImported: false, files: files.count, bytesSent: bytesSent,
+                                 sstablesAdopted: Int(sstables), partitionsAdopted: Int64(partitions), bytesAdopted: Int64(bytes))
+        case let other: throw unexpected(other, "STAGE")
+        }
+    }
+
     /// Drops the connection: a session not committed is discarded by the node.
     public func close() {
         if closed { return }
@@ -255,5 +274,62 @@ final class ReplyHandler: ChannelInboundHandler, @unchecked Sendable {
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         replies.end(error)
         context.close(promise: nil)
+    }
+}
+
+/// The end of an atomic load (`hyades load --atomic`) on one node: ADOPT_LOAD or
+/// ABORT_LOAD on a connection of its own (docs/formats/streaming.md, "Atomic loads").
+public enum StagedLoad {
+    public enum Outcome: Hashable, Sendable {
+        case committed(sstables: Int, partitions: Int64, bytes: Int64)
+        /// The node had adopted this load id before (a re-run).
+        case alreadyImported
+    }
+
+    /// Adopts every session staged under `loadID` in one step; throws the node's refusal.
+    public static func adopt(loadID: UUID, keyspace: String, table: String, host: String, port: Int) throws -> Outcome {
+        switch try request(.adoptLoad(loadID: loadID, keyspace: keyspace, table: table), host: host, port: port) {
+        case .committed(let sstables, let partitions, let bytes):
+            return .committed(sstables: Int(sstables), partitions: Int64(partitions), bytes: Int64(bytes))
+        case .alreadyImported: return .alreadyImported
+        case .error(let code, let message): throw StreamingSessionError(code: code, message: message)
+        case let other: throw SSTableStreamerError("unexpected reply \(SSTableStreamer.describe(other)) to ADOPT_LOAD")
+        }
+    }
+
+    /// Discards every session staged under `loadID`.
+    public static func abort(loadID: UUID, keyspace: String, table: String, host: String, port: Int) throws {
+        switch try request(.abortLoad(loadID: loadID, keyspace: keyspace, table: table), host: host, port: port) {
+        case .loadAborted: return
+        case .error(let code, let message): throw StreamingSessionError(code: code, message: message)
+        case let other: throw SSTableStreamerError("unexpected reply \(SSTableStreamer.describe(other)) to ABORT_LOAD")
+        }
+    }
+
+    /// One message, one reply, on a connection of its own (blocking: the loader's threads).
+    static func request(_ message: StreamingMessage, host: String, port: Int,
+                        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) throws -> StreamingMessage {
+        let replies = ReplyQueue()
+        let channel: any Channel
+        do {
+            channel = try ClientBootstrap(group: eventLoopGroup)
+                .connectTimeout(.seconds(10))
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(StreamingFrameDecoder(maxFrameBytes: 64 << 10)))
+                        try channel.pipeline.syncOperations.addHandler(MessageToByteHandler(StreamingFrameEncoder()))
+                        try channel.pipeline.syncOperations.addHandler(ReplyHandler(replies))
+                    }
+                }
+                .connect(host: host, port: port).wait()
+        } catch {
+            throw SSTableStreamerError("cannot connect to \(host):\(port) (the node's storage_port): \(error)")
+        }
+        defer { try? channel.close().wait() }
+        try channel.writeAndFlush(message).wait()
+        guard let reply = try replies.next(timeout: nil) else {
+            throw StreamingSessionError(code: .nodeError, message: "the node closed the connection without an answer")
+        }
+        return reply
     }
 }

@@ -383,7 +383,7 @@ final class BackgroundSender: @unchecked Sendable {
             do {
                 let r = try work.value.0.commit()
                 (work.value.1 as? StreamingSink)?.noteCommitted(bytes: r.bytes, sessions: work.value.0.sessions.count,
-                                                                alreadyImported: r.alreadyImported)
+                                                                alreadyImported: r.alreadyImported, rows: work.value.0.rows)
             } catch {
                 work.value.0.abort()
                 lock.withLock { if failure == nil { failure = error } }

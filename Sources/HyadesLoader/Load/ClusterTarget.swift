@@ -163,6 +163,30 @@ public final class StreamingSink: SSTableSink, @unchecked Sendable {
     /// same `--timestamp`): nothing of them was adopted again.
     public var alreadyImportedSessions: Int { counters.withLock { alreadyCount } }
     public var keepFiles = false
+    /// `hyades load --atomic`: every SSTable is staged on its nodes (STAGE) and `finish()`
+    /// adopts them all in one step per node (ADOPT_LOAD); `abortStaged()` discards them.
+    public var atomic = false
+    private var committedRowCount = 0
+    private var committedSSTableCount = 0
+    private var alreadyRowCount = 0
+    private var touchedNodes = Set<String>()
+    private var adoptedNodeList: [String] = []
+    /// Rows of the SSTables every replica committed (staged, for an atomic load) in this run.
+    public var committedRows: Int { counters.withLock { committedRowCount } }
+    public var committedSSTables: Int { counters.withLock { committedSSTableCount } }
+    /// Rows of SSTables the nodes had adopted in an earlier run (ALREADY_IMPORTED).
+    public var alreadyImportedRows: Int { counters.withLock { alreadyRowCount } }
+    /// Atomic loads: the nodes that adopted the load in `finish()`.
+    public var adoptedNodes: [String] { counters.withLock { adoptedNodeList } }
+    /// Atomic loads: the nodes sessions were opened to (where something may be staged).
+    public var stagingNodes: [String] { counters.withLock { touchedNodes.sorted() } }
+
+    /// The atomic load's id: table, write timestamp and input files (path, size,
+    /// modification time), so a re-run of the same load with the same `--timestamp` is
+    /// answered ALREADY_IMPORTED by a node that adopted it.
+    public var loadID: UUID {
+        Self.nameBasedUUID("load|\(target.table.keyspace).\(target.table.name)|\(writeTimestamp)|\(inputFingerprint)")
+    }
     /// Each SSTable is streamed in its own session as soon as it is written (SSTables of
     /// one flush in parallel); each is adopted whole, in its own MANIFEST edit.
     public var acceptsEachSSTable: Bool { true }
@@ -208,7 +232,33 @@ public final class StreamingSink: SSTableSink, @unchecked Sendable {
         }
     }
 
-    public func finish() throws {}
+    /// For an atomic load: ADOPT_LOAD on every node something was staged on.
+    public func finish() throws {
+        guard atomic else { return }
+        let ks = target.table.keyspace, tb = target.table.name, port = target.storagePort, id = loadID
+        for node in stagingNodes {
+            do {
+                _ = try StagedLoad.adopt(loadID: id, keyspace: ks, table: tb, host: node, port: port)
+            } catch {
+                let done = adoptedNodes
+                throw SSTableStreamerError("adopting the staged load on \(node) failed: \(error)"
+                    + (done.isEmpty ? "" : " (already adopted on \(done.joined(separator: ", ")): those nodes keep it)"))
+            }
+            counters.withLock { adoptedNodeList.append(node) }
+        }
+    }
+
+    /// For an atomic load that failed: ABORT_LOAD on every node something may be staged
+    /// on, except those that adopted it already (best effort: a node that cannot be reached
+    /// drops what is staged when it restarts).
+    public func abortStaged() {
+        guard atomic else { return }
+        let ks = target.table.keyspace, tb = target.table.name, port = target.storagePort, id = loadID
+        let adopted = Set(adoptedNodes)
+        for node in stagingNodes where !adopted.contains(node) {
+            try? StagedLoad.abort(loadID: id, keyspace: ks, table: tb, host: node, port: port)
+        }
+    }
 
     /// What the input files were (paths, sizes, modification times): part of every
     /// upload's session id, so a re-run of the same load finds its sessions ("already
@@ -263,6 +313,7 @@ extension StreamingSink: SSTableUploader {
         var sessions: [SSTableUploadSession] = []
         do {
             for node in target.replicas(of: maxToken) {
+                if atomic { _ = counters.withLock { touchedNodes.insert(node) } }
                 let id = Self.nameBasedUUID("\(target.table.keyspace).\(target.table.name)|\(node)|\(writeTimestamp)|\(inputFingerprint)"
                                             + "|\(generation)|\(rows)|\(minToken)|\(maxToken)|\(attempt)")
                 sessions.append(try SSTableUploadSession(fileNames: names, keyspace: target.table.keyspace, table: target.table.name,
@@ -272,15 +323,21 @@ extension StreamingSink: SSTableUploader {
             for s in sessions { s.close() }
             throw error
         }
-        return SSTableUpload(sessions: sessions, generation: generation)
+        return SSTableUpload(sessions: sessions, generation: generation, rows: rows, loadID: atomic ? loadID : nil)
     }
 
-    /// After COMMIT: counts what an upload sent.
-    func noteCommitted(bytes: Int64, sessions n: Int, alreadyImported: Int) {
+    /// After COMMIT (or STAGE) on every replica: counts what an upload sent and adopted.
+    func noteCommitted(bytes: Int64, sessions n: Int, alreadyImported: Int, rows: Int = 0) {
         counters.withLock {
             sent += bytes
             sessionCount += n
             alreadyCount += alreadyImported
+            if n > 0 && alreadyImported == n {
+                alreadyRowCount += rows
+            } else {
+                committedRowCount += rows
+                committedSSTableCount += 1
+            }
         }
     }
 }

@@ -19,13 +19,20 @@ protocol SSTableUploader: AnyObject, Sendable {
 final class SSTableUpload: FileSystem, @unchecked Sendable {
     let sessions: [SSTableUploadSession]
     let generation: Int64
+    /// Rows of the SSTable (counted as committed once every replica adopted it).
+    let rows: Int
+    /// Set for `hyades load --atomic`: each session is staged under this id (STAGE), not
+    /// committed; the load adopts them all at its end.
+    let loadID: UUID?
     private var dataFile: StreamedFile?
     private var held: [SSTableFormat.Component: HeldFile] = [:]
     private var aborted = false
 
-    init(sessions: [SSTableUploadSession], generation: Int64) {
+    init(sessions: [SSTableUploadSession], generation: Int64, rows: Int = 0, loadID: UUID? = nil) {
         self.sessions = sessions
         self.generation = generation
+        self.rows = rows
+        self.loadID = loadID
     }
 
     /// The component file names, in the order they are sent (INIT's file list).
@@ -49,12 +56,12 @@ final class SSTableUpload: FileSystem, @unchecked Sendable {
         }
     }
 
-    /// COMMIT on every replica; returns the bytes sent and how many replicas had the
-    /// session already (an earlier run of the same load).
+    /// COMMIT (STAGE for an atomic load) on every replica; returns the bytes sent and how
+    /// many replicas had the session already (an earlier run of the same load).
     func commit() throws -> (bytes: Int64, alreadyImported: Int) {
         var sent: Int64 = 0, already = 0
         for s in sessions {
-            let r = try s.commit()
+            let r = try loadID.map { try s.stage(loadID: $0) } ?? s.commit()
             sent += r.bytesSent
             if r.alreadyImported { already += 1 }
         }

@@ -26,11 +26,16 @@ public enum StreamingFormat {
     public static let typeFileEnd: UInt8 = 0x03
     public static let typeCommit: UInt8 = 0x04
     public static let typeDescribeTable: UInt8 = 0x05
+    public static let typeStage: UInt8 = 0x06
+    public static let typeAdoptLoad: UInt8 = 0x07
+    public static let typeAbortLoad: UInt8 = 0x08
     public static let typeSessionAccepted: UInt8 = 0x81
     public static let typeFileAccepted: UInt8 = 0x82
     public static let typeCommitted: UInt8 = 0x83
     public static let typeAlreadyImported: UInt8 = 0x84
     public static let typeTableSchema: UInt8 = 0x85
+    public static let typeStaged: UInt8 = 0x86
+    public static let typeLoadAborted: UInt8 = 0x87
     /// Column kinds in TABLE_SCHEMA.
     public static let kindPartitionKey: UInt8 = 0
     public static let kindClustering: UInt8 = 1

@@ -69,9 +69,7 @@ public struct StreamingFrameDecoder: ByteToMessageDecoder {
             guard version == StreamingFormat.version else {
                 throw StreamingProtocolError.malformed("unsupported streaming version \(version) (this node speaks \(StreamingFormat.version))")
             }
-            guard let idBytes = p.readBytes(length: 16) else { throw truncated("session id") }
-            let id = UUID(uuid: (idBytes[0], idBytes[1], idBytes[2], idBytes[3], idBytes[4], idBytes[5], idBytes[6], idBytes[7],
-                                 idBytes[8], idBytes[9], idBytes[10], idBytes[11], idBytes[12], idBytes[13], idBytes[14], idBytes[15]))
+            let id = try uuid(&p, "session id")
             let keyspace = try string(&p, "keyspace")
             let table = try string(&p, "table")
             let count: UInt32 = try int(&p, "file count")
@@ -95,6 +93,17 @@ public struct StreamingFrameDecoder: ByteToMessageDecoder {
             return .fileEnd(fileIndex: try int(&p, "file index"), crc32c: try int(&p, "file checksum"))
         case StreamingFormat.typeCommit:
             return .commit
+        case StreamingFormat.typeStage:
+            return .stage(loadID: try uuid(&p, "load id"))
+        case StreamingFormat.typeAdoptLoad:
+            return .adoptLoad(loadID: try uuid(&p, "load id"), keyspace: try string(&p, "keyspace"), table: try string(&p, "table"))
+        case StreamingFormat.typeAbortLoad:
+            return .abortLoad(loadID: try uuid(&p, "load id"), keyspace: try string(&p, "keyspace"), table: try string(&p, "table"))
+        case StreamingFormat.typeStaged:
+            return .staged(sstables: try int(&p, "sstable count"), partitions: try int(&p, "partition count"),
+                           bytes: try int(&p, "byte count"))
+        case StreamingFormat.typeLoadAborted:
+            return .loadAborted
         case StreamingFormat.typeDescribeTable:
             return .describeTable(keyspace: try string(&p, "keyspace"), table: try string(&p, "table"))
         case StreamingFormat.typeTableSchema:
@@ -136,6 +145,11 @@ public struct StreamingFrameDecoder: ByteToMessageDecoder {
     private static func int<T: FixedWidthInteger>(_ p: inout ByteBuffer, _ what: String) throws -> T {
         guard let v = p.readInteger(as: T.self) else { throw truncated(what) }
         return v
+    }
+
+    private static func uuid(_ p: inout ByteBuffer, _ what: String) throws -> UUID {
+        guard let b = p.readBytes(length: 16) else { throw truncated(what) }
+        return UUID(uuid: (b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]))
     }
 
     private static func string(_ p: inout ByteBuffer, _ what: String) throws -> String {

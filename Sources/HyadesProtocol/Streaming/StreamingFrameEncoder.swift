@@ -37,8 +37,18 @@ public struct StreamingFrameEncoder: MessageToByteEncoder {
         case .fileEnd(let index, let crc):
             out.writeInteger(index)
             out.writeInteger(crc)
-        case .commit, .sessionAccepted, .alreadyImported:
+        case .commit, .sessionAccepted, .alreadyImported, .loadAborted:
             break
+        case .stage(let id):
+            out.writeBytes(withUnsafeBytes(of: id.uuid) { Array($0) })
+        case .adoptLoad(let id, let keyspace, let table), .abortLoad(let id, let keyspace, let table):
+            out.writeBytes(withUnsafeBytes(of: id.uuid) { Array($0) })
+            writeString(keyspace, into: &out)
+            writeString(table, into: &out)
+        case .staged(let sstables, let partitions, let bytes):
+            out.writeInteger(sstables)
+            out.writeInteger(partitions)
+            out.writeInteger(bytes)
         case .fileAccepted(let index):
             out.writeInteger(index)
         case .committed(let sstables, let partitions, let bytes):

@@ -80,6 +80,13 @@ public enum StreamingMessage: Hashable, Sendable {
     case commit
     /// Asks for the table's `StreamingTableSchema` (answered TABLE_SCHEMA); may precede INIT.
     case describeTable(keyspace: String, table: String)
+    /// Instead of COMMIT (`hyades load --atomic`): verify the session's SSTables and keep
+    /// them staged under the load id, beyond this connection, for ADOPT_LOAD.
+    case stage(loadID: UUID)
+    /// Adopt every session staged under the load id in one step (first message of a connection).
+    case adoptLoad(loadID: UUID, keyspace: String, table: String)
+    /// Discard every session staged under the load id (first message of a connection).
+    case abortLoad(loadID: UUID, keyspace: String, table: String)
     // node → client
     case sessionAccepted
     case fileAccepted(fileIndex: UInt32)
@@ -87,6 +94,10 @@ public enum StreamingMessage: Hashable, Sendable {
     case alreadyImported
     case error(code: StreamingErrorCode, message: String)
     case tableSchema(StreamingTableSchema)
+    /// STAGE's answer: what the staged session holds (verified, not adopted yet).
+    case staged(sstables: UInt32, partitions: UInt64, bytes: UInt64)
+    /// ABORT_LOAD's answer: nothing of the load is staged any more.
+    case loadAborted
 
     /// The type byte in the frame header.
     public var typeByte: UInt8 {
@@ -102,6 +113,11 @@ public enum StreamingMessage: Hashable, Sendable {
         case .error: return StreamingFormat.typeError
         case .describeTable: return StreamingFormat.typeDescribeTable
         case .tableSchema: return StreamingFormat.typeTableSchema
+        case .stage: return StreamingFormat.typeStage
+        case .adoptLoad: return StreamingFormat.typeAdoptLoad
+        case .abortLoad: return StreamingFormat.typeAbortLoad
+        case .staged: return StreamingFormat.typeStaged
+        case .loadAborted: return StreamingFormat.typeLoadAborted
         }
     }
 }

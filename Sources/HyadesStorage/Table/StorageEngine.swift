@@ -47,6 +47,8 @@ public final class StorageEngine: @unchecked Sendable {
     let backlogCompactionQueue: BackgroundQueue
     let compactionSlots: DispatchSemaphore
     private let onFailure: @Sendable (any Error) -> Void
+    /// Reads that met corrupt SSTables, and the `disk_failure_policy` they are subject to.
+    public let readFailures = SSTableReadFailures()
 
     private struct State {
         var tables: [TableID: TableStore] = [:]

@@ -21,11 +21,12 @@ extension TableStore {
                 case .leveled(let size, _): return CompactionPlan(inputs: inputs, outputLevel: 1, maxOutputBytes: Int64(size))
                 }
             }
-            if let plan { try run(plan) }
+            // A corrupt input is noted (disk_failure_policy) and rethrown.
+            do { if let plan { try run(plan) } } catch { throw noted(error) }
             return
         }
         while let plan = nextPlan() {
-            guard try run(plan) else { break }
+            do { guard try run(plan) else { break } } catch { throw noted(error) }
         }
     }
 
@@ -55,6 +56,11 @@ extension TableStore {
             while engine.failure == nil, !state.withLock({ $0.closed }), let plan = nextPlan() {
                 do {
                     guard try run(plan) else { break }
+                } catch let e as SSTableCorruptionError {
+                    // A corrupt input is the disk_failure_policy's business (as a read
+                    // meeting it), not a failed write: the compaction is abandoned.
+                    _ = noted(e)
+                    break
                 } catch {
                     engine.fail(error)
                     break

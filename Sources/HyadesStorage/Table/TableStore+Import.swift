@@ -66,10 +66,20 @@ extension TableStore {
     /// `sessionID` already recorded returns `alreadyImported` without touching the files.
     public func importSSTables(from directory: String, sessionID: UUID? = nil,
                                expectedSchema: SSTableSchemaHeader? = nil, extendedVerify: Bool = false) throws -> SSTableImportResult {
+        try importSSTables(fromDirectories: [directory], sessionID: sessionID, expectedSchema: expectedSchema,
+                           extendedVerify: extendedVerify)
+    }
+
+    /// The same for the SSTables of several directories (the sessions of one atomic load,
+    /// `hyades load --atomic`): all of them adopted in ONE MANIFEST edit, or none.
+    public func importSSTables(fromDirectories directories: [String], sessionID: UUID? = nil,
+                               expectedSchema: SSTableSchemaHeader? = nil, extendedVerify: Bool = false) throws -> SSTableImportResult {
         try engine.checkRunning()
         if let sessionID, hasImported(sessionID: sessionID) { return .already() }
         let fs = fileSystem
-        let candidates = try Self.sstablesToImport(in: directory, fileSystem: fs)
+        let candidates: [(directory: String, generation: Int64)] = try directories.flatMap { d in
+            try Self.sstablesToImport(in: d, fileSystem: fs).map { (d, $0) }
+        }
         let expected = expectedSchema ?? schema
 
         // 1. Check everything before changing anything. The SSTables are verified in
@@ -77,8 +87,8 @@ extension TableStore {
         //    of an import's CPU); the first problem in candidate order is reported.
         let checks = ImportChecks(count: candidates.count)
         DispatchQueue.concurrentPerform(iterations: candidates.count) { i in
-            checks.set(i, Result { try Self.check(fs, directory: directory, generation: candidates[i], expected: expected,
-                                                 extended: extendedVerify) })
+            checks.set(i, Result { try Self.check(fs, directory: candidates[i].directory, generation: candidates[i].generation,
+                                                 expected: expected, extended: extendedVerify) })
         }
         var partitions: Int64 = 0, rows: Int64 = 0, bytes: Int64 = 0
         for r in checks.results {
@@ -101,7 +111,7 @@ extension TableStore {
             }
         }
         do {
-            for g in candidates {
+            for (directory, g) in candidates {
                 let target = allocateGeneration()
                 for c in SSTableFormat.Component.allCases {
                     let from = directory + "/" + SSTableFormat.fileName(generation: g, c)
@@ -120,7 +130,7 @@ extension TableStore {
                 adopted.append((g, target))
             }
             try fs.syncDirectory(self.directory)
-            try fs.syncDirectory(directory)
+            for d in directories { try fs.syncDirectory(d) }
         } catch {
             giveBack()
             throw error
@@ -165,6 +175,24 @@ extension TableStore {
         maybeCompactInBackground()
         return SSTableImportResult(alreadyImported: false, generations: adopted.map(\.generation),
                                    partitionCount: partitions, rowCount: rows, onDiskBytes: bytes)
+    }
+
+    /// Checks every SSTable in `directory` as an import would (every checksum, the schema
+    /// header against `expectedSchema` or the table's), changing nothing: a session staged
+    /// for an atomic load is checked when it arrives, so a bad file fails the load early.
+    public func checkStaged(directory: String, expectedSchema: SSTableSchemaHeader? = nil,
+                            extendedVerify: Bool = false) throws -> SSTableImportResult {
+        let fs = fileSystem
+        let generations = try Self.sstablesToImport(in: directory, fileSystem: fs)
+        var partitions: Int64 = 0, rows: Int64 = 0, bytes: Int64 = 0
+        for g in generations {
+            let c = try Self.check(fs, directory: directory, generation: g, expected: expectedSchema ?? schema, extended: extendedVerify)
+            partitions += c.partitions
+            rows += c.rows
+            bytes += c.bytes
+        }
+        return SSTableImportResult(alreadyImported: false, generations: generations, partitionCount: partitions,
+                                   rowCount: rows, onDiskBytes: bytes)
     }
 
     /// Checks one staged SSTable: every checksum (and with `extended` every block's

@@ -15,6 +15,13 @@ extension TableStore {
     /// partition's live static row first). `body` returns false to stop.
     public func forEachLiveRow(in range: PartitionRange, slices: Slices = .all, columns: ColumnFilter = .all,
                                nowInSeconds: Int32, _ body: (borrowing LiveRowView) throws -> Bool) throws {
+        // A corrupt SSTable met on the way is noted (SSTableReadFailures) and rethrown.
+        do { try forEachLiveRowUnnoted(in: range, slices: slices, columns: columns, nowInSeconds: nowInSeconds, body) }
+        catch { throw noted(error) }
+    }
+
+    private func forEachLiveRowUnnoted(in range: PartitionRange, slices: Slices, columns: ColumnFilter,
+                                       nowInSeconds: Int32, _ body: (borrowing LiveRowView) throws -> Bool) throws {
         let (memtables, sstables) = snapshot()
         if slices.isAll {
             let inMemtables = memtables.filter { $0.hasPartitions(in: range) }
@@ -53,6 +60,12 @@ extension TableStore {
     /// to stop. The key is hashed once for every SSTable's bloom filter.
     public func readLiveRows(_ key: DecoratedKey, slices: Slices = .all, columns: ColumnFilter = .all,
                              nowInSeconds: Int32, _ body: (borrowing LiveRowView) throws -> Bool) throws {
+        do { try readLiveRowsUnnoted(key, slices: slices, columns: columns, nowInSeconds: nowInSeconds, body) }
+        catch { throw noted(error) }
+    }
+
+    private func readLiveRowsUnnoted(_ key: DecoratedKey, slices: Slices, columns: ColumnFilter,
+                                     nowInSeconds: Int32, _ body: (borrowing LiveRowView) throws -> Bool) throws {
         let (memtables, sstables) = snapshot()
         let hash = key.key.withUnsafeBytes { Murmur3.hash128($0) }
         if slices.isAll {

@@ -191,15 +191,17 @@ public final class TableStore: @unchecked Sendable {
     public func read(_ key: DecoratedKey, slices: Slices = .all, columns: ColumnFilter = .all,
                      nowInSeconds: Int32) throws -> FilteredPartitionIterator {
         // Every column is fetched: row liveness needs them all (fetched vs queried).
-        FilteredPartitionIterator(try unfilteredRead(key, slices: slices, columns: .all),
-                                  nowInSeconds: nowInSeconds, columns: columns)
+        let source: any UnfilteredPartitionIterator
+        do { source = try unfilteredRead(key, slices: slices, columns: .all) } catch { throw noted(error) }
+        return FilteredPartitionIterator(ReadFailureNotingIterator(source, table: self),
+                                         nowInSeconds: nowInSeconds, columns: columns)
     }
 
     /// The live data of the partitions in `range`, in ring order.
     public func scan(_ range: PartitionRange, slices: Slices = .all, columns: ColumnFilter = .all,
                      nowInSeconds: Int32) throws -> FilteredPartitionIterator {
         // Every column is fetched: row liveness needs them all (fetched vs queried).
-        FilteredPartitionIterator(unfilteredScan(range, slices: slices, columns: .all),
+        FilteredPartitionIterator(ReadFailureNotingIterator(unfilteredScan(range, slices: slices, columns: .all), table: self),
                                   nowInSeconds: nowInSeconds, columns: columns)
     }
 
