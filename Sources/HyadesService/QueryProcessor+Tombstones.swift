@@ -19,8 +19,6 @@ extension QueryProcessor {
             // TombstoneOverwhelmingError as READ_FAILURE.
             var failure = QueryError(reading: error)
             if failure.code == .readFailure {
-                failure.message = "Operation failed - received 0 responses and 1 failures: READ_TOO_MANY_TOMBSTONES from "
-                    + "\(Self.address(node.listenAddress)):7000 (\(failure.message))"
                 failure.consistency = options.consistency
                 failure.required = 1
                 failure.alive = 0
@@ -35,9 +33,5 @@ extension QueryProcessor {
                          + "\(query) (see tombstone_warn_threshold)")
         }
         return page
-    }
-
-    static func address(_ bytes: [UInt8]) -> String {
-        bytes.count == 4 ? "/" + bytes.map(String.init).joined(separator: ".") : "/" + bytes.map { String($0, radix: 16) }.joined(separator: ":")
     }
 }

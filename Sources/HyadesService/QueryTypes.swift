@@ -71,9 +71,15 @@ public struct QueryError: Error, Hashable, Sendable, CustomStringConvertible {
         switch error {
         case let e as QueryError: self = e
         case let e as CQLAnalysisError: self.init(e)
+        case let e as SSTableCorruptionError:
+            // The replica's read failed: Cassandra answers READ_FAILURE (0x1300), not a
+            // server error; the message names the file and offset.
+            self.init(.readFailure, "Operation failed - received 0 responses and 1 failures: \(e)")
+            failures = 1
+            required = 1
         case let e as TombstoneOverwhelmingError:
             // The replica's read failed (Cassandra's READ_TOO_MANY_TOMBSTONES).
-            self.init(.readFailure, e.description)
+            self.init(.readFailure, "Operation failed - received 0 responses and 1 failures: READ_TOO_MANY_TOMBSTONES (\(e))")
             failures = 1
             required = 1
         default: self.init(.serverError, "\(error)")

@@ -5,6 +5,8 @@ import os
 import subprocess
 import time
 
+import pytest
+from cassandra import ReadFailure
 from cassandra.cluster import Cluster
 from cassandra.policies import ConstantReconnectionPolicy
 
@@ -45,15 +47,12 @@ def test_corrupt_block_read_error_reaches_the_driver(start_server):
         node._start(node.port)
         _reconnect(s)
         for _ in range(2):
-            # A server error (0x0000), which the driver's default retry policy tries on the
-            # next host; with one node it ends as NoHostAvailable carrying the node's error.
-            try:
+            # READ_FAILURE (0x1300), as Cassandra answers a replica read that failed; the
+            # driver raises it as ReadFailure (it does not retry it on another host).
+            with pytest.raises(ReadFailure) as e:
                 list(s.execute("SELECT * FROM dfp.t"))
-                assert False, "a read of the corrupt block succeeded"
-            except NoHostAvailable as e:
-                (error,) = e.errors.values()
-                assert "Server error" in str(error), str(error)
-                assert "corrupt SSTable %s at offset " % files[0] in str(error), str(error)
+            assert "corrupt SSTable %s at offset " % files[0] in str(e.value), str(e.value)
+            assert e.value.failures == 1 and e.value.received_responses == 0
         lines = [l for l in node.log if "corrupt SSTable: " in l and " error " in l]
         assert len(lines) == 1, "".join(node.log)
         assert files[0] in lines[0] and "dfp.t" in lines[0]

@@ -284,3 +284,20 @@ def test_arithmetic(s):
         s.execute("SELECT dt + 1h FROM ar WHERE k = 2")
     with pytest.raises(InvalidRequest):
         s.execute("SELECT ts * 2 FROM ar WHERE k = 2")
+
+
+def test_blob_as_type_of_an_empty_blob_is_an_empty_value(s):
+    """Cassandra's "empty" values: `blobAsInt(0x)` stores an int with no bytes, which the
+    driver reads as EMPTY when it supports empty values (the driver suite's
+    test_can_insert_empty_values_for_int32)."""
+    from cassandra.cqltypes import EMPTY, Int32Type
+    s.execute("CREATE TABLE IF NOT EXISTS empty_values (a text PRIMARY KEY, b int)")
+    s.execute("INSERT INTO empty_values (a, b) VALUES ('a', blobAsInt(0x))")
+    assert s.execute("SELECT b FROM empty_values WHERE a = 'a'").one().b is None
+    try:
+        Int32Type.support_empty_values = True
+        assert s.execute("SELECT b FROM empty_values WHERE a = 'a'").one().b is EMPTY
+    finally:
+        Int32Type.support_empty_values = False
+    with pytest.raises(InvalidRequest, match="is not a valid binary representation for type int"):
+        s.execute("SELECT blobAsInt(0x01) FROM empty_values WHERE a = 'a'")

@@ -71,6 +71,9 @@ public enum ScalarFunction: Hashable, Sendable {
             return Self.boundTimeUUID(millis: ms, max: self == .maxTimeuuid)
         case .blobAs(let type):
             guard let a = args[0] else { return nil }
+            // An empty value is valid for every native type (Cassandra's "empty" values:
+            // `blobAsInt(0x)` stores an empty int, which drivers read as EMPTY or null).
+            if a.isEmpty { return a }
             do { try type.validate(a) } catch {
                 throw .invalid("In call to function \(name), value \(a.withUnsafeBytes { CQLValueFormat.hex($0) }) is not a valid binary representation for type \(type.cqlName)")
             }

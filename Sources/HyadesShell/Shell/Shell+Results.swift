@@ -12,14 +12,24 @@ extension Shell {
         lastQuery = text
         let first = try connection.execute(text, pageSize: fetchPageSize)
         if first.keyspace != nil || first.schemaChange != nil { names?.invalidate() }
-        for w in first.warnings {
-            output.error("Warnings :\n\(w)\n")
-        }
+        defer { printWarnings(first.warnings) }
         guard !first.columns.isEmpty else { return }  // USE, DDL, INSERT...: nothing to show
         if describe {
             try printDescribe(first)
         } else {
             try printRows(first)
+        }
+    }
+
+    /// cqlsh's print_warnings, after the result and on the same output: a blank line,
+    /// `Warnings :`, then each warning followed by a blank line.
+    func printWarnings(_ warnings: [String]) {
+        guard !warnings.isEmpty else { return }
+        output.line()
+        output.line("Warnings :")
+        for w in warnings {
+            output.line(w)
+            output.line()
         }
     }
 
