@@ -52,6 +52,9 @@ enum SystemKeyspaces {
         table("system", "size_estimates", pk: [("keyspace_name", .text)],
               ck: [("table_name", .text), ("range_start", .text), ("range_end", .text)],
               regular: [("mean_partition_size", .bigint), ("partitions_count", .bigint)]),
+        table("system", "table_estimates", pk: [("keyspace_name", .text)],
+              ck: [("table_name", .text), ("range_type", .text), ("range_start", .text), ("range_end", .text)],
+              regular: [("mean_partition_size", .bigint), ("partitions_count", .bigint)]),
     ]
 
     static let schemaTables: [TableMetadata] = [
@@ -122,6 +125,7 @@ enum SystemKeyspaces {
         switch (table.keyspace, table.name) {
         case ("system", "local"): rows = [local(p)]
         case ("system", "size_estimates"): rows = sizeEstimates(user, p)
+        case ("system", "table_estimates"): rows = sizeEstimates(user, p, rangeTypes: ["local_primary", "primary"])
         case ("system_schema", "keyspaces"):
             rows = all.map { k in
                 ["keyspace_name": v(k.name), "durable_writes": v(k.durableWrites), "replication": v(k.replication.asMap)]
@@ -168,20 +172,30 @@ enum SystemKeyspaces {
         ]
     }
 
-    static func sizeEstimates(_ user: InMemorySchema, _ p: QueryProcessor) -> [Values] {
+    /// Cassandra's SizeEstimatesRecorder: per table, one row per primary range of this
+    /// node (wrapping ranges unwrapped at the ring's minimum), with the partitions
+    /// estimated in that range (SSTables and memtables) and the mean partition size.
+    /// `table_estimates` (Cassandra 4.0+) repeats them as range_type 'primary' and
+    /// 'local_primary' (the same ranges while every node is in one data centre).
+    static func sizeEstimates(_ user: InMemorySchema, _ p: QueryProcessor, rangeTypes: [String]? = nil) -> [Values] {
+        let ranges = PrimaryRanges.of(p.node.tokens.compactMap { Int64($0).map(Token.init) })
         var out: [Values] = []
         for k in user.keyspaces.values {
             for t in k.tables.values {
                 guard let store = p.schema.tableStore(t.id) else { continue }
-                var partitions: Int64 = 0, bytes: Int64 = 0
-                for r in store.liveSSTables {
-                    partitions += r.statistics.partitionCount
-                    bytes += r.statistics.uncompressedDataBytes
+                for r in ranges {
+                    // A right bound at the minimum token means "to the end of the ring".
+                    let e = store.sizeEstimate(start: r.start, end: r.end == .minimum ? .maximum : r.end)
+                    var row: Values = ["keyspace_name": v(k.name), "table_name": v(t.name),
+                                       "range_start": v(String(r.start.value)), "range_end": v(String(r.end.value)),
+                                       "mean_partition_size": int64Bytes(e.meanPartitionBytes),
+                                       "partitions_count": int64Bytes(e.partitions)]
+                    guard let rangeTypes else { out.append(row); continue }
+                    for type in rangeTypes {
+                        row["range_type"] = v(type)
+                        out.append(row)
+                    }
                 }
-                let mean = partitions > 0 ? bytes / partitions : 0
-                out.append(["keyspace_name": v(k.name), "table_name": v(t.name),
-                            "range_start": v(String(Int64.min)), "range_end": v(String(Int64.max)),
-                            "mean_partition_size": int64Bytes(mean), "partitions_count": int64Bytes(partitions)])
             }
         }
         return out

@@ -89,10 +89,32 @@ import Testing
         let n = try node()
         let t = try #require(n.schema.table(keyspace: "ks", name: "t"))
         try n.schema.tableStore(t.id)!.flush()
-        let p = try n.rows("SELECT table_name, partitions_count, mean_partition_size FROM system.size_estimates WHERE keyspace_name = 'ks'")
-        #expect(p.rows.count == 1)
-        #expect(readText(p.rows[0][0]) == "t")
-        #expect(readInt64(p.rows[0][1]) == 3)
-        #expect((readInt64(p.rows[0][2]) ?? 0) > 0)
+        // One row per primary range of the node (its token "0": (min, 0] and (0, min]).
+        let p = try n.rows("SELECT table_name, range_start, range_end, partitions_count, mean_partition_size FROM system.size_estimates WHERE keyspace_name = 'ks'")
+        #expect(p.rows.map { [readText($0[1]), readText($0[2])] } == [["-9223372036854775808", "0"], ["0", "-9223372036854775808"]])
+        #expect(p.rows.allSatisfy { readText($0[0]) == "t" && (readInt64($0[4]) ?? 0) > 0 })
+        let total = p.rows.reduce(Int64(0)) { $0 + (readInt64($1[3]) ?? 0) }
+        #expect((2...4).contains(total), "3 partitions, each range's estimate rounded: \(total)")
+    }
+
+    /// Estimates per range follow where the partitions are (SSTables by their token span,
+    /// memtables by the range's share of the ring), and `table_estimates` repeats them.
+    @Test func sizeEstimatesPerPrimaryRangeCountMemtables() throws {
+        let n = try TestNode()
+        try n.run("CREATE KEYSPACE ks WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}")
+        try n.run("CREATE TABLE ks.e (k int PRIMARY KEY, v int)")
+        for k in 0..<1000 { try n.run("INSERT INTO ks.e (k, v) VALUES (\(k), 1)") }
+        let t = try #require(n.schema.table(keyspace: "ks", name: "e"))
+        try n.schema.tableStore(t.id)!.flush()
+        for k in 1000..<1400 { try n.run("INSERT INTO ks.e (k, v) VALUES (\(k), 1)") }
+        let p = try n.rows("SELECT range_start, range_end, partitions_count FROM system.size_estimates WHERE keyspace_name = 'ks' AND table_name = 'e'")
+        let counts = p.rows.map { readInt64($0[2]) ?? -1 }
+        #expect(counts.count == 2)
+        #expect(abs(counts.reduce(0, +) - 1400) <= 2, "\(counts)")
+        // Murmur3 halves the keys between the two ranges (binomial sd ~19 of 1400).
+        #expect(counts.allSatisfy { abs($0 - 700) < 120 }, "\(counts)")
+        let typed = try n.rows("SELECT range_type, partitions_count FROM system.table_estimates WHERE keyspace_name = 'ks' AND table_name = 'e'")
+        #expect(Set(typed.rows.map { readText($0[0]) }) == ["local_primary", "primary"])
+        #expect(typed.rows.count == 4)
     }
 }
