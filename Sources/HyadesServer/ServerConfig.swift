@@ -61,6 +61,28 @@ public struct ServerConfig: Sendable, Hashable {
     /// Tombstones one read may walk past before the client is warned / the read fails.
     public var tombstoneWarnThreshold = 1000
     public var tombstoneFailureThreshold = 100_000
+    /// Cluster membership (issue 11). `seed_provider`'s seeds ("host" or "host:port"),
+    /// contacted first by gossip; empty: this node's own listen address.
+    public var seeds: [String] = []
+    /// Address other nodes reach this one at (`broadcast_address`; default listen_address).
+    public var broadcastAddress: String?
+    /// Address clients are told to use (`broadcast_rpc_address`; default rpc_address).
+    public var broadcastRPCAddress: String?
+    /// Phi at which the failure detector convicts a peer.
+    public var phiConvictThreshold = 8.0
+    /// New nodes choose tokens that balance ownership at this replication factor.
+    public var allocateTokensForLocalReplicationFactor: Int? = 3
+    /// Coordinator timeouts (`write_request_timeout`, `read_request_timeout`,
+    /// `range_request_timeout`, `request_timeout`).
+    public var writeRequestTimeoutMs = 2000
+    public var readRequestTimeoutMs = 5000
+    public var rangeRequestTimeoutMs = 10_000
+    public var requestTimeoutMs = 10_000
+    /// Hinted handoff: on, how long a replica may be down and still get hints, and how many
+    /// bytes of hints are kept per replica.
+    public var hintedHandoffEnabled = true
+    public var maxHintWindowMs = 3 * 3_600_000
+    public var maxHintsSizePerHostBytes = 0
     /// Warnings collected while loading (unknown keys), for the caller to log.
     public var warnings: [String] = []
 
@@ -169,6 +191,19 @@ public struct ServerConfig: Sendable, Hashable {
                 c.unloggedBatchAcrossPartitionsWarnThreshold = try v.int(min: 0)
             case "tombstone_warn_threshold": c.tombstoneWarnThreshold = try v.int(min: 1)
             case "tombstone_failure_threshold": c.tombstoneFailureThreshold = try v.int(min: 1)
+            case "seed_provider": c.seeds = try v.seeds()
+            case "broadcast_address": c.broadcastAddress = try v.string()
+            case "broadcast_rpc_address": c.broadcastRPCAddress = try v.string()
+            case "phi_convict_threshold": c.phiConvictThreshold = try v.double(min: 1, max: 64)
+            case "allocate_tokens_for_local_replication_factor":
+                c.allocateTokensForLocalReplicationFactor = try v.int(min: 1, max: 16)
+            case "write_request_timeout", "write_request_timeout_in_ms": c.writeRequestTimeoutMs = try v.milliseconds(min: 1)
+            case "read_request_timeout", "read_request_timeout_in_ms": c.readRequestTimeoutMs = try v.milliseconds(min: 1)
+            case "range_request_timeout", "range_request_timeout_in_ms": c.rangeRequestTimeoutMs = try v.milliseconds(min: 1)
+            case "request_timeout", "request_timeout_in_ms": c.requestTimeoutMs = try v.milliseconds(min: 1)
+            case "hinted_handoff_enabled": c.hintedHandoffEnabled = try v.bool()
+            case "max_hint_window", "max_hint_window_in_ms": c.maxHintWindowMs = try v.milliseconds(min: 0)
+            case "max_hints_size_per_host": c.maxHintsSizePerHostBytes = try v.bytes(defaultUnit: 1 << 20, min: 0)
             default:
                 c.warnings.append("\(source): unknown setting '\(key)' ignored")
             }
@@ -213,6 +248,41 @@ public struct ServerConfig: Sendable, Hashable {
         }
 
         func port() throws -> Int { try int(min: 0, max: 65535) }
+
+        func bool() throws -> Bool {
+            if let b = raw as? Bool { return b }
+            if let s = (raw as? String)?.lowercased(), ["true", "false"].contains(s) { return s == "true" }
+            throw fail("true or false")
+        }
+
+        func double(min: Double, max: Double) throws -> Double {
+            let d: Double
+            if let x = raw as? Double { d = x } else if let i = raw as? Int { d = Double(i) }
+            else if let s = raw as? String, let x = Double(s) { d = x } else { throw fail("a number") }
+            guard d >= min, d <= max else { throw fail("a number in \(min)...\(max)") }
+            return d
+        }
+
+        /// cassandra.yaml's seed_provider: a list of providers, each with a class_name and
+        /// parameters holding `seeds: "a,b:7000"`; SimpleSeedProvider is the one there is.
+        func seeds() throws -> [String] {
+            guard let providers = raw as? [Any], let first = providers.first as? [String: Any] else {
+                throw fail("a list with one seed provider: - class_name: ... parameters: - seeds: \"host1,host2\"")
+            }
+            let cls = (first["class_name"] as? String) ?? "org.apache.cassandra.locator.SimpleSeedProvider"
+            guard cls.hasSuffix("SimpleSeedProvider") else {
+                throw ServerConfigError("\(source): seed_provider class \(cls) is not supported (SimpleSeedProvider is)")
+            }
+            var text = ""
+            if let params = first["parameters"] as? [Any] {
+                for case let p as [String: Any] in params { if let s = p["seeds"] { text += "\(s)," } }
+            } else if let params = first["parameters"] as? [String: Any], let s = params["seeds"] {
+                text = "\(s)"
+            }
+            let seeds = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            guard !seeds.isEmpty else { throw fail("a seed provider with at least one seed") }
+            return seeds
+        }
 
         func stringList() throws -> [String] {
             if let s = raw as? String { return [s] }
