@@ -56,7 +56,7 @@ let package = Package(
         ]),
         // The edges: listeners, config, lifecycle.
         .target(name: "HyadesServer", dependencies: [
-            "HyadesService", "HyadesProtocol", "HyadesCore", "HyadesStorage", "HyadesCQL", "CCrypt",
+            "HyadesService", "HyadesProtocol", "HyadesCore", "HyadesStorage", "HyadesCQL", "HyadesCluster", "CCrypt",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),

@@ -60,7 +60,8 @@ final class CQLQueryHandler: ChannelInboundHandler {
         let stream = envelope.stream
         switch envelope.request {
         case .register(let types):
-            if types.contains("SCHEMA_CHANGE") { events.register(context.channel) }
+            let known = types.filter { ["SCHEMA_CHANGE", "TOPOLOGY_CHANGE", "STATUS_CHANGE"].contains($0) }
+            if !known.isEmpty { events.register(context.channel, types: known) }
             context.write(wrapOutboundOut(CQLResponseEnvelope(stream: stream, response: .ready)), promise: nil)
             return
         case .startup, .options, .authResponse:

@@ -2,12 +2,17 @@ import HyadesProtocol
 import NIOCore
 import Synchronization
 
-/// Connections that sent REGISTER for SCHEMA_CHANGE; events go out on stream -1.
+/// Connections that sent REGISTER, with the event types each asked for; events go out on
+/// stream -1 to those that registered their type (SCHEMA_CHANGE, TOPOLOGY_CHANGE,
+/// STATUS_CHANGE).
 final class EventRegistry: Sendable {
-    private let channels = Mutex<[ObjectIdentifier: any Channel]>([:])
+    private let channels = Mutex<[ObjectIdentifier: (channel: any Channel, types: Set<String>)]>([:])
 
-    func register(_ channel: any Channel) {
-        channels.withLock { $0[ObjectIdentifier(channel)] = channel }
+    func register(_ channel: any Channel, types: [String] = ["SCHEMA_CHANGE"]) {
+        channels.withLock { c in
+            let id = ObjectIdentifier(channel)
+            c[id] = (channel, (c[id]?.types ?? []).union(types))
+        }
     }
 
     func unregister(_ channel: any Channel) {
@@ -15,7 +20,8 @@ final class EventRegistry: Sendable {
     }
 
     func broadcast(_ event: CQLEvent) {
-        let targets = channels.withLock { Array($0.values) }
+        let type = event.typeName
+        let targets = channels.withLock { $0.values.filter { $0.types.contains(type) }.map(\.channel) }
         for c in targets {
             c.writeAndFlush(CQLResponseEnvelope(stream: -1, response: .event(event)), promise: nil)
         }

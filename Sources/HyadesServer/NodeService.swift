@@ -1,5 +1,7 @@
 import HyadesProtocol
 import HyadesStorage
+import NIOCore
+import NIOPosix
 import Logging
 import ServiceLifecycle
 
@@ -31,8 +33,9 @@ public final class NodeService: Service, Sendable {
     }
 
     public func run() async throws {
+        let native: SocketAddress
         do {
-            try await server.start()
+            native = try await server.start()
         } catch {
             // E.g. the port is taken: still close the engine cleanly before exiting.
             try? node.drain()
@@ -42,10 +45,18 @@ public final class NodeService: Service, Sendable {
         var streamingConfiguration = StreamingServerConfiguration()
         streamingConfiguration.maxSessionBytes = node.config.streamingMaxSessionSizeBytes
         streamingConfiguration.importExtendedVerify = node.config.streamingImportExtendedVerify
+        let messaging = InternodeMessaging(identity: node.internodeIdentity, clusterName: node.config.clusterName,
+                                           group: MultiThreadedEventLoopGroup.singleton, logger: logger)
         let streaming = StreamingServer(schema: node.schema, host: node.config.listenAddress, port: node.config.storagePort,
-                                        configuration: streamingConfiguration, logger: logger)
+                                        configuration: streamingConfiguration, internode: messaging, logger: logger)
+        var gossip: GossipService?
         do {
-            try await streaming.start()
+            let bound = try await streaming.start()
+            messaging.listening(onPort: bound.port ?? node.config.storagePort)
+            // Gossip (cluster membership) on the same port, once it listens.
+            gossip = node.startGossip(messaging: messaging, storagePort: bound.port ?? node.config.storagePort,
+                                      nativePort: native.port ?? node.config.nativeTransportPort,
+                                      events: server.events, logger: logger)
         } catch {
             // The CQL service stays up: several nodes (or test runs) on one machine may share
             // a storage_port; only bulk import is unavailable, and the log says why.
@@ -77,6 +88,8 @@ public final class NodeService: Service, Sendable {
         } else {
             logger.info("draining: closing the listeners, finishing in-flight requests, flushing memtables")
             node.status.set("draining")
+            // Peers mark this node down at once instead of waiting for the failure detector.
+            gossip?.shutdown()
             await Self.closeListeners(server: server, streaming: streaming)
             logger.info("listeners closed and every connection ended")
         }
@@ -85,6 +98,7 @@ public final class NodeService: Service, Sendable {
             try? node.engine.shutdown()
             throw NodeStopped(reason: reason)
         }
+        await messaging.shutdown()
         try node.drain()
         node.status.set("stopped")
         logger.info("drained; storage engine shut down cleanly")

@@ -38,11 +38,16 @@ public final class StreamingServer: Sendable {
     let active: ActiveStreamingSessions
     private let running = Mutex<(channel: (any Channel)?, task: Task<Void, Never>?)>((nil, nil))
     let children = StreamingConnections()
+    /// Internode messaging shares the port: connections whose first bytes are an internode
+    /// frame go to it (`StoragePortSniffer`); nil: such connections are closed.
+    let internode: InternodeMessaging?
 
     public init(schema: SchemaManager, host: String, port: Int,
                 configuration: StreamingServerConfiguration = StreamingServerConfiguration(),
                 group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+                internode: InternodeMessaging? = nil,
                 logger: Logger = Logger(label: "hyades.streaming")) {
+        self.internode = internode
         self.schema = schema
         self.host = host
         self.port = port
@@ -69,8 +74,9 @@ public final class StreamingServer: Sendable {
                 .serverChannelOption(.backlog, value: 64)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                 .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-                .bind(host: host, port: port) { channel in
+                .bind(host: host, port: port) { [internode] channel in
                     channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(StoragePortSniffer { internode?.makeInboundHandler() })
                         try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(StreamingFrameDecoder(maxFrameBytes: maxFrame)))
                         try channel.pipeline.syncOperations.addHandler(MessageToByteHandler(StreamingFrameEncoder()))
                         // At most a few frames (~2 MiB each) buffered per connection before

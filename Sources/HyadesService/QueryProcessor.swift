@@ -19,6 +19,8 @@ public final class QueryProcessor: @unchecked Sendable {
     public let tombstoneThresholds: TombstoneThresholds
     /// Traces of requests sent with the tracing flag (system_traces).
     public let traces = TraceStore()
+    /// The other nodes as gossip sees them (system.peers, peers_v2).
+    public let cluster = ClusterView()
 
     let cache: PreparedStatementCache
 

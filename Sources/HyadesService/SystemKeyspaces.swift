@@ -124,6 +124,8 @@ enum SystemKeyspaces {
         let all = user.keyspaces.values.sorted { $0.name < $1.name } + keyspaces.values.sorted { $0.name < $1.name }
         switch (table.keyspace, table.name) {
         case ("system", "local"): rows = [local(p)]
+        case ("system", "peers"): rows = p.cluster.ringMembers.map(peerRow)
+        case ("system", "peers_v2"): rows = p.cluster.ringMembers.map(peerV2Row)
         case ("system", "size_estimates"): rows = sizeEstimates(user, p)
         case ("system", "table_estimates"): rows = sizeEstimates(user, p, rangeTypes: ["local_primary", "primary"])
         case ("system_schema", "keyspaces"):
@@ -177,6 +179,23 @@ enum SystemKeyspaces {
     /// estimated in that range (SSTables and memtables) and the mean partition size.
     /// `table_estimates` (Cassandra 4.0+) repeats them as range_type 'primary' and
     /// 'local_primary' (the same ranges while every node is in one data centre).
+    static func peerRow(_ peer: PeerInfo) -> Values {
+        ["peer": peer.address, "data_center": peer.dataCenter.map(v), "host_id": peer.hostID.map(uuid),
+         "rack": peer.rack.map(v), "release_version": peer.releaseVersion.map(v),
+         "rpc_address": peer.nativeAddress, "schema_version": peer.schemaVersion.map(uuid), "tokens": tokenSet(peer.tokens)]
+    }
+
+    static func peerV2Row(_ peer: PeerInfo) -> Values {
+        ["peer": peer.address, "peer_port": int32Bytes(peer.storagePort), "data_center": peer.dataCenter.map(v),
+         "host_id": peer.hostID.map(uuid), "native_address": peer.nativeAddress, "native_port": peer.nativePort.map(int32Bytes),
+         "rack": peer.rack.map(v), "release_version": peer.releaseVersion.map(v),
+         "schema_version": peer.schemaVersion.map(uuid), "tokens": tokenSet(peer.tokens)]
+    }
+
+    static func tokenSet(_ tokens: [String]) -> [UInt8] {
+        CQLLiteral.collection(tokens.map { Array($0.utf8) }.sorted { ByteOrder.compare($0, $1) < 0 })
+    }
+
     static func sizeEstimates(_ user: InMemorySchema, _ p: QueryProcessor, rangeTypes: [String]? = nil) -> [Values] {
         let ranges = PrimaryRanges.of(p.node.tokens.compactMap { Int64($0).map(Token.init) })
         var out: [Values] = []

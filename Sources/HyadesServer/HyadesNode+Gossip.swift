@@ -1,0 +1,51 @@
+import Foundation
+import HyadesCluster
+import Logging
+import NIOCore
+import NIOPosix
+
+extension HyadesNode {
+    /// The address peers reach this node at: broadcast_address, else listen_address.
+    var broadcastHost: String { config.broadcastAddress ?? config.listenAddress }
+
+    /// This node on the internode network: its host id (kept on disk, so a node that comes
+    /// back on another address is still itself) and broadcast address.
+    var internodeIdentity: HyadesCluster.NodeIdentity {
+        let u = identity.hostID.uuid
+        let bytes = [u.0, u.1, u.2, u.3, u.4, u.5, u.6, u.7, u.8, u.9, u.10, u.11, u.12, u.13, u.14, u.15]
+        var high: UInt64 = 0, low: UInt64 = 0
+        for i in 0..<8 { high = high << 8 | UInt64(bytes[i]) }
+        for i in 8..<16 { low = low << 8 | UInt64(bytes[i]) }
+        return HyadesCluster.NodeIdentity(hostID: HostID(high: high, low: low),
+                                          address: InternodeAddress(host: broadcastHost, port: UInt16(config.storagePort)))
+    }
+
+    /// The seeds of `seed_provider` as internode addresses ("host" takes this node's
+    /// storage_port). Empty: this node is alone until others name it as their seed.
+    func seedAddresses(storagePort: Int) -> [InternodeAddress] {
+        config.seeds.compactMap { seed in
+            let parts = seed.split(separator: ":")
+            if parts.count == 2, let port = UInt16(parts[1]) { return InternodeAddress(host: String(parts[0]), port: port) }
+            if parts.count == 1 { return InternodeAddress(host: String(parts[0]), port: UInt16(storagePort)) }
+            return nil
+        }
+    }
+
+    /// Starts gossip on `messaging` (the storage_port listener routes internode frames to
+    /// it). `storagePort`: the port actually bound.
+    func startGossip(messaging: InternodeMessaging, storagePort: Int, nativePort: Int, events: EventRegistry,
+                     logger: Logger) -> GossipService {
+        var configuration = GossipConfiguration(clusterName: config.clusterName,
+                                                seeds: seedAddresses(storagePort: storagePort))
+        configuration.failureDetector.phiConvictThreshold = config.phiConvictThreshold
+        let gossip = GossipService(messaging: messaging, configuration: configuration, processor: processor,
+                                   events: events, logger: logger)
+        let nativeHost = config.broadcastRPCAddress ?? config.rpcAddress
+        gossip.start(node: processor.node, nativeHost: nativeHost, nativePort: nativePort,
+                     tokens: identity.tokens.map(\.value), eventLoop: MultiThreadedEventLoopGroup.singleton.next())
+        if !configuration.seeds.isEmpty {
+            logger.info("gossip started: seeds \(configuration.seeds.map(\.description).joined(separator: ", "))")
+        }
+        return gossip
+    }
+}

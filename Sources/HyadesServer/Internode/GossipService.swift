@@ -1,0 +1,178 @@
+import Foundation
+import HyadesCluster
+import HyadesProtocol
+import HyadesService
+import Logging
+import NIOCore
+
+/// Runs the pure `Gossiper` state machine on the real network: a round every second on an
+/// event loop, gossip messages in and out through `InternodeMessaging`, and its
+/// notifications turned into what the rest of the node and the drivers see:
+/// `system.peers` / `peers_v2` (the processor's `ClusterView`) and the protocol events
+/// TOPOLOGY_CHANGE NEW_NODE / REMOVED_NODE and STATUS_CHANGE UP / DOWN, pushed to every
+/// connection registered for them. This node's own application states (Cassandra's:
+/// STATUS, TOKENS, HOST_ID, DC, RACK, SCHEMA, LOAD, NATIVE_ADDRESS, RELEASE_VERSION,
+/// RPC_READY) are set at start and kept current (SCHEMA after every DDL).
+final class GossipService: @unchecked Sendable {
+    let messaging: InternodeMessaging
+    let processor: QueryProcessor
+    let events: EventRegistry
+    let logger: Logger
+    private let lock = NSLock()
+    private var gossiper: Gossiper
+    private var rng = SystemRandomNumberGenerator()
+    private var task: RepeatedTask?
+    /// What was last published, to turn changes into driver events.
+    private var published: [InternodeAddress: PeerInfo] = [:]
+    /// Nodes drivers were told about with NEW_NODE.
+    private var announced: Set<InternodeAddress> = []
+
+    init(messaging: InternodeMessaging, configuration: GossipConfiguration, processor: QueryProcessor,
+         events: EventRegistry, logger: Logger) {
+        self.messaging = messaging
+        self.processor = processor
+        self.events = events
+        self.logger = logger
+        let generation = Int32(clamping: InternodeMessaging.now().seconds)
+        gossiper = Gossiper(identity: messaging.identity, generation: generation, configuration: configuration)
+    }
+
+    /// Sets this node's states, starts answering gossip and the rounds.
+    func start(node: NodeInfo, nativeHost: String, nativePort: Int, tokens: [Int64], eventLoop: any EventLoop) {
+        let schemaVersion = processor.schema.schemaVersion.uuidString.lowercased()
+        lock.withLock {
+            _ = gossiper.setLocal(.dc, node.dataCenter)
+            _ = gossiper.setLocal(.rack, node.rack)
+            _ = gossiper.setLocal(.releaseVersion, "5.0.0")
+            _ = gossiper.setLocal(.schema, schemaVersion)
+            _ = gossiper.setLocal(.nativeAddress, "\(nativeHost):\(nativePort)")
+            _ = gossiper.setLocal(.tokens, tokens.map(String.init).joined(separator: ","))
+            _ = gossiper.setLocal(.load, "0")
+            _ = gossiper.setLocal(.status, GossipStatus.normal(tokens: tokens))
+            _ = gossiper.setLocal(.rpcReady, "true")
+        }
+        for verb in [InternodeVerb.gossipDigestSyn, .gossipDigestAck, .gossipDigestAck2, .gossipShutdown, .echoReq, .echoRsp] {
+            messaging.register(verb) { [weak self] frame, from in self?.received(frame, from: from) }
+        }
+        processor.schema.addChangeListener { [weak self] _, _ in
+            guard let self else { return }
+            self.setLocal(.schema, self.processor.schema.schemaVersion.uuidString.lowercased())
+        }
+        let interval = gossiper.configuration.intervalMillis
+        task = eventLoop.scheduleRepeatedTask(initialDelay: .milliseconds(interval), delay: .milliseconds(interval)) { [weak self] _ in
+            self?.round()
+        }
+    }
+
+    func setLocal(_ key: ApplicationState, _ value: String) {
+        let actions = lock.withLock { gossiper.setLocal(key, value) }
+        perform(actions)
+    }
+
+    private func round() {
+        let actions = lock.withLock { gossiper.tick(now: InternodeMessaging.now(), using: &rng) }
+        perform(actions)
+    }
+
+    private func received(_ frame: InternodeFrame, from: InternodeAddress) {
+        let message: GossipMessage
+        do {
+            guard let m = try GossipCodec.decode(verb: frame.verb, payload: frame.payload) else { return }
+            message = m
+        } catch {
+            logger.warning("gossip \(frame.verb) from \(from) not understood: \(error)")
+            return
+        }
+        let actions = lock.withLock { gossiper.receive(message, from: from, now: InternodeMessaging.now()) }
+        perform(actions)
+    }
+
+    private func perform(_ actions: [GossipAction]) {
+        var changed = false
+        for action in actions {
+            switch action {
+            case .send(let message, let to):
+                let (verb, payload) = GossipCodec.encode(message)
+                messaging.send(verb, payload: payload, to: to)
+            case .notify(let n):
+                switch n {
+                case .change(let who, _, _) where who == messaging.identity.address: break
+                default: changed = true
+                }
+            }
+        }
+        if changed { publish() }
+    }
+
+    /// Rebuilds the peers the system tables show and tells drivers what changed.
+    private func publish() {
+        let (states, alive) = lock.withLock { () -> ([InternodeAddress: EndpointState], Set<InternodeAddress>) in
+            let s = gossiper.endpointStates.filter { $0.key != messaging.identity.address }
+            return (s, Set(s.keys.filter { gossiper.isAlive($0) }))
+        }
+        var now: [InternodeAddress: PeerInfo] = [:]
+        for (address, state) in states {
+            now[address] = Self.peerInfo(address, state, alive: alive.contains(address))
+        }
+        processor.cluster.update(now.keys.sorted().map { now[$0]! })
+        let before = lock.withLock { () -> [InternodeAddress: PeerInfo] in
+            defer { published = now }
+            return published
+        }
+        for (address, peer) in now.sorted(by: { $0.key < $1.key }) {
+            guard let inet = peer.nativeAddress, let port = peer.nativePort else { continue }
+            let client = CQLInet(address: inet, port: port)
+            let old = before[address]
+            // NEW_NODE once the node is a ring member that is up (it serves CQL: drivers
+            // connect on the event), as Cassandra waits for RPC_READY.
+            let isNew = lock.withLock { () -> Bool in
+                guard peer.isRingMember && peer.isAlive && !announced.contains(address) else { return false }
+                announced.insert(address)
+                return true
+            }
+            if isNew {
+                logger.info("node \(address) joined the ring (\(peer.tokens.count) tokens)")
+                events.broadcast(.topologyChange(.newNode, client))
+            } else if let old, old.isAlive != peer.isAlive {
+                logger.info("node \(address) is \(peer.isAlive ? "UP" : "DOWN")")
+                events.broadcast(.statusChange(peer.isAlive ? .up : .down, client))
+            }
+        }
+        for (address, old) in before where now[address] == nil || (old.isRingMember && !(now[address]?.isRingMember ?? false)) {
+            guard let inet = old.nativeAddress, let port = old.nativePort else { continue }
+            let wasAnnounced = lock.withLock { announced.remove(address) != nil }
+            guard wasAnnounced else { continue }
+            logger.info("node \(address) left the ring")
+            events.broadcast(.topologyChange(.removedNode, CQLInet(address: inet, port: port)))
+        }
+    }
+
+    static func peerInfo(_ address: InternodeAddress, _ s: EndpointState, alive: Bool) -> PeerInfo {
+        let native = s[.nativeAddress]?.value
+        var nativeHost: String?, nativePort: Int32?
+        if let native, let colon = native.lastIndex(of: ":") {
+            nativeHost = String(native[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+            nativePort = Int32(native[native.index(after: colon)...])
+        }
+        return PeerInfo(address: HyadesNode.ipv4(address.host), storagePort: Int32(address.port),
+                        hostID: s[.hostID].flatMap { UUID(uuidString: $0.value) },
+                        dataCenter: s[.dc]?.value, rack: s[.rack]?.value, releaseVersion: s[.releaseVersion]?.value,
+                        nativeAddress: nativeHost.map(HyadesNode.ipv4), nativePort: nativePort,
+                        schemaVersion: s[.schema].flatMap { UUID(uuidString: $0.value) },
+                        tokens: (s[.tokens]?.value ?? "").split(separator: ",").map(String.init),
+                        status: s.status, isAlive: alive, load: s[.load].flatMap { Double($0.value) },
+                        generation: s.heartBeat.generation, heartbeat: s.heartBeat.version)
+    }
+
+    /// Announces the shutdown to peers (they mark this node down at once) and stops rounds.
+    func shutdown() {
+        task?.cancel()
+        let actions = lock.withLock { gossiper.shutdown(now: InternodeMessaging.now()) }
+        for action in actions {
+            if case .send(let message, let to) = action {
+                let (verb, payload) = GossipCodec.encode(message)
+                messaging.send(verb, payload: payload, to: to)
+            }
+        }
+    }
+}
