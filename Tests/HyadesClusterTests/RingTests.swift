@@ -97,6 +97,11 @@ import Testing
         // Re-adding a node with new tokens replaces its old ones.
         try ring.add(F.endpoint(3), tokens: F.tokens(150))
         #expect(ring.owner(of: Token(100)) == nil && ring.owner(of: Token(150)) == F.host(3))
+        // The freed token, and a removed node's tokens, may be taken by another node.
+        try ring.add(F.endpoint(4), tokens: F.tokens(100))
+        ring.remove(F.host(1))
+        try ring.add(F.endpoint(5), tokens: F.tokens(-100, 200))
+        #expect(ring.owners == [F.host(5), F.host(2), F.host(4), F.host(3), F.host(5), F.host(2)])
     }
 
     @Test func hostIDTextRoundTripsAndOrdersAsJava() throws {

@@ -18,6 +18,8 @@ public struct TokenMetadata: Sendable, Hashable {
     /// Ring members per data centre, and per data centre and rack (Cassandra's `Topology`).
     public private(set) var dataCenterEndpoints: [String: Set<HostID>] = [:]
     public private(set) var dataCenterRacks: [String: [String: Set<HostID>]] = [:]
+    /// Every listed token (pending ones included) to its endpoint: one owner per token.
+    private var tokenOwners: [Token: HostID] = [:]
 
     public init() {}
 
@@ -35,10 +37,12 @@ public struct TokenMetadata: Sendable, Hashable {
         for t in new {
             guard t != .minimum else { throw .minimumToken(endpoint.hostID) }
             guard seen.insert(t).inserted else { throw .duplicateToken(t, endpoint.hostID) }
-            for (other, ts) in tokens where other != endpoint.hostID && ts.contains(t) {
+            if let other = tokenOwners[t], other != endpoint.hostID {
                 throw .tokenOwned(t, owner: other, claimant: endpoint.hostID)
             }
         }
+        for t in tokens[endpoint.hostID] ?? [] { tokenOwners[t] = nil }
+        for t in new { tokenOwners[t] = endpoint.hostID }
         endpoints[endpoint.hostID] = endpoint
         tokens[endpoint.hostID] = new.sorted()
         rebuild()
@@ -57,6 +61,7 @@ public struct TokenMetadata: Sendable, Hashable {
     }
 
     public mutating func remove(_ hostID: HostID) {
+        for t in tokens[hostID] ?? [] { tokenOwners[t] = nil }
         endpoints[hostID] = nil
         tokens[hostID] = nil
         rebuild()
