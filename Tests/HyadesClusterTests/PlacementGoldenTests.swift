@@ -84,26 +84,46 @@ import Testing
         #expect(xor == g.tokenXor)
     }
 
+    /// Checks `count` cases; on failure reports how many differ and the first few.
+    static func expectAll(_ what: String, count: Int, _ mismatch: (Int) -> String?) {
+        var failures: [String] = []
+        var n = 0
+        for i in 0..<count {
+            if let m = mismatch(i) {
+                n += 1
+                if failures.count < 3 { failures.append(m) }
+            }
+        }
+        #expect(n == 0, "\(what): \(n) of \(count) differ, e.g. \(failures.joined(separator: "; "))")
+    }
+
     @Test func keysAndProbesFallInTheDriversRange() throws {
         let g = try Self.load()
         #expect(g.rings.count == 3)
+        let keyTokens = (0..<g.keyCount).map { RingFixtures.token(ofKey: RingFixtures.keyBytes($0)) }
         for ring in g.rings {
             #expect(ring.metadata.sortedTokens.count == ring.hosts.count * 16)
             #expect(ring.keyRanges.count == g.keyCount)
-            for i in 0..<g.keyCount {
-                let t = RingFixtures.token(ofKey: RingFixtures.keyBytes(i))
-                #expect(ring.metadata.firstTokenIndex(t) == ring.keyRanges[i], "ring \(ring.name) key \(i)")
-                #expect(ring.metadata.primaryRange(for: t).contains(t))
+            Self.expectAll("ring \(ring.name) keys", count: g.keyCount) { i in
+                let t = keyTokens[i]
+                let r = ring.metadata.firstTokenIndex(t)
+                guard r == ring.keyRanges[i], ring.metadata.primaryRange(for: t).contains(t) else {
+                    return "key \(i) token \(t): range \(r), driver \(ring.keyRanges[i])"
+                }
+                return nil
             }
             #expect(ring.probes.count > ring.metadata.sortedTokens.count * 2)
-            for (t, r) in ring.probes {
-                #expect(ring.metadata.firstTokenIndex(t) == r, "ring \(ring.name) probe \(t)")
+            Self.expectAll("ring \(ring.name) probes", count: ring.probes.count) { i in
+                let (t, r) = ring.probes[i]
+                let got = ring.metadata.firstTokenIndex(t)
+                return got == r ? nil : "token \(t): range \(got), driver \(r)"
             }
         }
     }
 
     @Test func everyKeyHasTheDriversReplicas() throws {
         let g = try Self.load()
+        let keyTokens = (0..<g.keyCount).map { RingFixtures.token(ofKey: RingFixtures.keyBytes($0)) }
         var checked = 0
         for ring in g.rings {
             #expect(!ring.configs.isEmpty)
@@ -111,18 +131,17 @@ import Testing
                 let strategy = try ReplicationStrategies.make(c.params, localHost: ring.hosts[0])
                 let map = ReplicaMap(strategy: strategy, ring: ring.metadata)
                 #expect(c.replicas.count == ring.metadata.sortedTokens.count)
-                for i in 0..<g.keyCount {
-                    let t = RingFixtures.token(ofKey: RingFixtures.keyBytes(i))
+                Self.expectAll("ring \(ring.name) \(c.name)", count: g.keyCount) { i in
+                    let t = keyTokens[i]
                     let got = strategy.replicas(for: t, in: ring.metadata)
                     let expected = c.replicas[ring.keyRanges[i]].map { ring.hosts[$0] }
-                    if c.ordered {
-                        #expect(got == expected, "ring \(ring.name) \(c.name) key \(i)")
-                    } else {
-                        #expect(got.count == expected.count && Set(got) == Set(expected), "ring \(ring.name) \(c.name) key \(i)")
+                    let same = c.ordered ? got == expected : (got.count == expected.count && Set(got) == Set(expected))
+                    guard same, map.replicas(for: t) == got else {
+                        return "key \(i): \(got), driver \(expected)"
                     }
-                    #expect(map.replicas(for: t) == got)
-                    checked += 1
+                    return nil
                 }
+                checked += g.keyCount
             }
         }
         #expect(checked == 18 * 10_000)
