@@ -136,7 +136,8 @@ import Testing
                     let got = strategy.replicas(for: t, in: ring.metadata)
                     let expected = c.replicas[ring.keyRanges[i]].map { ring.hosts[$0] }
                     let same = c.ordered ? got == expected : (got.count == expected.count && Set(got) == Set(expected))
-                    guard same, map.replicas(for: t) == got else {
+                    guard same, map.replicas(for: t) == got,
+                          map.endpoints(forKey: RingFixtures.keyBytes(i)) == got.map({ ring.metadata.endpoints[$0]!.address }) else {
                         return "key \(i): \(got), driver \(expected)"
                     }
                     return nil

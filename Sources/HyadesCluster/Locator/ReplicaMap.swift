@@ -17,6 +17,14 @@ public struct ReplicaMap: Sendable {
         ring.isEmpty ? [] : rangeReplicas[ring.firstTokenIndex(token)]
     }
 
+    /// What `nodetool getendpoints <keyspace> <table> <key>` prints: the current addresses
+    /// of the replicas of a partition key, given its serialized bytes (the composite form
+    /// for a multi-column key, as the token is computed on).
+    public func endpoints(forKey key: [UInt8]) -> [String] {
+        let token = key.withUnsafeBytes { Murmur3Partitioner.token($0) }
+        return replicas(for: token).compactMap { ring.endpoints[$0]?.address }
+    }
+
     /// The ranges a host holds a replica of (Cassandra's `getAddressReplicas`), in token order.
     public func ranges(of host: HostID) -> [TokenRange] {
         let all = ring.ranges
