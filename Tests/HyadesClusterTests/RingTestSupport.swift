@@ -2,7 +2,7 @@ import HyadesCore
 @testable import HyadesCluster
 
 /// Deterministic generator for tests (SplitMix64).
-struct SeededGenerator: RandomNumberGenerator {
+struct RingTestRandom: RandomNumberGenerator {
     var state: UInt64
     init(seed: UInt64) { state = seed }
     mutating func next() -> UInt64 {

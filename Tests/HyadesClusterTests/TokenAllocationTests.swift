@@ -9,7 +9,7 @@ import Testing
 
     /// Grows a ring node by node; `balanced: false` gives every node random tokens.
     static func grow(nodes: Int, numTokens: Int = 16, rf: Int, racks: Int = 1, balanced: Bool, seed: UInt64) throws -> TokenMetadata {
-        var rng = SeededGenerator(seed: seed)
+        var rng = RingTestRandom(seed: seed)
         var ring = TokenMetadata()
         for n in 1...nodes {
             let e = F.endpoint(n, rack: "r\((n - 1) % racks + 1)")
@@ -42,7 +42,7 @@ import Testing
     /// [1/4, 3/4]: ranges stay within a factor 4 of each other, where random tokens are
     /// typically hundreds of times apart.
     @Test func firstNodesSplitTheLargestRange() throws {
-        var r1 = SeededGenerator(seed: 3), r2 = SeededGenerator(seed: 3)
+        var r1 = RingTestRandom(seed: 3), r2 = RingTestRandom(seed: 3)
         let loc = F.endpoint(1).location
         let t1 = TokenAllocation.allocate(numTokens: 16, location: loc, ring: TokenMetadata(), replicationFactor: 3, using: &r1)
         #expect(t1 == TokenAllocation.allocate(numTokens: 16, location: loc, ring: TokenMetadata(), replicationFactor: 3, using: &r2))
@@ -56,7 +56,7 @@ import Testing
         let t2 = TokenAllocation.allocate(numTokens: 16, location: loc, ring: ring, replicationFactor: 3, using: &r1)
         try ring.add(F.endpoint(2), tokens: t2)
         #expect(spread(ring) <= 4)
-        var r3 = SeededGenerator(seed: 3)
+        var r3 = RingTestRandom(seed: 3)
         let random = try TokenMetadata([(F.endpoint(1), TokenAllocation.randomTokens(count: 32, using: &r3))])
         #expect(spread(random) > 4)
     }
@@ -92,7 +92,7 @@ import Testing
 
     @Test func otherDataCentresDoNotSteerTheAllocation() throws {
         var ring = try Self.grow(nodes: 3, rf: 3, balanced: true, seed: 11)
-        var rng = SeededGenerator(seed: 12)
+        var rng = RingTestRandom(seed: 12)
         let dc2 = Location(dataCenter: "dc2", rack: "r1")
         // The first node of dc2 is random; the second is balanced within dc2 only.
         let first = TokenAllocation.allocate(numTokens: 16, location: dc2, ring: ring, replicationFactor: 2, using: &rng)
