@@ -7,7 +7,7 @@ import Testing
 
     static let state = EndpointState(heartBeat: HeartBeatState(generation: 1_800_000_000, version: 42), states: [
         .status: VersionedValue("NORMAL,-123", version: 7),
-        .tokens: VersionedValue(String(repeating: "9223372036854775807,", count: 4000), version: 6), // > 64 KiB
+        .tokens: VersionedValue("-9223372036854775808,0,9223372036854775807", version: 6),
         .hostID: VersionedValue("01234567-89ab-4def-8000-0000000000ff", version: 1),
         .dc: VersionedValue("dc1", version: 2),
         ApplicationState(rawValue: 300): VersionedValue("from a newer node", version: 9),
@@ -31,6 +31,16 @@ import Testing
         let (verb, payload) = GossipCodec.encode(message)
         let frame = try InternodeFrameDecoder().decodeExactly(InternodeFrame(verb: verb, messageID: 3, payload: payload).encoded())
         #expect(try GossipCodec.decode(verb: frame.verb, payload: frame.payload) == message)
+    }
+
+    @Test func valuesOver64KiBRoundTrip() throws {
+        var big = Self.state
+        big.states[.tokens] = VersionedValue(String(repeating: "9223372036854775807,", count: 4000), version: 6)
+        let message = GossipMessage.ack2(GossipDigestAck2(states: [Self.a: big]))
+        let (verb, payload) = GossipCodec.encode(message)
+        #expect(payload.count > 80_000)
+        #expect(try GossipCodec.decode(verb: verb, payload: payload) == message)
+        #expect(throws: InternodePayloadError(.truncated)) { try GossipCodec.decode(verb: verb, payload: Array(payload.dropLast())) }
     }
 
     @Test func encodingIsDeterministic() {
