@@ -93,6 +93,30 @@ import Testing
         #expect(throws: InternodePayloadError.self) { try GossipCodec.decode(verb: .gossipDigestAck2, payload: e.bytes) }
     }
 
+    /// Random bytes and randomly damaged payloads: every outcome is a value or a thrown
+    /// error, never a trap or a runaway allocation.
+    @Test func damagedPayloadsNeverTrap() {
+        var rng = SimulationRandom(seed: 2026)
+        let verbs: [InternodeVerb] = [.gossipDigestSyn, .gossipDigestAck, .gossipDigestAck2]
+        let valid = Self.messages.prefix(5).map { GossipCodec.encode($0) }
+        var decoded = 0
+        for _ in 0 ..< 3000 {
+            var (verb, payload) = valid[Int.random(in: 0 ..< valid.count, using: &rng)]
+            if Bool.random(using: &rng) {
+                payload = (0 ..< Int.random(in: 0 ..< 64, using: &rng)).map { _ in UInt8.random(in: 0 ... 255, using: &rng) }
+                verb = verbs[Int.random(in: 0 ..< verbs.count, using: &rng)]
+            } else {
+                for _ in 0 ..< Int.random(in: 1 ... 4, using: &rng) where !payload.isEmpty {
+                    payload[Int.random(in: 0 ..< payload.count, using: &rng)] = UInt8.random(in: 0 ... 255, using: &rng)
+                }
+            }
+            if (try? GossipCodec.decode(verb: verb, payload: payload)) != nil { decoded += 1 }
+        }
+        // Some damaged payloads still parse (a changed version or value byte): that is what
+        // the frame's CRC32C is for. Most do not.
+        #expect(decoded < 3000)
+    }
+
     @Test func otherVerbsAreNotGossip() throws {
         #expect(try GossipCodec.decode(verb: .readReq, payload: []) == nil)
     }
