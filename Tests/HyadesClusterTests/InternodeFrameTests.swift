@@ -120,6 +120,19 @@ import Testing
         }
     }
 
+    /// Random streams: the decoder answers needMore, a frame or an error, and never asks to
+    /// buffer more than the limit allows.
+    @Test func randomBytesNeverTrapOrOverreach() {
+        var rng = SimulationRandom(seed: 77)
+        for _ in 0 ..< 5000 {
+            var bytes = (0 ..< Int.random(in: 0 ..< 48, using: &rng)).map { _ in UInt8.random(in: 0 ... 255, using: &rng) }
+            if Bool.random(using: &rng) { bytes.replaceSubrange(0 ..< min(4, bytes.count), with: InternodeFormat.magic) }
+            if case .needMore(let needed)? = try? Self.decoder.decode(bytes) {
+                #expect(needed <= InternodeFormat.headerBytes + (1 << 16) + InternodeFormat.trailerBytes)
+            }
+        }
+    }
+
     @Test func storagePortRoutesBothProtocols() {
         // SSTable streaming: its first frame starts with a u32 length far below 16 MiB.
         #expect(StoragePortProtocol.classify([0x00]) == .streaming)
