@@ -94,7 +94,7 @@ let package = Package(
         // Test helpers shared by the test targets (a real `hyades server` process).
         .target(name: "HyadesTestSupport", path: "Tests/HyadesTestSupport"),
         .testTarget(name: "HyadesCoreTests", dependencies: ["HyadesCore"]),
-        .testTarget(name: "HyadesClusterTests", dependencies: ["HyadesCluster", "HyadesCore"]),
+        .testTarget(name: "HyadesClusterTests", dependencies: ["HyadesCluster", "HyadesCore"], exclude: ["testdata"]),
         .testTarget(name: "HyadesCQLTests", dependencies: ["HyadesCQL", "HyadesCore"]),
         .testTarget(name: "HyadesServiceTests", dependencies: ["HyadesService", "HyadesCore", "HyadesStorage", "HyadesCQL"]),
         .testTarget(name: "HyadesProtocolTests", dependencies: [

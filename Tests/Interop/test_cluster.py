@@ -90,6 +90,7 @@ def test_driver_sees_every_host_and_status_changes(nodes):
         host = [h for h in cluster.metadata.all_hosts() if h.address == victim.host][0]
         wait_for("the driver to see the stopped node DOWN", lambda: not host.is_up, seconds=30)
         victim._start(victim.port)
-        wait_for("the driver to see the node UP again", lambda: host.is_up, seconds=60)
+        wait_for("the driver to see the node UP again (%s, %s)" % (host.endpoint, victim.port),
+                 lambda: host.is_up, seconds=60)
     finally:
         cluster.shutdown()
