@@ -1,6 +1,7 @@
 import Foundation
 import HyadesProtocol
 import HyadesService
+import HyadesStorage
 import NIOCore
 import NIOPosix
 
@@ -130,17 +131,64 @@ final class CQLQueryHandler: ChannelInboundHandler {
 
     private func runInline(_ requests: [CQLRequestEnvelope], context: ChannelHandlerContext) {
         let allocator = context.channel.allocator
-        let count = requests.count
-        tracker.begin(count)
-        let done = context.eventLoop.makePromise(of: Void.self)
-        let tracker = self.tracker
-        done.futureResult.whenComplete { _ in tracker.end(count) }
-        for (i, r) in requests.enumerated() {
-            let o = Self.execute(r.request, state: state, processor: processor, allocator: allocator)
-            context.write(wrapOutboundOut(CQLResponseEnvelope(stream: r.stream, response: o.response)),
-                          promise: i == count - 1 ? done : nil)
+        tracker.begin(requests.count)
+        let outcomes = requests.map { Self.execute($0.request, state: state, processor: processor, allocator: allocator) }
+        Self.answer(outcomes, to: requests, channel: context.channel, processor: processor, tracker: tracker, events: nil)
+    }
+
+    /// Writes the responses of `outcomes` (on the channel's event loop): those of requests
+    /// that wrote nothing at once, the others once their writes may be acknowledged. The
+    /// writes of all of them are made acknowledgeable together: one write syscall
+    /// (periodic mode), or one wait for the sync thread's fsync that holds no thread
+    /// (batch, group), after which the answers are written from the event loop.
+    static func answer(_ outcomes: [Outcome], to requests: [CQLRequestEnvelope], channel: any Channel,
+                       processor: QueryProcessor, tracker: RequestTracker, events: EventRegistry?) {
+        var requirement: CommitLogAppend?
+        var deferred: [Int] = []
+        var immediate: [Int] = []
+        for (i, o) in outcomes.enumerated() {
+            if let r = o.acknowledgement {
+                deferred.append(i)
+                requirement = CommitLogAppend(position: max(requirement?.position ?? r.position, r.position),
+                                              needsSync: (requirement?.needsSync ?? false) || r.needsSync)
+            } else {
+                immediate.append(i)
+            }
         }
-        context.flush()
+        if !immediate.isEmpty {
+            let done = channel.eventLoop.makePromise(of: Void.self)
+            let n = immediate.count
+            done.futureResult.whenComplete { _ in tracker.end(n) }
+            for (k, i) in immediate.enumerated() {
+                channel.write(CQLResponseEnvelope(stream: requests[i].stream, response: outcomes[i].response),
+                              promise: k == n - 1 ? done : nil)
+                if let event = outcomes[i].event { events?.broadcast(.schemaChange(event)) }
+            }
+        }
+        guard let requirement else {
+            channel.flush()
+            return
+        }
+        let streams = deferred.map { requests[$0].stream }
+        let responses = deferred.map { outcomes[$0].response }
+        let eventLoop = channel.eventLoop
+        // Runs on this thread right after a write syscall (periodic), or on the sync
+        // thread after the fsync (batch, group): hop to the event loop.
+        processor.whenAcknowledgeable(requirement) { error in
+            let write = {
+                let done = eventLoop.makePromise(of: Void.self)
+                done.futureResult.whenComplete { _ in tracker.end(streams.count) }
+                for (i, stream) in streams.enumerated() {
+                    let response = error.map { CQLResponse.error(ResultMapping.error($0)) } ?? responses[i]
+                    channel.write(CQLResponseEnvelope(stream: stream, response: response),
+                                  promise: i == streams.count - 1 ? done : nil)
+                }
+                channel.flush()
+            }
+            if eventLoop.inEventLoop { write() } else { eventLoop.execute(write) }
+        }
+        // The immediate answers (the callback flushes its own).
+        channel.flush()
     }
 
     private func run(_ requests: [CQLRequestEnvelope], changesKeyspace: Bool, context: ChannelHandlerContext) {
@@ -151,8 +199,7 @@ final class CQLQueryHandler: ChannelInboundHandler {
         let tracker = self.tracker
         let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
         let contextBound = NIOLoopBound(context, eventLoop: context.eventLoop)
-        let count = requests.count
-        tracker.begin(count)
+        tracker.begin(requests.count)
         pool.runIfActive(eventLoop: context.eventLoop) { () -> [Outcome] in
             var state = session
             var outcomes: [Outcome] = []
@@ -176,16 +223,8 @@ final class CQLQueryHandler: ChannelInboundHandler {
             }
             // Through the channel (not the context): still safe if the connection closed
             // meanwhile; the writes then fail and the count is released all the same.
-            let channel = context.channel
-            let done = context.eventLoop.makePromise(of: Void.self)
-            done.futureResult.whenComplete { _ in tracker.end(count) }
-            for (i, o) in outcomes.enumerated() {
-                if let ks = o.keyspace { handler.state.keyspace = ks }
-                let envelope = CQLResponseEnvelope(stream: requests[i].stream, response: o.response)
-                channel.write(envelope, promise: i == outcomes.count - 1 ? done : nil)
-                if let event = o.event { events.broadcast(.schemaChange(event)) }
-            }
-            channel.flush()
+            for o in outcomes { if let ks = o.keyspace { handler.state.keyspace = ks } }
+            Self.answer(outcomes, to: requests, channel: context.channel, processor: processor, tracker: tracker, events: events)
             if changesKeyspace { handler.keyspaceChangeFinished(context: context) }
         }
     }
@@ -204,24 +243,31 @@ final class CQLQueryHandler: ChannelInboundHandler {
         var keyspace: String?
         /// The schema change to announce to registered connections.
         var event: CQLSchemaChange?
+        /// What the request's writes must reach before `response` may be sent.
+        var acknowledgement: CommitLogAppend? = nil
     }
 
     /// Runs on the thread pool.
     static func execute(_ request: CQLRequest, state: ClientState, processor: QueryProcessor,
                         allocator: ByteBufferAllocator) -> Outcome {
         var state = state
+        let acknowledgement = WriteAcknowledgement()
         do throws(QueryError) {
             let result: QueryResult
             var skipMetadata = false
             switch request {
             case .query(let text, let params):
                 skipMetadata = params.skipMetadata
+                var options = ResultMapping.options(params)
+                options.acknowledgement = acknowledgement
                 result = try processor.execute(text, state: &state, values: ResultMapping.boundValues(params.values),
-                                               options: ResultMapping.options(params))
+                                               options: options)
             case .execute(let id, let params):
                 skipMetadata = params.skipMetadata
+                var options = ResultMapping.options(params)
+                options.acknowledgement = acknowledgement
                 result = try processor.executePrepared(id: id, state: &state, values: ResultMapping.boundValues(params.values),
-                                                       options: ResultMapping.options(params))
+                                                       options: options)
             case .prepare(let text):
                 let p = try processor.prepare(text, keyspace: state.keyspace)
                 return Outcome(response: .result(ResultMapping.prepared(p)), keyspace: nil, event: nil)
@@ -235,6 +281,7 @@ final class CQLQueryHandler: ChannelInboundHandler {
                 }
                 var options = QueryOptions()
                 options.timestamp = batch.defaultTimestamp
+                options.acknowledgement = acknowledgement
                 result = try processor.executeBatch(children, state: &state, options: options)
             default:
                 return Outcome(response: .error(CQLErrorMessage(.protocolError, "Unexpected message \(request.opcode)")),
@@ -245,10 +292,13 @@ final class CQLQueryHandler: ChannelInboundHandler {
             var event: CQLSchemaChange?
             if case .setKeyspace(let ks) = result { keyspace = ks }
             if case .schemaChange(let sc) = cql { event = sc }
-            return Outcome(response: .result(cql), keyspace: keyspace, event: event)
+            return Outcome(response: .result(cql), keyspace: keyspace, event: event,
+                           acknowledgement: acknowledgement.requirement)
         } catch {
-            // Every QueryProcessor entry point throws QueryError (typed throws).
-            return Outcome(response: .error(ResultMapping.error(error)), keyspace: nil, event: nil)
+            // Every QueryProcessor entry point throws QueryError (typed throws). A request
+            // that failed after some of its writes (a counter batch) still waits for them.
+            return Outcome(response: .error(ResultMapping.error(error)), keyspace: nil, event: nil,
+                           acknowledgement: acknowledgement.requirement)
         }
     }
 }

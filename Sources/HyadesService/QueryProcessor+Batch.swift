@@ -42,7 +42,7 @@ extension QueryProcessor {
             statements.append((m, values))
         }
         if statements.contains(where: { $0.0.condition != nil }) {
-            return try executeConditionalBatch(statements)
+            return try executeConditionalBatch(statements, options: options)
         }
         let counters = statements.reduce(0) { $0 + ($1.0.isCounter ? 1 : 0) }
         if counters > 0 {
@@ -57,7 +57,7 @@ extension QueryProcessor {
         do {
             mutation = try BatchPlan.mutation(of: statements, timestamp: options.timestamp ?? clock(), nowInSeconds: nowInSeconds)
         } catch { throw QueryError(error) }
-        try apply(mutation)
+        try apply(mutation, options: options)
         return .void
     }
 }

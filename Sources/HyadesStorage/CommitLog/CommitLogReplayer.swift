@@ -7,8 +7,8 @@ extension CommitLog {
     /// `apply` with the entry's updates for those tables and the position just past the
     /// entry. Call it once, before the first `append`.
     ///
-    /// A torn tail (damage after which nothing valid follows, in the newest segment that
-    /// holds entries) is cut with a warning, and the segment file is rewritten without it
+    /// A torn tail (damage after which nothing valid follows, in one of the two newest
+    /// segments that hold entries) is cut with a warning, and the segment file is rewritten without it
     /// so the damage cannot resurface once newer segments exist. Any other bad entry throws
     /// `CommitLogReplayError` naming the file and offset: the node must not start.
     public func replay(after positions: [TableID: CommitLogPosition],
@@ -16,9 +16,13 @@ extension CommitLog {
         var report = CommitLogReplayReport()
         let segments = recoveredSegments.filter { fileSystem.fileExists($0.path) }
         let sizes = try segments.map { try fileSystem.fileSize($0.path) }
-        for (i, segment) in segments.enumerated() {
-            // Damage can be a torn write only where no later segment ever received an entry.
-            let tornAllowed = sizes[(i + 1)...].allSatisfy { $0 <= Int64(CommitLogFormat.segmentHeaderBytes) }
+        for segment in segments {
+            // Segment N is fsynced whole before any byte of segment N+2 is written
+            // (CommitLog, "Rollover"): damage can be a torn write only where no segment
+            // from N+2 on ever received an entry.
+            let tornAllowed = zip(segments, sizes).allSatisfy { other, size in
+                other.id < segment.id + 2 || size <= Int64(CommitLogFormat.segmentHeaderBytes)
+            }
             let reader = CommitLogSegmentReader(path: segment.path, segmentID: segment.id, mayHaveTornTail: tornAllowed)
             let file = try fileSystem.openForReading(segment.path)
             defer { file.close() }

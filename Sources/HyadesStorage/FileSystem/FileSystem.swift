@@ -73,10 +73,16 @@ public protocol WritableFile: AnyObject, Sendable {
     /// durability promise): a later `sync` then has little left to wait for. Used for
     /// streamed SSTables, which are synced only when adopted.
     func startWriteBack()
+    /// Reserves disk space for the file up to `bytes` without changing its size
+    /// (`fallocate(FALLOC_FL_KEEP_SIZE)`), so later appends within it cannot fail for want
+    /// of space: a full disk shows up here, before anything is written. Throws ENOSPC when
+    /// the space is not there; a file system without the call reserves nothing (no error).
+    func reserve(_ bytes: Int64) throws
 }
 
 extension WritableFile {
     public func startWriteBack() {}
+    public func reserve(_ bytes: Int64) throws {}
 
     public func append(_ bytes: [UInt8]) throws {
         try bytes.withUnsafeBytes { try append($0) }

@@ -157,6 +157,24 @@ public final class PosixWritableFile: WritableFile {
         #endif
     }
 
+    public func reserve(_ bytes: Int64) throws {
+        #if os(Linux)
+        guard let f = fallocateCall, bytes > 0 else { return }
+        try state.withLock { s in
+            guard !s.closed else { throw posixError("fallocate", path, EBADF) }
+            while true {
+                // FALLOC_FL_KEEP_SIZE (1): blocks allocated, the file's size unchanged.
+                if f(fd, 1, 0, bytes) == 0 { return }
+                let e = errno
+                if e == EINTR { continue }
+                // A file system without fallocate: nothing reserved, appends as before.
+                if e == EOPNOTSUPP || e == ENOSYS { return }
+                throw posixError("fallocate", path, e)
+            }
+        }
+        #endif
+    }
+
     public func append(_ bytes: UnsafeRawBufferPointer) throws {
         try state.withLock { s in
             guard !s.closed else { throw posixError("write", path, EBADF) }
@@ -282,6 +300,13 @@ public final class PosixReadableFile: ReadableFile {
 }
 
 #if os(Linux)
+/// glibc's `fallocate` (declared only under _GNU_SOURCE, like `sync_file_range`), looked
+/// up once; nil where the C library lacks it.
+private let fallocateCall: (@convention(c) (Int32, Int32, Int64, Int64) -> Int32)? = {
+    guard let sym = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "fallocate") else { return nil }
+    return unsafeBitCast(sym, to: (@convention(c) (Int32, Int32, Int64, Int64) -> Int32).self)
+}()
+
 /// glibc's `sync_file_range` (declared only under _GNU_SOURCE, which the Glibc module
 /// does not define), looked up once; nil where the C library lacks it.
 private let syncFileRange: (@convention(c) (Int32, Int64, Int64, UInt32) -> Int32)? = {
