@@ -128,6 +128,19 @@ public final class CommitLog: Sendable {
         var blockedWaiters = 0
         /// A hand-over happened: a segment to close and a spare to prepare.
         var housekeeping = false
+        /// Monotonic arrival of the first waiter since the last sync started, and of the
+        /// latest (group mode gathers a burst of writers between them); 0 = none.
+        var firstWaitNanos: Int64 = 0
+        var lastWaitNanos: Int64 = 0
+
+        /// Records a waiter's arrival; returns whether the sync thread may be asleep with
+        /// nobody waiting and must be woken. Under `condition`.
+        func arrive() -> Bool {
+            let now = monotonicNanos()
+            if firstWaitNanos == 0 { firstWaitNanos = now }
+            lastWaitNanos = now
+            return waiters.isEmpty && blockedWaiters == 0
+        }
     }
 
     let state: Mutex<State>
@@ -513,7 +526,7 @@ public final class CommitLog: Sendable {
             callback(f)
             return
         }
-        let wake = c.waiters.isEmpty && c.blockedWaiters == 0
+        let wake = c.arrive()
         c.waiters.append((position, callback))
         // The sync thread sleeps while nobody waits (batch, group).
         if wake { c.condition.broadcast() }
@@ -526,6 +539,7 @@ public final class CommitLog: Sendable {
         c.condition.lock()
         defer { c.condition.unlock() }
         if c.synced >= position { return }
+        _ = c.arrive()
         c.blockedWaiters += 1
         defer { c.blockedWaiters -= 1 }
         c.condition.broadcast()
@@ -601,20 +615,25 @@ public final class CommitLog: Sendable {
     /// The sync thread's longest sleep: buffered bytes nobody wrote yet are written at
     /// least this often, and a spare that could not be made is retried.
     static let tickNanos: Int64 = 10_000_000
+    /// Group mode: a pause this long with no new waiter ends the gathering of a burst of
+    /// writers (closed-loop clients send nothing more until answered, so waiting on would
+    /// only add latency). Far above the gap between requests a busy server processes.
+    static let groupQuietNanos: Int64 = 500_000
     /// Pause before retrying a spare segment that could not be created (a full disk).
     static let spareRetryNanos: Int64 = 250_000_000
 
-    /// Periodic: fsync every period. Group: while anybody waits, fsync once per window
-    /// (every waiter of the window shares it). Batch: fsync as soon as anybody waits, again
-    /// at once if more waited meanwhile (group commit). Every mode: close full segments and
-    /// prepare spares after hand-overs.
+    /// Periodic: fsync every period. Batch: fsync as soon as anybody waits, again at once if
+    /// more waited meanwhile (group commit). Group: gather the writers of a burst first,
+    /// then one fsync for all of them: it starts `groupQuietNanos` after the latest waiter
+    /// arrived, or `window` after the first one at the latest (so a steady stream of
+    /// writers gets one fsync per window, and the writers of a window share it). Every
+    /// mode: close full segments and prepare spares after hand-overs.
     func startSyncThread() {
         coordinator.threadRunning = true
         let c = coordinator
         let mode = options.sync
         // Only the coordinator is held while sleeping, so an abandoned log can deinit.
         let thread = Thread { [weak self] in
-            var lastSyncStart: Int64 = 0
             var nextPeriodicSync: Int64 = monotonicNanos()
             if case .periodic(let ms) = mode { nextPeriodicSync += Int64(max(ms, 1)) * 1_000_000 }
             var nextTick = monotonicNanos() + CommitLog.tickNanos
@@ -638,7 +657,8 @@ public final class CommitLog: Sendable {
                     case .periodic:
                         if now >= nextPeriodicSync { due = true } else { deadline = min(deadline, nextPeriodicSync) }
                     case .group(let ms):
-                        let at = lastSyncStart + Int64(max(ms, 1)) * 1_000_000
+                        let window = Int64(max(ms, 1)) * 1_000_000
+                        let at = min(c.firstWaitNanos + window, c.lastWaitNanos + min(window, CommitLog.groupQuietNanos))
                         if waiting { if now >= at { due = true } else { deadline = min(deadline, at) } }
                     case .batch:
                         due = waiting
@@ -648,13 +668,14 @@ public final class CommitLog: Sendable {
                     _ = c.condition.wait(until: Date(timeIntervalSinceNow: Double(deadline - now) / 1e9))
                 }
                 c.housekeeping = false
+                // Waiters from now on wait for the next sync.
+                if due { c.firstWaitNanos = 0 }
                 c.condition.unlock()
                 guard let log = self else { return }
                 let now = monotonicNanos()
                 if now >= nextTick { nextTick = now + CommitLog.tickNanos }
                 do {
                     if due {
-                        lastSyncStart = now
                         if case .periodic(let ms) = mode { nextPeriodicSync = now + Int64(max(ms, 1)) * 1_000_000 }
                         try log.performSync()
                     } else {
