@@ -199,21 +199,29 @@ public final class CommitLog: Sendable {
         startSyncThread()
     }
 
-    /// Creates the spare segment if there is none. Under `writeLock`, which serialises
-    /// every rollover, so a spare's id is always above the active segment's. A failure
-    /// (a full disk) leaves the log as it was: the rollover that needs a segment retries.
+    /// Creates the spare segment if there is none, outside every lock (a directory fsync
+    /// takes milliseconds; writers go on meanwhile). A failure (a full disk) leaves the
+    /// log as it was: the rollover that needs a segment tries itself. Segments must take
+    /// over in id order, so a spare overtaken by a rollover that made its own segment
+    /// meanwhile is removed.
     func prepareSpareSegment() throws {
-        try writeLock.withLock { _ in
-            let id = try state.withLock { s -> Int64? in
-                if let f = s.failure { throw CommitLogError.failed(f) }
-                guard s.spare == nil, !s.isShutDown else { return nil }
-                defer { s.nextSegmentID += 1 }
-                return s.nextSegmentID
-            }
-            guard let id else { return }
-            let spare = try CommitLog.createSegment(id: id, directory: directory, fileSystem: fileSystem,
-                                                    sizeBytes: options.segmentSizeBytes)
-            state.withLock { $0.spare = spare }
+        let id = try state.withLock { s -> Int64? in
+            if let f = s.failure { throw CommitLogError.failed(f) }
+            guard s.spare == nil, !s.isShutDown else { return nil }
+            defer { s.nextSegmentID += 1 }
+            return s.nextSegmentID
+        }
+        guard let id else { return }
+        let spare = try CommitLog.createSegment(id: id, directory: directory, fileSystem: fileSystem,
+                                                sizeBytes: options.segmentSizeBytes)
+        let kept = state.withLock { s -> Bool in
+            guard s.spare == nil, !s.isShutDown, s.failure == nil, spare.id > s.active.id else { return false }
+            s.spare = spare
+            return true
+        }
+        if !kept {
+            try? spare.file.close()
+            try? fileSystem.removeFile(spare.path)
         }
     }
 
