@@ -132,13 +132,18 @@ public final class CommitLog: Sendable {
         /// latest (group mode gathers a burst of writers between them); 0 = none.
         var firstWaitNanos: Int64 = 0
         var lastWaitNanos: Int64 = 0
+        /// Writes waiting since the last sync started, and how many the last sync started
+        /// for: once as many are back, the burst is complete (group mode).
+        var writesWaiting = 0
+        var lastGroupWrites = 0
 
-        /// Records a waiter's arrival; returns whether the sync thread may be asleep with
-        /// nobody waiting and must be woken. Under `condition`.
-        func arrive() -> Bool {
+        /// Records the arrival of a waiter for `writes` writes; returns whether the sync
+        /// thread may be asleep with nobody waiting and must be woken. Under `condition`.
+        func arrive(writes: Int) -> Bool {
             let now = monotonicNanos()
             if firstWaitNanos == 0 { firstWaitNanos = now }
             lastWaitNanos = now
+            writesWaiting += writes
             return waiters.isEmpty && blockedWaiters == 0
         }
     }
@@ -521,7 +526,9 @@ public final class CommitLog: Sendable {
     /// stopped the log. Holds no thread meanwhile: the sync thread runs the callback right
     /// after its fsync (or the caller, at once, when the position is already durable), so
     /// the callback must be short (hand the answer to an event loop).
-    public func whenDurable(_ position: CommitLogPosition, _ callback: @escaping @Sendable ((any Error)?) -> Void) {
+    /// `writes` is how many writes the callback answers (group mode gathers writes).
+    public func whenDurable(_ position: CommitLogPosition, writes: Int = 1,
+                            _ callback: @escaping @Sendable ((any Error)?) -> Void) {
         let c = coordinator
         c.condition.lock()
         if c.synced >= position {
@@ -534,7 +541,7 @@ public final class CommitLog: Sendable {
             callback(f)
             return
         }
-        let wake = c.arrive()
+        let wake = c.arrive(writes: writes)
         c.waiters.append((position, callback))
         // The sync thread sleeps while nobody waits (batch, group).
         if wake { c.condition.broadcast() }
@@ -547,7 +554,7 @@ public final class CommitLog: Sendable {
         c.condition.lock()
         defer { c.condition.unlock() }
         if c.synced >= position { return }
-        _ = c.arrive()
+        _ = c.arrive(writes: 1)
         c.blockedWaiters += 1
         defer { c.blockedWaiters -= 1 }
         c.condition.broadcast()
@@ -632,10 +639,11 @@ public final class CommitLog: Sendable {
 
     /// Periodic: fsync every period. Batch: fsync as soon as anybody waits, again at once if
     /// more waited meanwhile (group commit). Group: gather the writers of a burst first,
-    /// then one fsync for all of them: it starts `groupQuietNanos` after the latest waiter
-    /// arrived, or `window` after the first one at the latest (so a steady stream of
-    /// writers gets one fsync per window, and the writers of a window share it). Every
-    /// mode: close full segments and prepare spares after hand-overs.
+    /// then one fsync for all of them: it starts as soon as as many writes wait as the last
+    /// sync was for (closed-loop writers are all back), or `groupQuietNanos` after the
+    /// latest waiter arrived, and `window` after the first one at the latest; every writer
+    /// waiting then shares it. Every mode: close full segments and prepare spares after
+    /// hand-overs.
     func startSyncThread() {
         coordinator.threadRunning = true
         let c = coordinator
@@ -667,7 +675,13 @@ public final class CommitLog: Sendable {
                     case .group(let ms):
                         let window = Int64(max(ms, 1)) * 1_000_000
                         let at = min(c.firstWaitNanos + window, c.lastWaitNanos + min(window, CommitLog.groupQuietNanos))
-                        if waiting { if now >= at { due = true } else { deadline = min(deadline, at) } }
+                        if waiting {
+                            if now >= at || c.writesWaiting >= max(1, c.lastGroupWrites) {
+                                due = true
+                            } else {
+                                deadline = min(deadline, at)
+                            }
+                        }
                     case .batch:
                         due = waiting
                     }
@@ -677,7 +691,11 @@ public final class CommitLog: Sendable {
                 }
                 c.housekeeping = false
                 // Waiters from now on wait for the next sync.
-                if due { c.firstWaitNanos = 0 }
+                if due {
+                    c.firstWaitNanos = 0
+                    c.lastGroupWrites = c.writesWaiting
+                    c.writesWaiting = 0
+                }
                 c.condition.unlock()
                 guard let log = self else { return }
                 let now = monotonicNanos()
