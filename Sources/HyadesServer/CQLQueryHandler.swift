@@ -174,7 +174,7 @@ final class CQLQueryHandler: ChannelInboundHandler {
         let eventLoop = channel.eventLoop
         // Runs on this thread right after a write syscall (periodic), or on the sync
         // thread after the fsync (batch, group): hop to the event loop.
-        processor.whenAcknowledgeable(requirement, writes: streams.count) { error in
+        processor.whenAcknowledgeable(requirement) { error in
             let write = {
                 let done = eventLoop.makePromise(of: Void.self)
                 done.futureResult.whenComplete { _ in tracker.end(streams.count) }

@@ -45,9 +45,7 @@ extension QueryProcessor {
     /// (one call covers every write before it), else from the commit log's sync thread
     /// after the fsync (the callback must only hand the answer over). An error means the
     /// writes must not be acknowledged.
-    /// `writes`: how many requests' writes the requirement covers.
-    public func whenAcknowledgeable(_ requirement: CommitLogAppend, writes: Int = 1,
-                                    _ callback: @escaping @Sendable (QueryError?) -> Void) {
+    public func whenAcknowledgeable(_ requirement: CommitLogAppend, _ callback: @escaping @Sendable (QueryError?) -> Void) {
         let engine = schema.engine
         if Self.acknowledgeUnwritten && !requirement.needsSync {
             callback(nil)
@@ -63,7 +61,7 @@ extension QueryProcessor {
             callback(nil)
             return
         }
-        engine.whenDurable(requirement.position, writes: writes) { error in
+        engine.whenDurable(requirement.position) { error in
             callback(error.map { QueryError.server("Write failed: commit log sync failed: \($0)") })
         }
     }

@@ -56,7 +56,9 @@ struct CommitLogRolloverTests {
         // Every fsync now fails. Closing the full segment needs one: a writer that did it
         // itself would get the error; the hand-over leaves it to the sync thread.
         fs.injectFault(.sync)
-        let (appended, _) = try fillFirstSegment(log, &fuzz)
+        // The sync thread's close of the full segment waits for this lock, so the fills
+        // race nothing: a writer that fsynced itself would block (the test would hang) or fail.
+        let (appended, _) = try log.fsyncLock.withLock { _ in try fillFirstSegment(log, &fuzz) }
         #expect(appended.count > 1)
         // The failure reaches whoever syncs next, and the log then refuses writes.
         #expect(throws: (any Error).self) { try log.sync() }

@@ -30,8 +30,10 @@ public enum CommitLogSync: Sendable, Hashable {
     /// A write is acknowledged after an fsync covering its entry; the sync thread starts
     /// one as soon as anybody waits, so concurrent writers share it (group commit).
     case batch
-    /// A write is acknowledged after the next fsync; the sync thread issues at most one
-    /// per `windowMs` while anybody waits, and every writer waiting then shares it.
+    /// A write is acknowledged after an fsync covering it, within `windowMs`: the sync
+    /// thread's group commit, as in batch mode (every writer waiting when an fsync starts
+    /// shares it; the next one starts at once for those who came during it), which meets
+    /// the window whenever an fsync takes less than half of it (CommitLog.startSyncThread).
     case group(windowMs: Int = 15)
 }
 

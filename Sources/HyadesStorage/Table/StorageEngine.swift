@@ -202,9 +202,8 @@ public final class StorageEngine: @unchecked Sendable {
 
     /// Calls `callback` once an fsync covers `position` (nil) or with the error that
     /// stopped the log; see `CommitLog.whenDurable`. The callback must be short.
-    public func whenDurable(_ position: CommitLogPosition, writes: Int = 1,
-                            _ callback: @escaping @Sendable ((any Error)?) -> Void) {
-        commitLog.whenDurable(position, writes: writes) { [weak self] error in
+    public func whenDurable(_ position: CommitLogPosition, _ callback: @escaping @Sendable ((any Error)?) -> Void) {
+        commitLog.whenDurable(position) { [weak self] error in
             if let error { self?.fail(error) }
             callback(error)
         }
