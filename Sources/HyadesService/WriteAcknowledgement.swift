@@ -1,4 +1,3 @@
-import Foundation
 import HyadesStorage
 import Synchronization
 
@@ -35,10 +34,6 @@ public final class WriteAcknowledgement: Sendable, Hashable {
 }
 
 extension QueryProcessor {
-    /// Benchmarks only (HYADES_ACK_UNWRITTEN=1): periodic-mode writes are acknowledged
-    /// before their bytes reach the kernel, as before issue 10 item 11, to measure what
-    /// writing first costs. Loses acknowledged writes when the process dies: never in use.
-    static let acknowledgeUnwritten = ProcessInfo.processInfo.environment["HYADES_ACK_UNWRITTEN"] == "1"
 
     /// Makes the writes described by `requirement` acknowledgeable, then calls `callback`:
     /// at once on this thread after a write syscall when only the kernel must have them
@@ -47,10 +42,6 @@ extension QueryProcessor {
     /// writes must not be acknowledged.
     public func whenAcknowledgeable(_ requirement: CommitLogAppend, _ callback: @escaping @Sendable (QueryError?) -> Void) {
         let engine = schema.engine
-        if Self.acknowledgeUnwritten && !requirement.needsSync {
-            callback(nil)
-            return
-        }
         do {
             try engine.write(upTo: requirement.position)
         } catch {
