@@ -25,7 +25,8 @@ import Synchronization
 /// requests calls it once for the batch. Durability waits hold no thread: the sync thread
 /// runs the callbacks after its fsync.
 ///
-/// Concurrency. Three locks, always taken in this order:
+/// Concurrency. `writeLock` before `fsyncLock`; `state` and the coordinator's condition
+/// are taken briefly, under either or none, and never held while waiting for another lock:
 /// - `state` (short): the buffer and bookkeeping; `add` copies its entry in and leaves;
 /// - `writeLock`: hands buffered bytes to the files in order, and serialises rollovers;
 /// - `fsyncLock`: an fsync and a segment's close, so a sync never blocks writes.

@@ -30,7 +30,9 @@ public struct StorageEngineOptions: Sendable {
 ///
 /// Any disk error on the write path, in a flush or in a compaction stops the engine
 /// for good (Cassandra's `disk_failure_policy: stop`): after a failed fsync the state
-/// of the data is unknown and retrying it could acknowledge lost writes.
+/// of the data is unknown and retrying it could acknowledge lost writes. A full disk
+/// met when the commit log needs a new segment only refuses the writes until there is
+/// room (nothing was written; `CommitLogError.segmentUnavailable`).
 public final class StorageEngine: @unchecked Sendable {
     public let fileSystem: any FileSystem
     public let options: StorageEngineOptions
