@@ -103,6 +103,9 @@ public final class CommitLog: Sendable {
         /// over themselves (and, on a full disk, fail until a segment can be created).
         var sealed = false
         var buffer: [UInt8] = []
+        /// An empty buffer with its capacity, swapped in when `buffer` is taken for writing
+        /// (one write per request batch: allocating 64 KiB each time would cost more).
+        var spareBuffer: [UInt8] = []
         /// Dirty tables of the active segment (merged into `segments` at rollover).
         var activeDirty: [TableID: Int32] = [:]
         /// Every segment still on disk except the active one.
@@ -387,25 +390,31 @@ public final class CommitLog: Sendable {
             var a: Taken? = nil
             if !s.buffer.isEmpty {
                 var taken: [UInt8] = []
-                taken.reserveCapacity(CommitLog.writeBatchBytes + 4096)
+                swap(&taken, &s.spareBuffer)
+                if taken.capacity == 0 { taken.reserveCapacity(CommitLog.writeBatchBytes + 4096) }
                 swap(&taken, &s.buffer)
                 a = (s.active, taken, s.activeEnd)
             }
             return (c, a)
         }
         for t in [closing, active] {
-            guard let t else { continue }
+            guard var t else { continue }
             do {
                 try t.handle.file.append(t.bytes)
             } catch {
                 fail(error)
                 throw error
             }
+            t.bytes.removeAll(keepingCapacity: true)
+            let emptied = t.bytes
             state.withLock { s in
                 if s.active === t.handle {
                     s.activeWritten = max(s.activeWritten, t.end)
                 } else if s.closing?.handle === t.handle {
                     s.closing!.written = max(s.closing!.written, t.end)
+                }
+                if s.spareBuffer.capacity < emptied.capacity && emptied.capacity <= 4 * CommitLog.writeBatchBytes {
+                    s.spareBuffer = emptied
                 }
             }
         }
