@@ -65,12 +65,15 @@ public final class CommitLog: Sendable {
         let id: Int64
         let path: String
         let file: any WritableFile
+        /// Appends are copies into a mapping: `add` writes its entry itself, under `state`.
+        let appendsAreCopies: Bool
         var closed = false
 
         init(id: Int64, path: String, file: any WritableFile) {
             self.id = id
             self.path = path
             self.file = file
+            self.appendsAreCopies = file.appendsAreCopies
         }
     }
 
@@ -249,6 +252,7 @@ public final class CommitLog: Sendable {
     enum AppendOutcome {
         case appended(CommitLogPosition, flush: Bool, handedOver: Bool)
         case rollover(Int64)
+        case failed(any Error)
     }
 
     /// Appends the entry to the buffer and returns its position and what the write needs
@@ -291,14 +295,25 @@ public final class CommitLog: Sendable {
                     Self.handOver(&s, to: spare)
                     handedOver = true
                 }
-                s.buffer.append(contentsOf: entry)
-                s.activeEnd += entry.count
+                if s.active.appendsAreCopies && s.buffer.isEmpty {
+                    // A mapped segment: the copy is the write (no syscall), so the entry is
+                    // in the kernel at once and nobody needs to write it later.
+                    do { try s.active.file.append(entry) } catch { return .failed(error) }
+                    s.activeEnd += entry.count
+                    s.activeWritten = s.activeEnd
+                } else {
+                    s.buffer.append(contentsOf: entry)
+                    s.activeEnd += entry.count
+                }
                 let end = Int32(s.activeEnd)
                 for u in mutation.updates { s.activeDirty[u.table] = end }
                 return .appended(CommitLogPosition(segmentID: s.active.id, offset: end),
                                  flush: s.buffer.count >= CommitLog.writeBatchBytes, handedOver: handedOver)
             }
             switch outcome {
+            case .failed(let error):
+                fail(error)
+                throw error
             case .rollover(let id):
                 try rollover(from: id)
             case .appended(let position, let flush, let handedOver):

@@ -80,11 +80,15 @@ public protocol WritableFile: AnyObject, Sendable {
     /// appends are copies into the page cache, and the file reads as `bytes` long (zeros
     /// after the appends) until `close` cuts it back.
     func reserve(_ bytes: Int64) throws
+    /// Whether an append is a copy into the page cache (a mapped file): no syscall, and
+    /// the bytes are in the kernel when it returns, so callers need not batch appends.
+    var appendsAreCopies: Bool { get }
 }
 
 extension WritableFile {
     public func startWriteBack() {}
     public func reserve(_ bytes: Int64) throws {}
+    public var appendsAreCopies: Bool { false }
 
     public func append(_ bytes: [UInt8]) throws {
         try bytes.withUnsafeBytes { try append($0) }

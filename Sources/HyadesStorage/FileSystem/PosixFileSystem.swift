@@ -173,6 +173,8 @@ public final class PosixWritableFile: WritableFile {
         #endif
     }
 
+    public var appendsAreCopies: Bool { state.withLock { $0.mappingAddress != 0 } }
+
     public func reserve(_ bytes: Int64) throws {
         #if os(Linux)
         guard let f = fallocateCall, bytes > 0 else { return }
