@@ -49,10 +49,10 @@ public final class CommitLog: Sendable {
     let options: CommitLogOptions
     let logger: Logger
 
-    /// Benchmarks only (HYADES_ACK_UNWRITTEN=1): `write(upTo:)` does nothing, so periodic-
-    /// mode writes are acknowledged before their bytes reach the kernel, as before issue 10
-    /// item 11, to measure what writing first costs. Loses acknowledged writes when the
-    /// process dies: never in use.
+    /// Benchmarks only (HYADES_ACK_UNWRITTEN=1): entries wait in the user-space buffer
+    /// and `write(upTo:)` does nothing, so periodic-mode writes are acknowledged before
+    /// their bytes reach the kernel, as before issue 10 item 11, to measure what writing
+    /// first costs. Loses acknowledged writes when the process dies: never in use.
     static let acknowledgeUnwritten = ProcessInfo.processInfo.environment["HYADES_ACK_UNWRITTEN"] == "1"
 
     /// Buffered bytes beyond which `add` hands them to the file itself (when nobody else
@@ -73,7 +73,8 @@ public final class CommitLog: Sendable {
             self.id = id
             self.path = path
             self.file = file
-            self.appendsAreCopies = file.appendsAreCopies
+            // (HYADES_ACK_UNWRITTEN=1 keeps the old buffered path, for the A/B.)
+            self.appendsAreCopies = file.appendsAreCopies && !CommitLog.acknowledgeUnwritten
         }
     }
 
