@@ -16,14 +16,15 @@ import Synchronization
 /// every entry at or before it is in the flushed data), `discardTable` for dropped tables
 /// -> `shutdown`.
 ///
-/// Acknowledging a write. `add` copies the entry into a buffer and returns its position;
-/// before the write is acknowledged its bytes must be in the kernel (`write(upTo:)`,
-/// periodic mode: a process crash then loses nothing acknowledged) or fsynced
+/// Acknowledging a write. Before a write is acknowledged its bytes must be in the kernel
+/// (periodic mode: a process crash then loses nothing acknowledged) or fsynced
 /// (`whenDurable`, batch and group modes; `waitUntilDurable` for callers that may block).
-/// `write(upTo:)` is leader-style: whoever holds `writeLock` writes everything buffered so
-/// far, so concurrent writers share one write syscall, and a server answering a batch of
-/// requests calls it once for the batch. Durability waits hold no thread: the sync thread
-/// runs the callbacks after its fsync.
+/// Segments are memory-mapped where the file system allows (PosixWritableFile.reserve):
+/// `add` copies the entry into the mapping under `state`, and it is in the kernel at once.
+/// Otherwise `add` buffers it and `write(upTo:)` hands it over, leader-style: whoever holds
+/// `writeLock` writes everything buffered so far, so concurrent writers share one write
+/// syscall, and a server answering a batch of requests calls it once for the batch.
+/// Durability waits hold no thread: the sync thread runs the callbacks after its fsync.
 ///
 /// Concurrency. `writeLock` before `fsyncLock`; `state` and the coordinator's condition
 /// are taken briefly, under either or none, and never held while waiting for another lock:
