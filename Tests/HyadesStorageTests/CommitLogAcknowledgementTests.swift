@@ -42,6 +42,36 @@ struct CommitLogAcknowledgementTests {
         try again.shutdown()
     }
 
+    /// On the real file system segments are mapped: a log abandoned without shutdown (its
+    /// files unmapped and closed as a dying process's are, never cut back) leaves segments
+    /// full-size with zeros after their entries; every acknowledged entry replays and the
+    /// zeros are cut as a torn tail.
+    @Test func mappedSegmentsLeftByADeadProcessReplayWhole() throws {
+        let root = fsTestTemporaryDirectory("commitlog-mapped")
+        defer { fsTestRemoveDirectory(root) }
+        let fs = PosixFileSystem()
+        let dir = root + "/commitlog"
+        var acknowledged: [Mutation] = []
+        do {
+            let log = try CommitLog(directory: dir, fileSystem: fs,
+                                    options: CommitLogOptions(sync: .periodic(periodMs: 3_600_000), segmentSizeBytes: 16 << 10),
+                                    logger: CommitLogCapturingLog().logger)
+            var fuzz = MutationFuzzer(seed: 9)
+            for _ in 0..<300 {
+                let m = fuzz.small(table: commitLogTableA, valueBytes: 100)
+                try log.append(m)
+                acknowledged.append(m)
+            }
+            #expect(log.activeSegmentPaths.count > 2, "several segments")
+            #expect(try fs.fileSize(log.activeSegmentPaths.last!) == 16 << 10, "the active segment is mapped full-size")
+        }
+        let (again, replayed, _, report) = try commitLogReopen(fs, dir, sync: .periodic(periodMs: 3_600_000),
+                                                               segmentSizeBytes: 16 << 10)
+        #expect(replayed == acknowledged)
+        #expect(report.truncatedTailBytes > 0, "the zeros of the open segments were cut")
+        try again.shutdown()
+    }
+
     @Test(arguments: [CommitLogSync.group(windowMs: 2), .batch])
     func aMachineCrashLosesNothingAcknowledged(sync: CommitLogSync) throws {
         let fs = FaultInjectingFileSystem()
