@@ -1,6 +1,7 @@
 import Foundation
 import HyadesProtocol
 import HyadesService
+import HyadesStorage
 import NIOCore
 import NIOPosix
 
@@ -131,18 +132,66 @@ final class CQLQueryHandler: ChannelInboundHandler {
 
     private func runInline(_ requests: [CQLRequestEnvelope], context: ChannelHandlerContext) {
         let allocator = context.channel.allocator
-        let count = requests.count
-        tracker.begin(count)
-        let done = context.eventLoop.makePromise(of: Void.self)
-        let tracker = self.tracker
-        done.futureResult.whenComplete { _ in tracker.end(count) }
-        let warnings = ClientWarnings()
-        for (i, r) in requests.enumerated() {
-            let o = Self.execute(r.request, state: state, processor: processor, allocator: allocator, warnings: warnings)
-            context.write(wrapOutboundOut(CQLResponseEnvelope(stream: r.stream, response: o.response, warnings: o.warnings)),
-                          promise: i == count - 1 ? done : nil)
+        tracker.begin(requests.count)
+        let outcomes = requests.map { Self.execute($0.request, state: state, processor: processor, allocator: allocator) }
+        Self.answer(outcomes, to: requests, channel: context.channel, processor: processor, tracker: tracker, events: nil)
+    }
+
+    /// Writes the responses of `outcomes` (on the channel's event loop): those of requests
+    /// that wrote nothing at once, the others once their writes may be acknowledged. The
+    /// writes of all of them are made acknowledgeable together: one write syscall
+    /// (periodic mode), or one wait for the sync thread's fsync that holds no thread
+    /// (batch, group), after which the answers are written from the event loop.
+    static func answer(_ outcomes: [Outcome], to requests: [CQLRequestEnvelope], channel: any Channel,
+                       processor: QueryProcessor, tracker: RequestTracker, events: EventRegistry?) {
+        var requirement: CommitLogAppend?
+        var deferred: [Int] = []
+        var immediate: [Int] = []
+        for (i, o) in outcomes.enumerated() {
+            if let r = o.acknowledgement {
+                deferred.append(i)
+                requirement = CommitLogAppend(position: max(requirement?.position ?? r.position, r.position),
+                                              needsSync: (requirement?.needsSync ?? false) || r.needsSync)
+            } else {
+                immediate.append(i)
+            }
         }
-        context.flush()
+        if !immediate.isEmpty {
+            let done = channel.eventLoop.makePromise(of: Void.self)
+            let n = immediate.count
+            done.futureResult.whenComplete { _ in tracker.end(n) }
+            for (k, i) in immediate.enumerated() {
+                channel.write(CQLResponseEnvelope(stream: requests[i].stream, response: outcomes[i].response,
+                                                  warnings: outcomes[i].warnings),
+                              promise: k == n - 1 ? done : nil)
+                if let event = outcomes[i].event { events?.broadcast(.schemaChange(event)) }
+            }
+        }
+        guard let requirement else {
+            channel.flush()
+            return
+        }
+        let streams = deferred.map { requests[$0].stream }
+        let responses = deferred.map { outcomes[$0].response }
+        let warnings = deferred.map { outcomes[$0].warnings }
+        let eventLoop = channel.eventLoop
+        // Runs on this thread right after a write syscall (periodic), or on the sync
+        // thread after the fsync (batch, group): hop to the event loop.
+        processor.whenAcknowledgeable(requirement) { error in
+            let write = {
+                let done = eventLoop.makePromise(of: Void.self)
+                done.futureResult.whenComplete { _ in tracker.end(streams.count) }
+                for (i, stream) in streams.enumerated() {
+                    let response = error.map { CQLResponse.error(ResultMapping.error($0)) } ?? responses[i]
+                    channel.write(CQLResponseEnvelope(stream: stream, response: response, warnings: warnings[i]),
+                                  promise: i == streams.count - 1 ? done : nil)
+                }
+                channel.flush()
+            }
+            if eventLoop.inEventLoop { write() } else { eventLoop.execute(write) }
+        }
+        // The immediate answers (the callback flushes its own).
+        channel.flush()
     }
 
     private func run(_ requests: [CQLRequestEnvelope], changesKeyspace: Bool, context: ChannelHandlerContext) {
@@ -153,15 +202,13 @@ final class CQLQueryHandler: ChannelInboundHandler {
         let tracker = self.tracker
         let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
         let contextBound = NIOLoopBound(context, eventLoop: context.eventLoop)
-        let count = requests.count
-        tracker.begin(count)
+        tracker.begin(requests.count)
         pool.runIfActive(eventLoop: context.eventLoop) { () -> [Outcome] in
             var state = session
             var outcomes: [Outcome] = []
             outcomes.reserveCapacity(requests.count)
-            let warnings = ClientWarnings()
             for r in requests {
-                let o = Self.execute(r.request, state: state, processor: processor, allocator: allocator, warnings: warnings)
+                let o = Self.execute(r.request, state: state, processor: processor, allocator: allocator)
                 if let ks = o.keyspace { state.keyspace = ks }
                 outcomes.append(o)
             }
@@ -179,16 +226,8 @@ final class CQLQueryHandler: ChannelInboundHandler {
             }
             // Through the channel (not the context): still safe if the connection closed
             // meanwhile; the writes then fail and the count is released all the same.
-            let channel = context.channel
-            let done = context.eventLoop.makePromise(of: Void.self)
-            done.futureResult.whenComplete { _ in tracker.end(count) }
-            for (i, o) in outcomes.enumerated() {
-                if let ks = o.keyspace { handler.state.keyspace = ks }
-                let envelope = CQLResponseEnvelope(stream: requests[i].stream, response: o.response, warnings: o.warnings)
-                channel.write(envelope, promise: i == outcomes.count - 1 ? done : nil)
-                if let event = o.event { events.broadcast(.schemaChange(event)) }
-            }
-            channel.flush()
+            for o in outcomes { if let ks = o.keyspace { handler.state.keyspace = ks } }
+            Self.answer(outcomes, to: requests, channel: context.channel, processor: processor, tracker: tracker, events: events)
             if changesKeyspace { handler.keyspaceChangeFinished(context: context) }
         }
     }
@@ -207,23 +246,19 @@ final class CQLQueryHandler: ChannelInboundHandler {
         var keyspace: String?
         /// The schema change to announce to registered connections.
         var event: CQLSchemaChange?
+        /// What the request's writes must reach before `response` may be sent.
+        var acknowledgement: CommitLogAppend? = nil
         /// Client warnings for the response (flag 0x08).
         var warnings: [String] = []
     }
 
     /// Runs on the thread pool.
-    /// Runs on the thread pool (or inline on the event loop). `warnings` is the chunk's
-    /// collector: emptied into each request's Outcome.
     static func execute(_ request: CQLRequest, state: ClientState, processor: QueryProcessor,
-                        allocator: ByteBufferAllocator, warnings: ClientWarnings) -> Outcome {
-        var outcome = execute(request, state: state, processor: processor, allocator: allocator, collecting: warnings)
-        outcome.warnings = warnings.take()
-        return outcome
-    }
-
-    private static func execute(_ request: CQLRequest, state: ClientState, processor: QueryProcessor,
-                                allocator: ByteBufferAllocator, collecting warnings: ClientWarnings) -> Outcome {
+                        allocator: ByteBufferAllocator) -> Outcome {
         var state = state
+        let acknowledgement = WriteAcknowledgement()
+        // Cassandra's ClientWarn for this request (batch size, aggregation, tombstones...).
+        let warnings = ClientWarnings()
         do throws(QueryError) {
             let result: QueryResult
             var skipMetadata = false
@@ -231,12 +266,14 @@ final class CQLQueryHandler: ChannelInboundHandler {
             case .query(let text, let params):
                 skipMetadata = params.skipMetadata
                 var options = ResultMapping.options(params)
+                options.acknowledgement = acknowledgement
                 options.warnings = warnings
                 result = try processor.execute(text, state: &state, values: ResultMapping.boundValues(params.values),
                                                options: options)
             case .execute(let id, let params):
                 skipMetadata = params.skipMetadata
                 var options = ResultMapping.options(params)
+                options.acknowledgement = acknowledgement
                 options.warnings = warnings
                 result = try processor.executePrepared(id: id, state: &state, values: ResultMapping.boundValues(params.values),
                                                        options: options)
@@ -255,6 +292,7 @@ final class CQLQueryHandler: ChannelInboundHandler {
                 options.timestamp = batch.defaultTimestamp
                 options.serialConsistency = batch.serialConsistency
                 options.batchType = BatchType(rawValue: batch.kind.rawValue) ?? .logged
+                options.acknowledgement = acknowledgement
                 options.warnings = warnings
                 result = try processor.executeBatch(children, state: &state, options: options)
             default:
@@ -266,10 +304,13 @@ final class CQLQueryHandler: ChannelInboundHandler {
             var event: CQLSchemaChange?
             if case .setKeyspace(let ks) = result { keyspace = ks }
             if case .schemaChange(let sc) = cql { event = sc }
-            return Outcome(response: .result(cql), keyspace: keyspace, event: event)
+            return Outcome(response: .result(cql), keyspace: keyspace, event: event,
+                           acknowledgement: acknowledgement.requirement, warnings: warnings.take())
         } catch {
-            // Every QueryProcessor entry point throws QueryError (typed throws).
-            return Outcome(response: .error(ResultMapping.error(error)), keyspace: nil, event: nil)
+            // Every QueryProcessor entry point throws QueryError (typed throws). A request
+            // that failed after some of its writes (a counter batch) still waits for them.
+            return Outcome(response: .error(ResultMapping.error(error)), keyspace: nil, event: nil,
+                           acknowledgement: acknowledgement.requirement, warnings: warnings.take())
         }
     }
 }

@@ -44,7 +44,7 @@ extension QueryProcessor {
         try checkConsistency(.batch(BatchPlan(kind: .logged, statements: statements.map(\.0), timestamp: nil,
                                               variables: VariableSpecifications())), options: options)
         if statements.contains(where: { $0.0.condition != nil }) {
-            return try executeConditionalBatch(statements)
+            return try executeConditionalBatch(statements, options: options)
         }
         let counters = statements.reduce(0) { $0 + ($1.0.isCounter ? 1 : 0) }
         if counters > 0 {
@@ -60,7 +60,7 @@ extension QueryProcessor {
             mutation = try BatchPlan.mutation(of: statements, timestamp: options.timestamp ?? clock(), nowInSeconds: nowInSeconds)
         } catch { throw QueryError(error) }
         try verifyBatch(mutation, type: options.batchType, options: options)
-        try apply(mutation)
+        try apply(mutation, options: options)
         return .void
     }
 

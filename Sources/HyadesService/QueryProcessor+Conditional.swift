@@ -1,6 +1,7 @@
 import Foundation
 import HyadesCore
 import HyadesCQL
+import HyadesStorage
 
 /// Lightweight transactions on one node: `INSERT ... IF NOT EXISTS`, `UPDATE / DELETE ...
 /// IF EXISTS` and `IF col = v AND ...`. Cassandra runs Paxos among the replicas; with one
@@ -11,7 +12,7 @@ import HyadesCQL
 /// condition failed.
 extension QueryProcessor {
     func executeConditional(_ m: ModificationPlan, condition: ModificationCondition,
-                            values: [CQLBoundValue]) throws(QueryError) -> QueryResult {
+                            values: [CQLBoundValue], options: QueryOptions) throws(QueryError) -> QueryResult {
         let key = try conditionKey(m, values: values)
         let lock = ConditionalUpdateLocks.lock(table: m.table.id, key: key.partition)
         lock.lock()
@@ -22,9 +23,10 @@ extension QueryProcessor {
         if check.applied {
             let mutation: Mutation
             do { mutation = try m.mutation(values: values, timestamp: clock(), nowInSeconds: nowInSeconds) } catch { throw QueryError(error) }
-            try apply(mutation)
+            try apply(mutation, options: options)
             return .rows(ResultPage(columns: [appliedSpec], rows: [[[1]]]))
         }
+        try acknowledgeRead(options)
         guard let current = check.current else { return .rows(ResultPage(columns: [appliedSpec], rows: [[[0]]])) }
         return .rows(ResultPage(columns: [appliedSpec] + check.shown.map { check.columns[$0] },
                                 rows: [[[0]] + check.shown.map { current[$0] }]))
@@ -37,7 +39,8 @@ extension QueryProcessor {
     /// conditions, the primary key columns (which rows) then the condition columns in the
     /// order the IFs name them; with an IF EXISTS / IF NOT EXISTS, every column (Cassandra's
     /// ModificationStatement.buildCasFailureResultSet for batches).
-    func executeConditionalBatch(_ statements: [(ModificationPlan, [CQLBoundValue])]) throws(QueryError) -> QueryResult {
+    func executeConditionalBatch(_ statements: [(ModificationPlan, [CQLBoundValue])],
+                                 options: QueryOptions) throws(QueryError) -> QueryResult {
         guard let first = statements.first else { return .void }
         var keys: [ConditionKey] = []
         for (m, values) in statements {
@@ -72,9 +75,10 @@ extension QueryProcessor {
                 // Like single conditional writes, the node's clock, not a client timestamp.
                 mutation = try BatchPlan.mutation(of: statements, timestamp: clock(), nowInSeconds: nowInSeconds)
             } catch { throw QueryError(error) }
-            try apply(mutation)
+            try apply(mutation, options: options)
             return .rows(ResultPage(columns: [appliedSpec], rows: [[[1]]]))
         }
+        try acknowledgeRead(options)
         guard !rows.isEmpty else { return .rows(ResultPage(columns: [appliedSpec], rows: [[[0]]])) }
         let shown = Self.batchFailureColumns(statements.map(\.0), available: columns)
         return .rows(ResultPage(columns: [appliedSpec] + shown.map { columns[$0] },
@@ -99,6 +103,18 @@ extension QueryProcessor {
             if let i = available.firstIndex(where: { $0.name == name }), !out.contains(i) { out.append(i) }
         }
         return out
+    }
+
+    /// A condition that failed answers with the values it read, which may come from writes
+    /// not durable yet: the answer waits for everything appended so far, as a write would.
+    func acknowledgeRead(_ options: QueryOptions) throws(QueryError) {
+        let engine = schema.engine
+        let appended = CommitLogAppend(position: engine.currentCommitLogPosition, needsSync: engine.acknowledgementNeedsSync)
+        if let ack = options.acknowledgement {
+            ack.require(appended)
+            return
+        }
+        do { try engine.waitUntilAcknowledgeable(appended) } catch { throw QueryError.server("Write failed: \(error)") }
     }
 
     static func appliedSpec(_ t: TableMetadata) -> ColumnSpecification {
@@ -199,6 +215,6 @@ extension QueryProcessor {
     /// the batch's USING TIMESTAMP (refused with conditions, as Cassandra does).
     func conditionalBatch(_ b: BatchPlan, values: [CQLBoundValue], options: QueryOptions) throws(QueryError) -> QueryResult {
         if b.timestamp != nil { throw QueryError.invalid("Cannot provide custom timestamp for conditional BATCH") }
-        return try executeConditionalBatch(b.statements.map { ($0, values) })
+        return try executeConditionalBatch(b.statements.map { ($0, values) }, options: options)
     }
 }

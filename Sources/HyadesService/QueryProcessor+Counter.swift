@@ -18,7 +18,7 @@ extension QueryProcessor {
                 mutation = try m.mutation(values: values, timestamp: options.timestamp ?? CounterClock.shared.next(clock()),
                                           nowInSeconds: nowInSeconds)
             } catch { throw QueryError(error) }
-            try apply(mutation)
+            try apply(mutation, options: options)
             return
         }
         let key = try conditionKey(m, values: values, purpose: "counter updates")
@@ -41,7 +41,7 @@ extension QueryProcessor {
             // tie (a tie is resolved by value, which would lose a decrement).
             mutation = try resolved.mutation(values: values, timestamp: CounterClock.shared.next(clock()), nowInSeconds: nowInSeconds)
         } catch { throw QueryError(error) }
-        try apply(mutation)
+        try apply(mutation, options: options)
     }
 
     /// A batch of counter statements (BEGIN COUNTER BATCH, or a protocol batch): applied

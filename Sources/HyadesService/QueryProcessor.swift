@@ -94,7 +94,8 @@ public final class QueryProcessor: @unchecked Sendable {
 
     /// Whether an EXECUTE of `id` with positional values is short and cannot block: a
     /// streamable SELECT of given partition keys (only with HYADES_INLINE_READS=1), or a
-    /// write to a user table with the periodic commit log (appended to a buffer, no fsync) whose memtable is well below its bound. The server runs
+    /// write to a user table (appended to the commit log's buffer; the acknowledgement's
+    /// write or fsync comes after, without holding the thread) whose memtable is well below its bound. The server runs
     /// these on the connection's event loop: the hop to the request pool and back costs
     /// two thread wake-ups per batch, as much CPU as the request itself on 2 cores.
     public func runsInline(preparedID id: [UInt8]) -> Bool {
@@ -104,8 +105,8 @@ public final class QueryProcessor: @unchecked Sendable {
             return true
         }
         if let m = entry.modification {
-            guard case .periodic = schema.engine.options.commitLog.sync,
-                  let store = schema.tableStore(m.table.id) else { return false }
+            // No sync mode blocks here: the server waits for the commit log without a thread.
+            guard let store = schema.tableStore(m.table.id) else { return false }
             return store.writeCannotWaitForSpace
         }
         return false
@@ -192,7 +193,7 @@ public final class QueryProcessor: @unchecked Sendable {
             return .void
         case .modification(let m):
             try refuseSystem(m.table.keyspace)
-            if let condition = m.condition { return try executeConditional(m, condition: condition, values: values) }
+            if let condition = m.condition { return try executeConditional(m, condition: condition, values: values, options: options) }
             if m.isCounter {
                 try executeCounter(m, values: values, options: options)
                 return .void
@@ -212,7 +213,7 @@ public final class QueryProcessor: @unchecked Sendable {
             } catch { throw QueryError(error) }
             try verifyBatch(mutation, type: b.kind == .unlogged ? .unlogged : (b.kind == .counter ? .counter : .logged),
                             options: options)
-            try apply(mutation)
+            try apply(mutation, options: options)
             return .void
         case .insertJSON(let j):
             try refuseSystem(j.table.keyspace)
@@ -239,12 +240,21 @@ public final class QueryProcessor: @unchecked Sendable {
         do {
             mutation = try m.mutation(values: values, timestamp: options.timestamp ?? clock(), nowInSeconds: nowInSeconds)
         } catch { throw QueryError(error) }
-        try apply(mutation)
+        try apply(mutation, options: options)
     }
 
-    func apply(_ mutation: Mutation) throws(QueryError) {
+    /// Every write of the processor ends here: applied, then either recorded in the
+    /// request's `WriteAcknowledgement` (the server answers once it holds) or waited for.
+    func apply(_ mutation: Mutation, options: QueryOptions) throws(QueryError) {
         if mutation.updates.isEmpty { return }
-        do { try schema.engine.apply(mutation) } catch let e as CommitLogError {
+        do {
+            let appended = try schema.engine.applyDeferringAcknowledgement(mutation)
+            if let ack = options.acknowledgement {
+                ack.require(appended)
+            } else {
+                try schema.engine.waitUntilAcknowledgeable(appended)
+            }
+        } catch let e as CommitLogError {
             if case .mutationTooLarge = e { throw QueryError.invalid("Mutation too large: \(e)") }
             throw QueryError.server("Write failed: \(e)")
         } catch StorageEngineError.unknownTable(let t) {

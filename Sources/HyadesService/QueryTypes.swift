@@ -111,6 +111,9 @@ public struct QueryOptions: Sendable, Hashable {
     /// QUERY / EXECUTE flag 0x40: the values' names, matched to the bind markers' names
     /// (`QueryProcessor+NamedValues.swift`); nil = positional.
     public var valueNames: [String]? = nil
+    /// Set by the server: writes record what they must reach before the answer
+    /// (`WriteAcknowledgement`) instead of blocking this thread until then.
+    public var acknowledgement: WriteAcknowledgement? = nil
 
     public init(consistency: ConsistencyLevel = .one, pageSize: Int? = nil, pagingState: [UInt8]? = nil,
                 timestamp: Int64? = nil, skipMetadata: Bool = false) {

@@ -25,7 +25,7 @@ struct ServerCommand: ParsableCommand {
     @Option(name: .customLong("storage-port"), help: "Internode port (storage_port).")
     var storagePort: Int?
 
-    @Option(name: .customLong("data-dir"), help: "Data directory (data_file_directories); the commit log goes to <dir>/commitlog.")
+    @Option(name: .customLong("data-dir"), help: "Data directory (data_file_directories); the commit log goes to <dir>/commitlog unless --config sets commitlog_directory.")
     var dataDir: String?
 
     @OptionGroup var daemonOptions: DaemonOptions
@@ -44,7 +44,8 @@ struct ServerCommand: ParsableCommand {
         }
         if let dataDir {
             c.dataFileDirectories = [dataDir]
-            c.commitlogDirectory = dataDir + "/commitlog"
+            // Unless the config file names its own (a commit log on another disk).
+            if c.commitlogDirectory == ServerConfig().commitlogDirectory { c.commitlogDirectory = dataDir + "/commitlog" }
         }
         return c
     }

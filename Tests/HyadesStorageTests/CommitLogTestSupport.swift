@@ -32,6 +32,17 @@ struct CommitLogCapturingHandler: LogHandler {
 }
 
 let commitLogTableA = TableID(high: 0xA, low: 1)
+
+/// Whether `part` appears in `whole` in order (not necessarily contiguously): after a power
+/// loss the full segment's unsynced tail may be lost while the next segment kept entries.
+func commitLogIsSubsequence(_ part: [Mutation], of whole: [Mutation]) -> Bool {
+    var i = whole.startIndex
+    for m in part {
+        guard let j = whole[i...].firstIndex(of: m) else { return false }
+        i = j + 1
+    }
+    return true
+}
 let commitLogTableB = TableID(high: 0xB, low: 2)
 
 /// Opens a log on `dir`, replays it and returns the replayed mutations with their positions.

@@ -103,7 +103,9 @@ final class StoragePortSniffer: ChannelInboundHandler, RemovableChannelHandler {
         guard let p = pending, let kind = StoragePortProtocol.classify(p.readableBytesView) else { return }
         pending = nil
         switch kind {
-        case .streaming:
+        case .streaming, .unknown:
+            // Neither protocol's first bytes go to streaming too: its decoder answers with a
+            // clear error (a frame over the limit, a bad INIT) before closing.
             context.fireChannelRead(wrapInboundOut(p))
             context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
         case .internode:
@@ -119,8 +121,6 @@ final class StoragePortSniffer: ChannelInboundHandler, RemovableChannelHandler {
             }
             passThrough = true
             context.fireChannelRead(wrapInboundOut(p))
-        case .unknown:
-            context.close(promise: nil)
         }
     }
 }

@@ -7,18 +7,22 @@ extension CommitLog {
     /// `apply` with the entry's updates for those tables and the position just past the
     /// entry. Call it once, before the first `append`.
     ///
-    /// A torn tail (damage after which nothing valid follows, in the newest segment that
-    /// holds entries) is cut with a warning, and the segment file is rewritten without it
+    /// A torn tail (damage after which nothing valid follows, in one of the two newest
+    /// segments that hold entries) is cut with a warning, and the segment file is rewritten without it
     /// so the damage cannot resurface once newer segments exist. Any other bad entry throws
     /// `CommitLogReplayError` naming the file and offset: the node must not start.
     public func replay(after positions: [TableID: CommitLogPosition],
                        apply: (Mutation, CommitLogPosition) throws -> Void) throws -> CommitLogReplayReport {
         var report = CommitLogReplayReport()
         let segments = recoveredSegments.filter { fileSystem.fileExists($0.path) }
-        let sizes = try segments.map { try fileSystem.fileSize($0.path) }
-        for (i, segment) in segments.enumerated() {
-            // Damage can be a torn write only where no later segment ever received an entry.
-            let tornAllowed = sizes[(i + 1)...].allSatisfy { $0 <= Int64(CommitLogFormat.segmentHeaderBytes) }
+        let holding = try segments.map { try holdsEntries($0.path) }
+        for segment in segments {
+            // Segment N is fsynced whole before any byte of segment N+2 is written
+            // (CommitLog, "Rollover"): damage can be a torn write only where no segment
+            // from N+2 on ever received an entry.
+            let tornAllowed = zip(segments, holding).allSatisfy { other, holds in
+                other.id < segment.id + 2 || !holds
+            }
             let reader = CommitLogSegmentReader(path: segment.path, segmentID: segment.id, mayHaveTornTail: tornAllowed)
             let file = try fileSystem.openForReading(segment.path)
             defer { file.close() }
@@ -78,6 +82,18 @@ extension CommitLog {
             "skipped": "\(report.entriesSkipped)", "truncatedTailBytes": "\(report.truncatedTailBytes)",
         ])
         return report
+    }
+
+    /// Whether anything follows the segment header: a segment whose file was still mapped
+    /// (reserved and zero-filled to its full size, PosixWritableFile) when the process
+    /// died reads as long as that, so its length alone does not tell.
+    func holdsEntries(_ path: String) throws -> Bool {
+        let file = try fileSystem.openForReading(path)
+        defer { file.close() }
+        let header = Int64(CommitLogFormat.segmentHeaderBytes)
+        guard file.size > header else { return false }
+        let n = Int(min(file.size - header, Int64(CommitLogFormat.entryHeaderBytes)))
+        return try file.withBytes(at: header, count: n) { bytes in bytes.contains { $0 != 0 } }
     }
 
     /// Rewrites a segment as its valid prefix (via a temporary file and an atomic rename),

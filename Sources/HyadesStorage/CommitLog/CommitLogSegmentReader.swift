@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import HyadesCore
 
 /// Walks the entries of one segment's bytes and decides, at the first bad entry, whether
@@ -65,14 +68,31 @@ struct CommitLogSegmentReader {
             }
             // A torn write (partial, garbage, or unwritten pages reading back as zeros) is
             // the end of what was ever written: nothing valid can follow it. Valid entries
-            // after the damage mean synced data was damaged: corruption.
-            if validEntryExists(bytes, from: off + 1) {
+            // after the damage mean synced data was damaged: corruption. (All zeros to the
+            // end — a segment still mapped at its full size when the process died — is
+            // checked at memcmp speed first.)
+            if !Self.allZero(bytes, from: off), validEntryExists(bytes, from: off + 1) {
                 throw CommitLogReplayError(path: path, offset: Int64(off),
                                            reason: reason + ", and valid entries follow: corruption, not a torn write")
             }
             return Outcome(validEnd: off, truncatedBytes: n - off, tailReason: reason, entries: entries)
         }
         return Outcome(validEnd: off, truncatedBytes: 0, tailReason: nil, entries: entries)
+    }
+
+    private static let zeros = [UInt8](repeating: 0, count: 64 << 10)
+
+    /// Whether every byte from `from` on is zero.
+    static func allZero(_ bytes: UnsafeRawBufferPointer, from: Int) -> Bool {
+        var p = from
+        return zeros.withUnsafeBytes { z in
+            while p < bytes.count {
+                let n = min(z.count, bytes.count - p)
+                if memcmp(bytes.baseAddress! + p, z.baseAddress!, n) != 0 { return false }
+                p += n
+            }
+            return true
+        }
     }
 
     /// Whether a complete entry with both checksums correct starts at any offset >= `from`.

@@ -23,15 +23,33 @@ public struct CommitLogPosition: Hashable, Comparable, Sendable, CustomStringCon
 
 /// When an appended entry is durable (cassandra.yaml `commitlog_sync`).
 public enum CommitLogSync: Sendable, Hashable {
-    /// `append` returns at once; a background thread fsyncs every `periodMs`. A power
-    /// loss can lose the last period of acknowledged writes.
+    /// A write is acknowledged once its entry is in the kernel (written, not synced); a
+    /// background thread fsyncs every `periodMs`. A process crash loses nothing
+    /// acknowledged; a power loss can lose the last period.
     case periodic(periodMs: Int = 10_000)
-    /// `append` returns after an fsync covering its entry; concurrent writers share one
-    /// fsync (group commit).
+    /// A write is acknowledged after an fsync covering its entry; the sync thread starts
+    /// one as soon as anybody waits, so concurrent writers share it (group commit).
     case batch
-    /// `append` returns after the next fsync, which a background thread issues every
-    /// `windowMs`: fewer fsyncs than `batch`, up to a window of added latency.
+    /// A write is acknowledged after an fsync covering it, within `windowMs`: the sync
+    /// thread's group commit, as in batch mode (every writer waiting when an fsync starts
+    /// shares it; the next one starts at once for those who came during it), which meets
+    /// the window whenever an fsync takes less than half of it (CommitLog.startSyncThread).
     case group(windowMs: Int = 15)
+}
+
+/// An entry just appended: its position, and what must happen before the write it
+/// carries may be acknowledged.
+public struct CommitLogAppend: Sendable, Hashable {
+    /// Just past the entry.
+    public var position: CommitLogPosition
+    /// An fsync must cover the entry (`CommitLog.whenDurable` / `waitUntilDurable`);
+    /// otherwise it must only be in the kernel (`CommitLog.write(upTo:)`).
+    public var needsSync: Bool
+
+    public init(position: CommitLogPosition, needsSync: Bool) {
+        self.position = position
+        self.needsSync = needsSync
+    }
 }
 
 public struct CommitLogOptions: Sendable {
@@ -55,6 +73,10 @@ public enum CommitLogError: Error, CustomStringConvertible, Sendable {
     case mutationTooLarge(sizeBytes: Int, maxBytes: Int)
     /// `shutdown()` was called.
     case shutDown
+    /// The active segment is full and the next one could not be created (a full disk:
+    /// its space is reserved when it is made). Nothing was written; the log stays usable
+    /// and a later write tries again.
+    case segmentUnavailable(any Error)
     case invalidOptions(String)
 
     public var description: String {
@@ -62,6 +84,7 @@ public enum CommitLogError: Error, CustomStringConvertible, Sendable {
         case .failed(let e): return "commit log failed after an I/O error, refusing writes: \(e)"
         case .mutationTooLarge(let s, let m): return "mutation of \(s) bytes exceeds the commit log's limit of \(m) bytes"
         case .shutDown: return "commit log is shut down"
+        case .segmentUnavailable(let e): return "commit log cannot start a new segment, write refused: \(e)"
         case .invalidOptions(let s): return "invalid commit log options: \(s)"
         }
     }

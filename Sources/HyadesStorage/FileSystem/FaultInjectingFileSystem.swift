@@ -17,8 +17,15 @@ import Synchronization
 ///   with a seed it instead keeps a random prefix of each file's unsynced bytes (a torn
 ///   write), optionally overwriting the end of that prefix with garbage;
 /// - a failed `sync()` loses the file's unsynced bytes, as Linux does after a writeback
-///   error (the dirty pages are dropped and a later fsync reports success).
+///   error (the dirty pages are dropped and a later fsync reports success);
+/// - `simulateProcessCrash` is the death of the process alone (kill -9): every byte
+///   written so far stays, synced or not (it is in the kernel), only the handles die.
 /// Handles opened before a crash are dead: every operation on them throws EBADF.
+///
+/// A full disk: with `capacityBytes` set, the files' bytes (or their `reserve`d size, if
+/// larger) may not exceed it; an append that does not fit writes what fits and throws
+/// ENOSPC (as write(2) does), a `reserve` that does not fit throws ENOSPC and reserves
+/// nothing.
 ///
 /// Faults are injected with `injectFault`; the test helpers `contents`, `flipBit` and
 /// `truncate` look at or damage the current (volatile) state directly.
@@ -50,6 +57,9 @@ public final class FaultInjectingFileSystem: FileSystem {
         var data: [UInt8] = []
         /// `data[..<durableCount]` survives a crash.
         var durableCount = 0
+        /// Space reserved by `reserve` (fallocate with FALLOC_FL_KEEP_SIZE).
+        var reserved = 0
+        var footprint: Int { max(data.count, reserved) }
     }
 
     struct State {
@@ -62,6 +72,19 @@ public final class FaultInjectingFileSystem: FileSystem {
         var faults: [Fault] = []
         var operationCount = 0
         var crashCount = 0
+        var syncCount = 0
+        var capacityBytes: Int?
+
+        /// Bytes the live files take (their data, or their reservation if larger).
+        var usedBytes: Int {
+            Set(names.values).reduce(0) { $0 + (inodes[$1]?.footprint ?? 0) }
+        }
+
+        /// Bytes `inode` may still grow by before the disk is full (nil: no limit).
+        func room(for inode: Int) -> Int? {
+            guard let capacity = capacityBytes, let node = inodes[inode] else { return nil }
+            return max(0, node.reserved - node.data.count) + max(0, capacity - usedBytes)
+        }
 
         /// Counts the operation and throws if an injected fault fires for it.
         mutating func check(_ op: Operations, _ path: String, _ name: String) throws {
@@ -110,6 +133,18 @@ public final class FaultInjectingFileSystem: FileSystem {
     /// File operations performed so far (reads, writes, syncs, directory operations).
     public var operationCount: Int { state.withLock { $0.operationCount } }
 
+    /// Successful file syncs so far (not directory syncs).
+    public var syncCount: Int { state.withLock { $0.syncCount } }
+
+    /// The disk's size: appends and reservations beyond it fail with ENOSPC. nil = unlimited.
+    public var capacityBytes: Int? {
+        get { state.withLock { $0.capacityBytes } }
+        set { state.withLock { $0.capacityBytes = newValue } }
+    }
+
+    /// Bytes the live files take now (data, or reservation where larger).
+    public var usedBytes: Int { state.withLock { $0.usedBytes } }
+
     // MARK: Crash
 
     /// Power loss: unsynced bytes and unsynced directory operations are gone. With a
@@ -148,6 +183,16 @@ public final class FaultInjectingFileSystem: FileSystem {
 
     /// Power loss dropping every unsynced byte and directory operation.
     public func crash() { simulateCrash(seed: nil) }
+
+    /// The process dies (kill -9), the machine does not: every byte written and every
+    /// directory operation done so far stays (the kernel has them); only the open handles
+    /// die, so nothing the dead process still held in its own memory gets written.
+    public func simulateProcessCrash() {
+        state.withLock { s in
+            s.epoch += 1
+            s.crashCount += 1
+        }
+    }
 
     // MARK: Test helpers
 
@@ -340,7 +385,25 @@ final class FaultWritableFile: WritableFile {
         try fs.state.withLock { s in
             try validate(s, "write")
             try s.check(.write, path, "write")
+            if let room = s.room(for: inode), room < bytes.count {
+                // write(2) on a full disk: what fits is written, then ENOSPC.
+                s.inodes[inode]!.data.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[0..<room]))
+                throw FileSystemError(operation: "write", path: path, errno: ENOSPC, message: String(cString: strerror(ENOSPC)))
+            }
             s.inodes[inode]!.data.append(contentsOf: bytes)
+        }
+    }
+
+    func reserve(_ bytes: Int64) throws {
+        try fs.state.withLock { s in
+            try validate(s, "fallocate")
+            try s.check(.write, path, "fallocate")
+            let node = s.inodes[inode]!
+            let growth = max(0, Int(bytes) - node.footprint)
+            if let capacity = s.capacityBytes, s.usedBytes + growth > capacity {
+                throw FileSystemError(operation: "fallocate", path: path, errno: ENOSPC, message: String(cString: strerror(ENOSPC)))
+            }
+            s.inodes[inode]!.reserved = max(node.reserved, Int(bytes))
         }
     }
 
@@ -356,6 +419,7 @@ final class FaultWritableFile: WritableFile {
                 throw error
             }
             s.inodes[inode]!.durableCount = s.inodes[inode]!.data.count
+            s.syncCount += 1
         }
     }
 

@@ -73,10 +73,22 @@ public protocol WritableFile: AnyObject, Sendable {
     /// durability promise): a later `sync` then has little left to wait for. Used for
     /// streamed SSTables, which are synced only when adopted.
     func startWriteBack()
+    /// Reserves disk space for appends up to `bytes` (fallocate), so they cannot fail for
+    /// want of space: a full disk shows up here, before anything is written. Throws ENOSPC
+    /// when the space is not there; a file system without the call reserves nothing (no
+    /// error). `size` stays the bytes appended; PosixWritableFile also maps the space so
+    /// appends are copies into the page cache, and the file reads as `bytes` long (zeros
+    /// after the appends) until `close` cuts it back.
+    func reserve(_ bytes: Int64) throws
+    /// Whether an append is a copy into the page cache (a mapped file): no syscall, and
+    /// the bytes are in the kernel when it returns, so callers need not batch appends.
+    var appendsAreCopies: Bool { get }
 }
 
 extension WritableFile {
     public func startWriteBack() {}
+    public func reserve(_ bytes: Int64) throws {}
+    public var appendsAreCopies: Bool { false }
 
     public func append(_ bytes: [UInt8]) throws {
         try bytes.withUnsafeBytes { try append($0) }

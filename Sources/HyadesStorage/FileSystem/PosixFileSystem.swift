@@ -91,7 +91,8 @@ public struct PosixFileSystem: FileSystem {
     }
 
     public func createForWriting(_ path: String) throws -> any WritableFile {
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        // Read-write: `reserve` maps the file, which needs it.
+        let fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw posixError("open", path, errno) }
         return PosixWritableFile(path: path, fd: fd, size: 0)
     }
@@ -125,12 +126,26 @@ func posixError(_ operation: String, _ path: String, _ code: Int32) -> FileSyste
 /// An append-only file descriptor. The mutex orders appends and keeps `size` exact when
 /// several threads share the handle; `sync` does not take it, so an fsync never blocks
 /// appends (Linux lets write and fsync on one file run concurrently).
+///
+/// After `reserve(n)` the file is allocated to n bytes and mapped (MAP_SHARED): appends
+/// up to n are copies into the page cache, no syscall (commit-log segments: every write's
+/// bytes must be in the kernel before it is acknowledged). The file then reads n bytes
+/// long, zeros after the last append, until `close` cuts it to `size` and fsyncs that; a
+/// crash before leaves the zeros, which replay treats as a torn tail of an unclosed
+/// segment. Where the file system cannot allocate (no fallocate), nothing is mapped.
 public final class PosixWritableFile: WritableFile {
     public let path: String
     private let fd: Int32
     private struct State {
         var size: Int64
         var closed = false
+        /// The mapping of the reserved space, if any (an address: Sendable state).
+        var mappingAddress: UInt = 0
+        var mappingCount = 0
+        var mapping: UnsafeMutableRawBufferPointer? {
+            guard let p = UnsafeMutableRawPointer(bitPattern: mappingAddress) else { return nil }
+            return UnsafeMutableRawBufferPointer(start: p, count: mappingCount)
+        }
     }
     private let state: Mutex<State>
 
@@ -141,8 +156,9 @@ public final class PosixWritableFile: WritableFile {
     }
 
     deinit {
-        // A handle dropped without close() must not leak its descriptor.
-        let open = state.withLock { !$0.closed }
+        // A handle dropped without close() must not leak its descriptor or mapping.
+        let (open, address, count) = state.withLock { (!$0.closed, $0.mappingAddress, $0.mappingCount) }
+        if let p = UnsafeMutableRawPointer(bitPattern: address) { munmap(p, count) }
         if open { _ = sysClose(fd) }
     }
 
@@ -157,10 +173,48 @@ public final class PosixWritableFile: WritableFile {
         #endif
     }
 
+    public var appendsAreCopies: Bool { state.withLock { $0.mappingAddress != 0 } }
+
+    public func reserve(_ bytes: Int64) throws {
+        #if os(Linux)
+        guard let f = fallocateCall, bytes > 0 else { return }
+        try state.withLock { s in
+            guard !s.closed else { throw posixError("fallocate", path, EBADF) }
+            guard s.mappingAddress == 0 else { return }
+            while true {
+                // Mode 0: blocks allocated, zero-filled, the file extended to `bytes`.
+                if f(fd, 0, 0, bytes) == 0 { break }
+                let e = errno
+                if e == EINTR { continue }
+                // A file system without fallocate: nothing reserved, appends as before.
+                if e == EOPNOTSUPP || e == ENOSYS { return }
+                throw posixError("fallocate", path, e)
+            }
+            guard let p = mmap(nil, Int(bytes), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0), p != MAP_FAILED else {
+                // Not mappable: keep the blocks (FALLOC_FL_KEEP_SIZE), give the file its
+                // size back, and let appends go through write(2).
+                _ = f(fd, 1, 0, bytes)
+                guard ftruncate(fd, off_t(s.size)) == 0 else { throw posixError("ftruncate", path, errno) }
+                return
+            }
+            s.mappingAddress = UInt(bitPattern: p)
+            s.mappingCount = Int(bytes)
+        }
+        #endif
+    }
+
     public func append(_ bytes: UnsafeRawBufferPointer) throws {
         try state.withLock { s in
             guard !s.closed else { throw posixError("write", path, EBADF) }
             guard var p = bytes.baseAddress, bytes.count > 0 else { return }
+            if s.mappingAddress != 0, s.size + Int64(bytes.count) <= Int64(s.mappingCount) {
+                // Into the page cache through the mapping: in the kernel, no syscall.
+                let base = UnsafeMutableRawPointer(bitPattern: s.mappingAddress)!
+                (base + Int(s.size)).copyMemory(from: p, byteCount: bytes.count)
+                s.size += Int64(bytes.count)
+                return
+            }
+            if s.mappingAddress != 0 && lseek(fd, off_t(s.size), SEEK_SET) < 0 { throw posixError("lseek", path, errno) }
             var remaining = bytes.count
             while remaining > 0 {
                 let n = sysWrite(fd, p, remaining)
@@ -185,12 +239,29 @@ public final class PosixWritableFile: WritableFile {
     }
 
     public func close() throws {
-        let wasOpen = state.withLock { s -> Bool in
+        let (wasOpen, address, count, size) = state.withLock { s -> (Bool, UInt, Int, Int64) in
             let o = !s.closed
             s.closed = true
-            return o
+            defer { s.mappingAddress = 0 }
+            return (o, s.mappingAddress, s.mappingCount, s.size)
         }
+        let mapping = UnsafeMutableRawPointer(bitPattern: address).map { UnsafeMutableRawBufferPointer(start: $0, count: count) }
         guard wasOpen else { return }
+        if let m = mapping {
+            munmap(m.baseAddress!, m.count)
+            // The file ends after its last byte again, durably (a closed segment has no
+            // zero tail; fsync, not fdatasync: a shrink is metadata only).
+            guard ftruncate(fd, off_t(size)) == 0 else {
+                let e = errno
+                _ = sysClose(fd)
+                throw posixError("ftruncate", path, e)
+            }
+            guard fsync(fd) == 0 else {
+                let e = errno
+                _ = sysClose(fd)
+                throw posixError("fsync", path, e)
+            }
+        }
         guard sysClose(fd) == 0 else { throw posixError("close", path, errno) }
     }
 }
@@ -282,6 +353,13 @@ public final class PosixReadableFile: ReadableFile {
 }
 
 #if os(Linux)
+/// glibc's `fallocate` (declared only under _GNU_SOURCE, like `sync_file_range`), looked
+/// up once; nil where the C library lacks it.
+private let fallocateCall: (@convention(c) (Int32, Int32, Int64, Int64) -> Int32)? = {
+    guard let sym = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "fallocate") else { return nil }
+    return unsafeBitCast(sym, to: (@convention(c) (Int32, Int32, Int64, Int64) -> Int32).self)
+}()
+
 /// glibc's `sync_file_range` (declared only under _GNU_SOURCE, which the Glibc module
 /// does not define), looked up once; nil where the C library lacks it.
 private let syncFileRange: (@convention(c) (Int32, Int64, Int64, UInt32) -> Int32)? = {

@@ -30,7 +30,9 @@ public struct StorageEngineOptions: Sendable {
 ///
 /// Any disk error on the write path, in a flush or in a compaction stops the engine
 /// for good (Cassandra's `disk_failure_policy: stop`): after a failed fsync the state
-/// of the data is unknown and retrying it could acknowledge lost writes.
+/// of the data is unknown and retrying it could acknowledge lost writes. A full disk
+/// met when the commit log needs a new segment only refuses the writes until there is
+/// room (nothing was written; `CommitLogError.segmentUnavailable`).
 public final class StorageEngine: @unchecked Sendable {
     public let fileSystem: any FileSystem
     public let options: StorageEngineOptions
@@ -114,8 +116,18 @@ public final class StorageEngine: @unchecked Sendable {
         return report
     }
 
-    /// Applies a mutation: commit log first, then the memtables.
+    /// Applies a mutation: commit log first, then the memtables. Returns once the write
+    /// may be acknowledged (its entry in the kernel, or fsynced in batch / group mode).
     public func apply(_ mutation: Mutation) throws {
+        try waitUntilAcknowledgeable(try applyDeferringAcknowledgement(mutation))
+    }
+
+    /// Applies a mutation (commit log first, then the memtables) and returns at once with
+    /// what its acknowledgement must wait for: `write(upTo:)` or, when `needsSync`,
+    /// `whenDurable` (the server) or `waitUntilAcknowledgeable` (callers that may block).
+    /// The write is visible to reads from here on, before it is durable, as a replica's
+    /// write is before the coordinator acknowledges it.
+    public func applyDeferringAcknowledgement(_ mutation: Mutation) throws -> CommitLogAppend {
         try checkRunning()
         if mutation.updates.count == 1 {
             // The common single-partition write, without the per-table bookkeeping array.
@@ -123,12 +135,13 @@ public final class StorageEngine: @unchecked Sendable {
             guard let t = table(u.table) else { throw StorageEngineError.unknownTable(u.table.description) }
             t.waitForMemtableSpace()
             try checkRunning()
-            try barrier.shared {
-                try appendToCommitLog(mutation)
+            let appended = try barrier.shared {
+                let a = try appendToCommitLog(mutation)
                 t.applyToMemtable(u)
+                return a
             }
             t.maybeFlushInBackground()
-            return
+            return appended
         }
         var stores: [TableStore] = []
         stores.reserveCapacity(mutation.updates.count)
@@ -139,11 +152,13 @@ public final class StorageEngine: @unchecked Sendable {
         }
         // The engine may have stopped while this writer waited for memtable space.
         try checkRunning()
-        try barrier.shared {
-            try appendToCommitLog(mutation)
+        let appended = try barrier.shared {
+            let a = try appendToCommitLog(mutation)
             for (i, u) in mutation.updates.enumerated() { stores[i].applyToMemtable(u) }
+            return a
         }
         for t in stores { t.maybeFlushInBackground() }
+        return appended
     }
 
     /// The single-partition write of `TableStore.apply`: no table lookup, the memtable's
@@ -153,21 +168,24 @@ public final class StorageEngine: @unchecked Sendable {
         t.waitForMemtableSpace()
         try checkRunning()
         let mutation = Mutation([update])
-        let bytes = try barrier.shared {
-            try appendToCommitLog(mutation)
-            return t.applyToMemtable(update)
+        let (appended, bytes) = try barrier.shared {
+            let a = try appendToCommitLog(mutation)
+            return (a, t.applyToMemtable(update))
         }
         if bytes >= t.options.memtableLimitBytes / 2 { t.maybeFlushInBackground() }
+        try waitUntilAcknowledgeable(appended)
     }
 
     /// An I/O error stops the engine; a mutation over the size limit is the client's
-    /// error (nothing was written) and a shut-down log is not a disk failure.
-    private func appendToCommitLog(_ mutation: Mutation) throws {
+    /// error (nothing was written), and neither a shut-down log nor a segment that could
+    /// not be created (a full disk: the write is refused, the log stays sound) is a disk
+    /// failure.
+    private func appendToCommitLog(_ mutation: Mutation) throws -> CommitLogAppend {
         do {
-            _ = try commitLog.append(mutation)
+            return try commitLog.add(mutation)
         } catch let e as CommitLogError {
             switch e {
-            case .mutationTooLarge, .shutDown, .invalidOptions: throw e
+            case .mutationTooLarge, .shutDown, .invalidOptions, .segmentUnavailable: throw e
             case .failed: fail(e); throw e
             }
         } catch {
@@ -175,6 +193,40 @@ public final class StorageEngine: @unchecked Sendable {
             throw error
         }
     }
+
+    /// Makes sure every commit-log entry up to `position` is in the kernel: what a
+    /// periodic-mode write needs before its acknowledgement. One call covers every write
+    /// appended before it, so a server answering many writes at once calls it once.
+    public func write(upTo position: CommitLogPosition) throws {
+        do { try commitLog.write(upTo: position) } catch {
+            fail(error)
+            throw error
+        }
+    }
+
+    /// Calls `callback` once an fsync covers `position` (nil) or with the error that
+    /// stopped the log; see `CommitLog.whenDurable`. The callback must be short.
+    public func whenDurable(_ position: CommitLogPosition, _ callback: @escaping @Sendable ((any Error)?) -> Void) {
+        commitLog.whenDurable(position) { [weak self] error in
+            if let error { self?.fail(error) }
+            callback(error)
+        }
+    }
+
+    /// Blocks until the write that returned `appended` may be acknowledged.
+    public func waitUntilAcknowledgeable(_ appended: CommitLogAppend) throws {
+        do { try commitLog.waitUntilAcknowledgeable(appended) } catch {
+            fail(error)
+            throw error
+        }
+    }
+
+    /// The commit log's current end (everything appended so far lies before it): what a
+    /// reply that showed data must wait for, like the write that put it there.
+    public var currentCommitLogPosition: CommitLogPosition { commitLog.currentPosition }
+
+    /// Whether a write appended now would need an fsync before its acknowledgement.
+    public var acknowledgementNeedsSync: Bool { commitLog.needsSync }
 
     /// Makes every appended mutation durable now (drain, tests); an error stops the engine.
     public func syncCommitLog() throws {

@@ -1,0 +1,59 @@
+import HyadesStorage
+import Synchronization
+
+/// What a request's writes must reach before the request is answered, collected while it
+/// runs (`QueryOptions.acknowledgement`), so that the server can answer later without
+/// holding a thread: in the kernel (periodic mode) or fsynced (batch and group modes),
+/// up to the last commit-log position the request wrote. Without one the processor
+/// blocks until each write may be acknowledged (tools, tests).
+public final class WriteAcknowledgement: Sendable, Hashable {
+    private struct Pending {
+        var position: CommitLogPosition?
+        var needsSync = false
+    }
+    private let pending = Mutex(Pending())
+
+    public init() {}
+
+    /// Adds a write (or a read of data that may not be durable yet) to wait for.
+    func require(_ appended: CommitLogAppend) {
+        pending.withLock { p in
+            p.position = max(p.position ?? appended.position, appended.position)
+            if appended.needsSync { p.needsSync = true }
+        }
+    }
+
+    /// The position every write of the request lies before and whether an fsync must
+    /// cover it; nil when the request wrote nothing.
+    public var requirement: CommitLogAppend? {
+        pending.withLock { p in p.position.map { CommitLogAppend(position: $0, needsSync: p.needsSync) } }
+    }
+
+    public static func == (a: WriteAcknowledgement, b: WriteAcknowledgement) -> Bool { a === b }
+    public func hash(into hasher: inout Hasher) { hasher.combine(ObjectIdentifier(self)) }
+}
+
+extension QueryProcessor {
+
+    /// Makes the writes described by `requirement` acknowledgeable, then calls `callback`:
+    /// at once on this thread after a write syscall when only the kernel must have them
+    /// (one call covers every write before it), else from the commit log's sync thread
+    /// after the fsync (the callback must only hand the answer over). An error means the
+    /// writes must not be acknowledged.
+    public func whenAcknowledgeable(_ requirement: CommitLogAppend, _ callback: @escaping @Sendable (QueryError?) -> Void) {
+        let engine = schema.engine
+        do {
+            try engine.write(upTo: requirement.position)
+        } catch {
+            callback(QueryError.server("Write failed: \(error)"))
+            return
+        }
+        guard requirement.needsSync else {
+            callback(nil)
+            return
+        }
+        engine.whenDurable(requirement.position) { error in
+            callback(error.map { QueryError.server("Write failed: commit log sync failed: \($0)") })
+        }
+    }
+}
