@@ -88,10 +88,13 @@ public final class NodeService: Service, Sendable {
         } else {
             logger.info("draining: closing the listeners, finishing in-flight requests, flushing memtables")
             node.status.set("draining")
-            // Peers mark this node down at once instead of waiting for the failure detector.
-            gossip?.shutdown()
             await Self.closeListeners(server: server, streaming: streaming)
             logger.info("listeners closed and every connection ended")
+            // Then, as Cassandra's drain does after stopping the native transport, peers are
+            // told of the shutdown: they mark this node DOWN at once (no wait for the failure
+            // detector), and drivers, whose connections to it are already closed, take the
+            // DOWN event (they ignore one while a connection to the node is still open).
+            gossip?.shutdown()
         }
         if let reason = node.engine.failure {
             node.status.set("died", reason: "storage engine stopped on a disk error: \(reason)")
