@@ -1,4 +1,5 @@
 import Foundation
+import HyadesCluster
 import HyadesStorage
 import Yams
 
@@ -120,7 +121,39 @@ public struct ServerConfig: Sendable, Hashable {
         do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
             throw ServerConfigError("cannot read configuration file \(path): \(error.localizedDescription)")
         }
-        return try parse(yaml: text, source: path)
+        var config = try parse(yaml: text, source: path)
+        try config.applySnitch(configurationDirectory: (path as NSString).deletingLastPathComponent)
+        return config
+    }
+
+    /// `endpoint_snitch`: SimpleSnitch reports `dc` / `rack` as configured (datacenter1 /
+    /// rack1); GossipingPropertyFileSnitch takes them from `cassandra-rackdc.properties`
+    /// beside the configuration file (`dc=`, `rack=`, as Cassandra's), and the node does not
+    /// start without it. Other snitches are refused by name.
+    public mutating func applySnitch(configurationDirectory: String) throws {
+        let name = endpointSnitch.hasPrefix("org.apache.cassandra.locator.")
+            ? String(endpointSnitch.dropFirst("org.apache.cassandra.locator.".count)) : endpointSnitch
+        switch name {
+        case "SimpleSnitch":
+            endpointSnitch = name
+        case "GossipingPropertyFileSnitch":
+            endpointSnitch = name
+            let dir = configurationDirectory.isEmpty ? "." : configurationDirectory
+            let path = dir + "/" + GossipingPropertyFileSnitch.propertiesFileName
+            let text: String
+            do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
+                throw ServerConfigError("endpoint_snitch GossipingPropertyFileSnitch needs \(path): \(error.localizedDescription)")
+            }
+            do {
+                let snitch = try GossipingPropertyFileSnitch(rackdcProperties: text)
+                dataCenter = snitch.localLocation.dataCenter
+                rack = snitch.localLocation.rack
+            } catch {
+                throw ServerConfigError("\(path): \(error)")
+            }
+        default:
+            throw ServerConfigError("endpoint_snitch \(endpointSnitch) is not supported (SimpleSnitch or GossipingPropertyFileSnitch)")
+        }
     }
 
     public static func parse(yaml: String, source: String = "configuration") throws -> ServerConfig {

@@ -75,6 +75,37 @@ import Testing
         }
     }
 
+    @Test func gossipingPropertyFileSnitchReadsRackDCProperties() throws {
+        let dir = (NSTemporaryDirectory() as NSString).appendingPathComponent("hyades-snitch-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try "endpoint_snitch: org.apache.cassandra.locator.GossipingPropertyFileSnitch\n"
+            .write(toFile: dir + "/hyades.yaml", atomically: true, encoding: .utf8)
+        // Missing properties file: the node does not start, and says which file it wants.
+        do {
+            _ = try ServerConfig.load(path: dir + "/hyades.yaml")
+            Issue.record("expected an error")
+        } catch let e as ServerConfigError {
+            #expect(e.message.contains(dir + "/cassandra-rackdc.properties"))
+        }
+        try "# comment\ndc = gaia-eu\nrack=r7\nprefer_local=true\n"
+            .write(toFile: dir + "/cassandra-rackdc.properties", atomically: true, encoding: .utf8)
+        let c = try ServerConfig.load(path: dir + "/hyades.yaml")
+        #expect(c.endpointSnitch == "GossipingPropertyFileSnitch" && c.dataCenter == "gaia-eu" && c.rack == "r7")
+        try "endpoint_snitch: Ec2Snitch\n".write(toFile: dir + "/hyades.yaml", atomically: true, encoding: .utf8)
+        #expect(throws: ServerConfigError.self) { try ServerConfig.load(path: dir + "/hyades.yaml") }
+        // The shipped properties file parses.
+        let shipped = #filePath.replacingOccurrences(of: "Tests/HyadesServerTests/ServerConfigTests.swift",
+                                                     with: "conf/cassandra-rackdc.properties")
+        try FileManager.default.copyItem(atPath: shipped, toPath: dir + "/shipped.properties")
+        var d = ServerConfig()
+        d.endpointSnitch = "GossipingPropertyFileSnitch"
+        try FileManager.default.removeItem(atPath: dir + "/cassandra-rackdc.properties")
+        try FileManager.default.copyItem(atPath: shipped, toPath: dir + "/cassandra-rackdc.properties")
+        try d.applySnitch(configurationDirectory: dir)
+        #expect(d.dataCenter == "datacenter1" && d.rack == "rack1")
+    }
+
     @Test func memtableSpaceDefaultsToASixteenthOfMemoryWithinBounds() throws {
         #expect(ServerConfig.defaultMemtableHeapSpace(physicalMemoryBytes: 16 << 30) == 1 << 30)
         #expect(ServerConfig.defaultMemtableHeapSpace(physicalMemoryBytes: 512 << 20) == 64 << 20)
