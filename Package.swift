@@ -89,6 +89,8 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             // `hyades sstable import` streams through SSTableStreamer.
             "HyadesClient",
+            // `hyades nodetool` computes placement as the node does.
+            "HyadesCluster",
         ]),
 
         // Test helpers shared by the test targets (a real `hyades server` process).

@@ -40,6 +40,9 @@ extension HyadesNode {
         configuration.failureDetector.phiConvictThreshold = config.phiConvictThreshold
         let gossip = GossipService(messaging: messaging, configuration: configuration, processor: processor,
                                    events: events, logger: logger)
+        let schemaSync = SchemaSync(messaging: messaging, processor: processor, events: events, logger: logger)
+        schemaSync.start()
+        gossip.schemaSync = schemaSync
         let nativeHost = config.broadcastRPCAddress ?? config.rpcAddress
         gossip.start(node: processor.node, nativeHost: nativeHost, nativePort: nativePort,
                      tokens: identity.tokens.map(\.value), eventLoop: MultiThreadedEventLoopGroup.singleton.next())

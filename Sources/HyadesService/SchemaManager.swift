@@ -32,6 +32,12 @@ public final class SchemaManager: SchemaView, @unchecked Sendable {
     /// Called after every applied change with the schema before it (the prepared
     /// statement cache evicts through it).
     private let listeners = Mutex<[@Sendable (SchemaChangePlan, InMemorySchema) -> Void]>([])
+    /// Called after a change made on this node (not one adopted from a peer) with the
+    /// schema's new timestamp: the cluster's schema sync pushes it to the other nodes.
+    let localListeners = Mutex<[@Sendable (Int64) -> Void]>([])
+    /// When the schema last changed (µs), kept in `schema-timestamp.txt`: between nodes
+    /// the newer schema wins (`SchemaManager+Sync.swift`).
+    let timestamp = Mutex<Int64>(0)
 
     public init(engine: StorageEngine, dataDirectory: String, memtableLimitBytes: Int = 64 << 20) throws {
         self.engine = engine
@@ -45,6 +51,7 @@ public final class SchemaManager: SchemaView, @unchecked Sendable {
         }
         let version = try Self.version(of: keyspaces)
         state.withLock { $0.schema = schema; $0.version = version }
+        timestamp.withLock { $0 = Self.readTimestamp(directory: dataDirectory) }
     }
 
     // MARK: SchemaView
@@ -82,6 +89,17 @@ public final class SchemaManager: SchemaView, @unchecked Sendable {
         let old = snapshot
         var new = old
         guard try new.apply(change) else { return false }
+        try install(new, replacing: old)
+        let timestamp = try advanceTimestamp(to: nil)
+        for listener in listeners.withLock({ $0 }) { listener(change, old) }
+        for listener in localListeners.withLock({ $0 }) { listener(timestamp) }
+        return true
+    }
+
+    /// Makes `new` the live schema: opens the stores of tables that appear (by id), writes
+    /// the schema file, then closes the stores of tables that disappear and (unless
+    /// `keepDroppedFiles`) removes their files. Caller holds `changeLock`.
+    func install(_ new: InMemorySchema, replacing old: InMemorySchema, keepDroppedFiles: Bool = false) throws {
         // Tables that appear or disappear (by id).
         let oldTables = Self.tables(old), newTables = Self.tables(new)
         var opened: [TableID] = []
@@ -98,14 +116,25 @@ public final class SchemaManager: SchemaView, @unchecked Sendable {
         let version = try Self.version(of: Array(new.keyspaces.values))
         state.withLock { $0.schema = new; $0.version = version }
         for (id, t) in oldTables where newTables[id] == nil {
-            dropStore(t)
+            if keepDroppedFiles {
+                engine.table(id)?.close()
+            } else {
+                dropStore(t)
+            }
         }
+        guard !keepDroppedFiles else { return }
         for name in old.keyspaces.keys where new.keyspaces[name] == nil {
             try? FileManager.default.removeItem(atPath: dataDirectory + "/" + name)
         }
-        for listener in listeners.withLock({ $0 }) { listener(change, old) }
-        return true
     }
+
+    func withChangeLock<T>(_ body: () throws -> T) throws -> T {
+        changeLock.lock()
+        defer { changeLock.unlock() }
+        return try body()
+    }
+
+    var listenersSnapshot: [@Sendable (SchemaChangePlan, InMemorySchema) -> Void] { listeners.withLock { $0 } }
 
     /// TRUNCATE: discards every SSTable and memtable of the table.
     public func truncate(keyspace: String, table: String) throws {

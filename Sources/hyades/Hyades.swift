@@ -6,6 +6,7 @@ struct Hyades: ParsableCommand {
         commandName: "hyades",
         abstract: "Hyades: a Cassandra-compatible wide-column store for astronomy catalogues.",
         subcommands: [SSTableCommand.self, ServerCommand.self, StopCommand.self, StatusCommand.self, ShellCommand.self, LoadCommand.self,
+                      NodetoolCommand.self,
                       GenerateCommand.self, HEALPixCommand.self, StressCommand.self, RoleCommand.self]
     )
 }

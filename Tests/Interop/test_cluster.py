@@ -94,3 +94,86 @@ def test_driver_sees_every_host_and_status_changes(nodes):
                  lambda: host.is_up, seconds=60)
     finally:
         cluster.shutdown()
+
+
+def test_nodetool_status_and_getendpoints_agree_with_the_driver(nodes):
+    import os
+    import struct
+    import subprocess
+    from cassandra.cluster import ExecutionProfile, EXEC_PROFILE_DEFAULT
+    from cassandra.policies import WhiteListRoundRobinPolicy
+    first = nodes[0]
+    binary = os.environ["HYADES_BIN"]
+
+    def nodetool(*args):
+        out = subprocess.run([binary, "nodetool", args[0], "-h", first.host, "-p", str(first.port)] + list(args[1:]),
+                             capture_output=True, text=True, timeout=60)
+        assert out.returncode == 0, out.stderr
+        return out.stdout
+
+    up = lambda: [line for line in nodetool("status").splitlines() if line.startswith("UN ")]
+    try:
+        wait_for("nodetool status to show three nodes up", lambda: len(up()) == 3, seconds=30)
+    finally:
+        status = nodetool("status")
+    assert len(up()) == 3, status
+    assert "Datacenter: datacenter1" in status and "Owns" in status
+    for h in HOSTS:
+        assert "UN  %s " % h in status
+    profile = ExecutionProfile(load_balancing_policy=WhiteListRoundRobinPolicy([first.host]))
+    cluster = Cluster([first.host], port=first.port, connect_timeout=20,
+                      execution_profiles={EXEC_PROFILE_DEFAULT: profile})
+    try:
+        s = cluster.connect()
+        s.execute("CREATE KEYSPACE IF NOT EXISTS placed WITH replication = "
+                  "{'class': 'SimpleStrategy', 'replication_factor': 2}")
+        s.execute("CREATE TABLE IF NOT EXISTS placed.t (id int PRIMARY KEY)")
+        cluster.refresh_schema_metadata()
+        wait_for("the driver's token map to hold the keyspace",
+                 lambda: cluster.metadata.token_map is not None and
+                 len(cluster.metadata.get_replicas("placed", struct.pack(">i", 1))) == 2)
+        effective = nodetool("status", "placed")
+        assert "Owns (effective)" in effective
+        owned = [float(line.split()[4].rstrip("%")) for line in effective.splitlines() if line.startswith("UN ")]
+        assert abs(sum(owned) - 200.0) < 0.5, effective   # RF 2: every range counted twice
+        for key in range(0, 2000, 20):
+            driver = sorted(h.address for h in cluster.metadata.get_replicas("placed", struct.pack(">i", key)))
+            ours = sorted(nodetool("getendpoints", "placed", "t", str(key)).split())
+            assert ours == driver, key
+    finally:
+        cluster.shutdown()
+
+
+def test_ddl_on_one_node_reaches_every_node(nodes):
+    """Schema push and pull: a DDL through the driver returns with schema agreement, and
+    every node (read through a driver pinned to it) has the keyspace and table."""
+    from cassandra.cluster import ExecutionProfile, EXEC_PROFILE_DEFAULT
+    from cassandra.policies import WhiteListRoundRobinPolicy
+    cluster = Cluster([nodes[1].host], port=nodes[1].port, connect_timeout=20)
+    try:
+        s = cluster.connect()
+        s.execute("CREATE KEYSPACE IF NOT EXISTS spread WITH replication = "
+                  "{'class': 'SimpleStrategy', 'replication_factor': 1}")
+        s.execute("CREATE TABLE IF NOT EXISTS spread.t (k int PRIMARY KEY, v text)")
+        assert cluster.control_connection.wait_for_schema_agreement()
+        for n in nodes:
+            profile = ExecutionProfile(load_balancing_policy=WhiteListRoundRobinPolicy([n.host]))
+            pinned = Cluster([n.host], port=n.port, connect_timeout=20, execution_profiles={EXEC_PROFILE_DEFAULT: profile})
+            try:
+                p = pinned.connect()
+                tables = [r.table_name for r in p.execute(
+                    "SELECT table_name FROM system_schema.tables WHERE keyspace_name = 'spread'")]
+                assert tables == ["t"], (n.host, tables)
+                versions = {r.schema_version for r in p.execute("SELECT schema_version FROM system.peers")}
+                versions.add(p.execute("SELECT schema_version FROM system.local").one().schema_version)
+                assert len(versions) == 1, (n.host, versions)
+            finally:
+                pinned.shutdown()
+        # Token-aware writes and reads find each row on its replica.
+        insert = s.prepare("INSERT INTO spread.t (k, v) VALUES (?, ?)")
+        for k in range(50):
+            s.execute(insert, (k, "v%d" % k))
+        select = s.prepare("SELECT v FROM spread.t WHERE k = ?")
+        assert [s.execute(select, (k,)).one().v for k in range(50)] == ["v%d" % k for k in range(50)]
+    finally:
+        cluster.shutdown()

@@ -26,6 +26,8 @@ final class GossipService: @unchecked Sendable {
     private var published: [InternodeAddress: PeerInfo] = [:]
     /// Nodes drivers were told about with NEW_NODE.
     private var announced: Set<InternodeAddress> = []
+    /// Pulls the schema of a live peer whose schema version differs from ours.
+    var schemaSync: SchemaSync?
 
     init(messaging: InternodeMessaging, configuration: GossipConfiguration, processor: QueryProcessor,
          events: EventRegistry, logger: Logger) {
@@ -115,6 +117,10 @@ final class GossipService: @unchecked Sendable {
             now[address] = Self.peerInfo(address, state, alive: alive.contains(address))
         }
         processor.cluster.update(now.keys.sorted().map { now[$0]! })
+        let ours = processor.schema.schemaVersion
+        for (address, peer) in now where peer.isAlive && peer.schemaVersion != nil && peer.schemaVersion != ours {
+            schemaSync?.pull(from: address)
+        }
         let before = lock.withLock { () -> [InternodeAddress: PeerInfo] in
             defer { published = now }
             return published

@@ -1,0 +1,91 @@
+import Foundation
+import HyadesCluster
+import HyadesService
+import Logging
+
+/// Schema between nodes (issue 11 item 4), Cassandra's migration push and pull over
+/// internode messaging: a DDL applied on this node is pushed (SCHEMA_PUSH) to every live
+/// peer; a peer whose gossiped schema version differs from ours is asked for its schema
+/// (SCHEMA_PULL, at most once every two seconds per peer), and answers with a push. Schemas
+/// travel whole with their timestamp and the newer wins (`SchemaManager.adopt`), so every
+/// node converges on one schema and drivers' schema-agreement waits end. Payload: the
+/// schema's timestamp (µs, u64 big-endian) then the schema file's checksummed encoding.
+final class SchemaSync: @unchecked Sendable {
+    let messaging: InternodeMessaging
+    let processor: QueryProcessor
+    let events: EventRegistry
+    let logger: Logger
+    private let lock = NSLock()
+    private var lastPull: [InternodeAddress: ClusterTime] = [:]
+
+    init(messaging: InternodeMessaging, processor: QueryProcessor, events: EventRegistry, logger: Logger) {
+        self.messaging = messaging
+        self.processor = processor
+        self.events = events
+        self.logger = logger
+    }
+
+    func start() {
+        messaging.register(.schemaPushReq) { [weak self] frame, from in self?.received(frame.payload, from: from) }
+        messaging.register(.schemaPullReq) { [weak self] _, from in self?.push(to: from) }
+        processor.schema.addLocalChangeListener { [weak self] _ in self?.pushToLivePeers() }
+    }
+
+    /// The peers gossip says are up, at their storage ports.
+    var livePeers: [InternodeAddress] {
+        processor.cluster.peers.filter(\.isAlive).map {
+            InternodeAddress(host: $0.address.map(String.init).joined(separator: "."), port: UInt16($0.storagePort))
+        }
+    }
+
+    func pushToLivePeers() {
+        for peer in livePeers { push(to: peer) }
+    }
+
+    func push(to peer: InternodeAddress) {
+        let (timestamp, bytes) = processor.schema.syncSnapshot
+        var payload: [UInt8] = []
+        payload.reserveCapacity(8 + bytes.count)
+        for i in 0..<8 { payload.append(UInt8(truncatingIfNeeded: UInt64(bitPattern: timestamp) >> (56 - 8 * UInt64(i)))) }
+        payload.append(contentsOf: bytes)
+        messaging.send(.schemaPushReq, payload: payload, to: peer)
+    }
+
+    /// Asks `peer` for its schema (gossip saw another schema version there).
+    func pull(from peer: InternodeAddress) {
+        let now = InternodeMessaging.now()
+        let due = lock.withLock { () -> Bool in
+            if let last = lastPull[peer], now.since(last) < 2_000_000_000 { return false }
+            lastPull[peer] = now
+            return true
+        }
+        if due { messaging.send(.schemaPullReq, payload: [], to: peer) }
+    }
+
+    private func received(_ payload: [UInt8], from peer: InternodeAddress) {
+        guard payload.count >= 8 else {
+            logger.warning("schema push from \(peer) too short (\(payload.count) bytes): ignored")
+            return
+        }
+        var ts: UInt64 = 0
+        for i in 0..<8 { ts = ts << 8 | UInt64(payload[i]) }
+        let remote = Int64(bitPattern: ts)
+        let before = processor.schema.snapshot
+        do {
+            if try processor.schema.adopt(Array(payload[8...]), timestamp: remote, from: "\(peer)") {
+                logger.info("schema from \(peer) adopted (version \(processor.schema.schemaVersion))")
+                for change in SchemaManager.changes(from: before, to: processor.schema.snapshot) {
+                    let e = change.event
+                    if let event = ResultMapping.schemaChange(change: e.change, target: e.target, keyspace: e.keyspace, name: e.name) {
+                        events.broadcast(.schemaChange(event))
+                    }
+                }
+            } else if remote < processor.schema.schemaTimestamp {
+                // Theirs is older: they get ours.
+                push(to: peer)
+            }
+        } catch {
+            logger.error("schema from \(peer) not adopted: \(error)")
+        }
+    }
+}

@@ -1,0 +1,105 @@
+import Foundation
+import HyadesCore
+import HyadesCQL
+
+/// The schema between nodes. Every schema carries the time of its last change (µs, the
+/// larger of the clock and the previous time + 1); nodes exchange whole schemas (the schema
+/// file's checksummed encoding) and the newer one wins everywhere, so after any sequence of
+/// DDL on any nodes the cluster converges on one schema, never two (a DDL that lost a race
+/// with a later one on another node is undone, as the last write of a Cassandra cell wins).
+/// The timestamp is kept in `<data>/schema-timestamp.txt` (docs/formats/schema.md).
+extension SchemaManager {
+    static let timestampFileName = "schema-timestamp.txt"
+
+    /// The schema and its timestamp, encoded for a peer.
+    public var syncSnapshot: (timestamp: Int64, bytes: [UInt8]) {
+        let ks = Array(snapshot.keyspaces.values)
+        let ts = timestamp.withLock { $0 }
+        return (ts, (try? SchemaFile.encode(ks)) ?? [])
+    }
+
+    public var schemaTimestamp: Int64 { timestamp.withLock { $0 } }
+
+    /// Registers `listener`, called after each change made on this node with its timestamp.
+    public func addLocalChangeListener(_ listener: @escaping @Sendable (Int64) -> Void) {
+        localListeners.withLock { $0.append(listener) }
+    }
+
+    /// Adopts a peer's schema if it is newer than ours: stores open, close and drop as the
+    /// tables differ (by id), and the change listeners hear of every table and keyspace that
+    /// changed. Returns whether it was adopted.
+    @discardableResult
+    public func adopt(_ bytes: [UInt8], timestamp remote: Int64, from peer: String) throws -> Bool {
+        let keyspaces = try SchemaFile.decode(bytes, path: "schema from \(peer)")
+        return try withChangeLock {
+            guard remote > schemaTimestamp else { return false }
+            let old = snapshot
+            let new = InMemorySchema(keyspaces)
+            // A table the newer schema lacks is closed, its files kept where they are (as
+            // Cassandra's auto_snapshot keeps a dropped table's data): a node that joins a
+            // cluster with tables of its own loses no data to the merge.
+            try install(new, replacing: old, keepDroppedFiles: true)
+            _ = try advanceTimestamp(to: remote)
+            let changes = Self.changes(from: old, to: new)
+            for listener in listenersSnapshot { for c in changes { listener(c, old) } }
+            return true
+        }
+    }
+
+    /// The plans a whole-schema replacement amounts to (for the listeners: prepared
+    /// statement eviction, the gossiped schema version).
+    public static func changes(from old: InMemorySchema, to new: InMemorySchema) -> [SchemaChangePlan] {
+        var out: [SchemaChangePlan] = []
+        for (name, ks) in old.keyspaces {
+            guard let now = new.keyspaces[name] else { out.append(.dropKeyspace(name, ifExists: true)); continue }
+            for (tn, t) in ks.tables {
+                if let nt = now.tables[tn] {
+                    if nt != t { out.append(.alterTable(nt)) }
+                } else {
+                    out.append(.dropTable(keyspace: name, name: tn, id: t.id, ifExists: true))
+                }
+            }
+            for (un, _) in ks.userTypes where now.userTypes[un] == nil {
+                out.append(.dropType(keyspace: name, name: un, ifExists: true))
+            }
+        }
+        for (name, ks) in new.keyspaces {
+            guard let before = old.keyspaces[name] else {
+                out.append(.createKeyspace(ks, ifNotExists: true))
+                for t in ks.tables.values { out.append(.createTable(t, ifNotExists: true)) }
+                continue
+            }
+            if before.replication != ks.replication { out.append(.alterKeyspace(ks)) }
+            for (tn, t) in ks.tables where before.tables[tn] == nil { out.append(.createTable(t, ifNotExists: true)) }
+        }
+        return out
+    }
+
+    /// Sets the schema timestamp to `remote`, or (a local change) to the larger of the clock
+    /// and the last timestamp + 1; persists it. Caller holds the change lock.
+    func advanceTimestamp(to remote: Int64?) throws -> Int64 {
+        let now = Int64(Date().timeIntervalSince1970 * 1_000_000)
+        let ts = timestamp.withLock { t -> Int64 in
+            t = remote ?? max(now, t + 1)
+            return t
+        }
+        let body = "timestamp=\(ts)\n"
+        let crc = String(CRC32C.checksum(Array(body.utf8)), radix: 16)
+        let path = dataDirectory + "/" + Self.timestampFileName
+        try (body + "crc32c=\(crc)\n").write(toFile: path + ".tmp", atomically: false, encoding: .utf8)
+        _ = rename(path + ".tmp", path)
+        return ts
+    }
+
+    /// The stored timestamp; 0 when there is none or it does not check out (the schema then
+    /// loses to any peer's that has one, and is pulled from them).
+    static func readTimestamp(directory: String) -> Int64 {
+        guard let text = try? String(contentsOfFile: directory + "/" + timestampFileName, encoding: .utf8) else { return 0 }
+        let lines = text.split(separator: "\n")
+        guard lines.count == 2, lines[0].hasPrefix("timestamp="), lines[1].hasPrefix("crc32c="),
+              let ts = Int64(lines[0].dropFirst("timestamp=".count)),
+              String(CRC32C.checksum(Array((String(lines[0]) + "\n").utf8)), radix: 16) == lines[1].dropFirst("crc32c=".count)
+        else { return 0 }
+        return ts
+    }
+}
