@@ -177,3 +177,39 @@ def test_ddl_on_one_node_reaches_every_node(nodes):
         assert [s.execute(select, (k,)).one().v for k in range(50)] == ["v%d" % k for k in range(50)]
     finally:
         cluster.shutdown()
+
+
+def test_bulk_load_at_rf3_puts_every_row_on_three_nodes(nodes, tmp_path):
+    import os
+    import subprocess
+    from cassandra import ConsistencyLevel
+    from cassandra.cluster import ExecutionProfile, EXEC_PROFILE_DEFAULT
+    from cassandra.policies import WhiteListRoundRobinPolicy
+    from cassandra.query import SimpleStatement
+    first = nodes[0]
+    cluster = Cluster([first.host], port=first.port, connect_timeout=20)
+    try:
+        s = cluster.connect()
+        s.execute("CREATE KEYSPACE IF NOT EXISTS loaded WITH replication = "
+                  "{'class': 'SimpleStrategy', 'replication_factor': 3}")
+        s.execute("CREATE TABLE IF NOT EXISTS loaded.t (id bigint PRIMARY KEY, v double)")
+        assert cluster.control_connection.wait_for_schema_agreement()
+    finally:
+        cluster.shutdown()
+    csv = tmp_path / "t.csv"
+    csv.write_text("id,v\n" + "".join("%d,%s\n" % (i, i * 0.5) for i in range(3000)))
+    out = subprocess.run([os.environ["HYADES_BIN"], "load", "-t", "loaded.t", "--host", first.host,
+                          "--port", str(first.port), "--storage-port", str(STORAGE_PORT), "--no-progress", str(csv)],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stdout + out.stderr
+    # Each node alone (pinned, consistency ONE) holds every row: the loader streamed each
+    # SSTable to the three replicas of its ranges.
+    for n in nodes:
+        profile = ExecutionProfile(load_balancing_policy=WhiteListRoundRobinPolicy([n.host]))
+        pinned = Cluster([n.host], port=n.port, connect_timeout=20, execution_profiles={EXEC_PROFILE_DEFAULT: profile})
+        try:
+            p = pinned.connect()
+            count = p.execute(SimpleStatement("SELECT count(*) FROM loaded.t", consistency_level=ConsistencyLevel.ONE)).one()[0]
+            assert count == 3000, (n.host, count)
+        finally:
+            pinned.shutdown()
