@@ -213,3 +213,44 @@ def test_bulk_load_at_rf3_puts_every_row_on_three_nodes(nodes, tmp_path):
             assert count == 3000, (n.host, count)
         finally:
             pinned.shutdown()
+
+
+def test_a_node_restarted_on_another_address_keeps_its_host_id_and_data(nodes):
+    """A node is its host id: node 3 comes back on 127.0.0.54 with the same data
+    directory; the others list it there (same host id, same tokens), not at its old
+    address, and it still holds the rows it held."""
+    from cassandra import ConsistencyLevel
+    from cassandra.cluster import ExecutionProfile, EXEC_PROFILE_DEFAULT
+    from cassandra.policies import WhiteListRoundRobinPolicy
+    from cassandra.query import SimpleStatement
+    old = nodes[2]
+
+    def pinned(node):
+        profile = ExecutionProfile(load_balancing_policy=WhiteListRoundRobinPolicy([node.host]))
+        return Cluster([node.host], port=node.port, connect_timeout=20, execution_profiles={EXEC_PROFILE_DEFAULT: profile})
+
+    c = pinned(old)
+    before = c.connect().execute("SELECT host_id, tokens FROM system.local").one()
+    c.shutdown()
+    assert old.stop() == 0
+    moved = type(old)(old.binary, old.data_dir, host="127.0.0.54", config=config("127.0.0.54"))
+    first = pinned(nodes[0])
+    try:
+        s = first.connect()
+
+        def peers():
+            return {r.peer: r for r in s.execute("SELECT peer, host_id, tokens FROM system.peers")}
+        wait_for("node 1 to list the node at its new address only",
+                 lambda: set(peers()) == {"127.0.0.52", "127.0.0.54"}, seconds=60)
+        row = peers()["127.0.0.54"]
+        assert row.host_id == before.host_id and set(row.tokens) == set(before.tokens)
+        m = pinned(moved)
+        try:
+            count = m.connect().execute(SimpleStatement("SELECT count(*) FROM loaded.t",
+                                                        consistency_level=ConsistencyLevel.ONE)).one()[0]
+            assert count == 3000
+        finally:
+            m.shutdown()
+    finally:
+        first.shutdown()
+        assert moved.stop() == 0

@@ -106,8 +106,48 @@ final class GossipService: @unchecked Sendable {
         if changed { publish() }
     }
 
+    /// A node is its host id, not its address (Cassandra's host id collision rule): when a
+    /// node comes back on another address, the state gossiped under its old address (same
+    /// host id, older generation) is evicted, so drivers see the node move, not two nodes.
+    private func evictMovedNodes() {
+        let moved = lock.withLock { () -> [(InternodeAddress, String)] in
+            let me = gossiper.localAddress
+            let myID = gossiper.identity.hostID.description.lowercased()
+            var latest: [String: (address: InternodeAddress, generation: Int32)] = [:]
+            var losers: [(InternodeAddress, String)] = []
+            for (address, state) in gossiper.endpointStates.sorted(by: { $0.key < $1.key }) where address != me {
+                guard let id = state[.hostID]?.value.lowercased() else { continue }
+                if id == myID {
+                    losers.append((address, id))
+                    continue
+                }
+                let generation = state.heartBeat.generation
+                if let other = latest[id] {
+                    if generation > other.generation {
+                        losers.append((other.address, id))
+                        latest[id] = (address, generation)
+                    } else {
+                        losers.append((address, id))
+                    }
+                } else {
+                    latest[id] = (address, generation)
+                }
+            }
+            let now = InternodeMessaging.now()
+            for (address, _) in losers {
+                _ = gossiper.removeEndpoint(address, now: now)
+                gossiper.evict(address, now: now)
+            }
+            return losers
+        }
+        for (address, id) in moved {
+            logger.info("node \(id) is no longer at \(address): it came back on another address")
+        }
+    }
+
     /// Rebuilds the peers the system tables show and tells drivers what changed.
     private func publish() {
+        evictMovedNodes()
         let (states, alive) = lock.withLock { () -> ([InternodeAddress: EndpointState], Set<InternodeAddress>) in
             let s = gossiper.endpointStates.filter { $0.key != messaging.identity.address }
             return (s, Set(s.keys.filter { gossiper.isAlive($0) }))
