@@ -64,6 +64,14 @@ extension QueryProcessor {
             throw QueryError.invalid("Consistency level ANY is not yet supported for counter table \(keyspace)")
         }
         guard !Self.isLocalSystemKeyspace(keyspace), let a = availability(of: keyspace) else { return }
+        // Lightweight transactions need Paxos among the replicas, counters a leader that
+        // merges per-replica shards; neither exists across nodes yet, so on a keyspace with
+        // more than one replica they are refused rather than run on one replica only.
+        if (conditional || counter) && a.totalFactor > 1 {
+            let what = conditional ? "Conditional updates (lightweight transactions)" : "Counter updates"
+            throw QueryError.invalid("\(what) are not supported on keyspace \(keyspace) with \(a.totalFactor) replicas: "
+                                     + "Hyades runs them on one replica only (keyspaces with replication_factor 1 support them)")
+        }
         if conditional {
             let s = serial ?? .serial
             guard s == .serial || s == .localSerial else {

@@ -386,3 +386,21 @@ def test_tombstone_thresholds_warn_then_fail(start_server):
         t.execute(SimpleStatement("SELECT * FROM ts.t WHERE k = 9"))
     assert "READ_TOO_MANY_TOMBSTONES" in str(e.value) and e.value.failures == 1
     cluster.shutdown()
+
+
+def test_lwt_and_counters_refused_on_several_replicas(s):
+    """Issue 11: no Paxos or counter shards across replicas yet, so on a keyspace with more
+    than one replica LWT and counter updates are refused by name, never run on one replica."""
+    s.execute("CREATE KEYSPACE IF NOT EXISTS correctness_rf2 WITH replication = "
+              "{'class': 'SimpleStrategy', 'replication_factor': 2}")
+    s.execute("CREATE TABLE IF NOT EXISTS correctness_rf2.t (k int PRIMARY KEY, v int)")
+    s.execute("CREATE TABLE IF NOT EXISTS correctness_rf2.c (k int PRIMARY KEY, n counter)")
+    with pytest.raises(InvalidRequest, match="lightweight transactions.*not supported on keyspace correctness_rf2"):
+        s.execute("INSERT INTO correctness_rf2.t (k, v) VALUES (1, 1) IF NOT EXISTS")
+    with pytest.raises(InvalidRequest, match="Counter updates are not supported on keyspace correctness_rf2"):
+        s.execute("UPDATE correctness_rf2.c SET n = n + 1 WHERE k = 1")
+    # RF 1 keeps them.
+    s.execute("CREATE TABLE IF NOT EXISTS correctness.c (k int PRIMARY KEY, n counter)")
+    s.execute("UPDATE correctness.c SET n = n + 2 WHERE k = 1")
+    assert s.execute("SELECT n FROM correctness.c WHERE k = 1").one().n == 2
+    assert s.execute("INSERT INTO correctness.alt (k, b) VALUES (77, 'x') IF NOT EXISTS").one()[0] is True
