@@ -246,6 +246,13 @@ def test_system_tables_have_cassandra_5_columns(s):
     assert peers_v2.column_names == ["peer", "peer_port", "data_center", "host_id", "native_address", "native_port",
                                      "preferred_ip", "preferred_port", "rack", "release_version", "schema_version",
                                      "tokens"]
+    # Types too: the collections of system.local / peers and system_traces are not frozen.
+    types = {r.column_name: r.type for r in s.execute(
+        "SELECT column_name, type FROM system_schema.columns WHERE keyspace_name = 'system' AND table_name = 'local'")}
+    assert types["tokens"] == "set<text>" and types["truncated_at"] == "map<uuid, blob>"
+    types = {r.column_name: r.type for r in s.execute(
+        "SELECT column_name, type FROM system_schema.columns WHERE keyspace_name = 'system_traces' AND table_name = 'sessions'")}
+    assert types["parameters"] == "map<text, text>"
     sessions = s.execute("SELECT * FROM system_traces.sessions LIMIT 1")
     assert sessions.column_names == ["session_id", "client", "command", "coordinator", "coordinator_port",
                                      "duration", "parameters", "request", "started_at"]
