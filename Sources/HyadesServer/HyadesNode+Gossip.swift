@@ -11,12 +11,8 @@ extension HyadesNode {
     /// This node on the internode network: its host id (kept on disk, so a node that comes
     /// back on another address is still itself) and broadcast address.
     var internodeIdentity: HyadesCluster.NodeIdentity {
-        let u = identity.hostID.uuid
-        let bytes = [u.0, u.1, u.2, u.3, u.4, u.5, u.6, u.7, u.8, u.9, u.10, u.11, u.12, u.13, u.14, u.15]
-        var high: UInt64 = 0, low: UInt64 = 0
-        for i in 0..<8 { high = high << 8 | UInt64(bytes[i]) }
-        for i in 8..<16 { low = low << 8 | UInt64(bytes[i]) }
-        return HyadesCluster.NodeIdentity(hostID: HostID(high: high, low: low),
+        let hostID = withUnsafeBytes(of: identity.hostID.uuid) { HostID(bytes: Array($0)) }
+        return HyadesCluster.NodeIdentity(hostID: hostID,
                                           address: InternodeAddress(host: broadcastHost, port: UInt16(config.storagePort)))
     }
 
@@ -41,8 +37,9 @@ extension HyadesNode {
         let gossip = GossipService(messaging: messaging, configuration: configuration, processor: processor,
                                    events: events, logger: logger)
         let schemaSync = SchemaSync(messaging: messaging, processor: processor, events: events, logger: logger)
-        schemaSync.start()
+        schemaSync.livePeers = { [weak gossip] in gossip?.livePeers ?? [] }
         gossip.schemaSync = schemaSync
+        schemaSync.start()
         let nativeHost = config.broadcastRPCAddress ?? config.rpcAddress
         gossip.start(node: processor.node, nativeHost: nativeHost, nativePort: nativePort,
                      tokens: identity.tokens.map(\.value), eventLoop: MultiThreadedEventLoopGroup.singleton.next())

@@ -28,18 +28,19 @@ public struct BatchGuards: Sendable, Hashable {
         // single-partition batch is never warned about or refused for its size.
         var keys = Set<[UInt8]>()
         for u in mutation.updates { keys.insert(u.key.key) }
-        guard keys.count > 1 || Set(mutation.updates.map(\.table)).count > 1 else { return }
-        let tables = "[" + Set(mutation.updates.map { tableName($0.table) }).sorted().joined(separator: ", ") + "]"
+        let tableIDs = Set(mutation.updates.map(\.table))
+        guard keys.count > 1 || tableIDs.count > 1 else { return }
+        // Table names only for a warning: Spark's batches pass here on every write.
+        func tables() -> String { "[" + tableIDs.map(tableName).sorted().joined(separator: ", ") + "]" }
         let size = mutation.updates.reduce(0) { $0 + Self.dataSize($1) }
         if size > sizeWarnThresholdBytes {
             if size > sizeFailThresholdBytes { throw QueryError.invalid("Batch too large") }
-            warnings?.add("Batch for \(tables) is of size \(size), exceeding specified threshold of "
+            warnings?.add("Batch for \(tables()) is of size \(size), exceeding specified threshold of "
                           + "\(sizeWarnThresholdBytes) by \(size - sizeWarnThresholdBytes).")
         }
         if type != .logged && keys.count > unloggedAcrossPartitionsWarnThreshold {
-            let tableCount = Set(mutation.updates.map(\.table)).count
-            warnings?.add("Unlogged batch covering \(keys.count) partitions detected against table\(tableCount == 1 ? "" : "s") "
-                          + "\(tables). You should use a logged batch for atomicity, or asynchronous writes for performance.")
+            warnings?.add("Unlogged batch covering \(keys.count) partitions detected against table\(tableIDs.count == 1 ? "" : "s") "
+                          + "\(tables()). You should use a logged batch for atomicity, or asynchronous writes for performance.")
         }
     }
 

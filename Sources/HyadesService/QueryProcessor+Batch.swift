@@ -66,9 +66,8 @@ extension QueryProcessor {
 
     /// Size limits and client warnings of a batch's mutation (`BatchGuards`).
     func verifyBatch(_ mutation: Mutation, type: BatchType, options: QueryOptions) throws(QueryError) {
-        let schema = self.schema.snapshot
-        try batchGuards.verify(mutation, type: type, warnings: options.warnings) { id in
-            for ks in schema.keyspaces.values {
+        try batchGuards.verify(mutation, type: type, warnings: options.warnings) { [schema] id in
+            for ks in schema.snapshot.keyspaces.values {
                 if let t = ks.tables.values.first(where: { $0.id == id }) { return "\(t.keyspace).\(t.name)" }
             }
             return "\(id)"

@@ -1,6 +1,7 @@
 import Foundation
 import HyadesCore
 import HyadesCQL
+import HyadesStorage
 
 /// The schema between nodes. Every schema carries the time of its last change (µs, the
 /// larger of the clock and the previous time + 1); nodes exchange whole schemas (the schema
@@ -30,9 +31,15 @@ extension SchemaManager {
     /// changed. Returns whether it was adopted.
     @discardableResult
     public func adopt(_ bytes: [UInt8], timestamp remote: Int64, from peer: String) throws -> Bool {
+        try adoptChanges(bytes, timestamp: remote, from: peer) != nil
+    }
+
+    /// `adopt`, returning what changed (nil: not adopted), as computed under the change
+    /// lock against the schema it replaced.
+    public func adoptChanges(_ bytes: [UInt8], timestamp remote: Int64, from peer: String) throws -> [SchemaChangePlan]? {
         let keyspaces = try SchemaFile.decode(bytes, path: "schema from \(peer)")
-        return try withChangeLock {
-            guard remote > schemaTimestamp else { return false }
+        return try withChangeLock { () -> [SchemaChangePlan]? in
+            guard remote > schemaTimestamp else { return nil }
             let old = snapshot
             let new = InMemorySchema(keyspaces)
             // A table the newer schema lacks is closed, its files kept where they are (as
@@ -42,13 +49,13 @@ extension SchemaManager {
             _ = try advanceTimestamp(to: remote)
             let changes = Self.changes(from: old, to: new)
             for listener in listenersSnapshot { for c in changes { listener(c, old) } }
-            return true
+            return changes
         }
     }
 
     /// The plans a whole-schema replacement amounts to (for the listeners: prepared
     /// statement eviction, the gossiped schema version).
-    public static func changes(from old: InMemorySchema, to new: InMemorySchema) -> [SchemaChangePlan] {
+    static func changes(from old: InMemorySchema, to new: InMemorySchema) -> [SchemaChangePlan] {
         var out: [SchemaChangePlan] = []
         for (name, ks) in old.keyspaces {
             guard let now = new.keyspaces[name] else { out.append(.dropKeyspace(name, ifExists: true)); continue }
@@ -85,16 +92,32 @@ extension SchemaManager {
         }
         let body = "timestamp=\(ts)\n"
         let crc = String(CRC32C.checksum(Array(body.utf8)), radix: 16)
+        // As the schema file is written (SchemaFile.write): temporary file, fsync, rename,
+        // directory fsync, through the engine's file system.
+        let fs = engine.fileSystem
         let path = dataDirectory + "/" + Self.timestampFileName
-        try (body + "crc32c=\(crc)\n").write(toFile: path + ".tmp", atomically: false, encoding: .utf8)
-        _ = rename(path + ".tmp", path)
+        let f = try fs.createForWriting(path + ".tmp")
+        do {
+            try f.append(Array((body + "crc32c=\(crc)\n").utf8))
+            try f.sync()
+            try f.close()
+        } catch {
+            try? f.close()
+            throw error
+        }
+        try fs.rename(path + ".tmp", to: path)
+        try fs.syncDirectory(dataDirectory)
         return ts
     }
 
     /// The stored timestamp; 0 when there is none or it does not check out (the schema then
-    /// loses to any peer's that has one, and is pulled from them).
-    static func readTimestamp(directory: String) -> Int64 {
-        guard let text = try? String(contentsOfFile: directory + "/" + timestampFileName, encoding: .utf8) else { return 0 }
+    /// loses to any peer's, and is pulled from them).
+    static func readTimestamp(directory: String, fileSystem fs: any FileSystem) -> Int64 {
+        let path = directory + "/" + timestampFileName
+        guard fs.fileExists(path), let size = try? fs.fileSize(path), let f = try? fs.openForReading(path) else { return 0 }
+        defer { f.close() }
+        guard let bytes = try? f.read(at: 0, count: Int(size)) else { return 0 }
+        let text = String(decoding: bytes, as: UTF8.self)
         let lines = text.split(separator: "\n")
         guard lines.count == 2, lines[0].hasPrefix("timestamp="), lines[1].hasPrefix("crc32c="),
               let ts = Int64(lines[0].dropFirst("timestamp=".count)),

@@ -51,7 +51,7 @@ public final class SchemaManager: SchemaView, @unchecked Sendable {
         }
         let version = try Self.version(of: keyspaces)
         state.withLock { $0.schema = schema; $0.version = version }
-        timestamp.withLock { $0 = Self.readTimestamp(directory: dataDirectory) }
+        timestamp.withLock { $0 = Self.readTimestamp(directory: dataDirectory, fileSystem: engine.fileSystem) }
     }
 
     // MARK: SchemaView

@@ -30,7 +30,7 @@ struct ClusterReport: Sendable {
         var nodes = [Node(hostID: hostID(l.blob("host_id")), address: host, nativePort: port,
                           dataCenter: l.string("data_center") ?? "datacenter1", rack: l.string("rack") ?? "rack1",
                           tokens: tokens(l.blob("tokens")), isLocal: true, isUp: true)]
-        let schemaVersion = l.blob("schema_version").map { HostID(bytes: $0).description } ?? "?"
+        let schemaVersion = l.blob("schema_version").flatMap(uuidText) ?? "?"
         let peers = try await client.execute(
             "SELECT peer, host_id, data_center, rack, tokens, native_address, native_port FROM system.peers_v2")
         for p in peers {
@@ -216,6 +216,12 @@ struct ClusterReport: Sendable {
     static func tokens(_ set: [UInt8]?) -> [Token] {
         guard let set, let elements = try? CQLLiteral.elements(of: set, perEntry: 1) else { return [] }
         return elements.compactMap { Int64(String(decoding: $0, as: UTF8.self)).map(Token.init) }.sorted()
+    }
+
+    static func uuidText(_ b: [UInt8]) -> String? {
+        guard b.count == 16 else { return nil }
+        return UUID(uuid: (b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]))
+            .uuidString.lowercased()
     }
 
     static func inet(_ bytes: [UInt8]?) -> String {

@@ -43,22 +43,8 @@ public final class SSTableUploadSession: @unchecked Sendable {
         self.files = fileNames
         let replies = ReplyQueue()
         self.replies = replies
-        let channel: any Channel
-        do {
-            channel = try ClientBootstrap(group: eventLoopGroup)
-                .connectTimeout(connectTimeout)
-                .channelOption(.socketOption(.tcp_nodelay), value: 1)
-                .channelInitializer { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(StreamingFrameDecoder(maxFrameBytes: 64 << 10)))
-                        try channel.pipeline.syncOperations.addHandler(MessageToByteHandler(StreamingFrameEncoder()))
-                        try channel.pipeline.syncOperations.addHandler(ReplyHandler(replies))
-                    }
-                }
-                .connect(host: host, port: port).wait()
-        } catch {
-            throw SSTableStreamerError("cannot connect to \(host):\(port) (the node's storage_port): \(error)")
-        }
+        let channel = try connectStreaming(host: host, port: port, replies: replies, eventLoopGroup: eventLoopGroup,
+                                          timeout: connectTimeout)
         self.channel = channel
         let infos = fileNames.map { StreamingFileInfo(name: $0, sizeBytes: StreamingFormat.unknownSize) }
         do {
@@ -310,26 +296,34 @@ public enum StagedLoad {
     static func request(_ message: StreamingMessage, host: String, port: Int,
                         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) throws -> StreamingMessage {
         let replies = ReplyQueue()
-        let channel: any Channel
-        do {
-            channel = try ClientBootstrap(group: eventLoopGroup)
-                .connectTimeout(.seconds(10))
-                .channelInitializer { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(StreamingFrameDecoder(maxFrameBytes: 64 << 10)))
-                        try channel.pipeline.syncOperations.addHandler(MessageToByteHandler(StreamingFrameEncoder()))
-                        try channel.pipeline.syncOperations.addHandler(ReplyHandler(replies))
-                    }
-                }
-                .connect(host: host, port: port).wait()
-        } catch {
-            throw SSTableStreamerError("cannot connect to \(host):\(port) (the node's storage_port): \(error)")
-        }
+        let channel = try connectStreaming(host: host, port: port, replies: replies, eventLoopGroup: eventLoopGroup,
+                                          timeout: .seconds(10))
         defer { try? channel.close().wait() }
         try channel.writeAndFlush(message).wait()
         guard let reply = try replies.next(timeout: nil) else {
             throw StreamingSessionError(code: .nodeError, message: "the node closed the connection without an answer")
         }
         return reply
+    }
+}
+
+/// A streaming connection to a node's storage_port whose replies go to `replies`
+/// (blocking: the loader's threads).
+func connectStreaming(host: String, port: Int, replies: ReplyQueue, eventLoopGroup: any EventLoopGroup,
+                    timeout: TimeAmount) throws -> any Channel {
+    do {
+        return try ClientBootstrap(group: eventLoopGroup)
+            .connectTimeout(timeout)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(StreamingFrameDecoder(maxFrameBytes: 64 << 10)))
+                    try channel.pipeline.syncOperations.addHandler(MessageToByteHandler(StreamingFrameEncoder()))
+                    try channel.pipeline.syncOperations.addHandler(ReplyHandler(replies))
+                }
+            }
+            .connect(host: host, port: port).wait()
+    } catch {
+        throw SSTableStreamerError("cannot connect to \(host):\(port) (the node's storage_port): \(error)")
     }
 }

@@ -66,6 +66,9 @@ final class GossipService: @unchecked Sendable {
         }
     }
 
+    /// The peers gossip considers up.
+    var livePeers: [InternodeAddress] { lock.withLock { gossiper.liveEndpoints.sorted() } }
+
     func setLocal(_ key: ApplicationState, _ value: String) {
         let actions = lock.withLock { gossiper.setLocal(key, value) }
         perform(actions)

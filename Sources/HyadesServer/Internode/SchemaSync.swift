@@ -31,15 +31,11 @@ final class SchemaSync: @unchecked Sendable {
         processor.schema.addLocalChangeListener { [weak self] _ in self?.pushToLivePeers() }
     }
 
-    /// The peers gossip says are up, at their storage ports.
-    var livePeers: [InternodeAddress] {
-        processor.cluster.peers.filter(\.isAlive).map {
-            InternodeAddress(host: $0.address.map(String.init).joined(separator: "."), port: UInt16($0.storagePort))
-        }
-    }
+    /// The peers gossip says are up (set by the gossip service when it starts).
+    var livePeers: @Sendable () -> [InternodeAddress] = { [] }
 
     func pushToLivePeers() {
-        for peer in livePeers { push(to: peer) }
+        for peer in livePeers() { push(to: peer) }
     }
 
     func push(to peer: InternodeAddress) {
@@ -70,11 +66,10 @@ final class SchemaSync: @unchecked Sendable {
         var ts: UInt64 = 0
         for i in 0..<8 { ts = ts << 8 | UInt64(payload[i]) }
         let remote = Int64(bitPattern: ts)
-        let before = processor.schema.snapshot
         do {
-            if try processor.schema.adopt(Array(payload[8...]), timestamp: remote, from: "\(peer)") {
+            if let changes = try processor.schema.adoptChanges(Array(payload[8...]), timestamp: remote, from: "\(peer)") {
                 logger.info("schema from \(peer) adopted (version \(processor.schema.schemaVersion))")
-                for change in SchemaManager.changes(from: before, to: processor.schema.snapshot) {
+                for change in changes {
                     let e = change.event
                     if let event = ResultMapping.schemaChange(change: e.change, target: e.target, keyspace: e.keyspace, name: e.name) {
                         events.broadcast(.schemaChange(event))
