@@ -164,9 +164,14 @@ def test_ddl_on_one_node_reaches_every_node(nodes):
                 tables = [r.table_name for r in p.execute(
                     "SELECT table_name FROM system_schema.tables WHERE keyspace_name = 'spread'")]
                 assert tables == ["t"], (n.host, tables)
-                versions = {r.schema_version for r in p.execute("SELECT schema_version FROM system.peers")}
-                versions.add(p.execute("SELECT schema_version FROM system.local").one().schema_version)
-                assert len(versions) == 1, (n.host, versions)
+                # Each node's own view agrees once gossip has carried the new versions to it
+                # (a round or two after the driver's agreement, which asks one node).
+                def versions():
+                    v = {r.schema_version for r in p.execute("SELECT schema_version FROM system.peers")}
+                    v.add(p.execute("SELECT schema_version FROM system.local").one().schema_version)
+                    return v
+                wait_for("%s to see one schema version" % n.host, lambda: len(versions()) == 1, seconds=15)
+                assert len(versions()) == 1, (n.host, versions())
             finally:
                 pinned.shutdown()
         # Token-aware writes and reads find each row on its replica.
