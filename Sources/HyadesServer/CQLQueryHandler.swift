@@ -149,9 +149,11 @@ final class CQLQueryHandler: ChannelInboundHandler {
         var immediate: [Int] = []
         for (i, o) in outcomes.enumerated() {
             if let r = o.acknowledgement {
-                deferred.append(i)
                 requirement = CommitLogAppend(position: max(requirement?.position ?? r.position, r.position),
                                               needsSync: (requirement?.needsSync ?? false) || r.needsSync)
+            }
+            if o.acknowledgement != nil || !o.replicaWaits.isEmpty {
+                deferred.append(i)
             } else {
                 immediate.append(i)
             }
@@ -167,30 +169,54 @@ final class CQLQueryHandler: ChannelInboundHandler {
                 if let event = outcomes[i].event { events?.broadcast(.schemaChange(event)) }
             }
         }
-        guard let requirement else {
+        guard !deferred.isEmpty else {
             channel.flush()
             return
         }
         let streams = deferred.map { requests[$0].stream }
         let responses = deferred.map { outcomes[$0].response }
         let warnings = deferred.map { outcomes[$0].warnings }
+        let waits = deferred.map { outcomes[$0].replicaWaits }
         let eventLoop = channel.eventLoop
-        // Runs on this thread right after a write syscall (periodic), or on the sync
-        // thread after the fsync (batch, group): hop to the event loop.
-        processor.whenAcknowledgeable(requirement) { error in
-            let write = {
-                let done = eventLoop.makePromise(of: Void.self)
-                done.futureResult.whenComplete { _ in tracker.end(streams.count) }
-                for (i, stream) in streams.enumerated() {
-                    let response = error.map { CQLResponse.error(ResultMapping.error($0)) } ?? responses[i]
-                    channel.write(CQLResponseEnvelope(stream: stream, response: response, warnings: warnings[i]),
-                                  promise: i == streams.count - 1 ? done : nil)
+        // Runs once the local commit log allows it: on this thread right after a write
+        // syscall (periodic), or on the sync thread after the fsync (batch, group). Answers
+        // that also wait for replicas (coordinated writes) go out as each completes.
+        let localDone: @Sendable (QueryError?) -> Void = { error in
+            // Answers waiting only for the commit log: written together, one flush.
+            let ready = streams.indices.filter { waits[$0].isEmpty || error != nil }
+            if !ready.isEmpty {
+                let write = {
+                    let done = eventLoop.makePromise(of: Void.self)
+                    done.futureResult.whenComplete { _ in tracker.end(ready.count) }
+                    for (k, i) in ready.enumerated() {
+                        let response = error.map { CQLResponse.error(ResultMapping.error($0)) } ?? responses[i]
+                        channel.write(CQLResponseEnvelope(stream: streams[i], response: response, warnings: warnings[i]),
+                                      promise: k == ready.count - 1 ? done : nil)
+                    }
+                    channel.flush()
                 }
-                channel.flush()
+                if eventLoop.inEventLoop { write() } else { eventLoop.execute(write) }
             }
-            if eventLoop.inEventLoop { write() } else { eventLoop.execute(write) }
+            guard error == nil else { return }
+            for i in streams.indices where !waits[i].isEmpty {
+                ReplicaWait.all(waits[i]) { replicaError in
+                    let send = {
+                        let response = replicaError.map { CQLResponse.error(ResultMapping.error($0)) } ?? responses[i]
+                        let done = eventLoop.makePromise(of: Void.self)
+                        done.futureResult.whenComplete { _ in tracker.end(1) }
+                        channel.writeAndFlush(CQLResponseEnvelope(stream: streams[i], response: response, warnings: warnings[i]),
+                                              promise: done)
+                    }
+                    if eventLoop.inEventLoop { send() } else { eventLoop.execute(send) }
+                }
+            }
         }
-        // The immediate answers (the callback flushes its own).
+        if let requirement {
+            processor.whenAcknowledgeable(requirement, localDone)
+        } else {
+            localDone(nil)
+        }
+        // The immediate answers (the callbacks flush their own).
         channel.flush()
     }
 
@@ -250,6 +276,8 @@ final class CQLQueryHandler: ChannelInboundHandler {
         var acknowledgement: CommitLogAppend? = nil
         /// Client warnings for the response (flag 0x08).
         var warnings: [String] = []
+        /// Coordinated writes whose replicas must acknowledge before `response` is sent.
+        var replicaWaits: [ReplicaWait] = []
     }
 
     /// Runs on the thread pool.
@@ -305,12 +333,14 @@ final class CQLQueryHandler: ChannelInboundHandler {
             if case .setKeyspace(let ks) = result { keyspace = ks }
             if case .schemaChange(let sc) = cql { event = sc }
             return Outcome(response: .result(cql), keyspace: keyspace, event: event,
-                           acknowledgement: acknowledgement.requirement, warnings: warnings.take())
+                           acknowledgement: acknowledgement.requirement, warnings: warnings.take(),
+                           replicaWaits: acknowledgement.replicaWaits)
         } catch {
             // Every QueryProcessor entry point throws QueryError (typed throws). A request
             // that failed after some of its writes (a counter batch) still waits for them.
             return Outcome(response: .error(ResultMapping.error(error)), keyspace: nil, event: nil,
-                           acknowledgement: acknowledgement.requirement, warnings: warnings.take())
+                           acknowledgement: acknowledgement.requirement, warnings: warnings.take(),
+                           replicaWaits: acknowledgement.replicaWaits)
         }
     }
 }

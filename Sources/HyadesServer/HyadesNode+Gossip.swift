@@ -30,7 +30,7 @@ extension HyadesNode {
     /// Starts gossip on `messaging` (the storage_port listener routes internode frames to
     /// it). `storagePort`: the port actually bound.
     func startGossip(messaging: InternodeMessaging, storagePort: Int, nativePort: Int, events: EventRegistry,
-                     logger: Logger) -> GossipService {
+                     coordinator: CoordinatorService?, logger: Logger) -> GossipService {
         var configuration = GossipConfiguration(clusterName: config.clusterName,
                                                 seeds: seedAddresses(storagePort: storagePort))
         configuration.failureDetector.phiConvictThreshold = config.phiConvictThreshold
@@ -39,6 +39,7 @@ extension HyadesNode {
         let schemaSync = SchemaSync(messaging: messaging, processor: processor, events: events, logger: logger)
         schemaSync.livePeers = { [weak gossip] in gossip?.livePeers ?? [] }
         gossip.schemaSync = schemaSync
+        gossip.coordinator = coordinator
         schemaSync.start()
         let nativeHost = config.broadcastRPCAddress ?? config.rpcAddress
         gossip.start(node: processor.node, nativeHost: nativeHost, nativePort: nativePort,

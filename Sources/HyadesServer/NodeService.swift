@@ -28,8 +28,18 @@ public final class NodeService: Service, Sendable {
         let cql = CQLServerConfiguration(maxBodyBytes: config.nativeTransportMaxFrameSizeBytes,
                                          maxInFlightRequests: config.nativeTransportMaxInFlightRequests,
                                          authenticator: roles == nil ? nil : CQLServerConfiguration.passwordAuthenticator)
+        // A node with seeds coordinates: a read waits on its request thread for replicas
+        // (Cassandra's native transport threads do the same), so the pool has room for
+        // many waiting requests; a node alone keeps one thread per core.
+        let pool: NIOThreadPool
+        if config.seeds.contains(where: { !$0.hasPrefix(config.listenAddress) }) {
+            pool = NIOThreadPool(numberOfThreads: max(System.coreCount, config.nativeTransportMaxThreads))
+            pool.start()
+        } else {
+            pool = NIOThreadPool.singleton
+        }
         server = CQLServer(processor: node.processor, host: config.rpcAddress, port: config.nativeTransportPort,
-                           configuration: cql, limits: config.inFlightLimits, roles: roles, logger: logger)
+                           configuration: cql, limits: config.inFlightLimits, roles: roles, threadPool: pool, logger: logger)
     }
 
     public func run() async throws {
@@ -50,13 +60,21 @@ public final class NodeService: Service, Sendable {
         let streaming = StreamingServer(schema: node.schema, host: node.config.listenAddress, port: node.config.storagePort,
                                         configuration: streamingConfiguration, internode: messaging, logger: logger)
         var gossip: GossipService?
+        var coordinator: CoordinatorService?
         do {
             let bound = try await streaming.start()
             messaging.listening(onPort: bound.port ?? node.config.storagePort)
-            // Gossip (cluster membership) on the same port, once it listens.
+            // The coordinator and replica verbs, then gossip (cluster membership), on the
+            // same port once it listens.
+            do {
+                coordinator = try CoordinatorService(node: node, messaging: messaging, logger: logger)
+                coordinator?.start()
+            } catch {
+                logger.error("coordinator not started (writes and reads stay on this node): \(error)")
+            }
             gossip = node.startGossip(messaging: messaging, storagePort: bound.port ?? node.config.storagePort,
                                       nativePort: native.port ?? node.config.nativeTransportPort,
-                                      events: server.events, logger: logger)
+                                      events: server.events, coordinator: coordinator, logger: logger)
         } catch {
             // The CQL service stays up: several nodes (or test runs) on one machine may share
             // a storage_port; only bulk import is unavailable, and the log says why.
@@ -102,6 +120,7 @@ public final class NodeService: Service, Sendable {
             throw NodeStopped(reason: reason)
         }
         await messaging.shutdown()
+        coordinator?.stop()
         try node.drain()
         node.status.set("stopped")
         logger.info("drained; storage engine shut down cleanly")

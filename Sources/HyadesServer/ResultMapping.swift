@@ -72,7 +72,16 @@ enum ResultMapping {
             return CQLErrorMessage(.unavailable(consistency: e.consistency ?? .one, required: e.required, alive: e.alive), e.message)
         case .readFailure:
             return CQLErrorMessage(.readFailure(consistency: e.consistency ?? .one, received: e.alive, blockFor: e.required,
-                                                numFailures: e.failures, dataPresent: false), e.message)
+                                                numFailures: e.failures, dataPresent: e.dataPresent), e.message)
+        case .writeTimeout:
+            return CQLErrorMessage(.writeTimeout(consistency: e.consistency ?? .one, received: e.alive, blockFor: e.required,
+                                                 writeType: e.writeType ?? "SIMPLE"), e.message)
+        case .readTimeout:
+            return CQLErrorMessage(.readTimeout(consistency: e.consistency ?? .one, received: e.alive, blockFor: e.required,
+                                                dataPresent: e.dataPresent), e.message)
+        case .writeFailure:
+            return CQLErrorMessage(.writeFailure(consistency: e.consistency ?? .one, received: e.alive, blockFor: e.required,
+                                                 numFailures: e.failures, writeType: e.writeType ?? "SIMPLE"), e.message)
         case .syntaxError: return CQLErrorMessage(.syntaxError, e.message)
         case .unauthorized: return CQLErrorMessage(.unauthorized, e.message)
         case .invalid: return CQLErrorMessage(.invalid, e.message)

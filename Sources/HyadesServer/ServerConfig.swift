@@ -41,6 +41,9 @@ public struct ServerConfig: Sendable, Hashable {
     public var nativeTransportMaxFrameSizeBytes = 16 << 20
     /// Unanswered requests per connection before reading pauses.
     public var nativeTransportMaxInFlightRequests = 1024
+    /// Request threads of a node that coordinates for a cluster (`native_transport_max_threads`,
+    /// Cassandra's default 128): reads wait on them for replicas.
+    public var nativeTransportMaxThreads = 128
     /// Requests in flight on the whole node (`native_transport_max_concurrent_requests`).
     public var nativeTransportMaxConcurrentRequests = 8192
     /// Frame bytes of requests in flight on the node / from one client IP; over either
@@ -204,6 +207,7 @@ public struct ServerConfig: Sendable, Hashable {
                 c.memtableHeapSpaceBytes = try v.bytes(defaultUnit: 1 << 20, min: 1 << 10)
             case "native_transport_max_frame_size", "native_transport_max_frame_size_in_mb":
                 c.nativeTransportMaxFrameSizeBytes = try v.bytes(defaultUnit: 1 << 20, min: 1 << 10)
+            case "native_transport_max_threads": c.nativeTransportMaxThreads = try v.int(min: 1, max: 4096)
             case "native_transport_max_requests_per_connection":
                 c.nativeTransportMaxInFlightRequests = try v.int(min: 1, max: 1 << 20)
             case "native_transport_max_concurrent_requests":

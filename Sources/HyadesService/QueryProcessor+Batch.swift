@@ -60,7 +60,7 @@ extension QueryProcessor {
             mutation = try BatchPlan.mutation(of: statements, timestamp: options.timestamp ?? clock(), nowInSeconds: nowInSeconds)
         } catch { throw QueryError(error) }
         try verifyBatch(mutation, type: options.batchType, options: options)
-        try apply(mutation, options: options)
+        try apply(mutation, options: options, writeType: options.batchType == .unlogged ? "UNLOGGED_BATCH" : "BATCH")
         return .void
     }
 

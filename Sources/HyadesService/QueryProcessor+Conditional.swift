@@ -23,7 +23,8 @@ extension QueryProcessor {
         if check.applied {
             let mutation: Mutation
             do { mutation = try m.mutation(values: values, timestamp: clock(), nowInSeconds: nowInSeconds) } catch { throw QueryError(error) }
-            try apply(mutation, options: options)
+            try requireLocalReplica(mutation, what: "Conditional updates")
+            try apply(mutation, options: options, writeType: "CAS")
             return .rows(ResultPage(columns: [appliedSpec], rows: [[[1]]]))
         }
         try acknowledgeRead(options)
@@ -75,7 +76,8 @@ extension QueryProcessor {
                 // Like single conditional writes, the node's clock, not a client timestamp.
                 mutation = try BatchPlan.mutation(of: statements, timestamp: clock(), nowInSeconds: nowInSeconds)
             } catch { throw QueryError(error) }
-            try apply(mutation, options: options)
+            try requireLocalReplica(mutation, what: "Conditional updates")
+            try apply(mutation, options: options, writeType: "CAS")
             return .rows(ResultPage(columns: [appliedSpec], rows: [[[1]]]))
         }
         try acknowledgeRead(options)

@@ -8,8 +8,15 @@ import HyadesCQL
 /// as in Cassandra (LocalStrategy: this node is every replica).
 extension QueryProcessor {
     /// The node's view of a keyspace's live replicas (one node until the cluster exists).
+    /// On a ring, the keyspace-level check counts the ring's nodes per data centre (the
+    /// replicas a key can have); the coordinator then checks each partition's live replicas.
     func availability(of keyspace: String) -> ReplicaAvailability? {
         guard let ks = analysisSchema.keyspace(named: keyspace) else { return nil }
+        if let (_, t) = coordinating() {
+            return ReplicaAvailability(replication: ks.replication, localDataCenter: t.localLocation.dataCenter) { dc in
+                t.nodeCount(in: dc)
+            }
+        }
         return ReplicaAvailability.singleNode(ks.replication, dataCenter: node.dataCenter)
     }
 

@@ -41,7 +41,8 @@ extension QueryProcessor {
             // tie (a tie is resolved by value, which would lose a decrement).
             mutation = try resolved.mutation(values: values, timestamp: CounterClock.shared.next(clock()), nowInSeconds: nowInSeconds)
         } catch { throw QueryError(error) }
-        try apply(mutation, options: options)
+        try requireLocalReplica(mutation, what: "Counter updates")
+        try apply(mutation, options: options, writeType: "COUNTER")
     }
 
     /// A batch of counter statements (BEGIN COUNTER BATCH, or a protocol batch): applied

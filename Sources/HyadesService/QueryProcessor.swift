@@ -21,6 +21,16 @@ public final class QueryProcessor: @unchecked Sendable {
     public let traces = TraceStore()
     /// The other nodes as gossip sees them (system.peers, peers_v2).
     public let cluster = ClusterView()
+    /// The ring the coordinator works on (published by gossip).
+    public let topology = ClusterTopologyHolder()
+    /// The coordinator, set when the node joins the internode network.
+    public var storageProxy: StorageProxy? {
+        get { proxyBox.withLock { $0 } }
+        set { proxyBox.withLock { $0 = newValue } }
+    }
+    private let proxyBox = Mutex<StorageProxy?>(nil)
+    /// Table id -> its keyspace's replication, for the schema version it was built at.
+    let replicationCache = Mutex<(version: UUID?, map: [TableID: ReplicationParams])>((nil, [:]))
 
     let cache: PreparedStatementCache
 
@@ -213,7 +223,7 @@ public final class QueryProcessor: @unchecked Sendable {
             } catch { throw QueryError(error) }
             try verifyBatch(mutation, type: b.kind == .unlogged ? .unlogged : (b.kind == .counter ? .counter : .logged),
                             options: options)
-            try apply(mutation, options: options)
+            try apply(mutation, options: options, writeType: b.kind == .unlogged ? "UNLOGGED_BATCH" : "BATCH")
             return .void
         case .insertJSON(let j):
             try refuseSystem(j.table.keyspace)
@@ -243,10 +253,20 @@ public final class QueryProcessor: @unchecked Sendable {
         try apply(mutation, options: options)
     }
 
-    /// Every write of the processor ends here: applied, then either recorded in the
-    /// request's `WriteAcknowledgement` (the server answers once it holds) or waited for.
-    func apply(_ mutation: Mutation, options: QueryOptions) throws(QueryError) {
+    /// Every write of the processor ends here: on a ring, sent to its replicas by the
+    /// coordinator; alone, applied here. Then either recorded in the request's
+    /// `WriteAcknowledgement` (the server answers once it holds) or waited for.
+    func apply(_ mutation: Mutation, options: QueryOptions, writeType: String = "SIMPLE") throws(QueryError) {
         if mutation.updates.isEmpty { return }
+        if let (proxy, t) = coordinating() {
+            try coordinate(mutation, options: options, writeType: writeType, proxy: proxy, topology: t)
+            return
+        }
+        try applyLocally(mutation, options: options)
+    }
+
+    /// Applies a write to this node's engine (the local replica's part of a coordinated write).
+    func applyLocally(_ mutation: Mutation, options: QueryOptions) throws(QueryError) {
         do {
             let appended = try schema.engine.applyDeferringAcknowledgement(mutation)
             if let ack = options.acknowledgement {
@@ -267,6 +287,9 @@ public final class QueryProcessor: @unchecked Sendable {
 
     func selectStreaming(_ compiled: StreamingSelect.Compiled, values: [CQLBoundValue],
                          options: QueryOptions) throws(QueryError) -> ResultPage {
+        if !readsEverythingLocally(compiled.plan.table.keyspace, options.consistency) {
+            return try select(compiled.plan, values: values, options: options, streaming: false)
+        }
         guard let store = schema.tableStore(compiled.plan.table.id) else {
             throw QueryError.invalid("unconfigured table \(compiled.plan.table.name)")
         }
@@ -277,14 +300,26 @@ public final class QueryProcessor: @unchecked Sendable {
         }
     }
 
-    func select(_ plan: SelectPlan, values: [CQLBoundValue], options: QueryOptions) throws(QueryError) -> ResultPage {
+    func select(_ plan: SelectPlan, values: [CQLBoundValue], options: QueryOptions,
+                streaming: Bool = true) throws(QueryError) -> ResultPage {
         if plan.isAggregate, let warnings = options.warnings { Self.warnAboutAggregation(plan, warnings) }
         let now = nowInSeconds
         let isSystem = SystemKeyspaces.names.contains(plan.table.keyspace)
-        if !isSystem, let compiled = StreamingSelect.Compiled(plan) {
+        let local = isSystem || readsEverythingLocally(plan.table.keyspace, options.consistency)
+        if !isSystem, !local, let (proxy, t) = coordinating() {
+            guard let store = schema.tableStore(plan.table.id) else {
+                throw QueryError.invalid("unconfigured table \(plan.table.name)")
+            }
+            let target = try coordinatedTarget(plan, store: store, options: options, now: now, proxy: proxy, topology: t)
+            let executor = try SelectExecutor(plan: plan, values: values, nowInSeconds: now)
+            return try monitoringTombstones(plan, options: options) {
+                try executor.execute(target, pageSize: options.pageSize, pagingState: options.pagingState)
+            }
+        }
+        if !isSystem, streaming, let compiled = StreamingSelect.Compiled(plan) {
             return try selectStreaming(compiled, values: values, options: options)
         }
-        if !isSystem, let counting = StreamingSelect.countingPlan(plan), let compiled = StreamingSelect.Compiled(counting) {
+        if !isSystem, streaming, let counting = StreamingSelect.countingPlan(plan), let compiled = StreamingSelect.Compiled(counting) {
             guard let store = schema.tableStore(plan.table.id) else {
                 throw QueryError.invalid("unconfigured table \(plan.table.name)")
             }

@@ -10,7 +10,10 @@ public struct QueryError: Error, Hashable, Sendable, CustomStringConvertible {
         case protocolError = 0x000A
         case unavailable = 0x1000
         case overloaded = 0x1001
+        case writeTimeout = 0x1100
+        case readTimeout = 0x1200
         case readFailure = 0x1300
+        case writeFailure = 0x1500
         case syntaxError = 0x2000
         case unauthorized = 0x2100
         case invalid = 0x2200
@@ -31,8 +34,13 @@ public struct QueryError: Error, Hashable, Sendable, CustomStringConvertible {
     public var consistency: ConsistencyLevel?
     public var required: Int32 = 0
     public var alive: Int32 = 0
-    /// READ_FAILURE: how many replicas failed.
+    /// READ_FAILURE / WRITE_FAILURE: how many replicas failed.
     public var failures: Int32 = 0
+    /// WRITE_TIMEOUT / WRITE_FAILURE: Cassandra's write type (SIMPLE, BATCH, UNLOGGED_BATCH,
+    /// COUNTER, BATCH_LOG, CAS, VIEW, CDC).
+    public var writeType: String?
+    /// READ_TIMEOUT / READ_FAILURE: whether the replica asked for data answered.
+    public var dataPresent = false
 
     public init(_ code: Code, _ message: String, keyspace: String? = nil, table: String? = nil, unpreparedID: [UInt8]? = nil) {
         self.code = code
@@ -55,6 +63,52 @@ public struct QueryError: Error, Hashable, Sendable, CustomStringConvertible {
         return e
     }
     static func server(_ m: String) -> QueryError { QueryError(.serverError, m) }
+
+    /// Cassandra's WriteTimeoutException: the replicas that acknowledged in time were
+    /// fewer than the level blocks for (the write may still have reached some).
+    public static func writeTimeout(_ cl: ConsistencyLevel, received: Int, blockFor: Int, writeType: String) -> QueryError {
+        var e = QueryError(.writeTimeout, "Operation timed out - received only \(received) responses.")
+        e.consistency = cl
+        e.required = Int32(blockFor)
+        e.alive = Int32(received)
+        e.writeType = writeType
+        return e
+    }
+
+    /// Cassandra's WriteFailureException: replicas answered with errors, so the level
+    /// cannot be met any more.
+    public static func writeFailure(_ cl: ConsistencyLevel, received: Int, blockFor: Int, failures: Int,
+                                    writeType: String) -> QueryError {
+        var e = QueryError(.writeFailure, "Operation failed - received \(received) responses and \(failures) failures")
+        e.consistency = cl
+        e.required = Int32(blockFor)
+        e.alive = Int32(received)
+        e.failures = Int32(failures)
+        e.writeType = writeType
+        return e
+    }
+
+    /// Cassandra's ReadTimeoutException (read_request_timeout / range_request_timeout).
+    public static func readTimeout(_ cl: ConsistencyLevel, received: Int, blockFor: Int, dataPresent: Bool) -> QueryError {
+        var e = QueryError(.readTimeout, "Operation timed out - received only \(received) responses.")
+        e.consistency = cl
+        e.required = Int32(blockFor)
+        e.alive = Int32(received)
+        e.dataPresent = dataPresent
+        return e
+    }
+
+    /// Cassandra's ReadFailureException: replicas answered a read with errors.
+    public static func readFailure(_ cl: ConsistencyLevel, received: Int, blockFor: Int, failures: Int,
+                                   dataPresent: Bool, reason: String) -> QueryError {
+        var e = QueryError(.readFailure, "Operation failed - received \(received) responses and \(failures) failures: \(reason)")
+        e.consistency = cl
+        e.required = Int32(blockFor)
+        e.alive = Int32(received)
+        e.failures = Int32(failures)
+        e.dataPresent = dataPresent
+        return e
+    }
 
     init(_ e: CQLAnalysisError) {
         let code = Code(rawValue: e.code.rawValue) ?? .invalid

@@ -10,6 +10,7 @@ public final class WriteAcknowledgement: Sendable, Hashable {
     private struct Pending {
         var position: CommitLogPosition?
         var needsSync = false
+        var replicas: [ReplicaWait] = []
     }
     private let pending = Mutex(Pending())
 
@@ -22,6 +23,14 @@ public final class WriteAcknowledgement: Sendable, Hashable {
             if appended.needsSync { p.needsSync = true }
         }
     }
+
+    /// Adds a coordinated write to wait for: its replicas' acknowledgements at the level.
+    func require(_ wait: ReplicaWait) {
+        pending.withLock { $0.replicas.append(wait) }
+    }
+
+    /// The coordinated writes the answer waits for (empty on a node alone).
+    public var replicaWaits: [ReplicaWait] { pending.withLock { $0.replicas } }
 
     /// The position every write of the request lies before and whether an fsync must
     /// cover it; nil when the request wrote nothing.

@@ -28,6 +28,8 @@ final class GossipService: @unchecked Sendable {
     private var announced: Set<InternodeAddress> = []
     /// Pulls the schema of a live peer whose schema version differs from ours.
     var schemaSync: SchemaSync?
+    /// Rebuilds the coordinator's ring on every change.
+    var coordinator: CoordinatorService?
 
     init(messaging: InternodeMessaging, configuration: GossipConfiguration, processor: QueryProcessor,
          events: EventRegistry, logger: Logger) {
@@ -160,6 +162,7 @@ final class GossipService: @unchecked Sendable {
             now[address] = Self.peerInfo(address, state, alive: alive.contains(address))
         }
         processor.cluster.update(now.keys.sorted().map { now[$0]! })
+        coordinator?.ringChanged(now)
         let ours = processor.schema.schemaVersion
         for (address, peer) in now where peer.isAlive && peer.schemaVersion != nil && peer.schemaVersion != ours {
             schemaSync?.pull(from: address)
