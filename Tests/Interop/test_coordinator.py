@@ -1,0 +1,190 @@
+"""Issue 11 item 5: any node coordinates any request. Three real `hyades server` processes
+on 127.0.0.61-63 gossip into one ring; the real cassandra-driver, pinned to one node at a
+time (that node coordinates), writes and reads at consistency levels and sees each
+replica's data by reading it alone at ONE."""
+import os
+import signal
+import time
+
+import pytest
+from cassandra import ConsistencyLevel as CL
+from cassandra import Unavailable, WriteTimeout
+from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile
+from cassandra.policies import FallthroughRetryPolicy, WhiteListRoundRobinPolicy
+from cassandra.query import SimpleStatement
+
+STORAGE_PORT = 7361
+HOSTS = ["127.0.0.61", "127.0.0.62", "127.0.0.63"]
+
+
+def config(host):
+    return ("cluster_name: 'coordinator-test'\n"
+            "storage_port: %d\n"
+            "listen_address: %s\n"
+            "write_request_timeout: 1000ms\n"
+            "read_request_timeout: 2000ms\n"
+            "seed_provider:\n"
+            "  - class_name: org.apache.cassandra.locator.SimpleSeedProvider\n"
+            "    parameters:\n"
+            "      - seeds: \"%s:%d\"\n" % (STORAGE_PORT, host, HOSTS[0], STORAGE_PORT))
+
+
+def wait_for(what, predicate, seconds=40):
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        try:
+            if predicate():
+                return
+        except Exception:
+            pass
+        time.sleep(0.2)
+    raise AssertionError("timed out waiting for " + what)
+
+
+class Pinned:
+    """A driver session whose requests all go to (are coordinated by) one node."""
+
+    def __init__(self, node):
+        self.node = node
+        self.reopen()
+
+    def reopen(self):
+        # No retries: the test sees the coordinator's own answer (the default policy turns
+        # an UNAVAILABLE into a retry on the next host, here none: NoHostAvailable).
+        profile = ExecutionProfile(load_balancing_policy=WhiteListRoundRobinPolicy([self.node.host]),
+                                   retry_policy=FallthroughRetryPolicy(), request_timeout=30)
+        self.cluster = Cluster([self.node.host], port=self.node.port, connect_timeout=20,
+                               execution_profiles={EXEC_PROFILE_DEFAULT: profile})
+        self.session = self.cluster.connect()
+
+    def run(self, cql, params=None, cl=CL.ONE, fetch_size=None):
+        st = SimpleStatement(cql, consistency_level=cl, fetch_size=fetch_size)
+        return self.session.execute(st, params)
+
+    def close(self):
+        self.cluster.shutdown()
+
+
+@pytest.fixture(scope="module")
+def ring(start_server):
+    nodes = [start_server(h, config=config(h)) for h in HOSTS]
+    pins = [Pinned(n) for n in nodes]
+
+    def joined():
+        for p in pins:
+            rows = list(p.run("SELECT peer, schema_version FROM system.peers"))
+            if len(rows) != 2:
+                return False
+        return True
+    wait_for("every node to see the two others", joined)
+    # Let the failure detectors settle: every node must hold the others alive.
+    time.sleep(3)
+    yield nodes, pins
+    for p in pins:
+        p.close()
+
+
+def ddl(pins, statement):
+    pins[0].run(statement)
+    versions = lambda: len({str(p.run("SELECT schema_version FROM system.local").one().schema_version) for p in pins}) == 1
+    wait_for("schema agreement", versions)
+
+
+def test_quorum_write_reaches_every_replica(ring):
+    nodes, pins = ring
+    ddl(pins, "CREATE KEYSPACE IF NOT EXISTS rf3 WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 3}")
+    ddl(pins, "CREATE TABLE IF NOT EXISTS rf3.kv (k int PRIMARY KEY, v text)")
+    for i in range(100):
+        pins[i % 3].run("INSERT INTO rf3.kv (k, v) VALUES (%s, %s)", (i, "v%d" % i), cl=CL.QUORUM)
+    # Every node holds every row: each read alone at ONE (it is a replica of everything).
+    for p in pins:
+        rows = {r.k: r.v for r in p.run("SELECT k, v FROM rf3.kv", cl=CL.ONE)}
+        assert rows == {i: "v%d" % i for i in range(100)}
+    # QUORUM and ALL reads agree.
+    for cl in (CL.QUORUM, CL.ALL):
+        assert pins[1].run("SELECT v FROM rf3.kv WHERE k = 7", cl=cl).one().v == "v7"
+        assert pins[2].run("SELECT count(*) FROM rf3.kv", cl=cl).one()[0] == 100
+
+
+def test_rf1_rows_live_on_their_replica_and_any_node_reads_them(ring):
+    nodes, pins = ring
+    ddl(pins, "CREATE KEYSPACE IF NOT EXISTS rf1 WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}")
+    ddl(pins, "CREATE TABLE IF NOT EXISTS rf1.kv (k int, c int, v text, PRIMARY KEY (k, c))")
+    n = 300
+    for i in range(n):
+        pins[i % 3].run("INSERT INTO rf1.kv (k, c, v) VALUES (%s, %s, %s)", (i, i % 5, "x%d" % i))
+    expected = {(i, i % 5): "x%d" % i for i in range(n)}
+    for p in pins:
+        # Single-partition reads through any coordinator.
+        assert p.run("SELECT v FROM rf1.kv WHERE k = 123 AND c = 3").one().v == "x123"
+        # A full scan walks every node's ranges, in token order, paged across nodes.
+        rows = list(p.run("SELECT k, c, v, token(k) AS t FROM rf1.kv", fetch_size=37))
+        assert {(r.k, r.c): r.v for r in rows} == expected
+        tokens = [r.t for r in rows]
+        assert tokens == sorted(tokens)
+        assert p.run("SELECT count(*) FROM rf1.kv").one()[0] == n
+    # The rows are spread: no node holds them all (each read alone through token ranges it owns
+    # is tested by the scan above; here: the data directory sizes are not all equal).
+    lo, hi = -2**63, 2**63 - 1
+    mid = 0
+    a = pins[0].run("SELECT count(*) FROM rf1.kv WHERE token(k) > %s AND token(k) <= %s", (lo, mid)).one()[0]
+    b = pins[1].run("SELECT count(*) FROM rf1.kv WHERE token(k) > %s AND token(k) <= %s", (mid, hi)).one()[0]
+    assert a + b == n and a > 0 and b > 0
+
+
+def test_unavailable_when_too_few_replicas_are_alive(ring):
+    nodes, pins = ring
+    ddl(pins, "CREATE KEYSPACE IF NOT EXISTS rf3 WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 3}")
+    ddl(pins, "CREATE TABLE IF NOT EXISTS rf3.down (k int PRIMARY KEY, v int)")
+    victim = nodes[2]
+    pins[2].close()
+    assert victim.stop() == 0
+    last = []
+    try:
+        def down_seen():
+            try:
+                pins[0].run("INSERT INTO rf3.down (k, v) VALUES (1, 1)", cl=CL.ALL)
+                last.append("succeeded")
+                return False
+            except Unavailable:
+                return True
+            except Exception as e:
+                last.append(repr(e))
+                raise
+        try:
+            wait_for("ALL to be unavailable with one replica down", down_seen)
+        except AssertionError:
+            raise AssertionError("last outcome: %s" % last[-3:])
+        with pytest.raises(Unavailable) as e:
+            pins[0].run("SELECT * FROM rf3.down WHERE k = 1", cl=CL.ALL)
+        assert e.value.required_replicas == 3 and e.value.alive_replicas == 2
+        # QUORUM still succeeds, and the write is hinted for the down node.
+        for i in range(50):
+            pins[i % 2].run("INSERT INTO rf3.down (k, v) VALUES (%s, %s)", (i, i), cl=CL.QUORUM)
+        assert pins[1].run("SELECT count(*) FROM rf3.down", cl=CL.QUORUM).one()[0] == 50
+    finally:
+        victim._start(victim.port)
+        pins[2].reopen()
+    # Back up: hints replay, and the node alone at ONE has every row it missed.
+    wait_for("hints to reach the restarted node",
+             lambda: pins[2].run("SELECT count(*) FROM rf3.down", cl=CL.ONE).one()[0] == 50, seconds=60)
+
+
+def test_write_timeout_when_a_replica_does_not_answer(ring):
+    nodes, pins = ring
+    ddl(pins, "CREATE TABLE IF NOT EXISTS rf3.slow (k int PRIMARY KEY, v int)")
+    victim = nodes[1]
+    os.kill(victim.proc.pid, signal.SIGSTOP)
+    try:
+        # Before the failure detector convicts the stopped node it counts as alive: ALL waits
+        # for its acknowledgement and times out after write_request_timeout (1 s).
+        with pytest.raises(WriteTimeout) as e:
+            pins[0].run("INSERT INTO rf3.slow (k, v) VALUES (1, 1)", cl=CL.ALL)
+        assert e.value.received_responses == 2 and e.value.required_responses == 3
+        assert e.value.write_type == 0  # SIMPLE
+        # QUORUM is met by the two others.
+        pins[0].run("INSERT INTO rf3.slow (k, v) VALUES (2, 2)", cl=CL.QUORUM)
+    finally:
+        os.kill(victim.proc.pid, signal.SIGCONT)
+    wait_for("the stalled node to get the writes it missed",
+             lambda: pins[1].run("SELECT count(*) FROM rf3.slow", cl=CL.ONE).one()[0] == 2, seconds=60)
