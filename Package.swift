@@ -98,7 +98,7 @@ let package = Package(
         .testTarget(name: "HyadesCoreTests", dependencies: ["HyadesCore"]),
         .testTarget(name: "HyadesClusterTests", dependencies: ["HyadesCluster", "HyadesCore"], exclude: ["testdata"]),
         .testTarget(name: "HyadesCQLTests", dependencies: ["HyadesCQL", "HyadesCore"]),
-        .testTarget(name: "HyadesServiceTests", dependencies: ["HyadesService", "HyadesCore", "HyadesStorage", "HyadesCQL"]),
+        .testTarget(name: "HyadesServiceTests", dependencies: ["HyadesService", "HyadesCore", "HyadesStorage", "HyadesCQL", "HyadesCluster"]),
         .testTarget(name: "HyadesProtocolTests", dependencies: [
             "HyadesProtocol", "HyadesCore",
             .product(name: "NIOCore", package: "swift-nio"),

@@ -75,7 +75,8 @@ public final class StorageProxy: Sendable {
         var order: [[HostID]] = []
         for u in mutation.updates {
             guard let params = replicationOf(u.table) else { throw QueryError.invalid("unconfigured table \(u.table)") }
-            let replicas = naturalReplicas(params, u.key.token, t)
+            // Order does not matter to a write: one group per replica set.
+            let replicas = naturalReplicas(params, u.key.token, t).sorted()
             if groups[replicas] == nil {
                 groups[replicas] = (params, [])
                 order.append(replicas)
@@ -303,7 +304,7 @@ public final class StorageProxy: Sendable {
             let piece = PartitionRange(lower: lower, upper: upper)
             if let clipped = Self.intersect(piece, range) {
                 let replicas = naturalReplicas(params, owner, t)
-                if let last = out.last, last.replicas == replicas, last.range.upper == clipped.lower {
+                if let last = out.last, Set(last.replicas) == Set(replicas), last.range.upper == clipped.lower {
                     out[out.count - 1].range.upper = clipped.upper
                 } else {
                     out.append(RangeSplit(range: clipped, replicas: replicas))
