@@ -188,3 +188,57 @@ def test_write_timeout_when_a_replica_does_not_answer(ring):
         os.kill(victim.proc.pid, signal.SIGCONT)
     wait_for("the stalled node to get the writes it missed",
              lambda: pins[1].run("SELECT count(*) FROM rf3.slow", cl=CL.ONE).one()[0] == 2, seconds=60)
+
+
+def test_kill_9_during_quorum_writes_loses_nothing_acknowledged(ring):
+    nodes, pins = ring
+    ddl(pins, "CREATE TABLE IF NOT EXISTS rf3.load (k int PRIMARY KEY, v int)")
+    victim = nodes[2]
+    watcher = Cluster([nodes[0].host], port=nodes[0].port, connect_timeout=20)
+    watcher.connect()
+    victim_host = [h for h in watcher.metadata.all_hosts() if h.address == victim.host][0]
+    wait_for("the driver to see every node up", lambda: victim_host.is_up)
+    insert = pins[0].session.prepare("INSERT INTO rf3.load (k, v) VALUES (?, ?)")
+    insert.consistency_level = CL.QUORUM
+    acknowledged = []
+    failed = 0
+    killed = False
+    restarted = False
+    try:
+        start = time.time()
+        i = 0
+        # Writes in flight 32 at a time; node 3 is killed -9 after a second of load.
+        while time.time() - start < 5:
+            futures = [(k, pins[0].session.execute_async(insert, (k, k))) for k in range(i, i + 32)]
+            i += 32
+            for k, f in futures:
+                try:
+                    f.result()
+                    acknowledged.append(k)
+                except Exception:
+                    failed += 1
+            if not killed and time.time() - start > 1:
+                victim.proc.kill()
+                victim.proc.wait()
+                killed = True
+        assert killed and len(acknowledged) > 100
+        # QUORUM writes kept succeeding with one replica of three gone.
+        assert failed == 0
+        wait_for("the driver to see the killed node DOWN", lambda: not victim_host.is_up, seconds=30)
+        # Every acknowledged write is read back at QUORUM while it is down, through both survivors.
+        select = "SELECT k FROM rf3.load"
+        for p in pins[:2]:
+            got = {r.k for r in p.run(select, cl=CL.QUORUM)}
+            assert set(acknowledged) <= got
+        victim._start(victim.port)
+        restarted = True
+        pins[2].reopen()
+        wait_for("the driver to see the node UP again", lambda: victim_host.is_up, seconds=60)
+        # Its hints replay: read alone at ONE, it returns everything acknowledged.
+        wait_for("hints to replay to the restarted node",
+                 lambda: set(acknowledged) <= {r.k for r in pins[2].run(select, cl=CL.ONE)}, seconds=60)
+    finally:
+        if not restarted and victim.proc.poll() is not None:
+            victim._start(victim.port)
+            pins[2].reopen()
+        watcher.shutdown()
