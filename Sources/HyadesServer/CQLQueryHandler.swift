@@ -185,7 +185,7 @@ final class CQLQueryHandler: ChannelInboundHandler {
             // Answers waiting only for the commit log: written together, one flush.
             let ready = streams.indices.filter { waits[$0].isEmpty || error != nil }
             if !ready.isEmpty {
-                let write = {
+                let write: @Sendable () -> Void = {
                     let done = eventLoop.makePromise(of: Void.self)
                     done.futureResult.whenComplete { _ in tracker.end(ready.count) }
                     for (k, i) in ready.enumerated() {
@@ -200,7 +200,7 @@ final class CQLQueryHandler: ChannelInboundHandler {
             guard error == nil else { return }
             for i in streams.indices where !waits[i].isEmpty {
                 ReplicaWait.all(waits[i]) { replicaError in
-                    let send = {
+                    let send: @Sendable () -> Void = {
                         let response = replicaError.map { CQLResponse.error(ResultMapping.error($0)) } ?? responses[i]
                         let done = eventLoop.makePromise(of: Void.self)
                         done.futureResult.whenComplete { _ in tracker.end(1) }

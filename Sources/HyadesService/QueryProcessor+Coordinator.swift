@@ -42,9 +42,16 @@ extension QueryProcessor {
     func coordinate(_ mutation: Mutation, options: QueryOptions, writeType: String,
                     proxy: StorageProxy, topology t: ClusterTopology) throws(QueryError) {
         let wait = ReplicaWait()
-        try proxy.mutate(mutation, consistency: options.consistency, writeType: writeType, topology: t,
-                         applyLocally: { m throws(QueryError) in try applyLocally(m, options: options) },
-                         completion: wait.complete)
+        let local: (Mutation) throws(QueryError) -> CommitLogAppend = { [self] m throws(QueryError) in try append(m) }
+        // A logged batch over several partitions goes through the batchlog (all or nothing,
+        // even if this coordinator dies); everything else straight to the replicas.
+        if writeType == "BATCH" && Set(mutation.updates.map(\.key)).count > 1 {
+            try proxy.mutateAtomically(mutation, consistency: options.consistency, topology: t, applyLocally: local,
+                                       completion: wait.complete)
+        } else {
+            try proxy.mutate(mutation, consistency: options.consistency, writeType: writeType, topology: t,
+                             applyLocally: local, completion: wait.complete)
+        }
         if let ack = options.acknowledgement {
             ack.require(wait)
         } else {

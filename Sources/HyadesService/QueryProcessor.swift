@@ -265,15 +265,20 @@ public final class QueryProcessor: @unchecked Sendable {
         try applyLocally(mutation, options: options)
     }
 
-    /// Applies a write to this node's engine (the local replica's part of a coordinated write).
+    /// Applies a write to this node's engine; answered once its commit log allows.
     func applyLocally(_ mutation: Mutation, options: QueryOptions) throws(QueryError) {
+        let appended = try append(mutation)
+        if let ack = options.acknowledgement {
+            ack.require(appended)
+        } else {
+            do { try schema.engine.waitUntilAcknowledgeable(appended) } catch { throw QueryError.server("Write failed: \(error)") }
+        }
+    }
+
+    /// Appends a write to the commit log and memtable; the caller waits for the position.
+    func append(_ mutation: Mutation) throws(QueryError) -> CommitLogAppend {
         do {
-            let appended = try schema.engine.applyDeferringAcknowledgement(mutation)
-            if let ack = options.acknowledgement {
-                ack.require(appended)
-            } else {
-                try schema.engine.waitUntilAcknowledgeable(appended)
-            }
+            return try schema.engine.applyDeferringAcknowledgement(mutation)
         } catch let e as CommitLogError {
             if case .mutationTooLarge = e { throw QueryError.invalid("Mutation too large: \(e)") }
             throw QueryError.server("Write failed: \(e)")

@@ -239,3 +239,29 @@ func update(_ key: Int32, table: TableID = TableID(high: 9, low: 9), rows: [(Int
         #expect(kept >= 2 && s.size(for: host) <= 200)
     }
 }
+
+@Suite struct BatchlogStoreTests {
+    @Test func batchesAreKeptUntilRemovedAndDueOnlyWhenOld() throws {
+        let dir = NSTemporaryDirectory() + "hyades-batchlog-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let log = try BatchlogStore(directory: dir, fileSystem: PosixFileSystem())
+        let first = UUID(), second = UUID()
+        let m = Mutation([update(1, rows: [(1, "a")]), update(2, rows: [(1, "b")])])
+        let payload = BatchlogStore.encode(id: first, mutation: m)
+        let (id, decoded) = try BatchlogStore.decode(payload)
+        #expect(id == first && decoded == m)
+        try log.store(id: first, mutation: m, createdMillis: 1_000)
+        try log.store(id: second, mutation: m, createdMillis: 5_000)
+        #expect(log.due(createdBeforeMillis: 2_000).map(\.id) == [first])
+        #expect(log.due(createdBeforeMillis: 9_000).map(\.id) == [first, second])
+        log.remove(id: first)
+        #expect(log.due(createdBeforeMillis: 9_000).map(\.id) == [second])
+        // A damaged batch is set aside, never replayed.
+        let path = dir + "/" + second.uuidString.lowercased() + ".batch"
+        var bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
+        bytes[bytes.count - 1] ^= 0x55
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        #expect(log.due(createdBeforeMillis: 9_000).isEmpty)
+        #expect(FileManager.default.fileExists(atPath: path + ".corrupt"))
+    }
+}

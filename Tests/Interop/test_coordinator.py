@@ -84,6 +84,15 @@ def ring(start_server):
         p.close()
 
 
+def all_up(pins):
+    """Every node holds every other alive: a read at ALL succeeds through each."""
+    def ok():
+        for p in pins:
+            p.run("SELECT k FROM rf3.kv WHERE k = 0", cl=CL.ALL)
+        return True
+    wait_for("every node to see every node up", ok, seconds=60)
+
+
 def ddl(pins, statement):
     pins[0].run(statement)
     versions = lambda: len({str(p.run("SELECT schema_version FROM system.local").one().schema_version) for p in pins}) == 1
@@ -168,6 +177,7 @@ def test_unavailable_when_too_few_replicas_are_alive(ring):
     # Back up: hints replay, and the node alone at ONE has every row it missed.
     wait_for("hints to reach the restarted node",
              lambda: pins[2].run("SELECT count(*) FROM rf3.down", cl=CL.ONE).one()[0] == 50, seconds=60)
+    all_up(pins)
 
 
 def test_write_timeout_when_a_replica_does_not_answer(ring):
@@ -188,6 +198,7 @@ def test_write_timeout_when_a_replica_does_not_answer(ring):
         os.kill(victim.proc.pid, signal.SIGCONT)
     wait_for("the stalled node to get the writes it missed",
              lambda: pins[1].run("SELECT count(*) FROM rf3.slow", cl=CL.ONE).one()[0] == 2, seconds=60)
+    all_up(pins)
 
 
 def test_kill_9_during_quorum_writes_loses_nothing_acknowledged(ring):
@@ -237,8 +248,22 @@ def test_kill_9_during_quorum_writes_loses_nothing_acknowledged(ring):
         # Its hints replay: read alone at ONE, it returns everything acknowledged.
         wait_for("hints to replay to the restarted node",
                  lambda: set(acknowledged) <= {r.k for r in pins[2].run(select, cl=CL.ONE)}, seconds=60)
+        all_up(pins)
     finally:
         if not restarted and victim.proc.poll() is not None:
             victim._start(victim.port)
             pins[2].reopen()
         watcher.shutdown()
+
+
+def test_logged_batch_across_nodes_goes_through_the_batchlog(ring):
+    nodes, pins = ring
+    ddl(pins, "CREATE KEYSPACE IF NOT EXISTS rf1 WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}")
+    ddl(pins, "CREATE TABLE IF NOT EXISTS rf1.batched (k int PRIMARY KEY, v int)")
+    statements = " ".join("INSERT INTO rf1.batched (k, v) VALUES (%d, %d);" % (k, k * 10) for k in range(40))
+    pins[1].run("BEGIN BATCH " + statements + " APPLY BATCH", cl=CL.QUORUM)
+    for p in pins:
+        assert {r.k: r.v for r in p.run("SELECT k, v FROM rf1.batched")} == {k: k * 10 for k in range(40)}
+    # Logged on two other nodes, then removed once every part was written.
+    wait_for("the batchlogs to be emptied", lambda: all(
+        not [f for f in os.listdir(os.path.join(n.data_dir, "batchlog")) if f.endswith(".batch")] for n in nodes))

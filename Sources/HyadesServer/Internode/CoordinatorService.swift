@@ -17,6 +17,7 @@ final class CoordinatorService: @unchecked Sendable {
     let transport: InternodeReplicaTransport
     let verbs: ReplicaVerbService
     let hints: HintStore
+    let batchlog: BatchlogStore
     let dispatcher: HintsDispatcher
     let proxy: StorageProxy
     let logger: Logger
@@ -37,7 +38,9 @@ final class CoordinatorService: @unchecked Sendable {
         transport = InternodeReplicaTransport(messaging: messaging, eventLoop: loop)
         replicaPool = NIOThreadPool(numberOfThreads: max(2, System.coreCount))
         replicaPool.start()
-        verbs = ReplicaVerbService(messaging: messaging, processor: node.processor, pool: replicaPool, logger: logger)
+        batchlog = try BatchlogStore(directory: config.dataDirectory + "/batchlog", fileSystem: node.engine.fileSystem)
+        verbs = ReplicaVerbService(messaging: messaging, processor: node.processor, pool: replicaPool, batchlog: batchlog,
+                                   logger: logger)
         hints = try HintStore(directory: config.dataDirectory + "/hints", fileSystem: node.engine.fileSystem,
                               enabled: config.hintedHandoffEnabled, maxWindowMillis: Int64(config.maxHintWindowMs),
                               maxBytesPerHost: Int64(config.maxHintsSizePerHostBytes), nowMillis: Self.nowMillis)
@@ -62,6 +65,7 @@ final class CoordinatorService: @unchecked Sendable {
         // restart) are retried every 10 s (Cassandra's hints dispatch period).
         task = transport.eventLoop.scheduleRepeatedTask(initialDelay: .seconds(10), delay: .seconds(10)) { [weak self] _ in
             self?.dispatchPendingHints()
+            self?.replayBatchlog()
         }
     }
 
@@ -75,6 +79,33 @@ final class CoordinatorService: @unchecked Sendable {
         guard let t = node.processor.topology.current else { return }
         for host in hints.hostsWithHints where host != t.local && t.isAlive(host) {
             replay(to: host)
+        }
+    }
+
+    /// Batches logged here that their coordinator never removed (it died, or lost the
+    /// removal) are applied once they are older than twice the write timeout (Cassandra's
+    /// batchlog timeout): written to every replica at ONE, hints for the ones down, then
+    /// removed. Applying a batch twice is harmless (same timestamps).
+    private func replayBatchlog() {
+        guard let t = proxy.clustered else { return }
+        let before = Self.nowMillis() - 2 * Int64(node.config.writeRequestTimeoutMs)
+        let engine = node.engine
+        for (id, mutation) in batchlog.due(createdBeforeMillis: before) {
+            do {
+                try proxy.mutate(mutation, consistency: .one, writeType: "BATCH", topology: t,
+                                 applyLocally: { m throws(QueryError) in
+                                     do { return try engine.applyDeferringAcknowledgement(m) } catch {
+                                         throw QueryError(.serverError, "batchlog replay: \(error)")
+                                     }
+                                 }) { [batchlog, logger] error in
+                    if error == nil {
+                        batchlog.remove(id: id)
+                        logger.info("batch \(id) replayed from the batchlog")
+                    }
+                }
+            } catch {
+                logger.info("batch \(id) not replayed yet: \(error)")
+            }
         }
     }
 

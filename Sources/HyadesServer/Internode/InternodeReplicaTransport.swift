@@ -15,7 +15,8 @@ final class InternodeReplicaTransport: ReplicaTransport, @unchecked Sendable {
     private var addresses: [HostID: InternodeAddress] = [:]
 
     /// The verbs whose frames answer a coordinator request.
-    static let responseVerbs: [InternodeVerb] = [.mutationRsp, .readRsp, .rangeRsp, .readRepairRsp, .hintRsp, .failureRsp]
+    static let responseVerbs: [InternodeVerb] = [.mutationRsp, .readRsp, .rangeRsp, .readRepairRsp, .hintRsp, .batchStoreRsp,
+                                                 .batchRemoveRsp, .failureRsp]
 
     init(messaging: InternodeMessaging, eventLoop: any EventLoop) {
         self.messaging = messaging
@@ -46,6 +47,10 @@ final class InternodeReplicaTransport: ReplicaTransport, @unchecked Sendable {
         lock.withLock { callbacks[id]?.timer = timer }
         let expires = ClusterTime(nanoseconds: InternodeMessaging.now().nanoseconds + timeoutMillis * 1_000_000)
         messaging.send(verb, payload: payload, to: address, messageID: id, expiresAt: expires)
+    }
+
+    func schedule(afterMillis: Int64, _ body: @escaping @Sendable () -> Void) {
+        eventLoop.scheduleTask(in: .milliseconds(afterMillis)) { body() }
     }
 
     private func take(_ id: UInt64) -> (reply: @Sendable (ReplicaReply) -> Void, timer: Scheduled<Void>?)? {

@@ -18,7 +18,11 @@ final class ReplicaVerbService: @unchecked Sendable {
     let pool: NIOThreadPool
     let logger: Logger
 
-    init(messaging: InternodeMessaging, processor: QueryProcessor, pool: NIOThreadPool, logger: Logger) {
+    let batchlog: BatchlogStore
+
+    init(messaging: InternodeMessaging, processor: QueryProcessor, pool: NIOThreadPool, batchlog: BatchlogStore,
+         logger: Logger) {
+        self.batchlog = batchlog
         self.messaging = messaging
         self.processor = processor
         self.handler = ReplicaVerbHandler(engine: processor.schema.engine)
@@ -36,6 +40,26 @@ final class ReplicaVerbService: @unchecked Sendable {
         }
         messaging.register(.rangeReq) { [weak self] frame, from in
             self?.onPool(frame, from: from, response: .rangeRsp) { h, p in try h.range(p) }
+        }
+        // Batchlog: stored durably (fsync) before the answer; removed when the coordinator
+        // finished the batch.
+        messaging.register(.batchStoreReq) { [weak self] frame, from in
+            guard let self else { return }
+            let batchlog = self.batchlog
+            self.onPool(frame, from: from, response: .batchStoreRsp) { _, p in
+                let (id, mutation) = try BatchlogStore.decode(p)
+                try batchlog.store(id: id, mutation: mutation, createdMillis: Int64(Date().timeIntervalSince1970 * 1000))
+                return []
+            }
+        }
+        messaging.register(.batchRemoveReq) { [weak self] frame, from in
+            guard let self else { return }
+            let batchlog = self.batchlog
+            self.onPool(frame, from: from, response: .batchRemoveRsp) { _, p in
+                guard p.count == 16 else { throw MutationSerializationError(offset: 0, reason: "batch id of \(p.count) bytes") }
+                batchlog.remove(id: p.withUnsafeBytes { UUID(uuid: $0.loadUnaligned(as: uuid_t.self)) })
+                return []
+            }
         }
     }
 

@@ -47,10 +47,15 @@ final class ReadTracker: Sendable {
         var digests: [HostID: [UInt8]] = [:]
         var received = 0
         var full: [HostID: PartitionUpdate?] = [:]
+        /// The replicas whose full data the second round waits for.
+        var repairSet: [HostID] = []
         var mismatch = false
         var done = false
+        /// Replicas asked (the first targets, then speculative ones) and failed answers.
+        var asked: Int
+        var failed = 0
     }
-    private let state = Mutex(State())
+    private let state: Mutex<State>
     let targets: [HostID]
     let consistency: ConsistencyLevel
     private let completion: @Sendable (Result<PartitionUpdate?, QueryError>) -> Void
@@ -60,6 +65,16 @@ final class ReadTracker: Sendable {
         self.targets = targets
         self.consistency = consistency
         self.completion = completion
+        state = Mutex(State(asked: targets.count))
+    }
+
+    /// Whether a speculative request is worth sending (still waiting for answers); counts it.
+    func speculating() -> Bool {
+        state.withLock { s in
+            guard !s.done, !s.mismatch, s.received < targets.count else { return false }
+            s.asked += 1
+            return true
+        }
     }
 
     private func finish(_ r: Result<PartitionUpdate?, QueryError>) {
@@ -79,10 +94,16 @@ final class ReadTracker: Sendable {
     }
 
     /// A first-round answer (data or digest); `mismatch` runs once when the digests differ.
-    func answered(_ host: HostID, kind: ReplicaMessages.ReadKind, _ reply: ReplicaReply, mismatch: @Sendable () -> Void) {
+    func answered(_ host: HostID, kind: ReplicaMessages.ReadKind, _ reply: ReplicaReply,
+                  mismatch: @Sendable ([HostID]) -> Void) {
         guard case .response(let bytes) = reply else {
-            let (received, present) = state.withLock { ($0.received, $0.data != nil) }
-            finish(.failure(failure(reply, received: received, dataPresent: present)))
+            // A failed or silent replica ends the read only when no other asked replica
+            // can still make up the count (a speculative request may).
+            let (received, present, hopeless) = state.withLock { s -> (Int, Bool, Bool) in
+                s.failed += 1
+                return (s.received, s.data != nil, s.asked - s.failed < targets.count)
+            }
+            if hopeless { finish(.failure(failure(reply, received: received, dataPresent: present))) }
             return
         }
         var decoded: PartitionUpdate??
@@ -98,21 +119,22 @@ final class ReadTracker: Sendable {
                 return
             }
         }
-        enum Next { case wait, answer(PartitionUpdate?), repair }
+        enum Next { case wait, answer(PartitionUpdate?), repair([HostID]) }
         let next = state.withLock { s -> Next in
             guard !s.done, !s.mismatch else { return .wait }
             if let decoded { s.data = decoded }
             s.digests[host] = digest
             s.received += 1
-            guard s.received == targets.count, let data = s.data else { return .wait }
+            guard s.received >= targets.count, let data = s.data else { return .wait }
             if Set(s.digests.values).count == 1 { return .answer(data) }
             s.mismatch = true
-            return .repair
+            s.repairSet = s.digests.keys.sorted()
+            return .repair(s.repairSet)
         }
         switch next {
         case .wait: return
         case .answer(let p): finish(.success(p))
-        case .repair: mismatch()
+        case .repair(let hosts): mismatch(hosts)
         }
     }
 
@@ -134,7 +156,7 @@ final class ReadTracker: Sendable {
         let all = state.withLock { s -> [HostID: PartitionUpdate?]? in
             guard !s.done else { return nil }
             s.full[host] = p
-            return s.full.count == targets.count ? s.full : nil
+            return s.full.count == s.repairSet.count ? s.full : nil
         }
         guard let all else { return }
         let present = all.values.compactMap { $0 }
@@ -166,8 +188,10 @@ final class RangeTracker: Sendable {
     private struct State {
         var answers: [HostID: ReplicaMessages.RangeResponse] = [:]
         var done = false
+        var asked: Int
+        var failed = 0
     }
-    private let state = Mutex(State())
+    private let state: Mutex<State>
     let targets: [HostID]
     let consistency: ConsistencyLevel
     private let completion: @Sendable (Result<ReplicaMessages.RangeResponse, QueryError>) -> Void
@@ -177,6 +201,24 @@ final class RangeTracker: Sendable {
         self.targets = targets
         self.consistency = consistency
         self.completion = completion
+        state = Mutex(State(asked: targets.count))
+    }
+
+    /// Whether a speculative request is worth sending (still waiting for answers); counts it.
+    func speculating() -> Bool {
+        state.withLock { s in
+            guard !s.done, s.answers.count < targets.count else { return false }
+            s.asked += 1
+            return true
+        }
+    }
+
+    /// A replica failed or did not answer: true when the others asked cannot make up the count.
+    private func hopeless() -> Bool {
+        state.withLock { s in
+            s.failed += 1
+            return s.asked - s.failed < targets.count
+        }
     }
 
     private func finish(_ r: Result<ReplicaMessages.RangeResponse, QueryError>) {
@@ -199,15 +241,20 @@ final class RangeTracker: Sendable {
                 return
             }
         case .failure(let why):
-            finish(.failure(.readFailure(consistency, received: received, blockFor: targets.count, failures: 1,
-                                         dataPresent: false, reason: why)))
+            if hopeless() {
+                finish(.failure(.readFailure(consistency, received: received, blockFor: targets.count, failures: 1,
+                                             dataPresent: false, reason: why)))
+            }
             return
         case .timeout:
-            finish(.failure(.readTimeout(consistency, received: received, blockFor: targets.count, dataPresent: received > 0)))
+            if hopeless() {
+                finish(.failure(.readTimeout(consistency, received: received, blockFor: targets.count,
+                                             dataPresent: received > 0)))
+            }
             return
         }
         let all = state.withLock { s -> [HostID: ReplicaMessages.RangeResponse]? in
-            guard !s.done else { return nil }
+            guard !s.done, s.answers.count < targets.count else { return nil }
             s.answers[host] = response
             return s.answers.count == targets.count ? s.answers : nil
         }
@@ -233,7 +280,7 @@ final class RangeTracker: Sendable {
             return
         }
         do {
-            let merged = try ReplicaReconciler.merge(targets.compactMap { answers[$0] }, table: table)
+            let merged = try ReplicaReconciler.merge(answers.keys.sorted().compactMap { answers[$0] }, table: table)
             let result = ReplicaMessages.RangeResponse(partitions: merged, complete: cut == nil && all.values.allSatisfy(\.complete))
             let stale = ReplicaReconciler.stale(answers, merged: merged)
             if stale.isEmpty { finish(.success(result)) } else { repair(result, stale) }
@@ -259,6 +306,7 @@ public final class CoordinatorMetrics: Sendable {
         public var hintsWritten = 0
         public var hintsDropped = 0
         public var hintsReplayed = 0
+        public var speculativeRetries = 0
     }
     private let counts = Mutex(Counts())
 

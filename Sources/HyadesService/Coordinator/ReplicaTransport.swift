@@ -17,4 +17,12 @@ public enum ReplicaReply: Sendable {
 public protocol ReplicaTransport: Sendable {
     func send(_ verb: InternodeVerb, payload: [UInt8], to replica: HostID, timeoutMillis: Int64,
               reply: @escaping @Sendable (ReplicaReply) -> Void)
+
+    /// Runs `body` once after `afterMillis` (speculative retries). A transport without
+    /// timers may never run it: reads then wait for their first targets only.
+    func schedule(afterMillis: Int64, _ body: @escaping @Sendable () -> Void)
+}
+
+extension ReplicaTransport {
+    public func schedule(afterMillis: Int64, _ body: @escaping @Sendable () -> Void) {}
 }

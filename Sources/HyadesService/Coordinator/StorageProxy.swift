@@ -27,6 +27,9 @@ public final class StorageProxy: Sendable {
     /// The replication of a table's keyspace (nil: unknown table).
     let replicationOf: @Sendable (TableID) -> ReplicationParams?
     public let metrics = CoordinatorMetrics()
+    /// How long a read waits for its first replicas before asking one more (Cassandra's
+    /// speculative_retry, as a fixed delay).
+    public let speculativeRetryMillis: Int64 = 100
 
     public init(engine: StorageEngine, topology: ClusterTopologyHolder, transport: any ReplicaTransport,
                 hints: (any HintSink)?, timeouts: InternodeTimeouts = InternodeTimeouts(),
@@ -68,7 +71,7 @@ public final class StorageProxy: Sendable {
     /// met for every partition (nil) or cannot be (the error). Throws UNAVAILABLE before
     /// anything is written when too few replicas are alive.
     public func mutate(_ mutation: Mutation, consistency: ConsistencyLevel, writeType: String, topology t: ClusterTopology,
-                       applyLocally: (Mutation) throws(QueryError) -> Void,
+                       applyLocally: (Mutation) throws(QueryError) -> CommitLogAppend,
                        completion: @escaping @Sendable (QueryError?) -> Void) throws(QueryError) {
         // Partitions grouped by replica set: one message per replica per group.
         var groups: [[HostID]: (params: ReplicationParams, updates: [PartitionUpdate])] = [:]
@@ -98,7 +101,7 @@ public final class StorageProxy: Sendable {
     }
 
     private func write(_ mutation: Mutation, replicas: [HostID], params: ReplicationParams, consistency: ConsistencyLevel,
-                       writeType: String, topology t: ClusterTopology, applyLocally: (Mutation) throws(QueryError) -> Void,
+                       writeType: String, topology t: ClusterTopology, applyLocally: (Mutation) throws(QueryError) -> CommitLogAppend,
                        completion: @escaping @Sendable (QueryError?) -> Void) throws(QueryError) {
         let live = replicas.filter(t.isAlive)
         let a = availability(params, live: live, t)
@@ -116,8 +119,17 @@ public final class StorageProxy: Sendable {
         for host in live {
             if host == t.local {
                 do throws(QueryError) {
-                    try applyLocally(mutation)
-                    handler.update { $0.acknowledged(by: host) }
+                    // The local replica counts once its commit log has the write as the
+                    // sync mode requires (written; fsynced in batch and group modes).
+                    let appended = try applyLocally(mutation)
+                    whenAcknowledgeable(appended) { error in
+                        if let error {
+                            handler.localError(error)
+                            handler.update { $0.failed(at: host) }
+                        } else {
+                            handler.update { $0.acknowledged(by: host) }
+                        }
+                    }
                 } catch {
                     handler.update { $0.failed(at: host) }
                     // The local write failed: the request fails with its error if nothing else can meet the level.
@@ -140,6 +152,23 @@ public final class StorageProxy: Sendable {
                     handler.update { $0.timedOut(at: host) }
                 }
             }
+        }
+    }
+
+    /// Calls `done` once a local write may be acknowledged (the commit log's rule).
+    func whenAcknowledgeable(_ appended: CommitLogAppend, _ done: @escaping @Sendable (QueryError?) -> Void) {
+        do {
+            try engine.write(upTo: appended.position)
+        } catch {
+            done(.server("Write failed: \(error)"))
+            return
+        }
+        guard appended.needsSync else {
+            done(nil)
+            return
+        }
+        engine.whenDurable(appended.position) { error in
+            done(error.map { QueryError.server("Write failed: commit log sync failed: \($0)") })
         }
     }
 
@@ -198,21 +227,33 @@ public final class StorageProxy: Sendable {
         guard let params = replicationOf(table) else { throw QueryError.invalid("unconfigured table \(table)") }
         let targets = try readTargets(params, key.token, consistency: consistency, topology: t)
         let read = ReadTracker(targets: targets, consistency: consistency, completion: completion)
-        for (i, host) in targets.enumerated() {
-            let kind: ReplicaMessages.ReadKind = i == 0 ? .data : .digest
+        let ask: @Sendable (HostID, ReplicaMessages.ReadKind) -> Void = { [self] host, kind in
             let command = ReplicaMessages.ReadCommand(kind: kind, table: table, key: key, slices: slices)
             request(command, from: host, t) { reply in
-                read.answered(host, kind: kind, reply) { [self] in
-                    // Digests disagree: full data from every target.
+                read.answered(host, kind: kind, reply) { [self] hosts in
+                    // Digests disagree: full data from every replica that answered.
                     metrics.add(\.digestMismatches)
                     let full = ReplicaMessages.ReadCommand(kind: .data, table: table, key: key, slices: slices)
-                    for h in targets {
+                    for h in hosts {
                         request(full, from: h, t) { reply in
                             read.fullDataAnswered(h, reply) { merged, stale in
                                 self.repair(merged, on: stale, t) { error in read.repaired(merged, error) }
                             }
                         }
                     }
+                }
+            }
+        }
+        for (i, host) in targets.enumerated() { ask(host, i == 0 ? .data : .digest) }
+        // Speculative retry (Cassandra's speculative_retry): a replica that has not answered
+        // in time may be dead before the failure detector says so; one more live replica is
+        // asked for data, and its answer counts in place of the missing one.
+        let extras = naturalReplicas(params, key.token, t).filter { t.isAlive($0) && !targets.contains($0) }
+        if let extra = extras.first {
+            transport.schedule(afterMillis: speculativeRetryMillis) { [self] in
+                if read.speculating() {
+                    metrics.add(\.speculativeRetries)
+                    ask(extra, .data)
                 }
             }
         }
@@ -250,8 +291,7 @@ public final class StorageProxy: Sendable {
             let mutation = Mutation(updates)
             if host == t.local {
                 do {
-                    try engine.apply(mutation)
-                    group.complete(nil)
+                    whenAcknowledgeable(try engine.applyDeferringAcknowledgement(mutation), group.complete)
                 } catch {
                     group.complete(.server("Read repair failed: \(error)"))
                 }
@@ -353,7 +393,7 @@ public final class StorageProxy: Sendable {
                           completion: @escaping @Sendable (Result<ReplicaMessages.RangeResponse, QueryError>) -> Void) {
         let command = ReplicaMessages.RangeCommand(table: table, range: split.range, slices: slices, limit: limit)
         let tracker = RangeTracker(targets: targets, consistency: consistency, completion: completion)
-        for host in targets {
+        let ask: @Sendable (HostID) -> Void = { [self] host in
             let reply: @Sendable (ReplicaReply) -> Void = { [self] reply in
                 tracker.answered(host, reply) { merged, stale in
                     repair(stale, t, consistency: consistency) { error in tracker.repaired(merged, error) }
@@ -366,11 +406,21 @@ public final class StorageProxy: Sendable {
                 } catch {
                     reply(.failure("\(error)"))
                 }
-                continue
+                return
             }
             metrics.add(\.rangesSent)
             transport.send(.rangeReq, payload: ReplicaMessages.encode(command), to: host,
                            timeoutMillis: timeouts.rangeRequestMillis, reply: reply)
+        }
+        for host in targets { ask(host) }
+        let extras = split.replicas.filter { t.isAlive($0) && !targets.contains($0) }
+        if let extra = extras.first {
+            transport.schedule(afterMillis: speculativeRetryMillis) { [self] in
+                if tracker.speculating() {
+                    metrics.add(\.speculativeRetries)
+                    ask(extra)
+                }
+            }
         }
     }
 }
