@@ -12,9 +12,10 @@ import HyadesCore
 struct NodetoolCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "nodetool",
-        abstract: "Cluster information, as Cassandra's nodetool (status, ring, info, describering, getendpoints).",
-        discussion: "The node is given after the command, as `hyades nodetool status -h HOST -p PORT` (-h is the host, as in nodetool; help is --help).",
-        subcommands: [Status.self, Ring.self, Info.self, DescribeRing.self, GetEndpoints.self],
+        abstract: "Cluster information and node operations, as Cassandra's nodetool (status, ring, info, describering, getendpoints, gossipinfo, tablestats, flush, compact, drain).",
+        discussion: "The node is given as in nodetool, `hyades nodetool -h HOST status` (or after the command; help is --help). status, ring, info, describering and getendpoints read the node over CQL (-p: native port, 9042); gossipinfo, tablestats, flush, compact and drain are requests to its storage_port (--storage-port, 7000), where Cassandra uses JMX.",
+        subcommands: [Status.self, Ring.self, Info.self, DescribeRing.self, GetEndpoints.self,
+                      GossipInfo.self, TableStats.self, Flush.self, Compact.self, Drain.self],
         helpNames: [.long])
 
     struct Connection: ParsableArguments {

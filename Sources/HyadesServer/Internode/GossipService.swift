@@ -66,6 +66,9 @@ final class GossipService: @unchecked Sendable {
         }
     }
 
+    /// Every endpoint's gossiped state, this node's included (`nodetool gossipinfo`).
+    var endpointStates: [InternodeAddress: EndpointState] { lock.withLock { gossiper.endpointStates } }
+
     /// The peers gossip considers up.
     var livePeers: [InternodeAddress] { lock.withLock { gossiper.liveEndpoints.sorted() } }
 
