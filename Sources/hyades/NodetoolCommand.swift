@@ -21,6 +21,9 @@ struct NodetoolCommand: ParsableCommand {
     struct Connection: ParsableArguments {
         @Option(name: [.customShort("h"), .long], help: "Node address.") var host = "127.0.0.1"
         @Option(name: [.customShort("p"), .long], help: "Native transport port.") var port = 9042
+        @Option(name: .customLong("storage-port"),
+                help: "storage_port: accepted for the same command line as gossipinfo, tablestats, flush, compact and drain; not used.")
+        var storagePort: Int?
     }
 
     struct Status: ParsableCommand {
