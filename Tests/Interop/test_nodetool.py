@@ -207,3 +207,7 @@ def test_drain_stops_serving_and_keeps_the_data(nodes):
         assert rows == {k: k * k for k in range(25)}
     finally:
         cluster.shutdown()
+    # Gossip's LOAD is the bytes of the node's live SSTables (only nt3.d holds data here).
+    gossip = nodetool(node.host, "gossipinfo").stdout
+    load = re.search(r"/%s\n(  .*\n)*?  LOAD:\d+:([0-9.E]+)\n" % re.escape(node.host), gossip).group(2)
+    assert float(load) == int(table_stats(node, "nt3.d")["Space used (live)"]) > 0
