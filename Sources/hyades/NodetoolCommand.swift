@@ -79,7 +79,8 @@ struct NodetoolCommand: ParsableCommand {
                 let client = try await HyadesClient.connect(
                     HyadesClientConfiguration(contactPoints: ["\(c.host):\(c.port)"], tokenAware: false, discoverPeers: false))
                 do {
-                    let report = try await ClusterReport.load(client, host: c.host, port: c.port)
+                    var report = try await ClusterReport.load(client, host: c.host, port: c.port)
+                    report.loads = ClusterReport.gossipedLoads(host: c.host, storagePort: c.storagePort ?? 7000)
                     outcome = .success(try await body(report))
                 } catch { outcome = .failure(error) }
                 await client.close()
