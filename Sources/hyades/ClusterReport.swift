@@ -28,9 +28,9 @@ struct ClusterReport: Sendable {
     var loads: [String: Double] = [:]
 
     /// LOAD per host id from the node's gossip (a management request on storage_port,
-    /// docs/formats/admin.md), or nothing when that port does not answer within a second.
+    /// docs/formats/admin.md), or nothing when that port does not answer within a second or two.
     static func gossipedLoads(host: String, storagePort: Int) -> [String: Double] {
-        let client = NodetoolAdminClient(host: host, port: storagePort, connectTimeoutSeconds: 1)
+        let client = NodetoolAdminClient(host: host, port: storagePort, connectTimeoutSeconds: 1, readTimeoutSeconds: 2)
         guard case .gossipInfo(let endpoints)? = try? client.send(.gossipInfo) else { return [:] }
         var out: [String: Double] = [:]
         for e in endpoints {

@@ -9,10 +9,18 @@ struct NodetoolAdminClient {
     var port: Int
     /// Seconds to wait for the connection to be accepted.
     var connectTimeoutSeconds = 5
+    /// Seconds to wait for each read of the answer; nil: no limit (a flush or compaction
+    /// may take long). Set for optional look-ups, so a port that accepts and never answers
+    /// cannot hang nodetool.
+    var readTimeoutSeconds: Int? = nil
 
     func send(_ request: AdminRequest) throws -> AdminResponse {
         let fd = try connect()
         defer { close(fd) }
+        if let readTimeoutSeconds {
+            var tv = timeval(tv_sec: readTimeoutSeconds, tv_usec: 0)
+            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        }
         let frame = AdminCodec.encode(request)
         var sent = 0
         while sent < frame.count {
