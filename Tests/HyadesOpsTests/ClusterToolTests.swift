@@ -8,11 +8,15 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let port = Ops.freePort(on: ["127.0.0.1", "127.0.0.2"])
         try #require(port > 0)
+        // Its own storage_port too: other suites' nodes on these addresses use 7000.
+        var storagePort = Ops.freePort(on: ["127.0.0.1", "127.0.0.2"])
+        while storagePort == port { storagePort = Ops.freePort(on: ["127.0.0.1", "127.0.0.2"]) }
+        try #require(storagePort > 0)
         let tool = Ops.repository + "/tools/cluster"
         let env = ["HYADES_BIN": Ops.hyades, "HYADES_CLUSTER_DIR": dir + "/cluster"]
         defer { _ = try? Ops.run(tool, ["clear"], environment: env) }
 
-        let started = try Ops.run(tool, ["start", "2", "--port", "\(port)"], environment: env)
+        let started = try Ops.run(tool, ["start", "2", "--port", "\(port)", "--storage-port", "\(storagePort)"], environment: env)
         try #require(started.status == 0, "start failed: \(started.out) \(started.err)")
         #expect(started.out.contains("node1: started"))
         #expect(started.out.contains("node2: started"))
