@@ -36,6 +36,12 @@ import Testing
             #expect(after["sstable_count"] == Int64(round + 1))
             #expect(after["memtable_data_bytes"] == 0)
             #expect((after["space_used_live"] ?? 0) > 0)
+            // Partition sizes from the SSTables' histograms; every partition here is alike.
+            let (least, mean, most) = (after["partition_min_bytes"] ?? 0, after["partition_mean_bytes"] ?? 0,
+                                       after["partition_max_bytes"] ?? 0)
+            #expect(least > 0 && least <= mean && mean <= most && most < 1000, "\(least) \(mean) \(most)")
+            #expect((after["bloom_filter_bytes"] ?? 0) > 0)
+            #expect(after["leveled"] == 0 && after["pending_flushes"] == 0)
         }
         #expect(await admin.handle(.compact(keyspace: nil, tables: [])) == .done)
         let compacted = try await Self.stats(admin, "ks")
@@ -44,6 +50,27 @@ import Testing
         #expect(try await client.rows("SELECT k FROM ks.t").rows.count == 20)
         // Gossip is not running in this node: nothing to list.
         #expect(await admin.handle(.gossipInfo) == .gossipInfo([]))
+        await client.close()
+        try await running.stop()
+    }
+
+    @Test func leveledTablesShowTheirLevels() async throws {
+        let running = try await RunningNode()
+        defer { running.remove() }
+        let client = try await running.client()
+        _ = try await client.query("CREATE KEYSPACE ks WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}")
+        _ = try await client.query("CREATE TABLE ks.l (k int PRIMARY KEY) WITH compaction = {'class': 'LeveledCompactionStrategy'}")
+        let admin = AdminService(node: running.node, logger: .init(label: "test"))
+        for k in 0..<3 {
+            _ = try await client.query("INSERT INTO ks.l (k) VALUES (\(k))")
+            #expect(await admin.handle(.flush(keyspace: "ks", tables: ["l"])) == .done)
+        }
+        let flushed = try await Self.stats(admin, "ks.l")
+        #expect(flushed["leveled"] == 1 && flushed["sstables_in_level_0"] == 3 && flushed["sstables_in_level_1"] == nil)
+        #expect(await admin.handle(.compact(keyspace: "ks", tables: ["l"])) == .done)
+        let compacted = try await Self.stats(admin, "ks.l")
+        #expect(compacted["sstables_in_level_0"] == 0 && compacted["sstables_in_level_1"] == 1)
+        #expect(compacted["partitions_estimate"] == 3)
         await client.close()
         try await running.stop()
     }
