@@ -199,8 +199,11 @@ def test_drain_stops_serving_and_keeps_the_data(nodes):
                                nodetool(HOSTS[0], "gossipinfo").stdout) is not None)
 
     assert node.stop() == 0, "".join(node.log)
+    first_run = len(node.log)
     node._start(node.port)
-    assert any("entries=0" in line for line in node.log), "nothing left to replay after a drain"
+    wait_for("the restarted node's replay report", lambda: any("commit log replayed" in l for l in node.log[first_run:]))
+    replay = next(l for l in node.log[first_run:] if "commit log replayed" in l)
+    assert "entries=0 " in replay, replay   # everything was flushed: nothing replayed
     cluster, session = session_on(node)
     try:
         rows = {r.k: r.v for r in session.execute("SELECT k, v FROM nt3.d")}
