@@ -83,7 +83,8 @@ final class AdminInboundHandler: ChannelInboundHandler {
         closing = true
         logger.warning("management connection from \(context.channel.remoteAddress.map { "\($0)" } ?? "?") closed: \(message)")
         let frame = AdminCodec.encode(AdminResponse.error(code: AdminFormat.errorProtocol, message: message))
-        context.writeAndFlush(wrapOutboundOut(ByteBuffer(bytes: frame))).whenComplete { _ in context.close(promise: nil) }
+        let channel = context.channel
+        context.writeAndFlush(wrapOutboundOut(ByteBuffer(bytes: frame))).whenComplete { _ in channel.close(promise: nil) }
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
