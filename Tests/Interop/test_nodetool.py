@@ -147,6 +147,10 @@ def test_flush_compact_and_tablestats_match_what_is_stored(nodes):
         assert one["SSTable count"] == "1" and len(data_files(node, "nt", "t")) == 1
         assert one["Number of partitions (estimate)"] == "120"
         assert session.execute("SELECT count(*) FROM nt.t").one()[0] == 120
+        # status' Load is gossip's LOAD, asked over storage_port: known for every node.
+        status = nodetool(node.host, "-p", str(node.port), "status")
+        rows = [l.split() for l in status.stdout.splitlines() if l.startswith("UN ")]
+        assert len(rows) == 3 and all(r[3] in ("bytes", "KiB", "MiB") for r in rows), status.stdout
         assert session.execute("SELECT v FROM nt.t WHERE k = 77").one().v == "v77"
     finally:
         cluster.shutdown()
