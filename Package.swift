@@ -91,6 +91,8 @@ let package = Package(
             "HyadesClient",
             // `hyades nodetool` computes placement as the node does.
             "HyadesCluster",
+            // `hyades nodetool` management requests (docs/formats/admin.md).
+            "HyadesProtocol",
         ]),
 
         // Test helpers shared by the test targets (a real `hyades server` process).

@@ -76,15 +76,18 @@ public final class HyadesNode: Sendable {
 
     /// Flushes every memtable and shuts the engine down (commit log closed cleanly).
     public func drain() throws {
-        if engine.failure == nil {
-            for ks in schema.snapshot.keyspaces.values {
-                for t in ks.tables.values {
-                    try engine.table(t.id)?.flush()
-                }
-            }
-            try engine.syncCommitLog()
-        }
+        if engine.failure == nil { try flushAll() }
         try engine.shutdown()
+    }
+
+    /// Flushes every table's memtable and syncs the commit log (the engine stays open).
+    public func flushAll() throws {
+        for ks in schema.snapshot.keyspaces.values {
+            for t in ks.tables.values {
+                try engine.table(t.id)?.flush()
+            }
+        }
+        try engine.syncCommitLog()
     }
 
     static func ipv4(_ s: String) -> [UInt8] {

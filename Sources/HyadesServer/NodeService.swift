@@ -57,8 +57,11 @@ public final class NodeService: Service, Sendable {
         streamingConfiguration.importExtendedVerify = node.config.streamingImportExtendedVerify
         let messaging = InternodeMessaging(identity: node.internodeIdentity, clusterName: node.config.clusterName,
                                            group: MultiThreadedEventLoopGroup.singleton, logger: logger)
+        // `hyades nodetool` (gossipinfo, tablestats, flush, compact, drain) on the same port.
+        let admin = AdminService(node: node, logger: logger)
         let streaming = StreamingServer(schema: node.schema, host: node.config.listenAddress, port: node.config.storagePort,
-                                        configuration: streamingConfiguration, internode: messaging, logger: logger)
+                                        configuration: streamingConfiguration, internode: messaging, admin: admin,
+                                        logger: logger)
         var gossip: GossipService?
         var coordinator: CoordinatorService?
         do {
@@ -75,6 +78,7 @@ public final class NodeService: Service, Sendable {
             gossip = node.startGossip(messaging: messaging, storagePort: bound.port ?? node.config.storagePort,
                                       nativePort: native.port ?? node.config.nativeTransportPort,
                                       events: server.events, coordinator: coordinator, logger: logger)
+            admin.attach(gossip: gossip)
         } catch {
             // The CQL service stays up: several nodes (or test runs) on one machine may share
             // a storage_port; only bulk import is unavailable, and the log says why.
@@ -84,7 +88,12 @@ public final class NodeService: Service, Sendable {
         node.status.set("serving")
         // Serve until the engine fails, a read meets a corrupt SSTable under
         // disk_failure_policy stop or die, or shutdown is requested.
-        let stopReason = await Self.firstStop(node)
+        let stopReason = await Self.firstStop(node, admin: admin)
+        if case .drain(let request) = stopReason {
+            try await drain(request, admin: admin, streaming: streaming, messaging: messaging, gossip: gossip)
+            return
+        }
+        admin.refuseDrains("the node is stopping")
         if case .corrupt(let f) = stopReason {
             // stop: clients are turned away, the process stays up (for the operator to look
             // at it) until it is stopped; die: the process exits non-zero.
@@ -126,17 +135,59 @@ public final class NodeService: Service, Sendable {
         logger.info("drained; storage engine shut down cleanly")
     }
 
+    /// `nodetool drain`, as Cassandra's: the node stops serving clients (native transport
+    /// closed, in-flight requests answered), announces its shutdown to gossip, stops
+    /// internode messaging and SSTable streaming, flushes every memtable and shuts the
+    /// storage engine down; the process stays up, serving nothing, until it is stopped
+    /// (SIGTERM), and then exits 0 without draining again.
+    func drain(_ request: DrainRequest, admin: AdminService, streaming: StreamingServer,
+               messaging: InternodeMessaging, gossip: GossipService?) async throws {
+        admin.drainTaken()
+        logger.info("draining (nodetool drain): closing the listeners, finishing in-flight requests, flushing memtables")
+        node.status.set("draining")
+        await server.stopAccepting()
+        await server.stop()
+        gossip?.shutdown()
+        // No new storage_port connection or COMMIT from here; sessions under way end below,
+        // once nodetool has its answer (its connection is on this listener too).
+        await streaming.stopAccepting()
+        await messaging.shutdown()
+        do {
+            try node.flushAll()
+        } catch {
+            request.finish(error)
+            await streaming.stop()
+            node.status.set("died", reason: "drain failed: \(error)")
+            try? node.engine.shutdown()
+            throw NodeStopped(reason: "drain failed: \(error)")
+        }
+        request.finish()
+        await request.waitAnswered()
+        await streaming.stop()
+        // An import committed while memtables were flushing touched no memtable; this
+        // flush finds nothing left and closes the commit log cleanly.
+        try node.drain()
+        node.status.set("drained")
+        logger.info("DRAINED: no longer serving CQL, gossip, internode messaging or streaming; stop the process to exit")
+        try? await gracefulShutdown()
+        logger.info("stopping a drained node")
+        node.status.set("stopped")
+    }
+
     enum StopReason: Sendable {
-        case shutdown, engineFailed, corrupt(SSTableReadFailure)
+        case shutdown, engineFailed, corrupt(SSTableReadFailure), drain(DrainRequest)
     }
 
     /// Waits for the first reason to stop serving.
-    static func firstStop(_ node: HyadesNode) async -> StopReason {
+    static func firstStop(_ node: HyadesNode, admin: AdminService? = nil) async -> StopReason {
         let (events, continuation) = AsyncStream<StopReason>.makeStream()
-        let watchers = [
+        var watchers = [
             Task { for await _ in node.failures { continuation.yield(.engineFailed); break } },
             Task { for await f in node.corruptReads { continuation.yield(.corrupt(f)); break } },
         ]
+        if let admin {
+            watchers.append(Task { for await r in admin.drainRequests { continuation.yield(.drain(r)); break } })
+        }
         defer { for w in watchers { w.cancel() } }
         for await e in events.cancelOnGracefulShutdown() { return e }
         return .shutdown

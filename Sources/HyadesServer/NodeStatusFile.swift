@@ -8,7 +8,7 @@ import Synchronization
 /// and when it exits. Readable whatever state the node is in (also after `stop` closed
 /// its client ports, and after it died).
 ///
-/// Fields: pid, state ("serving", "not serving", "draining", "stopped", "died"), reason,
+/// Fields: pid, state ("serving", "not serving", "draining", "drained", "stopped", "died"), reason,
 /// disk_failure_policy, corrupt_sstable_reads (node), corrupt_sstable_reads_by_table,
 /// corrupt_sstables (file, offset, what, table, reads, out_of_reads), updated (ISO 8601).
 public final class NodeStatusFile: Sendable {

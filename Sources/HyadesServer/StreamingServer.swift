@@ -41,13 +41,18 @@ public final class StreamingServer: Sendable {
     /// Internode messaging shares the port: connections whose first bytes are an internode
     /// frame go to it (`StoragePortSniffer`); nil: such connections are closed.
     let internode: InternodeMessaging?
+    /// `hyades nodetool` requests share the port too ("HYAD" frames, docs/formats/admin.md);
+    /// nil: such connections are closed.
+    let admin: AdminService?
 
     public init(schema: SchemaManager, host: String, port: Int,
                 configuration: StreamingServerConfiguration = StreamingServerConfiguration(),
                 group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
                 internode: InternodeMessaging? = nil,
+                admin: AdminService? = nil,
                 logger: Logger = Logger(label: "hyades.streaming")) {
         self.internode = internode
+        self.admin = admin
         self.schema = schema
         self.host = host
         self.port = port
@@ -74,9 +79,11 @@ public final class StreamingServer: Sendable {
                 .serverChannelOption(.backlog, value: 64)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                 .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-                .bind(host: host, port: port) { [internode] channel in
+                .bind(host: host, port: port) { [internode, admin, logger] channel in
                     channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(StoragePortSniffer { internode?.makeInboundHandler() })
+                        try channel.pipeline.syncOperations.addHandler(StoragePortSniffer(
+                            makeInternodeHandler: { internode?.makeInboundHandler() },
+                            makeAdminHandler: { admin.map { AdminInboundHandler(service: $0, logger: logger) } }))
                         try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(StreamingFrameDecoder(maxFrameBytes: maxFrame)))
                         try channel.pipeline.syncOperations.addHandler(MessageToByteHandler(StreamingFrameEncoder()))
                         // At most a few frames (~2 MiB each) buffered per connection before

@@ -2,6 +2,7 @@ import Foundation
 import HyadesClient
 import HyadesCluster
 import HyadesCore
+import HyadesProtocol
 
 /// What `hyades nodetool` knows of the cluster, read from one node over CQL: its own row of
 /// `system.local` and its gossip view in `system.peers_v2`; placement computed with
@@ -22,6 +23,27 @@ struct ClusterReport: Sendable {
     let nodes: [Node]
     let ring: TokenMetadata
     let schemaVersion: String
+    /// Each node's gossiped LOAD (bytes of live SSTables) by host id, as the node asked
+    /// knows it; empty when its storage_port is not reached (Load then prints "?").
+    var loads: [String: Double] = [:]
+
+    /// LOAD per host id from the node's gossip (a management request on storage_port,
+    /// docs/formats/admin.md), or nothing when that port does not answer within a second or two.
+    static func gossipedLoads(host: String, storagePort: Int) -> [String: Double] {
+        let client = NodetoolAdminClient(host: host, port: storagePort, connectTimeoutSeconds: 1, readTimeoutSeconds: 2)
+        guard case .gossipInfo(let endpoints)? = try? client.send(.gossipInfo) else { return [:] }
+        var out: [String: Double] = [:]
+        for e in endpoints {
+            let value = { (key: ApplicationState) in e.states.first { $0.key == key.rawValue }?.value }
+            if let id = value(.hostID), let load = value(.load).flatMap(Double.init) { out[id.lowercased()] = load }
+        }
+        return out
+    }
+
+    /// A node's Load column: Cassandra's binary units, "?" when not known.
+    func load(_ n: Node) -> String {
+        loads[n.hostID.description.lowercased()].map { NodetoolAdminReport.stringifyFileSize($0) } ?? "?"
+    }
 
     static func load(_ client: HyadesClient, host: String, port: Int) async throws -> ClusterReport {
         let local = try await client.execute(
@@ -67,7 +89,7 @@ struct ClusterReport: Sendable {
             out += "Status=Up/Down\n|/ State=Normal/Leaving/Joining/Moving\n"
             var rows = [["--", "Address", "Load", "Tokens", header, "Host ID", "Rack"]]
             for n in nodes.filter({ $0.dataCenter == dc }).sorted(by: { $0.address < $1.address }) {
-                rows.append([n.isUp ? "UN" : "DN", n.address, "?", String(n.tokens.count),
+                rows.append([n.isUp ? "UN" : "DN", n.address, load(n), String(n.tokens.count),
                              Self.percent(ownership[n.hostID] ?? 0), n.hostID.description, n.rack])
             }
             out += Self.table(rows) + "\n"
@@ -88,7 +110,7 @@ struct ClusterReport: Sendable {
             var rows = [["Address", "Rack", "Status", "State", "Load", "Owns", "Token"]]
             if let last = entries.last { rows.append(["", "", "", "", "", "", String(last.1.value)]) }
             for (n, t) in entries {
-                rows.append([n.address, n.rack, n.isUp ? "Up" : "Down", "Normal", "?",
+                rows.append([n.address, n.rack, n.isUp ? "Up" : "Down", "Normal", load(n),
                              Self.percent(ownership[n.hostID] ?? 0), String(t.value)])
             }
             out += Self.table(rows) + "\n"
@@ -102,7 +124,7 @@ struct ClusterReport: Sendable {
             ID                     : \(me.hostID)
             Gossip active          : true
             Native Transport active: true
-            Load                   : ?
+            Load                   : \(load(me))
             Data Center            : \(me.dataCenter)
             Rack                   : \(me.rack)
             Schema Version         : \(schemaVersion)

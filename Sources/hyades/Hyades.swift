@@ -9,4 +9,9 @@ struct Hyades: ParsableCommand {
                       NodetoolCommand.self,
                       GenerateCommand.self, HEALPixCommand.self, StressCommand.self, RoleCommand.self]
     )
+
+    /// `hyades nodetool -h HOST status` as well as `hyades nodetool status -h HOST`.
+    static func main() {
+        main(NodetoolCommand.connectionOptionsAfterCommand(Array(CommandLine.arguments.dropFirst())))
+    }
 }

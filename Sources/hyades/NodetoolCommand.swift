@@ -12,14 +12,18 @@ import HyadesCore
 struct NodetoolCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "nodetool",
-        abstract: "Cluster information, as Cassandra's nodetool (status, ring, info, describering, getendpoints).",
-        discussion: "The node is given after the command, as `hyades nodetool status -h HOST -p PORT` (-h is the host, as in nodetool; help is --help).",
-        subcommands: [Status.self, Ring.self, Info.self, DescribeRing.self, GetEndpoints.self],
+        abstract: "Cluster information and node operations, as Cassandra's nodetool (status, ring, info, describering, getendpoints, gossipinfo, tablestats, flush, compact, drain).",
+        discussion: "The node is given as in nodetool, `hyades nodetool -h HOST status` (or after the command; help is --help). status, ring, info, describering and getendpoints read the node over CQL (-p: native port, 9042); gossipinfo, tablestats, flush, compact and drain are requests to its storage_port (--storage-port, 7000), where Cassandra uses JMX.",
+        subcommands: [Status.self, Ring.self, Info.self, DescribeRing.self, GetEndpoints.self,
+                      GossipInfo.self, TableStats.self, Flush.self, Compact.self, Drain.self],
         helpNames: [.long])
 
     struct Connection: ParsableArguments {
         @Option(name: [.customShort("h"), .long], help: "Node address.") var host = "127.0.0.1"
         @Option(name: [.customShort("p"), .long], help: "Native transport port.") var port = 9042
+        @Option(name: .customLong("storage-port"),
+                help: "storage_port: accepted for the same command line as gossipinfo, tablestats, flush, compact and drain; not used.")
+        var storagePort: Int?
     }
 
     struct Status: ParsableCommand {
@@ -75,7 +79,8 @@ struct NodetoolCommand: ParsableCommand {
                 let client = try await HyadesClient.connect(
                     HyadesClientConfiguration(contactPoints: ["\(c.host):\(c.port)"], tokenAware: false, discoverPeers: false))
                 do {
-                    let report = try await ClusterReport.load(client, host: c.host, port: c.port)
+                    var report = try await ClusterReport.load(client, host: c.host, port: c.port)
+                    report.loads = ClusterReport.gossipedLoads(host: c.host, storagePort: c.storagePort ?? 7000)
                     outcome = .success(try await body(report))
                 } catch { outcome = .failure(error) }
                 await client.close()

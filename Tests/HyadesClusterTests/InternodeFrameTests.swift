@@ -143,6 +143,11 @@ import Testing
         #expect(StoragePortProtocol.classify(Array("HYSS".utf8)) == .unknown)
         #expect(StoragePortProtocol.classify([0x04, 0x00, 0x00, 0x01]) == .unknown) // a CQL v4 client
         #expect(StoragePortProtocol.classify(Array("GET ".utf8)) == .unknown)
+        // nodetool's management frames (docs/formats/admin.md).
+        #expect(StoragePortProtocol.classify(Array("HYAD".utf8) + [1, 1]) == .admin)
+        #expect(StoragePortProtocol.classify(Array("HYA".utf8)) == nil)
+        #expect(StoragePortProtocol.classify(Array("HYAX".utf8)) == .unknown)
+        #expect(StoragePortProtocol.adminMagic == Array("HYAD".utf8))
     }
 
     @Test func handshakeRoundTripsAndRejectsGarbage() throws {

@@ -23,26 +23,36 @@ public enum InternodeFormat {
     public static let knownFlags: UInt8 = flagFailure
 }
 
-/// What the first bytes of a storage_port connection say it is: one listener routes both
-/// protocols without either changing its frames.
+/// What the first bytes of a storage_port connection say it is: one listener routes every
+/// protocol without any of them changing its frames.
 public enum StoragePortProtocol: Equatable, Sendable {
     /// Internode messaging (these frames).
     case internode
     /// SSTable streaming (docs/formats/streaming.md).
     case streaming
-    /// Neither: the listener closes the connection.
+    /// The management requests of `hyades nodetool` (docs/formats/admin.md).
+    case admin
+    /// None of them: the listener closes the connection.
     case unknown
 
     /// Bytes needed before `classify` can decide.
     public static let bytesNeeded = 4
 
+    /// First bytes of a management frame. Must equal HyadesProtocol's `AdminFormat.magic`
+    /// (this module does not import that one; a test checks they agree).
+    public static let adminMagic: [UInt8] = Array("HYAD".utf8)
+
     /// Decides from the first bytes (at least one; `nil` when more are needed).
     public static func classify(_ prefix: some Collection<UInt8>) -> StoragePortProtocol? {
         guard let first = prefix.first else { return nil }
         if first == 0x00 { return .streaming }
-        if first != InternodeFormat.magic[0] { return .unknown }
         let head = Array(prefix.prefix(bytesNeeded))
-        if head != Array(InternodeFormat.magic.prefix(head.count)) { return .unknown }
-        return head.count == bytesNeeded ? .internode : nil
+        var undecided = false
+        for (magic, kind) in [(InternodeFormat.magic, StoragePortProtocol.internode), (adminMagic, .admin)] {
+            guard head == Array(magic.prefix(head.count)) else { continue }
+            if head.count == bytesNeeded { return kind }
+            undecided = true
+        }
+        return undecided ? nil : .unknown
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import HyadesCluster
 import HyadesProtocol
 import HyadesService
+import HyadesStorage
 import Logging
 import NIOCore
 
@@ -51,7 +52,7 @@ final class GossipService: @unchecked Sendable {
             _ = gossiper.setLocal(.schema, schemaVersion)
             _ = gossiper.setLocal(.nativeAddress, "\(nativeHost):\(nativePort)")
             _ = gossiper.setLocal(.tokens, tokens.map(String.init).joined(separator: ","))
-            _ = gossiper.setLocal(.load, "0")
+            _ = gossiper.setLocal(.load, localLoad())
             _ = gossiper.setLocal(.status, GossipStatus.normal(tokens: tokens))
             _ = gossiper.setLocal(.rpcReady, "true")
         }
@@ -68,6 +69,9 @@ final class GossipService: @unchecked Sendable {
         }
     }
 
+    /// Every endpoint's gossiped state, this node's included (`nodetool gossipinfo`).
+    var endpointStates: [InternodeAddress: EndpointState] { lock.withLock { gossiper.endpointStates } }
+
     /// The peers gossip considers up.
     var livePeers: [InternodeAddress] { lock.withLock { gossiper.liveEndpoints.sorted() } }
 
@@ -79,6 +83,38 @@ final class GossipService: @unchecked Sendable {
     private func round() {
         let actions = lock.withLock { gossiper.tick(now: InternodeMessaging.now(), using: &rng) }
         perform(actions)
+        broadcastLoad()
+    }
+
+    /// Rounds since LOAD was last published.
+    private var roundsSinceLoad = 0
+    /// Cassandra's LoadBroadcaster publishes LOAD once a minute.
+    static let loadBroadcastRounds = 60
+
+    /// LOAD: bytes of this node's live SSTables, as a decimal (Cassandra's double), kept
+    /// current once a minute (what `nodetool gossipinfo` shows for the node).
+    private func broadcastLoad() {
+        let due = lock.withLock { () -> Bool in
+            roundsSinceLoad += 1
+            guard roundsSinceLoad >= Self.loadBroadcastRounds else { return false }
+            roundsSinceLoad = 0
+            return true
+        }
+        guard due else { return }
+        let load = localLoad()
+        let current = lock.withLock { gossiper.localState[.load]?.value }
+        if load != current { setLocal(.load, load) }
+    }
+
+    private func localLoad() -> String {
+        var bytes: Int64 = 0
+        let schema = processor.schema
+        for ks in schema.snapshot.keyspaces.values {
+            for t in ks.tables.values {
+                bytes += schema.engine.table(t.id)?.liveSSTables.reduce(0) { $0 + $1.onDiskSizeBytes } ?? 0
+            }
+        }
+        return String(Double(bytes))
     }
 
     private func received(_ frame: InternodeFrame, from: InternodeAddress) {

@@ -72,20 +72,24 @@ final class InternodeInboundHandler: ChannelInboundHandler {
 }
 
 /// First handler of every storage_port connection: reads just enough to tell internode
-/// messaging ("HYIN" frames) from SSTable streaming, then gets out of the way. Streaming
-/// bytes go on down the pipeline untouched; for internode it adds the internode handler
-/// right after itself and hands it the bytes, so the streaming handlers never see them.
+/// messaging ("HYIN" frames) and management requests ("HYAD", `hyades nodetool`) from
+/// SSTable streaming, then gets out of the way. Streaming bytes go on down the pipeline
+/// untouched; for internode or management it adds that protocol's handler right after
+/// itself and hands it the bytes, so the streaming handlers never see them.
 final class StoragePortSniffer: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
 
     private let makeInternodeHandler: @Sendable () -> (any ChannelInboundHandler)?
+    private let makeAdminHandler: @Sendable () -> (any ChannelInboundHandler)?
     private var pending: ByteBuffer?
-    /// Internode: everything after the first bytes passes straight through.
+    /// Internode or management: everything after the first bytes passes straight through.
     private var passThrough = false
 
-    init(makeInternodeHandler: @escaping @Sendable () -> (any ChannelInboundHandler)?) {
+    init(makeInternodeHandler: @escaping @Sendable () -> (any ChannelInboundHandler)?,
+         makeAdminHandler: @escaping @Sendable () -> (any ChannelInboundHandler)? = { nil }) {
         self.makeInternodeHandler = makeInternodeHandler
+        self.makeAdminHandler = makeAdminHandler
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -108,9 +112,11 @@ final class StoragePortSniffer: ChannelInboundHandler, RemovableChannelHandler {
             // clear error (a frame over the limit, a bad INIT) before closing.
             context.fireChannelRead(wrapInboundOut(p))
             context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
-        case .internode:
-            guard let handler = makeInternodeHandler() else {
-                context.close(promise: nil)   // no internode service on this node
+        case .internode, .admin:
+            // Management requests have one way in: this handler, the place a later
+            // authentication of storage_port (issue 13) guards.
+            guard let handler = kind == .internode ? makeInternodeHandler() : makeAdminHandler() else {
+                context.close(promise: nil)   // no such service on this node
                 return
             }
             do {
