@@ -67,6 +67,9 @@ struct LoadCommand: ParsableCommand {
     @Flag(help: "All or nothing: every SSTable is staged on its nodes and adopted in one step at the end; a load that fails leaves the table unchanged.")
     var atomic = false
 
+    @Option(help: "How many of its replicas every SSTable must reach: ALL (default), QUORUM, LOCAL_QUORUM or ONE. SSTables go to every reachable replica; a load whose ranges have too few reachable replicas fails before sending anything, naming them.")
+    var consistency = "ALL"
+
     func run() throws {
         LoadTrace.mark("load command")
         let parts = table.split(separator: ".", maxSplits: 1).map(String.init)
@@ -93,7 +96,13 @@ struct LoadCommand: ParsableCommand {
             // Into the running cluster: schema (with the node's column ids), ring and
             // replication from the node, SSTables streamed to their replicas.
             LoadTrace.mark("discover")
-            let target = try Self.discover(host: host, port: port, storagePort: storagePort, keyspace: parts[0], table: parts[1])
+            guard let level = LoadConsistency.parse(consistency) else {
+                throw ValidationError("--consistency \(consistency): expected one of \(LoadConsistency.accepted.map(\.description).joined(separator: ", "))")
+            }
+            var target = try Self.discover(host: host, port: port, storagePort: storagePort, keyspace: parts[0], table: parts[1])
+            target.consistency = level
+            // Too few reachable replicas: fail before anything is written or sent.
+            do { try target.checkAvailability() } catch { throw LoadFailure("\(error)") }
             metadata = target.table
             LoadTrace.mark("discover done")
             let streaming = StreamingSink(target: target, writeTimestamp: writeTimestamp)
