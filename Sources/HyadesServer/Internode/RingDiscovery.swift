@@ -165,7 +165,7 @@ extension RingDiscovery {
                     logger.warning("token allocation: no seed answered within \(Int(ringDelaySeconds)) s; tokens allocated as for a first node")
                 }
             } catch {
-                logger.warning("token allocation: cannot gossip on \(config.listenAddress):\(config.storagePort) before start (\(error)); tokens allocated as for a first node")
+                logger.warning("token allocation: cannot gossip before start (storage_port \(config.storagePort): \(error)); tokens allocated as for a first node")
             }
         }
         var rng = SystemRandomNumberGenerator()
