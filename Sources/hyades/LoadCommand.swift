@@ -139,6 +139,15 @@ struct LoadCommand: ParsableCommand {
             throw LoadFailure(Self.stopped(error, streaming))
         }
         print(summary)
+        if let streaming = sink as? StreamingSink,
+           case let replicas = Set(streaming.target.placement.map.rangeReplicas.joined()),
+           case let down = streaming.unreachableNodes.filter({ replicas.contains($0.key) }), !down.isEmpty {
+            // A load below ALL that left replicas out: say which, and what they lack.
+            let names = down.keys.compactMap { streaming.target.placement.nodes[$0] }.sorted { $0.address < $1.address }
+                .map { "\($0) — \(down[$0.hostID]!)" }
+            print("--consistency \(streaming.target.consistency): not sent to unreachable replicas: \(names.joined(separator: "; ")). "
+                  + "They lack this load's rows until they are repaired (or the load is run again once they are up).")
+        }
         if let streaming = sink as? StreamingSink, atomic {
             print("--atomic: \(streaming.committedSSTables) SSTables (\(streaming.committedRows) rows) staged and adopted in one step on \(streaming.adoptedNodes.count) node\(streaming.adoptedNodes.count == 1 ? "" : "s")")
         }

@@ -229,7 +229,7 @@ public struct ClusterTarget: Sendable {
     }
 }
 
-/// Streams each finished SSTable to every replica of its range, which adopts it in one
+/// Streams each finished SSTable to every reachable replica of its range, which adopts it in one
 /// MANIFEST edit (docs/formats/streaming.md), then deletes the local files. The session
 /// id is derived from the files' names, sizes and the load's write timestamp, so re-running
 /// an interrupted load with the same `--timestamp` is answered "already imported".
@@ -254,7 +254,7 @@ public final class StreamingSink: SSTableSink, @unchecked Sendable {
     private var alreadyRowCount = 0
     private var touchedNodes = Set<String>()
     private var adoptedNodeList: [String] = []
-    /// Rows of the SSTables every replica committed (staged, for an atomic load) in this run.
+    /// Rows of the SSTables enough replicas (`consistency`) committed (staged, for an atomic load) in this run.
     public var committedRows: Int { counters.withLock { committedRowCount } }
     public var committedSSTables: Int { counters.withLock { committedSSTableCount } }
     /// Rows of SSTables the nodes had adopted in an earlier run (ALREADY_IMPORTED).
