@@ -146,7 +146,8 @@ struct LoadCommand: ParsableCommand {
             let names = down.keys.compactMap { streaming.target.placement.nodes[$0] }.sorted { $0.address < $1.address }
                 .map { "\($0) — \(down[$0.hostID]!)" }
             print("--consistency \(streaming.target.consistency): not sent to unreachable replicas: \(names.joined(separator: "; ")). "
-                  + "They lack this load's rows until they are repaired (or the load is run again once they are up).")
+                  + "They lack this load's rows until they are repaired, or until this load is run again once they are up, "
+                  + "with --timestamp \(streaming.writeTimestamp) (the replicas that have its SSTables answer \"already imported\").")
         }
         if let streaming = sink as? StreamingSink, atomic {
             print("--atomic: \(streaming.committedSSTables) SSTables (\(streaming.committedRows) rows) staged and adopted in one step on \(streaming.adoptedNodes.count) node\(streaming.adoptedNodes.count == 1 ? "" : "s")")

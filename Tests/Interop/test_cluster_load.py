@@ -247,8 +247,11 @@ def test_a_stopped_replica_fails_a_load_at_all_and_quorum_loads_into_the_others(
         assert "Nothing was sent" in err, err
         assert local_keys(nodes[0], "rf3.t") == set()
         assert local_keys(nodes[1], "rf3.t") == set()
-        out = load(nodes[0], "rf3.t", csv, "--consistency", "QUORUM")
+        out = load(nodes[0], "rf3.t", csv, "--consistency", "QUORUM", "--timestamp", "1700000000000000")
         assert out.returncode == 0, out.stdout + out.stderr
+        assert "--consistency QUORUM: not sent to unreachable replicas: %s (host id %s)" % (third.host, before.host_id) \
+            in out.stdout, out.stdout
+        assert "--timestamp 1700000000000000" in out.stdout, out.stdout
         for n in nodes[:2]:
             assert len(local_keys(n, "rf3.t")) == 1000, n.host
         # LOCAL_QUORUM at RF 3 in dc1 needs two of three: met by the two live nodes.
@@ -269,3 +272,10 @@ def test_a_stopped_replica_fails_a_load_at_all_and_quorum_loads_into_the_others(
     assert "token allocation" not in "".join(third.log[lines_before_restart:])
     # It missed the QUORUM load (no repair yet): it holds none of those rows.
     assert local_keys(third, "rf3.t") == set()
+    # The same load again at ALL with the QUORUM load's timestamp: node 3 gets its
+    # SSTables, the two others answer "already imported" for theirs.
+    wait_for("node 3 seen up", lambda: ring_ready(nodes))
+    out = load(nodes[0], "rf3.t", csv, "--timestamp", "1700000000000000")
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "already imported" in out.stdout, out.stdout
+    assert len(local_keys(third, "rf3.t")) == 1000
