@@ -137,6 +137,33 @@ private final class ChildChannels: @unchecked Sendable {
 }
 
 extension RingDiscovery {
+    /// Whether a seed ("host" or "host:port") is this node: its address resolved, compared
+    /// with the broadcast (or listen) address resolved, and the port with storage_port.
+    static func isSelf(_ seed: String, config: ServerConfig) -> Bool {
+        let parts = seed.split(separator: ":")
+        guard let host = parts.first else { return false }
+        let port = parts.count == 2 ? Int(parts[1]) : config.storagePort
+        guard port == config.storagePort else { return false }
+        let mine = config.broadcastAddress ?? config.listenAddress
+        return String(host) == mine || resolve(String(host)).map { $0 == resolve(mine) } == true
+    }
+
+    /// The first IPv4 address of a host name (or the address itself).
+    static func resolve(_ host: String) -> String? {
+        var hints = addrinfo()
+        hints.ai_family = AF_INET
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        var list: UnsafeMutablePointer<addrinfo>?
+        guard getaddrinfo(host, nil, &hints, &list) == 0, let info = list else { return nil }
+        defer { freeaddrinfo(list) }
+        var buffer = [CChar](repeating: 0, count: Int(INET_ADDRSTRLEN))
+        return info.pointee.ai_addr.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { sin in
+            var a = sin.pointee.sin_addr
+            return inet_ntop(AF_INET, &a, &buffer, socklen_t(buffer.count)).map { String(cString: $0) }
+        }
+    }
+
+
     /// Cassandra's default `ring_delay_ms`: how long a new node waits for the seeds' states.
     static let ringDelaySeconds = 30.0
 
@@ -146,11 +173,11 @@ extension RingDiscovery {
     /// not answer within the ring delay, and a node without a fixed `storage_port` allocate
     /// against an empty ring: the allocator's first-node split (a random start, then each
     /// token splitting the largest range at 1/4..3/4), not plain random tokens.
-    static func allocateTokens(config: ServerConfig, hostID: UUID, replicationFactor rf: Int, logger: Logger) -> [Token] {
+    static func allocateTokens(config: ServerConfig, hostID: UUID, replicationFactor rf: Int,
+                               logger: Logger = Logger(label: "hyades.tokens")) -> [Token] {
         let id = withUnsafeBytes(of: hostID.uuid) { HostID(bytes: Array($0)) }
         let location = Location(dataCenter: config.dataCenter, rack: config.rack)
-        let me = "\(config.broadcastAddress ?? config.listenAddress):\(config.storagePort)"
-        let otherSeeds = config.seeds.filter { $0 != me && $0 != (config.broadcastAddress ?? config.listenAddress) }
+        let otherSeeds = config.seeds.filter { !isSelf($0, config: config) }
         var ring = TokenMetadata()
         if otherSeeds.isEmpty {
             logger.info("token allocation: no seed but this node: first node, \(config.numTokens) tokens split from a random start")
