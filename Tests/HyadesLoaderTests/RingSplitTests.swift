@@ -90,6 +90,16 @@ import Testing
         #expect(throws: LoaderClusterError.self) { try t.checkAvailability() }
         t.consistency = .one
         try t.checkAvailability()
+        // RF 2: sets {1,2}, {2,3}, {3,1}; with 2 and 3 down, ALL names both.
+        let p2 = try Self.placement([Self.node(1), Self.node(2), Self.node(3)], [1: [-100], 2: [0], 3: [100]],
+                                    ReplicationParams(className: "SimpleStrategy", options: ["replication_factor": "2"]))
+        var t2 = ClusterTarget(table: LoaderFixtures.named, placement: p2, storagePort: 7000)
+        t2.unreachable = [HostID(high: 0, low: 2): "refused", HostID(high: 0, low: 3): "refused"]
+        let e2 = #expect(throws: LoaderClusterError.self) { try t2.checkAvailability() }
+        #expect(e2?.message.contains("(3 replica sets are short)") == true, "\(String(describing: e2))")
+        #expect(e2?.message.contains("10.0.0.2 (host id") == true && e2?.message.contains("10.0.0.3 (host id") == true)
+        t2.consistency = .one
+        #expect(throws: LoaderClusterError.self) { try t2.checkAvailability() }   // {2,3} has none
     }
 
     final class CollectingSink: SSTableSink {

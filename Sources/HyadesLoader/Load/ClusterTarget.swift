@@ -148,14 +148,6 @@ public struct ClusterTarget: Sendable {
         }
     }
 
-    static func address(_ endpoint: String) -> String {
-        if endpoint.hasPrefix("["), let close = endpoint.firstIndex(of: "]") {
-            return String(endpoint[endpoint.index(after: endpoint.startIndex)..<close])
-        }
-        if endpoint.filter({ $0 == ":" }).count == 1, let colon = endpoint.lastIndex(of: ":") { return String(endpoint[..<colon]) }
-        return endpoint
-    }
-
     static func stringMap(_ v: CQLColumnValue) -> [String: String] {
         guard case .map(let keys, let values) = v else { return [:] }
         var out: [String: String] = [:]
@@ -207,25 +199,23 @@ public struct ClusterTarget: Sendable {
             if live < r.needed { short.append((set, live, r.needed)) }
         }
         guard let worst = short.first else { return }
-        throw LoaderClusterError(unavailableMessage(worst.set, live: worst.live, needed: worst.needed, ranges: short.count))
+        throw LoaderClusterError(unavailableMessage(worst.set, live: worst.live, needed: worst.needed, ranges: short.map(\.set)))
     }
 
-    func unavailableMessage(_ set: [HostID], live: Int, needed: Int, ranges: Int) -> String {
-        let down = Set(short(set).map(\.hostID))
-        let names = set.filter { down.contains($0) }.compactMap { placement.nodes[$0] }
-            .map { "\($0) — \(unreachable[$0.hostID] ?? "unreachable")" }
+    func unavailableMessage(_ set: [HostID], live: Int, needed: Int, ranges: [[HostID]]) -> String {
+        // Every unreachable replica of every short replica set, in ring order of first sight.
+        var seen = Set<HostID>()
+        let names = ranges.joined().filter { unreachable[$0] != nil && seen.insert($0).inserted }.compactMap { placement.nodes[$0] }
+            .map { "\($0) — \(unreachable[$0.hostID]!)" }
         var text = "--consistency \(consistency) cannot be met: replicas \(set.compactMap { placement.nodes[$0]?.address }.joined(separator: ", ")) "
         text += "hold some of \(table.keyspace).\(table.name)'s ranges and \(needed) of them must receive each SSTable, "
         text += "but only \(live) \(live == 1 ? "is" : "are") reachable"
-        if ranges > 1 { text += " (\(ranges) replica sets are short)" }
-        text += ". Unreachable: \(names.joined(separator: "; ")). Nothing was sent. "
+        if consistency == .localQuorum { text += " in the local data centre \(placement.localDataCenter)" }
+        if ranges.count > 1 { text += " (\(ranges.count) replica sets are short)" }
+        text += names.isEmpty ? ". " : ". Unreachable: \(names.joined(separator: "; ")). "
+        text += "Nothing was sent. "
         text += "Start the node(s), or load at a lower level (--consistency QUORUM or ONE: the unreachable replicas then lack these rows until they are repaired)."
         return text
-    }
-
-    /// The unreachable members of a replica set.
-    func short(_ set: [HostID]) -> [LoadNode] {
-        set.filter { unreachable[$0] != nil }.compactMap { placement.nodes[$0] }
     }
 }
 
