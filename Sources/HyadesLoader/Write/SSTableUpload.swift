@@ -65,12 +65,12 @@ final class SSTableUpload: FileSystem, @unchecked Sendable {
     func commit() throws -> UploadOutcome {
         var sent: Int64 = 0, already = 0
         let loadID = self.loadID
-        let acked = try fanOut.forEach { s in
+        try fanOut.forEach { s in
             let r = try loadID.map { try s.stage(loadID: $0) } ?? s.commit()
             sent += r.bytesSent
             if r.alreadyImported { already += 1 }
         }
-        return UploadOutcome(bytes: sent, alreadyImported: already, acked: acked, failed: fanOut.failures)
+        return UploadOutcome(bytes: sent, alreadyImported: already, acked: fanOut.liveReplicas, failed: fanOut.failures)
     }
 
     /// Drops every connection: the nodes discard what they staged.
@@ -180,24 +180,29 @@ final class ReplicaFanOut: @unchecked Sendable {
     var sessions: [SSTableUploadSession] { live.map(\.session) }
 
     /// Runs `body` on every live session; a failing one is closed and dropped. Returns the
-    /// replicas it succeeded on; throws if they no longer meet the level.
+    /// replicas it succeeded on; throws if they no longer meet the level. (Called for every
+    /// block of Data.db: nothing is allocated unless a session fails.)
     @discardableResult
     func forEach(_ body: (SSTableUploadSession) throws -> Void) throws -> Set<HostID> {
-        var kept: [(node: LoadNode, session: SSTableUploadSession)] = []
-        for entry in live {
+        var failed: [Int] = []
+        for i in live.indices {
             do {
-                try body(entry.session)
-                kept.append(entry)
+                try body(live[i].session)
             } catch {
-                entry.session.close()
-                failures[entry.node.hostID] = "\(error)"
+                live[i].session.close()
+                failures[live[i].node.hostID] = "\(error)"
+                failed.append(i)
             }
         }
-        live = kept
-        let ok = Set(kept.map(\.node.hostID))
+        guard !failed.isEmpty else { return [] }
+        for i in failed.reversed() { live.remove(at: i) }
+        let ok = liveReplicas
         guard meets(ok) else { throw SSTableStreamerError(shortMessage(ok)) }
         return ok
     }
+
+    /// The replicas still streaming.
+    var liveReplicas: Set<HostID> { Set(live.map(\.node.hostID)) }
 
     func shortMessage(_ ok: Set<HostID>) -> String {
         let failed = replicas.filter { failures[$0.hostID] != nil }.map { "\($0) — \(failures[$0.hostID]!)" }
