@@ -101,6 +101,15 @@ def load(node, table, csv, *extra):
                           capture_output=True, text=True, timeout=120)
 
 
+def accepts(host, port):
+    import socket
+    try:
+        socket.create_connection((host, port), timeout=1).close()
+        return True
+    except OSError:
+        return False
+
+
 def ring_ready(nodes):
     up = [line for line in nodetool(nodes[0], "status").splitlines() if line.startswith("UN ")]
     return len(up) == 3
@@ -275,6 +284,7 @@ def test_a_stopped_replica_fails_a_load_at_all_and_quorum_loads_into_the_others(
     # The same load again at ALL with the QUORUM load's timestamp: node 3 gets its
     # SSTables, the two others answer "already imported" for theirs.
     wait_for("node 3 seen up", lambda: ring_ready(nodes))
+    wait_for("node 3's storage_port", lambda: accepts(third.host, STORAGE_PORT))
     out = load(nodes[0], "rf3.t", csv, "--timestamp", "1700000000000000")
     assert out.returncode == 0, out.stdout + out.stderr
     assert "already imported" in out.stdout, out.stdout
