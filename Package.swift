@@ -77,7 +77,9 @@ let package = Package(
             .product(name: "Histogram", package: "hdrhistogram-swift"),
         ]),
         .target(name: "HyadesCompute", dependencies: ["HyadesCore", "HyadesClient"]),
-        .target(name: "HyadesLoader", dependencies: ["HyadesCore", "HyadesStorage", "HyadesClient", "HyadesProtocol", "CZlib"]),
+        // The loader places SSTables with HyadesCluster (pure, Core only): the nodes' own
+        // SimpleStrategy / rack-aware NetworkTopologyStrategy placement.
+        .target(name: "HyadesLoader", dependencies: ["HyadesCore", "HyadesStorage", "HyadesClient", "HyadesProtocol", "HyadesCluster", "CZlib"]),
         // The shell also uses HyadesCQL (pure, Core only) for its lexer and statement
         // splitter, so it cuts input into statements exactly as the server will parse them.
         .target(name: "HyadesShell", dependencies: ["HyadesCore", "HyadesCQL", "HyadesClient"]),
@@ -114,7 +116,7 @@ let package = Package(
         ]),
         .testTarget(name: "HyadesStorageTests", dependencies: ["HyadesCore", "HyadesStorage", .product(name: "Logging", package: "swift-log")],
                     resources: [.copy("testdata")]),
-        .testTarget(name: "HyadesLoaderTests", dependencies: ["HyadesLoader", "HyadesCore", "HyadesStorage", "HyadesClient", "HyadesTestSupport", "hyades"]),
+        .testTarget(name: "HyadesLoaderTests", dependencies: ["HyadesLoader", "HyadesCore", "HyadesStorage", "HyadesClient", "HyadesCluster", "HyadesTestSupport", "hyades"]),
         // Unit tests of the shell's parts, and end-to-end runs of `hyades shell` in tmux
         // against a real `hyades server`.
         .testTarget(name: "HyadesShellTests", dependencies: ["HyadesShell", "HyadesCore", "HyadesTestSupport", "hyades"]),

@@ -32,7 +32,12 @@ public final class HyadesNode: Sendable {
         options.commitLog = CommitLogOptions(sync: config.commitLogSync, segmentSizeBytes: config.commitlogSegmentSizeBytes)
         let fs = fileSystem
         try fs.createDirectory(config.dataDirectory)
-        identity = try NodeIdentity.loadOrCreate(directory: config.dataDirectory, numTokens: config.numTokens)
+        // First start: tokens from TokenAllocation against the ring learned from the seeds
+        // (`allocate_tokens_for_local_replication_factor`; random without it).
+        identity = try NodeIdentity.loadOrCreate(directory: config.dataDirectory, numTokens: config.numTokens,
+                                                 allocate: config.allocateTokensForLocalReplicationFactor.map { rf in
+            { hostID in RingDiscovery.allocateTokens(config: config, hostID: hostID, replicationFactor: rf, logger: logger) }
+        })
         let engine = try StorageEngine(commitLogDirectory: config.commitlogDirectory, fileSystem: fs, options: options,
                                    logger: logger,
                                    onFailure: { error in continuation.yield("\(error)"); continuation.finish() })

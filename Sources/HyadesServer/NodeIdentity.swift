@@ -16,18 +16,27 @@ public struct NodeIdentity: Sendable, Hashable {
         self.tokens = tokens
     }
 
-    /// Reads the identity in `directory`, or creates and durably writes a new one with
-    /// `numTokens` random tokens.
-    public static func loadOrCreate(directory: String, numTokens: Int) throws -> NodeIdentity {
+    /// Reads the identity in `directory`, or creates and durably writes a new one: a new
+    /// host id and the tokens `allocate` chooses for it (`numTokens` random tokens without
+    /// it). Kept across restarts: a node allocates once, at its first start.
+    public static func loadOrCreate(directory: String, numTokens: Int,
+                                    allocate: ((UUID) throws -> [Token])? = nil) throws -> NodeIdentity {
         let path = directory + "/" + fileName
         if FileManager.default.fileExists(atPath: path) { return try read(path: path) }
-        var rng = SystemRandomNumberGenerator()
-        var set = Set<Int64>()
-        while set.count < numTokens {
-            // Int64.min is the partitioner's minimum token and never owned.
-            set.insert(Int64.random(in: (Int64.min + 1)...Int64.max, using: &rng))
+        let hostID = UUID()
+        let tokens: [Token]
+        if let allocate {
+            tokens = try allocate(hostID).sorted()
+        } else {
+            var rng = SystemRandomNumberGenerator()
+            var set = Set<Int64>()
+            while set.count < numTokens {
+                // Int64.min is the partitioner's minimum token and never owned.
+                set.insert(Int64.random(in: (Int64.min + 1)...Int64.max, using: &rng))
+            }
+            tokens = set.sorted().map(Token.init)
         }
-        let id = NodeIdentity(hostID: UUID(), tokens: set.sorted().map(Token.init))
+        let id = NodeIdentity(hostID: hostID, tokens: tokens)
         try id.write(path: path)
         return id
     }

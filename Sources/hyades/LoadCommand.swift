@@ -67,6 +67,9 @@ struct LoadCommand: ParsableCommand {
     @Flag(help: "All or nothing: every SSTable is staged on its nodes and adopted in one step at the end; a load that fails leaves the table unchanged.")
     var atomic = false
 
+    @Option(help: "How many of its replicas every SSTable must reach: ALL (default), QUORUM, LOCAL_QUORUM or ONE. SSTables go to every reachable replica; a load whose ranges have too few reachable replicas fails before sending anything, naming them.")
+    var consistency = "ALL"
+
     func run() throws {
         LoadTrace.mark("load command")
         let parts = table.split(separator: ".", maxSplits: 1).map(String.init)
@@ -93,7 +96,13 @@ struct LoadCommand: ParsableCommand {
             // Into the running cluster: schema (with the node's column ids), ring and
             // replication from the node, SSTables streamed to their replicas.
             LoadTrace.mark("discover")
-            let target = try Self.discover(host: host, port: port, storagePort: storagePort, keyspace: parts[0], table: parts[1])
+            guard let level = LoadConsistency.parse(consistency) else {
+                throw ValidationError("--consistency \(consistency): expected one of \(LoadConsistency.accepted.map(\.description).joined(separator: ", "))")
+            }
+            var target = try Self.discover(host: host, port: port, storagePort: storagePort, keyspace: parts[0], table: parts[1])
+            target.consistency = level
+            // Too few reachable replicas: fail before anything is written or sent.
+            do { try target.checkAvailability() } catch { throw LoadFailure("\(error)") }
             metadata = target.table
             LoadTrace.mark("discover done")
             let streaming = StreamingSink(target: target, writeTimestamp: writeTimestamp)
@@ -130,6 +139,16 @@ struct LoadCommand: ParsableCommand {
             throw LoadFailure(Self.stopped(error, streaming))
         }
         print(summary)
+        if let streaming = sink as? StreamingSink,
+           case let replicas = Set(streaming.target.placement.map.rangeReplicas.joined()),
+           case let down = streaming.unreachableNodes.filter({ replicas.contains($0.key) }), !down.isEmpty {
+            // A load below ALL that left replicas out: say which, and what they lack.
+            let names = down.keys.compactMap { streaming.target.placement.nodes[$0] }.sorted { $0.address < $1.address }
+                .map { "\($0) — \(down[$0.hostID]!)" }
+            print("--consistency \(streaming.target.consistency): not sent to unreachable replicas: \(names.joined(separator: "; ")). "
+                  + "They lack this load's rows until they are repaired, or until this load is run again once they are up, "
+                  + "with --timestamp \(streaming.writeTimestamp) (the replicas that have its SSTables answer \"already imported\").")
+        }
         if let streaming = sink as? StreamingSink, atomic {
             print("--atomic: \(streaming.committedSSTables) SSTables (\(streaming.committedRows) rows) staged and adopted in one step on \(streaming.adoptedNodes.count) node\(streaming.adoptedNodes.count == 1 ? "" : "s")")
         }

@@ -123,7 +123,7 @@ import Testing
         for component in ["Data.db", "Index.db", "Filter.db", "Statistics.db"] {
             try FileManager.default.copyItem(atPath: dir + "/hy-\(flushed)-" + component, toPath: base + "/snapshot/hy-\(flushed)-" + component)
         }
-        let restore = try runHyades(["sstable", "import", base + "/snapshot", "--keyspace", "gaia", "--table", "copy",
+        let restore = try runHyades(["sstable", "import", base + "/snapshot", "--keyspace", "gaia", "--table", "copy", "--port", String(restarted.nativePort),
                                     "--host", Self.host, "--storage-port", String(restarted.storagePort)])
         #expect(restore.status == 0, "\(restore.output)")
         let copied = try await c2.rows("SELECT source_id, designation FROM gaia.copy")
@@ -151,7 +151,7 @@ import Testing
 
         // The operator's tool: `hyades sstable import DIR`, twice (the second adopts nothing).
         try Self.writeSSTable(base + "/cli", schema: schema, ids: (1...50).map { -Int64($0) })
-        let args = ["sstable", "import", base + "/cli", "--keyspace", "gaia", "--table", "source",
+        let args = ["sstable", "import", base + "/cli", "--keyspace", "gaia", "--table", "source", "--port", String(restarted.nativePort),
                     "--host", Self.host, "--storage-port", String(restarted.storagePort)]
         let first = try runHyades(args)
         #expect(first.status == 0, "\(first.output)")
@@ -163,7 +163,7 @@ import Testing
         let second = try runHyades(args)
         #expect(second.status == 0)
         #expect(second.output.contains("already imported"), "\(second.output)")
-        let bad = try runHyades(["sstable", "import", base + "/wrong", "--keyspace", "gaia", "--table", "source",
+        let bad = try runHyades(["sstable", "import", base + "/wrong", "--keyspace", "gaia", "--table", "source", "--port", String(restarted.nativePort),
                                 "--host", Self.host, "--storage-port", String(restarted.storagePort)])
         #expect(bad.status != 0)
         #expect(bad.output.contains("column ra is float in the SSTable but double in the table"), "\(bad.output)")

@@ -382,8 +382,8 @@ final class BackgroundSender: @unchecked Sendable {
             defer { LoadTrace.mark("commit \(work.value.0.generation) done") }
             do {
                 let r = try work.value.0.commit()
-                (work.value.1 as? StreamingSink)?.noteCommitted(bytes: r.bytes, sessions: work.value.0.sessions.count,
-                                                                alreadyImported: r.alreadyImported, rows: work.value.0.rows)
+                (work.value.1 as? StreamingSink)?.noteCommitted(r, replicas: work.value.0.fanOut.replicas.map(\.hostID),
+                                                                rows: work.value.0.rows)
             } catch {
                 work.value.0.abort()
                 lock.withLock { if failure == nil { failure = error } }

@@ -10,6 +10,16 @@ public struct WrittenSSTable: Sendable, Equatable {
     public var maxToken: Int64
     /// Bytes of all its component files.
     public var bytes: Int64
+
+    public init(directory: String, generation: Int64, rows: Int, partitions: Int, minToken: Int64, maxToken: Int64, bytes: Int64) {
+        self.directory = directory
+        self.generation = generation
+        self.rows = rows
+        self.partitions = partitions
+        self.minToken = minToken
+        self.maxToken = maxToken
+        self.bytes = bytes
+    }
 }
 
 /// Where finished SSTables go. Called from the loader's thread, one SSTable at a time,

@@ -1,5 +1,6 @@
 import Foundation
 import HyadesClient
+import HyadesCluster
 import HyadesStorage
 
 /// Opens the uploads of SSTables streamed to their nodes while they are written
@@ -17,9 +18,10 @@ protocol SSTableUploader: AnyObject, Sendable {
 /// (about 2% of the data) and sent after Data.db. `sync` is a no-op: the node makes
 /// durable what it adopts. Used by one writer thread.
 final class SSTableUpload: FileSystem, @unchecked Sendable {
-    let sessions: [SSTableUploadSession]
+    let fanOut: ReplicaFanOut
+    var sessions: [SSTableUploadSession] { fanOut.sessions }
     let generation: Int64
-    /// Rows of the SSTable (counted as committed once every replica adopted it).
+    /// Rows of the SSTable (counted as committed once enough replicas adopted it).
     let rows: Int
     /// Set for `hyades load --atomic`: each session is staged under this id (STAGE), not
     /// committed; the load adopts them all at its end.
@@ -28,8 +30,8 @@ final class SSTableUpload: FileSystem, @unchecked Sendable {
     private var held: [SSTableFormat.Component: HeldFile] = [:]
     private var aborted = false
 
-    init(sessions: [SSTableUploadSession], generation: Int64, rows: Int = 0, loadID: UUID? = nil) {
-        self.sessions = sessions
+    init(fanOut: ReplicaFanOut, generation: Int64, rows: Int = 0, loadID: UUID? = nil) {
+        self.fanOut = fanOut
         self.generation = generation
         self.rows = rows
         self.loadID = loadID
@@ -47,31 +49,34 @@ final class SSTableUpload: FileSystem, @unchecked Sendable {
     /// After the writer finished: Data.db ends, the other components follow.
     func sendRemainingFiles() throws {
         guard let dataFile else { throw SSTableStreamerError("no Data.db was written for generation \(generation)") }
-        for s in sessions { try s.endFile() }
+        try fanOut.forEach { try $0.endFile() }
         _ = dataFile
         for c in Self.order.dropFirst() {
             guard let f = held[c] else { throw SSTableStreamerError("no \(c.rawValue) was written for generation \(generation)") }
-            try f.bytes.withUnsafeBytes { b in for s in sessions { try s.append(b) } }
-            for s in sessions { try s.endFile() }
+            try f.bytes.withUnsafeBytes { b in try fanOut.forEach { try $0.append(b) } }
+            try fanOut.forEach { try $0.endFile() }
         }
     }
 
-    /// COMMIT (STAGE for an atomic load) on every replica; returns the bytes sent and how
-    /// many replicas had the session already (an earlier run of the same load).
-    func commit() throws -> (bytes: Int64, alreadyImported: Int) {
+    /// COMMIT (STAGE for an atomic load) on every replica still streaming; returns the
+    /// bytes sent, the replicas that adopted (staged) it and how many of them had the
+    /// session already (an earlier run of the same load). Throws when fewer replicas than
+    /// the consistency level needs adopted it.
+    func commit() throws -> UploadOutcome {
         var sent: Int64 = 0, already = 0
-        for s in sessions {
+        let loadID = self.loadID
+        try fanOut.forEach { s in
             let r = try loadID.map { try s.stage(loadID: $0) } ?? s.commit()
             sent += r.bytesSent
             if r.alreadyImported { already += 1 }
         }
-        return (sent, already)
+        return UploadOutcome(bytes: sent, alreadyImported: already, acked: fanOut.liveReplicas, failed: fanOut.failures)
     }
 
     /// Drops every connection: the nodes discard what they staged.
     func abort() {
         aborted = true
-        for s in sessions { s.close() }
+        fanOut.closeAll()
     }
 
     // MARK: FileSystem (what SSTableWriter uses)
@@ -82,7 +87,7 @@ final class SSTableUpload: FileSystem, @unchecked Sendable {
             throw FileSystemError(operation: "create", path: path, errno: 22, message: "not a component of SSTable \(generation)")
         }
         if c == .data {
-            let f = StreamedFile(path: path, sessions: sessions)
+            let f = StreamedFile(path: path, fanOut: fanOut)
             dataFile = f
             return f
         }
@@ -110,16 +115,16 @@ final class SSTableUpload: FileSystem, @unchecked Sendable {
 /// Data.db on its way to the replicas: each append goes out (gathered into CHUNKs).
 final class StreamedFile: WritableFile, @unchecked Sendable {
     let path: String
-    let sessions: [SSTableUploadSession]
+    let fanOut: ReplicaFanOut
     private(set) var size: Int64 = 0
 
-    init(path: String, sessions: [SSTableUploadSession]) {
+    init(path: String, fanOut: ReplicaFanOut) {
         self.path = path
-        self.sessions = sessions
+        self.fanOut = fanOut
     }
 
     func append(_ bytes: UnsafeRawBufferPointer) throws {
-        for s in sessions { try s.append(bytes) }
+        try fanOut.forEach { try $0.append(bytes) }
         size += Int64(bytes.count)
     }
 
@@ -138,4 +143,74 @@ final class HeldFile: WritableFile, @unchecked Sendable {
     func append(_ b: UnsafeRawBufferPointer) throws { bytes.append(contentsOf: b) }
     func sync() throws {}
     func close() throws {}
+}
+
+/// What an upload's COMMIT (or STAGE) came to.
+struct UploadOutcome {
+    var bytes: Int64
+    var alreadyImported: Int
+    /// Replicas that adopted (staged) the SSTable.
+    var acked: Set<HostID>
+    /// Replicas that failed during this upload (connection, refusal), with the error.
+    var failed: [HostID: String]
+}
+
+/// The sessions of one SSTable to its reachable replicas. A replica that fails (its
+/// connection drops, it refuses a file) is dropped from the upload and the others go on,
+/// as long as enough remain for the consistency level; when too few remain, the upload
+/// fails with an error naming the replicas that failed (address and host id).
+final class ReplicaFanOut: @unchecked Sendable {
+    let replicas: [LoadNode]
+    private(set) var live: [(node: LoadNode, session: SSTableUploadSession)]
+    private(set) var failures: [HostID: String]
+    /// Whether a set of replicas still streaming (or adopted) meets the level.
+    let meets: @Sendable (Set<HostID>) -> Bool
+    /// What the level needs, for the error: "ALL (2 of 2)".
+    let requirementText: String
+
+    init(replicas: [LoadNode], sessions: [(LoadNode, SSTableUploadSession)], failures: [HostID: String],
+         requirementText: String, meets: @escaping @Sendable (Set<HostID>) -> Bool) {
+        self.replicas = replicas
+        self.live = sessions.map { (node: $0.0, session: $0.1) }
+        self.failures = failures
+        self.meets = meets
+        self.requirementText = requirementText
+    }
+
+    var sessions: [SSTableUploadSession] { live.map(\.session) }
+
+    /// Runs `body` on every live session; a failing one is closed and dropped. Returns the
+    /// replicas it succeeded on; throws if they no longer meet the level. (Called for every
+    /// block of Data.db: nothing is allocated unless a session fails.)
+    @discardableResult
+    func forEach(_ body: (SSTableUploadSession) throws -> Void) throws -> Set<HostID> {
+        var failed: [Int] = []
+        for i in live.indices {
+            do {
+                try body(live[i].session)
+            } catch {
+                live[i].session.close()
+                failures[live[i].node.hostID] = "\(error)"
+                failed.append(i)
+            }
+        }
+        guard !failed.isEmpty else { return [] }
+        for i in failed.reversed() { live.remove(at: i) }
+        let ok = liveReplicas
+        guard meets(ok) else { throw SSTableStreamerError(shortMessage(ok)) }
+        return ok
+    }
+
+    /// The replicas still streaming.
+    var liveReplicas: Set<HostID> { Set(live.map(\.node.hostID)) }
+
+    func shortMessage(_ ok: Set<HostID>) -> String {
+        let failed = replicas.filter { failures[$0.hostID] != nil }.map { "\($0) — \(failures[$0.hostID]!)" }
+        return "--consistency \(requirementText) not reached: \(ok.count) of the replicas \(replicas.map(\.address).joined(separator: ", ")) "
+            + "took the SSTable; failed or unreachable: \(failed.isEmpty ? "none" : failed.joined(separator: "; "))"
+    }
+
+    func closeAll() {
+        for entry in live { entry.session.close() }
+    }
 }
