@@ -90,7 +90,8 @@ public final class NodeService: Service, Sendable {
         // disk_failure_policy stop or die, or shutdown is requested.
         let stopReason = await Self.firstStop(node, admin: admin)
         if case .drain(let request) = stopReason {
-            try await drain(request, admin: admin, streaming: streaming, messaging: messaging, gossip: gossip)
+            try await drain(request, admin: admin, streaming: streaming, messaging: messaging, gossip: gossip,
+                            coordinator: coordinator)
             return
         }
         admin.refuseDrains("the node is stopping")
@@ -141,7 +142,7 @@ public final class NodeService: Service, Sendable {
     /// storage engine down; the process stays up, serving nothing, until it is stopped
     /// (SIGTERM), and then exits 0 without draining again.
     func drain(_ request: DrainRequest, admin: AdminService, streaming: StreamingServer,
-               messaging: InternodeMessaging, gossip: GossipService?) async throws {
+               messaging: InternodeMessaging, gossip: GossipService?, coordinator: CoordinatorService?) async throws {
         admin.drainTaken()
         logger.info("draining (nodetool drain): closing the listeners, finishing in-flight requests, flushing memtables")
         node.status.set("draining")
@@ -161,13 +162,15 @@ public final class NodeService: Service, Sendable {
             try? node.engine.shutdown()
             throw NodeStopped(reason: "drain failed: \(error)")
         }
+        coordinator?.stop()
+        // The engine is shut down (commit log closed cleanly) and the status says so before
+        // nodetool gets its answer: what it reports is done. An import still under way on
+        // storage_port fails cleanly against the stopped engine.
+        try node.drain()
+        node.status.set("drained")
         request.finish()
         await request.waitAnswered()
         await streaming.stop()
-        // An import committed while memtables were flushing touched no memtable; this
-        // flush finds nothing left and closes the commit log cleanly.
-        try node.drain()
-        node.status.set("drained")
         logger.info("DRAINED: no longer serving CQL, gossip, internode messaging or streaming; stop the process to exit")
         try? await gracefulShutdown()
         logger.info("stopping a drained node")
