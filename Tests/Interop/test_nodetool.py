@@ -112,7 +112,8 @@ def test_flush_compact_and_tablestats_match_what_is_stored(nodes):
     node = nodes[0]
     cluster, session = session_on(node)
     try:
-        session.execute("CREATE KEYSPACE nt WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}")
+        # RF 3 on three nodes: every row is on this node (RF 1 would spread them over the ring).
+        session.execute("CREATE KEYSPACE nt WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 3}")
         session.execute("CREATE TABLE nt.t (k int PRIMARY KEY, v text)")
         insert = session.prepare("INSERT INTO nt.t (k, v) VALUES (?, ?)")
         for k in range(40):
@@ -180,7 +181,7 @@ def test_bad_arguments_fail_clearly(nodes):
 def test_drain_stops_serving_and_keeps_the_data(nodes):
     node = nodes[2]
     cluster, session = session_on(node)
-    session.execute("CREATE KEYSPACE IF NOT EXISTS nt3 WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}")
+    session.execute("CREATE KEYSPACE IF NOT EXISTS nt3 WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 3}")
     session.execute("CREATE TABLE IF NOT EXISTS nt3.d (k int PRIMARY KEY, v int)")
     insert = session.prepare("INSERT INTO nt3.d (k, v) VALUES (?, ?)")
     for k in range(25):
@@ -214,7 +215,10 @@ def test_drain_stops_serving_and_keeps_the_data(nodes):
         assert rows == {k: k * k for k in range(25)}
     finally:
         cluster.shutdown()
-    # Gossip's LOAD is the bytes of the node's live SSTables (only nt3.d holds data here).
+    # Gossip's LOAD is the bytes of the node's live SSTables: every table's live space
+    # (nt.t of the test above is replicated here too, RF 3).
     gossip = nodetool(node.host, "gossipinfo").stdout
     load = re.search(r"/%s\n(  .*\n)*?  LOAD:\d+:([0-9.E]+)\n" % re.escape(node.host), gossip).group(2)
-    assert float(load) == int(table_stats(node, "nt3.d")["Space used (live)"]) > 0
+    stats = nodetool(node.host, "tablestats").stdout
+    live = sum(int(l.split(": ")[1]) for l in stats.splitlines() if l.strip().startswith("Space used (live):"))
+    assert float(load) == live > 0
