@@ -267,3 +267,43 @@ def test_logged_batch_across_nodes_goes_through_the_batchlog(ring):
     # Logged on two other nodes, then removed once every part was written.
     wait_for("the batchlogs to be emptied", lambda: all(
         not [f for f in os.listdir(os.path.join(n.data_dir, "batchlog")) if f.endswith(".batch")] for n in nodes))
+
+
+def test_driver_token_map_matches_where_10000_keys_are_stored(ring):
+    """The driver routes by its token map; the nodes place by theirs. 10,000 keys written
+    at RF 1 through one coordinator must each be stored on exactly the node the driver's
+    token map names (read from every node's SSTables after a flush)."""
+    import glob
+    import json
+    import struct
+    import subprocess
+    from cassandra.concurrent import execute_concurrent_with_args
+    nodes, pins = ring
+    ddl(pins, "CREATE KEYSPACE IF NOT EXISTS rf1 WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}")
+    ddl(pins, "CREATE TABLE IF NOT EXISTS rf1.placed (k int PRIMARY KEY)")
+    insert = pins[0].session.prepare("INSERT INTO rf1.placed (k) VALUES (?)")
+    results = execute_concurrent_with_args(pins[0].session, insert, [(k,) for k in range(10000)], concurrency=64)
+    assert all(ok for ok, _ in results)
+    watcher = Cluster([nodes[0].host], port=nodes[0].port, connect_timeout=20)
+    try:
+        watcher.connect()
+        wait_for("the driver's token map", lambda: watcher.metadata.token_map is not None and
+                 len(watcher.metadata.get_replicas("rf1", struct.pack(">i", 1))) == 1)
+        expected = {n.host: set() for n in nodes}
+        for k in range(10000):
+            (host,) = watcher.metadata.get_replicas("rf1", struct.pack(">i", k))
+            expected[host.address].add(k)
+    finally:
+        watcher.shutdown()
+    binary = os.environ["HYADES_BIN"]
+    for n in nodes:
+        flushed = subprocess.run([binary, "nodetool", "-h", n.host, "--storage-port", str(STORAGE_PORT), "flush", "rf1"],
+                                 capture_output=True, text=True)
+        assert flushed.returncode == 0, flushed.stderr
+        stored = set()
+        for data in glob.glob(os.path.join(n.data_dir, "rf1", "placed-*", "*-Data.db")):
+            out = subprocess.run([binary, "sstable", "dump", data], capture_output=True, text=True)
+            assert out.returncode == 0, out.stderr
+            stored |= {int(p["partition"]["key"][0]) for p in json.loads(out.stdout)}
+        assert stored == expected[n.host], (n.host, len(stored), len(expected[n.host]))
+        assert 1000 < len(stored) < 6000
