@@ -28,6 +28,8 @@ final class GossipService: @unchecked Sendable {
     private var announced: Set<InternodeAddress> = []
     /// Pulls the schema of a live peer whose schema version differs from ours.
     var schemaSync: SchemaSync?
+    /// Told the peers after each publication (the storage engine's shard boundaries).
+    var peersPublished: (@Sendable ([PeerInfo]) -> Void)?
 
     init(messaging: InternodeMessaging, configuration: GossipConfiguration, processor: QueryProcessor,
          events: EventRegistry, logger: Logger) {
@@ -159,7 +161,9 @@ final class GossipService: @unchecked Sendable {
         for (address, state) in states {
             now[address] = Self.peerInfo(address, state, alive: alive.contains(address))
         }
-        processor.cluster.update(now.keys.sorted().map { now[$0]! })
+        let peers = now.keys.sorted().map { now[$0]! }
+        processor.cluster.update(peers)
+        peersPublished?(peers)
         let ours = processor.schema.schemaVersion
         for (address, peer) in now where peer.isAlive && peer.schemaVersion != nil && peer.schemaVersion != ours {
             schemaSync?.pull(from: address)
