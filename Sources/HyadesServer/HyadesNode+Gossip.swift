@@ -48,6 +48,10 @@ extension HyadesNode {
         gossip.peersPublished = { peers in
             shards.update(local: local, peers: peers, keyspaces: Array(processor.schema.snapshot.keyspaces.values))
         }
+        // A keyspace created or altered here changes what this node replicates.
+        processor.schema.addChangeListener { _, _ in
+            shards.update(local: local, peers: processor.cluster.peers, keyspaces: Array(processor.schema.snapshot.keyspaces.values))
+        }
         shards.update(local: local, peers: [], keyspaces: Array(processor.schema.snapshot.keyspaces.values))
         schemaSync.start()
         let nativeHost = config.broadcastRPCAddress ?? config.rpcAddress
