@@ -75,6 +75,8 @@ extension TableStore {
         // A piece holds at least this many partitions unless it is the last one.
         let minPiecePartitions = minPieceBytes / max(1, totalBytes / partitionCount) + 1
         var doneBytes = 0, pieceBytes = 0, donePartitions = 0
+        // Sizes matter only when a boundary may need them.
+        let measuring = !boundaries.isEmpty && minPieceBytes > 0
         var outputs: [SSTableReader] = []
         var writer: SSTableWriter?
         do {
@@ -85,21 +87,29 @@ extension TableStore {
                     outputs.append(try w.finish())
                     pieceBytes = 0
                 }
-                if writer == nil {
+                let w: SSTableWriter
+                if let current = writer {
+                    w = current
+                } else {
                     let remaining = max(1, partitionCount - donePartitions)
                     let expected = max(min(remaining, minPiecePartitions),
                                        boundaries.expectedPartitions(startingAt: header.key.token, remaining: remaining))
-                    writer = try SSTableWriter(fileSystem: fileSystem, directory: directory, generation: allocateGeneration(),
-                                               options: options, schema: schema, expectedPartitions: expected)
+                    w = try SSTableWriter(fileSystem: fileSystem, directory: directory, generation: allocateGeneration(),
+                                          options: options, schema: schema, expectedPartitions: expected)
+                    writer = w
                 }
-                var bytes = MemtablePartition.baseSize(header.key)
-                try writer!.beginPartition(header)
-                while let row = try source.nextRow() {
-                    try writer!.append(row)
-                    bytes += MemtablePartition.size(of: row)
+                try w.beginPartition(header)
+                if measuring {
+                    var bytes = MemtablePartition.baseSize(header.key)
+                    while let row = try source.nextRow() {
+                        try w.append(row)
+                        bytes += MemtablePartition.size(of: row)
+                    }
+                    doneBytes += bytes
+                    pieceBytes += bytes
+                } else {
+                    while let row = try source.nextRow() { try w.append(row) }
                 }
-                doneBytes += bytes
-                pieceBytes += bytes
                 donePartitions += 1
                 guard let next = try source.nextPartition() else { break }
                 header = next
