@@ -208,12 +208,17 @@ import Testing
                             minToken: Token(min), maxToken: Token(max))
     }
 
-    /// Size-tiered buckets each shard alone, and the SSTables spanning shards together.
+    /// Size-tiered buckets shard by shard; an SSTable spanning shards counts in each.
     @Test(arguments: [
         // (candidates as (generation, min token, max token), expected inputs; boundaries 100, 200)
         ([(1, 0, 50), (2, 10, 90), (3, 120, 150), (4, 130, 190)], [Int64]?.none),
         ([(1, 0, 50), (2, 10, 90), (3, 20, 60), (4, 30, 99)], [1, 2, 3, 4]),
-        ([(1, 0, 150), (2, 10, 250), (3, 50, 60), (4, 150, 160), (5, 90, 300), (6, 0, 300)], [1, 2, 5, 6]),
+        // Shards 0 and 1 both hold five; the first wins the tie.
+        ([(1, 0, 150), (2, 10, 250), (3, 50, 60), (4, 150, 160), (5, 90, 300), (6, 0, 300)], [1, 2, 3, 5, 6]),
+        // Four pieces of one flush (one per shard) are no reason to compact.
+        ([(1, 0, 50), (2, 150, 160), (3, 250, 260), (4, 300, 400)], nil),
+        // Two flushes cut in pieces spanning shards: at most two per shard.
+        ([(1, 0, 190), (2, 210, 400), (3, 0, 90), (4, 110, 400)], nil),
         ([(1, 0, 150), (2, 10, 250), (3, 50, 60)], nil),
     ] as [([(Int64, Int64, Int64)], [Int64]?)])
     func sizeTieredWorksWithinShards(files: [(Int64, Int64, Int64)], inputs: [Int64]?) {

@@ -88,22 +88,34 @@ public enum CompactionStrategy {
         return deepest
     }
 
-    /// Size-tiered within shards: the SSTables of each shard are bucketed alone (their
-    /// compaction writes that shard only), and SSTables spanning shards (flushes of little
-    /// data, files written before the boundaries, or under others) form one more group,
-    /// whose compaction writes aligned outputs. Of all groups, the bucket of smallest
-    /// average size wins. Without boundaries there is one group: Cassandra's STCS.
+    /// Size-tiered per shard (as UCS compacts each shard on its own): each shard buckets
+    /// the SSTables holding its keys, an SSTable spanning several shards (a piece of a
+    /// small flush, a file written before the boundaries or under others) counted in each
+    /// with its size spread over them (UCS's density). The pieces of one flush never share
+    /// a shard, so a shard counts flushes, as unsharded STCS does. Of all shards, the
+    /// bucket of smallest average size wins; its compaction writes aligned outputs, one
+    /// per shard (a spanning input is rewritten whole: that is how old files get
+    /// aligned). Every such compaction lowers the count of some shard and raises none, so
+    /// it never loops. Without boundaries: Cassandra's STCS over all SSTables.
     static func sizeTiered(_ candidates: [CompactionCandidate], minThreshold: Int, maxThreshold: Int,
                            boundaries: ShardBoundaries) -> CompactionPlan? {
-        var groups: [Int: [CompactionCandidate]] = [:]
-        for c in candidates {
-            let span = c.shards(boundaries)
-            groups[span.count == 1 ? span.lowerBound : -1, default: []].append(c)
-        }
         var best: (inputs: [CompactionCandidate], average: Double)?
-        for key in groups.keys.sorted() {
-            guard let b = sizeTieredBucket(groups[key]!, minThreshold: minThreshold, maxThreshold: maxThreshold) else { continue }
-            if best == nil || b.average < best!.average { best = b }
+        if boundaries.isEmpty {
+            best = sizeTieredBucket(candidates, minThreshold: minThreshold, maxThreshold: maxThreshold)
+        } else {
+            var shards: [Int: [CompactionCandidate]] = [:]
+            for c in candidates {
+                let span = c.shards(boundaries)
+                var share = c
+                share.sizeBytes = c.sizeBytes / Int64(span.count)
+                for shard in span { shards[shard, default: []].append(share) }
+            }
+            for shard in shards.keys.sorted() {
+                let members = shards[shard]!
+                guard members.count >= max(2, minThreshold),
+                      let b = sizeTieredBucket(members, minThreshold: minThreshold, maxThreshold: maxThreshold) else { continue }
+                if best == nil || b.average < best!.average { best = b }
+            }
         }
         guard let best else { return nil }
         return CompactionPlan(inputs: best.inputs.map(\.generation).sorted(), outputLevel: 0, maxOutputBytes: nil)
