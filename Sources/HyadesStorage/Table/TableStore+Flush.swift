@@ -66,7 +66,7 @@ extension TableStore {
     /// spans shards; compaction, which cuts at every boundary, aligns it later.
     private func write(_ memtable: Memtable) throws -> [SSTableReader] {
         let source = MergingPartitionIterator([memtable.frozenScan()])
-        guard var header = try source.nextPartition() else { return [] }
+        guard let header = try source.nextPartition() else { return [] }
         let boundaries = shardBoundaries
         var cutter = ShardCutter(boundaries)
         let minPieceBytes = options.flushShardMinBytes
@@ -79,44 +79,44 @@ extension TableStore {
         let measuring = !boundaries.isEmpty && minPieceBytes > 0
         var outputs: [SSTableReader] = []
         var writer: SSTableWriter?
+        _ = cutter.crossesBoundary(header.key.token)
+        var pending: PartitionHeader? = header
         do {
-            while true {
-                if cutter.crossesBoundary(header.key.token), let w = writer,
-                   pieceBytes >= minPieceBytes, totalBytes - doneBytes >= minPieceBytes {
-                    writer = nil
-                    outputs.append(try w.finish())
-                    pieceBytes = 0
-                }
-                let w: SSTableWriter
-                if let current = writer {
-                    w = current
-                } else {
-                    let remaining = max(1, partitionCount - donePartitions)
-                    let expected = max(min(remaining, minPiecePartitions),
-                                       boundaries.expectedPartitions(startingAt: header.key.token, remaining: remaining))
-                    w = try SSTableWriter(fileSystem: fileSystem, directory: directory, generation: allocateGeneration(),
+            // One output per turn; its partitions in the inner loop, with the writer in a
+            // local (no optional unwrapped per row).
+            while var h = pending {
+                pending = nil
+                let remaining = max(1, partitionCount - donePartitions)
+                let expected = max(min(remaining, minPiecePartitions),
+                                   boundaries.expectedPartitions(startingAt: h.key.token, remaining: remaining))
+                let w = try SSTableWriter(fileSystem: fileSystem, directory: directory, generation: allocateGeneration(),
                                           options: options, schema: schema, expectedPartitions: expected)
-                    writer = w
-                }
-                try w.beginPartition(header)
-                if measuring {
-                    var bytes = MemtablePartition.baseSize(header.key)
-                    while let row = try source.nextRow() {
-                        try w.append(row)
-                        bytes += MemtablePartition.size(of: row)
+                writer = w
+                pieceBytes = 0
+                while true {
+                    try w.beginPartition(h)
+                    if measuring {
+                        var bytes = MemtablePartition.baseSize(h.key)
+                        while let row = try source.nextRow() {
+                            try w.append(row)
+                            bytes += MemtablePartition.size(of: row)
+                        }
+                        doneBytes += bytes
+                        pieceBytes += bytes
+                    } else {
+                        while let row = try source.nextRow() { try w.append(row) }
                     }
-                    doneBytes += bytes
-                    pieceBytes += bytes
-                } else {
-                    while let row = try source.nextRow() { try w.append(row) }
+                    donePartitions += 1
+                    guard let next = try source.nextPartition() else { break }
+                    if cutter.crossesBoundary(next.key.token), pieceBytes >= minPieceBytes,
+                       totalBytes - doneBytes >= minPieceBytes {
+                        pending = next
+                        break
+                    }
+                    h = next
                 }
-                donePartitions += 1
-                guard let next = try source.nextPartition() else { break }
-                header = next
-            }
-            if let w = writer {
-                writer = nil
                 outputs.append(try w.finish())
+                writer = nil
             }
             return outputs
         } catch {
