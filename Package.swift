@@ -109,7 +109,7 @@ let package = Package(
             .product(name: "NIOEmbedded", package: "swift-nio"),
         ]),
         .testTarget(name: "HyadesServerTests", dependencies: [
-            "HyadesServer", "HyadesService", "HyadesProtocol", "HyadesCore", "HyadesStorage", "hyades", "HyadesClient", "HyadesTestSupport",
+            "HyadesServer", "HyadesService", "HyadesCluster", "HyadesProtocol", "HyadesCore", "HyadesStorage", "hyades", "HyadesClient", "HyadesTestSupport",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOEmbedded", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),

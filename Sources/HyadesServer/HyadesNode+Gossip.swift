@@ -40,6 +40,20 @@ extension HyadesNode {
         schemaSync.livePeers = { [weak gossip] in gossip?.livePeers ?? [] }
         gossip.schemaSync = schemaSync
         gossip.coordinator = coordinator
+        // Flushes and compactions cut SSTables at this node's range boundaries (StorageShards).
+        let shards = StorageShards(engine: engine)
+        let local = StorageShards.Member(hostID: internodeIdentity.hostID, address: broadcastHost,
+                                         location: Location(dataCenter: config.dataCenter, rack: config.rack),
+                                         status: .normal, tokens: identity.tokens)
+        let processor = processor
+        gossip.peersPublished = { peers in
+            shards.update(local: local, peers: peers, keyspaces: Array(processor.schema.snapshot.keyspaces.values))
+        }
+        // A keyspace created or altered here changes what this node replicates.
+        processor.schema.addChangeListener { _, _ in
+            shards.update(local: local, peers: processor.cluster.peers, keyspaces: Array(processor.schema.snapshot.keyspaces.values))
+        }
+        shards.update(local: local, peers: [], keyspaces: Array(processor.schema.snapshot.keyspaces.values))
         schemaSync.start()
         let nativeHost = config.broadcastRPCAddress ?? config.rpcAddress
         gossip.start(node: processor.node, nativeHost: nativeHost, nativePort: nativePort,

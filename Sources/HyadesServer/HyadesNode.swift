@@ -61,6 +61,9 @@ public final class HyadesNode: Sendable {
             logger.error("corrupt SSTable: \(f.path) at offset \(f.offset) in table \(f.table): \(f.what); \(action); check it with `hyades sstable verify \(f.path)`")
             if policy == .stop || policy == .die { corruptContinuation.yield(f) }
         }, change: { status.write() })
+        // Flushes (replay's too) cut SSTables at this node's tokens until gossip knows the
+        // ring (StorageShards).
+        engine.setShardBoundaries(ShardBoundaries(identity.tokens))
         schema = try SchemaManager(engine: engine, dataDirectory: config.dataDirectory,
                                    memtableLimitBytes: config.memtableHeapSpaceBytes)
         // The engine logs what replay found.

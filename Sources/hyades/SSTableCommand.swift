@@ -81,7 +81,10 @@ struct SSTableVerifyCommand: ParsableCommand {
         for (directory, generation) in targets {
             let damage = SSTableReader.verify(fileSystem: fs, directory: directory, generation: generation)
             if damage.isEmpty {
-                print("\(directory)/hy-\(generation): OK")
+                // The token range the file covers (the storage shards it lies in).
+                let stats = (try? SSTableReader.open(fileSystem: fs, directory: directory, generation: generation))?.statistics
+                let range = stats.map { ", tokens \($0.minToken)...\($0.maxToken), \($0.partitionCount) partitions" } ?? ""
+                print("\(directory)/hy-\(generation): OK\(range)")
             } else {
                 damaged += 1
                 print("\(directory)/hy-\(generation): DAMAGED")

@@ -11,14 +11,17 @@ import Testing
     static let table = TableID(high: 7, low: 7)
 
     static func open(_ fs: FaultInjectingFileSystem, sync: CommitLogSync, compaction: CompactionStrategyKind = .sizeTiered(minThreshold: 2, maxThreshold: 32),
-                     background: Bool = false,
+                     background: Bool = false, shards: ShardBoundaries? = nil,
                      onFailure: @escaping @Sendable (any Error) -> Void = { _ in }) throws -> (StorageEngine, TableStore) {
         var options = StorageEngineOptions()
         options.commitLog = CommitLogOptions(sync: sync, segmentSizeBytes: 16 << 10)
         options.backgroundCompaction = background
         options.compactionThroughputBytesPerSecond = 0
         let engine = try StorageEngine(commitLogDirectory: "/node/commitlog", fileSystem: fs, options: options, onFailure: onFailure)
+        // Sharded: every flush and compaction writes several SSTables in one MANIFEST edit.
+        if let shards { engine.setShardBoundaries(shards) }
         var t = TableOptions()
+        t.flushShardMinBytes = 0
         t.chunkLengthBytes = 1024
         t.compaction = compaction
         // With background work on, flushes start by themselves every few dozen writes.
@@ -48,8 +51,10 @@ import Testing
     func batchSyncLosesNothingAcknowledged(seed: UInt64) throws {
         var rng = SeededRandom(seed: seed)
         let fs = FaultInjectingFileSystem()
+        // Every third seed cuts flushes and compactions at shard boundaries.
+        let shards = seed % 3 == 1 ? ShardBoundaries((0..<5).map { _ in Token(Int64.random(in: Int64.min...Int64.max, using: &rng)) }) : nil
         var (engine, table) = try Self.open(fs, sync: .batch, compaction: seed % 2 == 0 ? .sizeTiered(minThreshold: 2, maxThreshold: 32) : .leveled(sstableSizeBytes: 4096, fanout: 2),
-                                            background: seed > 12)
+                                            background: seed > 12, shards: shards)
         var acked: [Int] = []
         var next = 0
         // A first round without faults so compactions have inputs, then the cut.
@@ -78,7 +83,7 @@ import Testing
         try? engine.shutdown()
         fs.clearFaults()
         fs.simulateCrash(seed: seed, garbling: seed % 3 == 0)
-        (engine, table) = try Self.open(fs, sync: .batch)
+        (engine, table) = try Self.open(fs, sync: .batch, shards: shards)
         for i in acked {
             #expect(try Self.read(table, i) == Self.value(i), "seed \(seed): acknowledged write \(i) lost")
         }

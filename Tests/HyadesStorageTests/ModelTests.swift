@@ -31,6 +31,18 @@ final class ManualClock: Sendable {
     }
 }
 
+/// The same model run with flushes and compactions cut at shard boundaries that change
+/// at runtime (as the ring does): reads and scans must not see a difference, and after a
+/// major compaction every SSTable lies inside one shard of the current boundaries.
+@Suite struct ShardedModelTests {
+    @Test(arguments: ModelTests.seeds)
+    func shardedEngineMatchesModel(seed: UInt64) throws {
+        print("sharded model seed:", seed)
+        var run = try ModelRun(seed: seed, sharded: true)
+        try run.run(operations: 600)
+    }
+}
+
 struct ModelRun {
     let seed: UInt64
     var rng: SeededRandom
@@ -44,9 +56,12 @@ struct ModelRun {
     let tableOptions: TableOptions
     let keyCount: Int
     let gcGrace: Int32 = 2
+    let sharded: Bool
+    var background: Bool { seed > 4 }
 
-    init(seed: UInt64) throws {
+    init(seed: UInt64, sharded: Bool = false) throws {
         self.seed = seed
+        self.sharded = sharded
         rng = SeededRandom(seed: seed)
         var options = TableOptions()
         options.gcGraceSeconds = gcGrace
@@ -60,9 +75,27 @@ struct ModelRun {
         } else {
             options.compaction = .leveled(sstableSizeBytes: 2048, fanout: 2 + Int(seed % 3))
         }
+        // Sharded: cut at every boundary, or only between pieces of a few KiB.
+        options.flushShardMinBytes = [0, 0, 1024, 4096][Int(seed % 4)]
         tableOptions = options
         keyCount = 12 + Int(seed % 20)
         (engine, table) = try Self.open(fs: fs, clock: clock, options: options, background: seed > 4)
+        if sharded { engine.setShardBoundaries(randomBoundaries()) }
+    }
+
+    /// 0 to 12 boundaries anywhere on the ring (the test keys' tokens are spread all over).
+    mutating func randomBoundaries() -> ShardBoundaries {
+        ShardBoundaries((0..<Int.random(in: 0...12, using: &rng)).map { _ in Token(Int64.random(in: Int64.min...Int64.max, using: &rng)) })
+    }
+
+    /// After a major compaction with nothing running beside it, every SSTable holds one
+    /// shard's keys.
+    func checkAligned() {
+        guard sharded, !background else { return }
+        let b = engine.shardBoundaries
+        for r in table.liveSSTables where !b.isAligned(minToken: r.statistics.minToken, maxToken: r.statistics.maxToken) {
+            Issue.record("seed \(seed) op \(op): SSTable \(r.generation) spans shards (\(r.statistics.minToken)...\(r.statistics.maxToken)) of \(b.tokens)")
+        }
     }
 
     static func open(fs: FaultInjectingFileSystem, clock: ManualClock, options: TableOptions, background: Bool) throws -> (StorageEngine, TableStore) {
@@ -237,21 +270,31 @@ struct ModelRun {
                 // next check reads through the single-source fast paths.
                 try table.flush()
                 try table.compact(major: true)
+                checkAligned()
                 try check()
-            case 92..<96: clock.advance(Int32.random(in: 1...5, using: &rng))
+            case 92..<96:
+                // Sharded runs sometimes move the boundaries instead (a ring change).
+                if sharded && Int.random(in: 0..<3, using: &rng) == 0 {
+                    engine.setShardBoundaries(randomBoundaries())
+                } else {
+                    clock.advance(Int32.random(in: 1...5, using: &rng))
+                }
             case 96:
                 // TRUNCATE: everything before it is gone, whatever its timestamps.
                 try table.truncate()
                 model = Model()
             default:
                 // Restart: the memtable comes back from the commit log.
+                let boundaries = engine.shardBoundaries
                 try engine.shutdown()
                 (engine, table) = try Self.open(fs: fs, clock: clock, options: tableOptions, background: seed > 4)
+                engine.setShardBoundaries(boundaries)
             }
             if i % 5 == 4 { try check() }
         }
         try table.flush()
         try table.compact(major: true)
+        checkAligned()
         clock.advance(10)
         try check()
         try engine.shutdown()

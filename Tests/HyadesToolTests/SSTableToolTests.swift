@@ -62,6 +62,8 @@ import HyadesTestSupport
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let ok = try Self.run(["sstable", "verify", dir])
         #expect(ok.status == 0, "stderr: \(ok.err) stdout: \(ok.out)")
+        // Each file's token range and partition count (which storage shard it covers).
+        #expect(ok.out.contains(": OK, tokens ") && ok.out.contains(", 50 partitions"), "\(ok.out)")
 
         let data = try Self.dataFile(in: dir)
         var bytes = try Data(contentsOf: URL(fileURLWithPath: data))

@@ -10,6 +10,9 @@ var num = 1_000_000
 var reads = 200_000
 var dir = NSTemporaryDirectory() + "hyades-engine-compare"
 var projectionRows = 200_000
+/// Storage shard boundaries (ShardBoundaries): n tokens evenly over the ring, as a node's
+/// vnode ranges would cut flushes and compactions. 0: unsharded.
+var shardBoundaries = 0
 var args = CommandLine.arguments.dropFirst().makeIterator()
 while let a = args.next() {
     switch a {
@@ -17,6 +20,7 @@ while let a = args.next() {
     case "--reads": reads = Int(args.next()!)!
     case "--dir": dir = args.next()!
     case "--projection-rows": projectionRows = Int(args.next()!)!
+    case "--shard-boundaries": shardBoundaries = Int(args.next()!)!
     default: fatalError("unknown argument \(a)")
     }
 }
@@ -32,6 +36,10 @@ var engineOptions = StorageEngineOptions()
 engineOptions.commitLog.sync = .periodic(periodMs: 10_000)
 engineOptions.compactionThroughputBytesPerSecond = 0
 let engine = try StorageEngine(commitLogDirectory: dir + "/commitlog", fileSystem: fs, options: engineOptions)
+if shardBoundaries > 0 {
+    let step = UInt64.max / UInt64(shardBoundaries + 1)
+    engine.setShardBoundaries(ShardBoundaries((1...shardBoundaries).map { Token(Int64(bitPattern: UInt64($0) &* step) ^ Int64.min) }))
+}
 let tableID = TableID(high: 1, low: 1)
 var tableOptions = TableOptions()
 tableOptions.compression = .lz4

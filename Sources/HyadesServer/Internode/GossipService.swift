@@ -31,6 +31,8 @@ final class GossipService: @unchecked Sendable {
     var schemaSync: SchemaSync?
     /// Rebuilds the coordinator's ring on every change.
     var coordinator: CoordinatorService?
+    /// Told the peers after each publication (the storage engine's shard boundaries).
+    var peersPublished: (@Sendable ([PeerInfo]) -> Void)?
 
     init(messaging: InternodeMessaging, configuration: GossipConfiguration, processor: QueryProcessor,
          events: EventRegistry, logger: Logger) {
@@ -197,8 +199,10 @@ final class GossipService: @unchecked Sendable {
         for (address, state) in states {
             now[address] = Self.peerInfo(address, state, alive: alive.contains(address))
         }
-        processor.cluster.update(now.keys.sorted().map { now[$0]! })
+        let peers = now.keys.sorted().map { now[$0]! }
+        processor.cluster.update(peers)
         coordinator?.ringChanged(now)
+        peersPublished?(peers)
         let ours = processor.schema.schemaVersion
         for (address, peer) in now where peer.isAlive && peer.schemaVersion != nil && peer.schemaVersion != ours {
             schemaSync?.pull(from: address)

@@ -58,6 +58,9 @@ public final class StorageEngine: @unchecked Sendable {
         var closed = false
     }
     private let state = Mutex(State())
+    /// Where flushes and compactions cut their outputs (`ShardBoundaries`); replaced at
+    /// runtime when the ring changes, read once by each flush and compaction.
+    private let boundaries = Mutex(ShardBoundaries.unsharded)
     /// False once the engine failed or closed: the write path's check without the lock.
     private let running = Atomic<Bool>(true)
 
@@ -96,6 +99,19 @@ public final class StorageEngine: @unchecked Sendable {
     }
 
     public func table(_ id: TableID) -> TableStore? { state.withLock { $0.tables[id] } }
+
+    /// The shard boundaries of every table without its own (`TableStore.setShardBoundaries`).
+    /// Applies to the flushes and compactions that start after it; SSTables already
+    /// written stay as they are until compaction rewrites them.
+    public func setShardBoundaries(_ b: ShardBoundaries) {
+        let changed = boundaries.withLock { old -> Bool in
+            defer { old = b }
+            return old != b
+        }
+        if changed { logger.info("storage shard boundaries set", metadata: ["boundaries": "\(b.tokens.count)"]) }
+    }
+
+    public var shardBoundaries: ShardBoundaries { boundaries.withLock { $0 } }
 
     /// Re-applies to the memtables every mutation the commit log holds past each table's
     /// flushed position. Mutations of tables that are not open (dropped) are skipped.

@@ -32,6 +32,11 @@ public struct TableOptions: Sendable, Hashable {
     public var gcGraceSeconds: Int32 = 864_000
     /// Memtable bound in bytes: a flush starts at half, writers wait only at the bound.
     public var memtableLimitBytes: Int = 64 << 20
+    /// A flush cuts its output at a shard boundary only when the pieces on both sides hold
+    /// at least this much (memtable-size estimate), so small flushes do not make a file
+    /// per shard (`ShardBoundaries`; compaction cuts at every boundary). 0: cut at every
+    /// boundary.
+    public var flushShardMinBytes: Int = 4 << 20
 
     public init() {}
 }

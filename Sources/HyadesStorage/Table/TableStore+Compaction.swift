@@ -33,12 +33,9 @@ extension TableStore {
     func nextPlan() -> CompactionPlan? {
         let candidates: [CompactionCandidate] = state.withLock { s in
             if s.majorCompactionsPending > 0 { return [] }
-            return s.sstables.filter { !s.compacting.contains($0.reader.generation) }.map {
-                CompactionCandidate(generation: $0.reader.generation, sizeBytes: $0.reader.onDiskSizeBytes,
-                                    firstKey: $0.firstKey, lastKey: $0.lastKey, level: $0.level)
-            }
+            return s.sstables.filter { !s.compacting.contains($0.reader.generation) }.map(\.candidate)
         }
-        return CompactionStrategy.next(options.compaction, candidates: candidates)
+        return CompactionStrategy.next(options.compaction, candidates: candidates, boundaries: shardBoundaries)
     }
 
     /// Schedules background compaction after a flush (one loop per table at a time; the
@@ -78,8 +75,11 @@ extension TableStore {
     /// under leveled) beyond which compaction runs at request priority (BackgroundQueue).
     static let compactionBacklogSSTables = 8
 
+    /// Counted per shard (`CompactionStrategy.depth`): a flush cut into pieces adds one.
     var hasCompactionBacklog: Bool {
-        state.withLock { s in s.sstables.reduce(0) { $0 + ($1.level == 0 ? 1 : 0) } } > Self.compactionBacklogSSTables
+        let l0 = state.withLock { s in s.sstables.filter { $0.level == 0 }.map(\.candidate) }
+        guard l0.count > Self.compactionBacklogSSTables else { return false }
+        return CompactionStrategy.depth(l0, boundaries: shardBoundaries) > Self.compactionBacklogSSTables
     }
 
     /// Compacts `plan.inputs`; false when they are no longer all available.
@@ -103,21 +103,33 @@ extension TableStore {
         // spread evenly over the input partitions.
         let inputBytes = inputs.reduce(Int64(0)) { $0 + $1.reader.onDiskSizeBytes }
         let bytesPerPartition = max(1, Int(inputBytes / Int64(max(1, expected))))
+        // Outputs are cut at every shard boundary (and at maxOutputBytes under leveled).
+        let boundaries = shardBoundaries
+        var cutter = ShardCutter(boundaries)
         var outputs: [SSTableReader] = []
         var writer: SSTableWriter?
         var writtenBytes = 0
         var unthrottled = 0
+        var readPartitions = 0
         do {
             while let raw = try source.nextPartition() {
                 let key = raw.key
+                readPartitions += 1
+                if cutter.crossesBoundary(key.token), let w = writer {
+                    writer = nil
+                    outputs.append(try w.finish())
+                }
                 let maxTs = MaxPurgeableTimestamp { [self] in maxPurgeableTimestamp(key, excluding: inputSet) }
                 let header = purger.purge(raw, maxTs: maxTs)
                 var begun = false
                 func begin() throws {
                     if writer == nil {
+                        // Inputs may overlap: `expected` is an upper bound of what is left.
+                        let remaining = max(1, expected - readPartitions + 1)
                         writer = try SSTableWriter(fileSystem: fileSystem, directory: directory,
                                                    generation: allocateGeneration(), options: options, schema: schema,
-                                                   expectedPartitions: max(1, expected))
+                                                   expectedPartitions: boundaries.expectedPartitions(startingAt: key.token,
+                                                                                                     remaining: remaining))
                         writtenBytes = 0
                     }
                     try writer!.beginPartition(header)

@@ -1,8 +1,9 @@
 import HyadesCore
 
 extension TableStore {
-    /// Writes the live memtable to a new SSTable and makes it live (blocking). The
-    /// memtable stays readable until the MANIFEST naming the SSTable is durable.
+    /// Writes the live memtable to new SSTables (one per shard piece) and makes them live
+    /// in one MANIFEST edit (blocking). The memtable stays readable until the MANIFEST
+    /// naming them is durable.
     public func flush() throws {
         try engine.checkRunning()
         flushLock.lock()
@@ -24,15 +25,17 @@ extension TableStore {
         space.broadcast()
         guard let (memtable, position) = switched else { return }
         let started = monotonicNanos()
+        var flushedSSTables = 0
         do {
-            let reader = try write(memtable)
+            let readers = try write(memtable)
+            flushedSSTables = readers.count
             try state.withLock { s in
                 var m = s.manifest
-                if let reader { m.sstables.append(Manifest.Entry(generation: reader.generation, level: 0)) }
+                m.sstables += readers.map { Manifest.Entry(generation: $0.generation, level: 0) }
                 m.flushedPosition = max(position, m.flushedPosition ?? position)
                 try m.store(directory: directory, fileSystem: fileSystem)
                 s.manifest = m
-                if let reader { s.sstables.append(LiveSSTable(reader, level: 0)) }
+                s.sstables += readers.map { LiveSSTable($0, level: 0) }
                 s.flushing.removeAll { $0 === memtable }
             }
         } catch {
@@ -46,30 +49,79 @@ extension TableStore {
         let waited = writersWaitedNanos.exchange(0, ordering: .relaxed)
         engine.logger.log(level: waited >= 1_000_000 ? .info : .debug, "memtable flushed", metadata: [
             "table": "\(id)", "bytes": "\(memtable.liveBytes)", "partitions": "\(memtable.partitionCount)",
+            "sstables": "\(flushedSSTables)",
             "ms": "\((monotonicNanos() - started) / 1_000_000)", "writersWaitedMs": "\(waited / 1_000_000)",
         ])
         maybeCompactInBackground()
     }
 
     /// Writes a memtable's merged contents (nothing purged: tombstones must reach disk)
-    /// to one SSTable; nil when there is nothing to write.
-    private func write(_ memtable: Memtable) throws -> SSTableReader? {
+    /// to SSTables cut at the table's shard boundaries (`ShardBoundaries`); empty when
+    /// there is nothing to write.
+    ///
+    /// A flush of little data would make a file per shard, most of them tiny (UCS lowers
+    /// the shard count of small flushes for the same reason): a boundary cuts the output
+    /// only when the piece before it holds at least `flushShardMinBytes` and the data
+    /// still to come does too (memtable-size estimates). A piece that did not get cut
+    /// spans shards; compaction, which cuts at every boundary, aligns it later.
+    private func write(_ memtable: Memtable) throws -> [SSTableReader] {
         let source = MergingPartitionIterator([memtable.frozenScan()])
-        guard var header = try source.nextPartition() else { return nil }
-        let generation = allocateGeneration()
-        let writer = try SSTableWriter(fileSystem: fileSystem, directory: directory, generation: generation,
-                                       options: options, schema: schema,
-                                       expectedPartitions: max(1, memtable.partitionCount))
+        guard let header = try source.nextPartition() else { return [] }
+        let boundaries = shardBoundaries
+        var cutter = ShardCutter(boundaries)
+        let minPieceBytes = options.flushShardMinBytes
+        let totalBytes = memtable.liveBytes
+        let partitionCount = max(1, memtable.partitionCount)
+        // A piece holds at least this many partitions unless it is the last one.
+        let minPiecePartitions = minPieceBytes / max(1, totalBytes / partitionCount) + 1
+        var doneBytes = 0, pieceBytes = 0, donePartitions = 0
+        // Sizes matter only when a boundary may need them.
+        let measuring = !boundaries.isEmpty && minPieceBytes > 0
+        var outputs: [SSTableReader] = []
+        var writer: SSTableWriter?
+        _ = cutter.crossesBoundary(header.key.token)
+        var pending: PartitionHeader? = header
         do {
-            while true {
-                try writer.beginPartition(header)
-                while let row = try source.nextRow() { try writer.append(row) }
-                guard let next = try source.nextPartition() else { break }
-                header = next
+            // One output per turn; its partitions in the inner loop, with the writer in a
+            // local (no optional unwrapped per row).
+            while var h = pending {
+                pending = nil
+                let remaining = max(1, partitionCount - donePartitions)
+                let expected = max(min(remaining, minPiecePartitions),
+                                   boundaries.expectedPartitions(startingAt: h.key.token, remaining: remaining))
+                let w = try SSTableWriter(fileSystem: fileSystem, directory: directory, generation: allocateGeneration(),
+                                          options: options, schema: schema, expectedPartitions: expected)
+                writer = w
+                pieceBytes = 0
+                while true {
+                    try w.beginPartition(h)
+                    if measuring {
+                        var bytes = MemtablePartition.baseSize(h.key)
+                        while let row = try source.nextRow() {
+                            try w.append(row)
+                            bytes += MemtablePartition.size(of: row)
+                        }
+                        doneBytes += bytes
+                        pieceBytes += bytes
+                    } else {
+                        while let row = try source.nextRow() { try w.append(row) }
+                    }
+                    donePartitions += 1
+                    guard let next = try source.nextPartition() else { break }
+                    if cutter.crossesBoundary(next.key.token), pieceBytes >= minPieceBytes,
+                       totalBytes - doneBytes >= minPieceBytes {
+                        pending = next
+                        break
+                    }
+                    h = next
+                }
+                outputs.append(try w.finish())
+                writer = nil
             }
-            return try writer.finish()
+            return outputs
         } catch {
-            writer.abort()
+            writer?.abort()
+            removeFiles(of: outputs)
             throw error
         }
     }

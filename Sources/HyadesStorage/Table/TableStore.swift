@@ -22,6 +22,12 @@ struct LiveSSTable {
         lastKey = s.lastKey
     }
 
+    var candidate: CompactionCandidate {
+        let s = reader.statistics
+        return CompactionCandidate(generation: reader.generation, sizeBytes: reader.onDiskSizeBytes, firstKey: firstKey,
+                                   lastKey: lastKey, level: level, minToken: s.minToken, maxToken: s.maxToken)
+    }
+
     @inline(__always) func mayHold(_ keyBytes: [UInt8]) -> Bool {
         ByteOrder.compare(keyBytes, firstKey) >= 0 && ByteOrder.compare(keyBytes, lastKey) <= 0
     }
@@ -55,6 +61,8 @@ public final class TableStore: @unchecked Sendable {
         var closed = false
         /// Bumped by truncate: compactions started before it discard their outputs.
         var epoch = 0
+        /// This table's own shard boundaries; nil: the engine's.
+        var shardBoundaries: ShardBoundaries?
     }
     let state: Mutex<State>
     /// The live memtable for the write path, read under the write barrier (shared)
@@ -119,6 +127,14 @@ public final class TableStore: @unchecked Sendable {
         state.withLock { Dictionary(uniqueKeysWithValues: $0.sstables.map { ($0.reader.generation, $0.level) }) }
     }
     public var memtableBytes: Int { state.withLock { $0.live.liveBytes } }
+
+    /// Gives this table its own shard boundaries (nil: follow the engine's), e.g. when its
+    /// keyspace replicates other ranges than the rest. Applies from the next flush or
+    /// compaction.
+    public func setShardBoundaries(_ b: ShardBoundaries?) { state.withLock { $0.shardBoundaries = b } }
+
+    /// The boundaries the next flush or compaction of this table cuts at.
+    public var shardBoundaries: ShardBoundaries { state.withLock { $0.shardBoundaries } ?? engine.shardBoundaries }
 
     // MARK: writes
 
