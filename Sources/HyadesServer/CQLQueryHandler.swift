@@ -26,10 +26,15 @@ final class CQLQueryHandler: ChannelInboundHandler {
     /// instead of one after the other in one task.
     static let poolThreads = System.coreCount
 
-    /// Requests per pool task for a read that decoded `pending` requests.
-    static func chunk(of pending: Int) -> Int {
-        min(chunkSize, max(1, (pending + poolThreads - 1) / poolThreads))
+    /// Requests per pool task for a read that decoded `pending` requests, on a pool of
+    /// `threads` threads. A coordinating node's pool is large (its requests wait for
+    /// replicas): there each request gets its own task, so waits overlap.
+    static func chunk(of pending: Int, threads: Int = poolThreads) -> Int {
+        min(chunkSize, max(1, (pending + threads - 1) / threads))
     }
+
+    /// The request pool's threads (one per core, or `native_transport_max_threads`).
+    private let threads: Int
 
     private let processor: QueryProcessor
     private let pool: NIOThreadPool
@@ -44,7 +49,9 @@ final class CQLQueryHandler: ChannelInboundHandler {
     /// Requests of the current socket read, dispatched at channelReadComplete.
     private var batch: [CQLRequestEnvelope] = []
 
-    init(processor: QueryProcessor, pool: NIOThreadPool, events: EventRegistry, tracker: RequestTracker) {
+    init(processor: QueryProcessor, pool: NIOThreadPool, events: EventRegistry, tracker: RequestTracker,
+         threads: Int = CQLQueryHandler.poolThreads) {
+        self.threads = threads
         self.processor = processor
         self.pool = pool
         self.events = events
@@ -101,7 +108,7 @@ final class CQLQueryHandler: ChannelInboundHandler {
     /// run in one task in order, and later requests wait until it is done.
     private func dispatch(_ requests: [CQLRequestEnvelope], context: ChannelHandlerContext) {
         var start = 0
-        let size = Self.chunk(of: requests.count)
+        let size = Self.chunk(of: requests.count, threads: threads)
         while start < requests.count && !keyspaceChangeInFlight {
             var end = min(start + size, requests.count)
             if let use = requests[start..<requests.count].firstIndex(where: { Self.changesKeyspace($0.request) }), use < end {

@@ -11,6 +11,8 @@ public final class CQLServer: Sendable {
     public let processor: QueryProcessor
     let group: any EventLoopGroup
     let pool: NIOThreadPool
+    /// The pool's threads (requests are spread over this many tasks).
+    let poolThreads: Int
     let configuration: CQLServerConfiguration
     let host: String
     let port: Int
@@ -29,7 +31,9 @@ public final class CQLServer: Sendable {
                 roles: RoleStore? = nil,
                 group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
                 threadPool: NIOThreadPool = NIOThreadPool.singleton,
+                poolThreads: Int = System.coreCount,
                 logger: Logger = Logger(label: "hyades.cql")) {
+        self.poolThreads = poolThreads
         self.processor = processor
         self.host = host
         self.port = port
@@ -69,7 +73,8 @@ public final class CQLServer: Sendable {
                         try ops.addHandler(PasswordAuthenticationHandler(roles: roles, pool: pool))
                     }
                     try channel.pipeline.syncOperations.addHandler(
-                        CQLQueryHandler(processor: processor, pool: pool, events: events, tracker: tracker))
+                        CQLQueryHandler(processor: processor, pool: pool, events: events, tracker: tracker,
+                                        threads: poolThreads))
                 }
             }
             .bind(host: host, port: port).get()

@@ -32,14 +32,17 @@ public final class NodeService: Service, Sendable {
         // (Cassandra's native transport threads do the same), so the pool has room for
         // many waiting requests; a node alone keeps one thread per core.
         let pool: NIOThreadPool
+        var poolThreads = System.coreCount
         if config.seeds.contains(where: { !$0.hasPrefix(config.listenAddress) }) {
-            pool = NIOThreadPool(numberOfThreads: max(System.coreCount, config.nativeTransportMaxThreads))
+            poolThreads = max(System.coreCount, config.nativeTransportMaxThreads)
+            pool = NIOThreadPool(numberOfThreads: poolThreads)
             pool.start()
         } else {
             pool = NIOThreadPool.singleton
         }
         server = CQLServer(processor: node.processor, host: config.rpcAddress, port: config.nativeTransportPort,
-                           configuration: cql, limits: config.inFlightLimits, roles: roles, threadPool: pool, logger: logger)
+                           configuration: cql, limits: config.inFlightLimits, roles: roles, threadPool: pool,
+                           poolThreads: poolThreads, logger: logger)
     }
 
     public func run() async throws {

@@ -28,6 +28,9 @@ public final class InternodeMessaging: @unchecked Sendable {
         var queue: OutboundQueue
         var channel: (any Channel)?
         let eventLoop: any EventLoop
+        /// A flush is scheduled on the event loop (touched only there): frames written
+        /// meanwhile go out with it, one syscall for a burst instead of one per frame.
+        var flushScheduled = false
         init(queue: OutboundQueue, eventLoop: any EventLoop) {
             self.queue = queue
             self.eventLoop = eventLoop
@@ -124,7 +127,16 @@ public final class InternodeMessaging: @unchecked Sendable {
                 guard let channel else { continue }
                 var buffer = channel.allocator.buffer(capacity: bytes.count)
                 buffer.writeBytes(bytes)
-                channel.writeAndFlush(buffer, promise: nil)
+                let write = {
+                    channel.write(buffer, promise: nil)
+                    guard !p.flushScheduled else { return }
+                    p.flushScheduled = true
+                    channel.eventLoop.execute {
+                        p.flushScheduled = false
+                        channel.flush()
+                    }
+                }
+                if channel.eventLoop.inEventLoop { write() } else { channel.eventLoop.execute(write) }
             case .scheduleReconnect(let at):
                 let delay = max(0, at.since(Self.now()))
                 p.eventLoop.scheduleTask(in: .nanoseconds(delay)) { [weak self] in

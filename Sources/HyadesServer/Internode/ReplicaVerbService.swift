@@ -1,5 +1,6 @@
 import Foundation
 import HyadesCluster
+import HyadesCore
 import HyadesService
 import HyadesStorage
 import Logging
@@ -77,15 +78,31 @@ final class ReplicaVerbService: @unchecked Sendable {
     /// once the commit log has it as the local writes are (periodic: written; batch and
     /// group: fsynced).
     private func mutation(_ frame: InternodeFrame, from peer: InternodeAddress, response: InternodeVerb) {
-        pool.submit { [self] state in
-            guard case .active = state else { return }
+        let mutation: Mutation
+        do { mutation = try MutationSerializer.deserialize(frame.payload) } catch {
+            fail(frame, to: peer, error)
+            return
+        }
+        let apply: @Sendable () -> Void = { [self] in
             do {
-                let appended = try handler.applyMutation(frame.payload)
+                let appended = try processor.schema.engine.applyDeferringAcknowledgement(mutation)
                 processor.whenAcknowledgeable(appended) { [self] error in
                     if let error { fail(frame, to: peer, error) } else { respond(frame, to: peer, response, []) }
                 }
             } catch {
                 fail(frame, to: peer, error)
+            }
+        }
+        // As the CQL layer's inline writes: a write whose memtables are well below their
+        // bound cannot block (the commit log's append is a copy into a mapped segment), so
+        // it runs here, on the event loop, without two thread hops; others go to the pool.
+        let engine = processor.schema.engine
+        if mutation.updates.allSatisfy({ engine.table($0.table)?.writeCannotWaitForSpace ?? false }) {
+            apply()
+        } else {
+            pool.submit { state in
+                guard case .active = state else { return }
+                apply()
             }
         }
     }
