@@ -62,8 +62,9 @@ start_node 1 1 three
 start_node 2 1 three
 for _ in $(seq 300); do [ "$(grep -c "joined the ring" "$work/three-n0.log" 2>/dev/null)" -ge 2 ] && break; sleep 0.1; done
 sleep 3
-"$bin" shell "${addrs[0]}" "$port" -e "CREATE KEYSPACE keyspace1 WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 3}" >/dev/null
-sleep 2
+# The schema first, and time for it to reach every node (the client prepares on each).
+"$bin" shell "${addrs[0]}" "$port" -e "CREATE KEYSPACE keyspace1 WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 3}; CREATE TABLE keyspace1.standard1 (key blob PRIMARY KEY, c0 blob, c1 blob, c2 blob, c3 blob, c4 blob)" >/dev/null
+sleep 3
 stress write --count "$rows" --consistency QUORUM >/dev/null
 stress write --duration "$secs" --consistency QUORUM > "$work/three-write.txt"; echo "-- write"; summary < "$work/three-write.txt"
 stress read --duration "$secs" --consistency QUORUM > "$work/three-read.txt"; echo "-- read"; summary < "$work/three-read.txt"

@@ -141,7 +141,8 @@ final class CQLQueryHandler: ChannelInboundHandler {
         let allocator = context.channel.allocator
         tracker.begin(requests.count)
         let outcomes = requests.map { Self.execute($0.request, state: state, processor: processor, allocator: allocator) }
-        Self.answer(outcomes, to: requests, channel: context.channel, processor: processor, tracker: tracker, events: nil)
+        Self.answer(outcomes, to: requests, channel: context.channel, processor: processor, tracker: tracker, events: nil,
+                    pool: pool, session: state)
     }
 
     /// Writes the responses of `outcomes` (on the channel's event loop): those of requests
@@ -150,7 +151,38 @@ final class CQLQueryHandler: ChannelInboundHandler {
     /// (periodic mode), or one wait for the sync thread's fsync that holds no thread
     /// (batch, group), after which the answers are written from the event loop.
     static func answer(_ outcomes: [Outcome], to requests: [CQLRequestEnvelope], channel: any Channel,
-                       processor: QueryProcessor, tracker: RequestTracker, events: EventRegistry?) {
+                       processor: QueryProcessor, tracker: RequestTracker, events: EventRegistry?,
+                       pool: NIOThreadPool, session: ClientState) {
+        // Requests deferred for other replicas' data: fetched (no thread waits), then run
+        // again on the pool with it, then answered like any other.
+        var outcomes = outcomes
+        var requests = requests
+        for i in outcomes.indices.reversed() {
+            guard let prefetch = outcomes[i].deferral else { continue }
+            let request = requests[i]
+            let session = outcomes[i].session ?? session
+            outcomes.remove(at: i)
+            requests.remove(at: i)
+            let allocator = channel.allocator
+            processor.fetch(prefetch) { error in
+                if let error {
+                    let failed = Outcome(response: .error(ResultMapping.error(error)), keyspace: nil, event: nil)
+                    channel.eventLoop.execute {
+                        answer([failed], to: [request], channel: channel, processor: processor, tracker: tracker,
+                               events: events, pool: pool, session: session)
+                    }
+                    return
+                }
+                pool.runIfActive(eventLoop: channel.eventLoop) {
+                    execute(request.request, state: session, processor: processor, allocator: allocator, prefetch: prefetch)
+                }.whenComplete { result in
+                    let outcome = (try? result.get())
+                        ?? Outcome(response: .error(CQLErrorMessage(.serverError, "request pool stopped")), keyspace: nil, event: nil)
+                    answer([outcome], to: [request], channel: channel, processor: processor, tracker: tracker,
+                           events: events, pool: pool, session: session)
+                }
+            }
+        }
         var requirement: CommitLogAppend?
         var deferred: [Int] = []
         var immediate: [Int] = []
@@ -260,7 +292,8 @@ final class CQLQueryHandler: ChannelInboundHandler {
             // Through the channel (not the context): still safe if the connection closed
             // meanwhile; the writes then fail and the count is released all the same.
             for o in outcomes { if let ks = o.keyspace { handler.state.keyspace = ks } }
-            Self.answer(outcomes, to: requests, channel: context.channel, processor: processor, tracker: tracker, events: events)
+            Self.answer(outcomes, to: requests, channel: context.channel, processor: processor, tracker: tracker, events: events,
+                        pool: handler.pool, session: session)
             if changesKeyspace { handler.keyspaceChangeFinished(context: context) }
         }
     }
@@ -285,11 +318,18 @@ final class CQLQueryHandler: ChannelInboundHandler {
         var warnings: [String] = []
         /// Coordinated writes whose replicas must acknowledge before `response` is sent.
         var replicaWaits: [ReplicaWait] = []
+        /// The request needs other replicas' partitions first: fetched, then run again.
+        var deferral: ReplicaPrefetch? = nil
+        /// The session the deferred request ran in (its keyspace), for the re-run.
+        var session: ClientState? = nil
     }
 
     /// Runs on the thread pool.
     static func execute(_ request: CQLRequest, state: ClientState, processor: QueryProcessor,
-                        allocator: ByteBufferAllocator) -> Outcome {
+                        allocator: ByteBufferAllocator, prefetch: ReplicaPrefetch? = nil) -> Outcome {
+        // Point reads that need other replicas are deferred, not waited for (see
+        // `ReplicaPrefetch`); on a re-run the fetched partitions come along.
+        let prefetch = prefetch ?? ReplicaPrefetch()
         var state = state
         let acknowledgement = WriteAcknowledgement()
         // Cassandra's ClientWarn for this request (batch size, aggregation, tombstones...).
@@ -303,6 +343,7 @@ final class CQLQueryHandler: ChannelInboundHandler {
                 var options = ResultMapping.options(params)
                 options.acknowledgement = acknowledgement
                 options.warnings = warnings
+                options.prefetch = prefetch
                 result = try processor.execute(text, state: &state, values: ResultMapping.boundValues(params.values),
                                                options: options)
             case .execute(let id, let params):
@@ -310,6 +351,7 @@ final class CQLQueryHandler: ChannelInboundHandler {
                 var options = ResultMapping.options(params)
                 options.acknowledgement = acknowledgement
                 options.warnings = warnings
+                options.prefetch = prefetch
                 result = try processor.executePrepared(id: id, state: &state, values: ResultMapping.boundValues(params.values),
                                                        options: options)
             case .prepare(let text):
@@ -342,6 +384,8 @@ final class CQLQueryHandler: ChannelInboundHandler {
             return Outcome(response: .result(cql), keyspace: keyspace, event: event,
                            acknowledgement: acknowledgement.requirement, warnings: warnings.take(),
                            replicaWaits: acknowledgement.replicaWaits)
+        } catch where error.code == .deferred {
+            return Outcome(response: .result(.void), keyspace: nil, event: nil, deferral: error.deferral, session: state)
         } catch {
             // Every QueryProcessor entry point throws QueryError (typed throws). A request
             // that failed after some of its writes (a counter batch) still waits for them.

@@ -28,18 +28,11 @@ public final class NodeService: Service, Sendable {
         let cql = CQLServerConfiguration(maxBodyBytes: config.nativeTransportMaxFrameSizeBytes,
                                          maxInFlightRequests: config.nativeTransportMaxInFlightRequests,
                                          authenticator: roles == nil ? nil : CQLServerConfiguration.passwordAuthenticator)
-        // A node with seeds coordinates: a read waits on its request thread for replicas
-        // (Cassandra's native transport threads do the same), so the pool has room for
-        // many waiting requests; a node alone keeps one thread per core.
-        let pool: NIOThreadPool
-        var poolThreads = System.coreCount
-        if config.seeds.contains(where: { !$0.hasPrefix(config.listenAddress) }) {
-            poolThreads = max(System.coreCount, config.nativeTransportMaxThreads)
-            pool = NIOThreadPool(numberOfThreads: poolThreads)
-            pool.start()
-        } else {
-            pool = NIOThreadPool.singleton
-        }
+        // One request thread per core, coordinator or not: point reads that need other
+        // replicas are deferred and run again when their data is here (ReplicaPrefetch), and
+        // writes are answered from callbacks, so no request thread waits for the network.
+        let pool = NIOThreadPool.singleton
+        let poolThreads = System.coreCount
         server = CQLServer(processor: node.processor, host: config.rpcAddress, port: config.nativeTransportPort,
                            configuration: cql, limits: config.inFlightLimits, roles: roles, threadPool: pool,
                            poolThreads: poolThreads, logger: logger)

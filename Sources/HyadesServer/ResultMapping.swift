@@ -66,6 +66,7 @@ enum ResultMapping {
     static func error(_ e: QueryError) -> CQLErrorMessage {
         switch e.code {
         case .serverError: return CQLErrorMessage(.serverError, e.message)
+        case .deferred: return CQLErrorMessage(.serverError, "internal error: a deferred read was not run again")
         case .protocolError: return CQLErrorMessage(.protocolError, e.message)
         case .overloaded: return CQLErrorMessage(.overloaded, e.message)
         case .unavailable:

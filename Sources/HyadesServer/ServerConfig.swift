@@ -41,8 +41,9 @@ public struct ServerConfig: Sendable, Hashable {
     public var nativeTransportMaxFrameSizeBytes = 16 << 20
     /// Unanswered requests per connection before reading pauses.
     public var nativeTransportMaxInFlightRequests = 1024
-    /// Request threads of a node that coordinates for a cluster (`native_transport_max_threads`,
-    /// Cassandra's default 128): reads wait on them for replicas.
+    /// `native_transport_max_threads` (Cassandra's default 128), accepted from a
+    /// cassandra.yaml: Hyades runs requests on one thread per core whatever it says, as no
+    /// request thread waits for replicas (deferred reads, write callbacks).
     public var nativeTransportMaxThreads = 128
     /// Requests in flight on the whole node (`native_transport_max_concurrent_requests`).
     public var nativeTransportMaxConcurrentRequests = 8192

@@ -82,12 +82,13 @@ extension QueryProcessor {
     func readsEverythingLocally(_ keyspace: String, _ cl: ConsistencyLevel) -> Bool {
         guard let (proxy, t) = coordinating(), isDistributed(keyspace) else { return true }
         guard let ks = schema.keyspace(named: keyspace) else { return true }
-        let splits = proxy.splits(.all, params: ks.replication, topology: t)
-        for s in splits {
-            guard let targets = try? proxy.rangeTargets(s, params: ks.replication, consistency: cl, topology: t),
-                  targets == [t.local] else { return false }
+        return topology.localReads(ks.replication, cl, topology: t) {
+            for s in proxy.splits(.all, params: ks.replication, topology: t) {
+                guard let targets = try? proxy.rangeTargets(s, params: ks.replication, consistency: cl, topology: t),
+                      targets == [t.local] else { return false }
+            }
+            return true
         }
-        return true
     }
 
     /// The SELECT target of a coordinated read: each partition from the replicas the level
@@ -104,6 +105,15 @@ extension QueryProcessor {
             read: { key, slices, columns in
                 if try proxy.readsLocally(params, key.token, consistency: cl, topology: t) {
                     return try store.read(key, slices: slices, columns: columns, nowInSeconds: now)
+                }
+                if let prefetch = options.prefetch {
+                    if let p = prefetch.fetched(table, key, slices, cl) {
+                        return FilteredPartitionIterator(UpdatesPartitionIterator(p.map { [$0] } ?? []), nowInSeconds: now,
+                                                         columns: columns)
+                    }
+                    // Recorded, not waited for: the request is run again once it is here.
+                    prefetch.want(table, key, slices, cl)
+                    return FilteredPartitionIterator(UpdatesPartitionIterator([]), nowInSeconds: now, columns: columns)
                 }
                 let p: PartitionUpdate? = try ReplicaWait.blocking { done throws(QueryError) in
                     try proxy.readPartition(table, key: key, slices: slices, consistency: cl, topology: t, completion: done)

@@ -317,9 +317,15 @@ public final class QueryProcessor: @unchecked Sendable {
             }
             let target = try coordinatedTarget(plan, store: store, options: options, now: now, proxy: proxy, topology: t)
             let executor = try SelectExecutor(plan: plan, values: values, nowInSeconds: now)
-            return try monitoringTombstones(plan, options: options) {
+            let page = try monitoringTombstones(plan, options: options) {
                 try executor.execute(target, pageSize: options.pageSize, pagingState: options.pagingState)
             }
+            if let prefetch = options.prefetch, prefetch.missing > 0 {
+                var deferred = QueryError(.deferred, "waiting for replicas")
+                deferred.deferral = prefetch
+                throw deferred
+            }
+            return page
         }
         if !isSystem, streaming, let compiled = StreamingSelect.Compiled(plan) {
             return try selectStreaming(compiled, values: values, options: options)

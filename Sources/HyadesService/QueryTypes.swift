@@ -20,6 +20,9 @@ public struct QueryError: Error, Hashable, Sendable, CustomStringConvertible {
         case configError = 0x2300
         case alreadyExists = 0x2400
         case unprepared = 0x2500
+        /// Not an answer: the request needs other replicas' data first (`deferral`); the
+        /// server fetches it and runs the request again. Never sent to a client.
+        case deferred = -1
     }
 
     public var code: Code
@@ -41,6 +44,8 @@ public struct QueryError: Error, Hashable, Sendable, CustomStringConvertible {
     public var writeType: String?
     /// READ_TIMEOUT / READ_FAILURE: whether the replica asked for data answered.
     public var dataPresent = false
+    /// `.deferred`: what to fetch before running the request again.
+    public var deferral: ReplicaPrefetch?
 
     public init(_ code: Code, _ message: String, keyspace: String? = nil, table: String? = nil, unpreparedID: [UInt8]? = nil) {
         self.code = code
@@ -168,6 +173,9 @@ public struct QueryOptions: Sendable, Hashable {
     /// Set by the server: writes record what they must reach before the answer
     /// (`WriteAcknowledgement`) instead of blocking this thread until then.
     public var acknowledgement: WriteAcknowledgement? = nil
+    /// Point reads that need other replicas record them here instead of waiting (the
+    /// server's requests); on the re-run it holds the fetched partitions.
+    public var prefetch: ReplicaPrefetch? = nil
 
     public init(consistency: ConsistencyLevel = .one, pageSize: Int? = nil, pagingState: [UInt8]? = nil,
                 timestamp: Int64? = nil, skipMetadata: Bool = false) {

@@ -16,6 +16,9 @@ public struct ClusterTopology: Sendable {
     /// When each down member was last seen going down (wall clock, ms): hints stop once
     /// `max_hint_window` has passed since.
     public var downSinceMillis: [HostID: Int64]
+    /// Set by the holder on publication: equal versions are the same ring and liveness
+    /// (caches compare this, never the ring itself).
+    public internal(set) var version = 0
 
     public init(local: HostID, localLocation: Location, ring: TokenMetadata, alive: Set<HostID>,
                 downSinceMillis: [HostID: Int64] = [:]) {
@@ -44,12 +47,20 @@ public struct ClusterTopology: Sendable {
     }
 }
 
-/// The current topology and the replica maps computed from it (one per replication
-/// setting, computed on first use and dropped when the ring changes).
+/// The current topology and what is computed from it once per publication: the replica
+/// maps (one per replication setting) and whether reads of a keyspace at a level are this
+/// node's alone. Requests look these up on every read and write, so the critical sections
+/// are a version compare and a dictionary lookup.
 public final class ClusterTopologyHolder: Sendable {
     private struct State {
         var topology: ClusterTopology?
+        var version = 0
         var maps: [ReplicationParams: ReplicaMap] = [:]
+        var localReads: [LocalReadKey: Bool] = [:]
+    }
+    struct LocalReadKey: Hashable {
+        var params: ReplicationParams
+        var consistency: UInt16
     }
     private let state = Mutex(State())
 
@@ -60,17 +71,31 @@ public final class ClusterTopologyHolder: Sendable {
 
     public func update(_ topology: ClusterTopology) {
         state.withLock { s in
-            if s.topology?.ring != topology.ring { s.maps = [:] }
-            s.topology = topology
+            s.version += 1
+            var t = topology
+            t.version = s.version
+            if s.topology?.ring != t.ring { s.maps = [:] }
+            s.localReads = [:]
+            s.topology = t
         }
     }
 
-    /// The replicas of every range for `params` on the current ring (cached).
+    /// The replicas of every range for `params` on `topology`'s ring (cached while it is current).
     public func replicaMap(for params: ReplicationParams, topology: ClusterTopology) -> ReplicaMap? {
-        if let m = state.withLock({ s in s.topology?.ring == topology.ring ? s.maps[params] : nil }) { return m }
+        if let m = state.withLock({ s in s.version == topology.version ? s.maps[params] : nil }) { return m }
         guard let strategy = try? ReplicationStrategies.make(params, localHost: topology.local) else { return nil }
         let map = ReplicaMap(strategy: strategy, ring: topology.ring)
-        state.withLock { s in if s.topology?.ring == topology.ring { s.maps[params] = map } }
+        state.withLock { s in if s.version == topology.version { s.maps[params] = map } }
         return map
+    }
+
+    /// A cached answer to "are reads of this replication at this level all local?".
+    func localReads(_ params: ReplicationParams, _ cl: ConsistencyLevel, topology: ClusterTopology,
+                    compute: () -> Bool) -> Bool {
+        let key = LocalReadKey(params: params, consistency: cl.rawValue)
+        if let hit = state.withLock({ s in s.version == topology.version ? s.localReads[key] : nil }) { return hit }
+        let value = compute()
+        state.withLock { s in if s.version == topology.version { s.localReads[key] = value } }
+        return value
     }
 }

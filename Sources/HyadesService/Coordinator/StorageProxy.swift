@@ -337,13 +337,14 @@ public final class StorageProxy: Sendable {
         // Pieces in byte order: [min, t0], (t0, t1], ..., (t_last, max]; the first and the
         // last belong to the wrapping range, whose replicas are those of t0.
         let tokens = ring.sortedTokens
+        let map = params.className == ReplicationParams.localStrategy ? nil : topology.replicaMap(for: params, topology: t)
         var lower: [UInt8] = []
         for i in 0...tokens.count {
             let upper: [UInt8]? = i < tokens.count ? PartitionRange.tokens(from: tokens[i], inclusive: true, to: tokens[i], inclusive: true).upper : nil
             let owner = i < tokens.count ? tokens[i] : tokens[0]
             let piece = PartitionRange(lower: lower, upper: upper)
             if let clipped = Self.intersect(piece, range) {
-                let replicas = naturalReplicas(params, owner, t)
+                let replicas = map?.replicas(for: owner) ?? [t.local]
                 if let last = out.last, Set(last.replicas) == Set(replicas), last.range.upper == clipped.lower {
                     out[out.count - 1].range.upper = clipped.upper
                 } else {
