@@ -86,6 +86,9 @@ func update(_ key: Int32, table: TableID = TableID(high: 9, low: 9), rows: [(Int
         let range = ReplicaMessages.RangeCommand(table: TableID(high: 3, low: 4),
                                                  range: PartitionRange(lower: [1], upper: nil), slices: .all, limit: 1000)
         #expect(try ReplicaMessages.decodeRange(ReplicaMessages.encode(range)) == range)
+        var digestRange = range
+        digestRange.digest = true
+        #expect(try ReplicaMessages.decodeRange(ReplicaMessages.encode(digestRange)) == digestRange)
         let p = update(5, rows: [(10, "x")])
         #expect(try ReplicaMessages.decodeData(ReplicaMessages.encodeData(p)) == p)
         #expect(try ReplicaMessages.decodeData(ReplicaMessages.encodeData(nil)) == nil)

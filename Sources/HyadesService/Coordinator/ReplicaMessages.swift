@@ -32,12 +32,15 @@ public enum ReplicaMessages {
         public var range: PartitionRange
         public var slices: Slices
         public var limit: Int
+        /// Answer the digest of the range answer instead of the partitions.
+        public var digest = false
 
-        public init(table: TableID, range: PartitionRange, slices: Slices, limit: Int) {
+        public init(table: TableID, range: PartitionRange, slices: Slices, limit: Int, digest: Bool = false) {
             self.table = table
             self.range = range
             self.slices = slices
             self.limit = limit
+            self.digest = digest
         }
     }
 
@@ -80,6 +83,7 @@ public enum ReplicaMessages {
 
     public static func encode(_ c: RangeCommand) -> [UInt8] {
         var w = Writer()
+        w.u8(c.digest ? 1 : 0)
         w.table(c.table)
         w.bytes(c.range.lower)
         if let upper = c.range.upper {
@@ -95,13 +99,16 @@ public enum ReplicaMessages {
 
     public static func decodeRange(_ b: [UInt8]) throws(DecodeError) -> RangeCommand {
         var r = Reader(b)
+        let kind = try r.u8()
+        guard kind <= 1 else { throw DecodeError(description: "unknown range read kind \(kind)") }
         let table = try r.table()
         let lower = try r.bytes()
         let upper: [UInt8]? = try r.u8() == 1 ? try r.bytes() : nil
         let slices = try r.slices()
         let limit = Int(try r.u32())
         try r.end()
-        return RangeCommand(table: table, range: PartitionRange(lower: lower, upper: upper), slices: slices, limit: max(1, limit))
+        return RangeCommand(table: table, range: PartitionRange(lower: lower, upper: upper), slices: slices, limit: max(1, limit),
+                            digest: kind == 1)
     }
 
     /// A data answer: the partition with its tombstones, or nothing stored.
@@ -142,10 +149,14 @@ public enum ReplicaMessages {
         }
     }
 
+    /// The digest of a range answer (a RANGE_REQ with the digest kind).
+    public static func digest(_ r: RangeResponse) -> [UInt8] { digest(bytes: encode(r)) }
+
     /// The digest of a data answer: what a replica sends instead of the data (Cassandra's
     /// digest read). Equal partitions (same cells, timestamps, tombstones) give equal digests.
-    public static func digest(_ p: PartitionUpdate?) -> [UInt8] {
-        let bytes = encodeData(p)
+    public static func digest(_ p: PartitionUpdate?) -> [UInt8] { digest(bytes: encodeData(p)) }
+
+    static func digest(bytes: [UInt8]) -> [UInt8] {
         let h = bytes.withUnsafeBytes { Murmur3.hash128($0, seed: 0x48594453) }
         var out: [UInt8] = []
         out.reserveCapacity(16)

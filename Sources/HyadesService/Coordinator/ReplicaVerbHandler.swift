@@ -35,7 +35,8 @@ public struct ReplicaVerbHandler: Sendable {
     /// RANGE_REQ: the partitions of the range, up to the limit.
     public func range(_ payload: [UInt8]) throws -> [UInt8] {
         let command = try ReplicaMessages.decodeRange(payload)
-        return ReplicaMessages.encode(try Self.readRange(engine, command, maxBytes: rangeResponseBytes))
+        let answer = try Self.readRange(engine, command, maxBytes: rangeResponseBytes)
+        return command.digest ? ReplicaMessages.digest(answer) : ReplicaMessages.encode(answer)
     }
 
     static func store(_ engine: StorageEngine, _ table: TableID) throws -> TableStore {

@@ -392,6 +392,51 @@ public final class StorageProxy: Sendable {
     public func readRange(_ table: TableID, split: RangeSplit, targets: [HostID], slices: Slices, limit: Int,
                           consistency: ConsistencyLevel, topology t: ClusterTopology,
                           completion: @escaping @Sendable (Result<ReplicaMessages.RangeResponse, QueryError>) -> Void) {
+        // This node among the targets: its data, and only digests of the same chunk from the
+        // others; replicas that agree send 16 bytes instead of the rows. Any difference (or
+        // a failed digest) falls back to data from every target, merged and repaired.
+        if targets.count > 1, targets[0] == t.local {
+            let command = ReplicaMessages.RangeCommand(table: table, range: split.range, slices: slices, limit: limit)
+            let local: ReplicaMessages.RangeResponse
+            do { local = try ReplicaVerbHandler.readRange(engine, command, maxBytes: 4 << 20) } catch {
+                completion(.failure(.readFailure(consistency, received: 0, blockFor: targets.count, failures: 1,
+                                                 dataPresent: false, reason: "\(error)")))
+                return
+            }
+            var digestCommand = command
+            digestCommand.digest = true
+            let mine = ReplicaMessages.digest(local)
+            let others = Array(targets.dropFirst())
+            let agreed = CompletionGroup(count: others.count) { [self] mismatch in
+                if mismatch == nil {
+                    completion(.success(local))
+                } else {
+                    metrics.add(\.digestMismatches)
+                    readRangeData(table, split: split, targets: targets, slices: slices, limit: limit,
+                                  consistency: consistency, topology: t, completion: completion)
+                }
+            }
+            for host in others {
+                metrics.add(\.rangesSent)
+                transport.send(.rangeReq, payload: ReplicaMessages.encode(digestCommand), to: host,
+                               timeoutMillis: timeouts.rangeRequestMillis) { reply in
+                    if case .response(let d) = reply, d == mine {
+                        agreed.complete(nil)
+                    } else {
+                        agreed.complete(.server("range digest mismatch"))
+                    }
+                }
+            }
+            return
+        }
+        readRangeData(table, split: split, targets: targets, slices: slices, limit: limit, consistency: consistency,
+                      topology: t, completion: completion)
+    }
+
+    /// `readRange` with data from every target.
+    func readRangeData(_ table: TableID, split: RangeSplit, targets: [HostID], slices: Slices, limit: Int,
+                       consistency: ConsistencyLevel, topology t: ClusterTopology,
+                       completion: @escaping @Sendable (Result<ReplicaMessages.RangeResponse, QueryError>) -> Void) {
         let command = ReplicaMessages.RangeCommand(table: table, range: split.range, slices: slices, limit: limit)
         let tracker = RangeTracker(targets: targets, consistency: consistency, completion: completion)
         let ask: @Sendable (HostID) -> Void = { [self] host in
