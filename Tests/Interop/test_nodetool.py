@@ -145,7 +145,17 @@ def test_flush_compact_and_tablestats_match_what_is_stored(nodes):
         compacted = nodetool(node.host, "compact", "nt")
         assert compacted.returncode == 0, compacted.stderr
         one = table_stats(node, "nt.t")
-        assert one["SSTable count"] == "1" and len(data_files(node, "nt", "t")) == 1
+        # A major compaction writes one SSTable per storage shard holding data: the node
+        # replicates the whole ring (RF 3 of 3), so every ring token cuts (docs/architecture.md).
+        import bisect
+        import struct
+        from cassandra.murmur3 import murmur3
+        ring = sorted(int(t) for t in session.execute("SELECT tokens FROM system.local").one().tokens)
+        for r in session.execute("SELECT tokens FROM system.peers"):
+            ring = sorted(ring + [int(t) for t in r.tokens])
+        shards = {bisect.bisect_left(ring, murmur3(struct.pack(">i", k))) for k in range(120)}
+        assert one["SSTable count"] == str(len(shards)) and len(data_files(node, "nt", "t")) == len(shards), \
+            (one["SSTable count"], len(shards))
         assert one["Number of partitions (estimate)"] == "120"
         assert session.execute("SELECT count(*) FROM nt.t").one()[0] == 120
         # status' Load is gossip's LOAD, asked over storage_port: known for every node.
