@@ -12,11 +12,77 @@ import HyadesStorage
 extension SchemaManager {
     static let timestampFileName = "schema-timestamp.txt"
 
-    /// The schema and its timestamp, encoded for a peer.
+    /// The schema, its timestamp and its per-object clock, encoded for a peer.
     public var syncSnapshot: (timestamp: Int64, bytes: [UInt8]) {
-        let ks = Array(snapshot.keyspaces.values)
-        let ts = timestamp.withLock { $0 }
+        let (ts, ks, _) = syncState
         return (ts, (try? SchemaFile.encode(ks)) ?? [])
+    }
+
+    /// The schema, its timestamp and its clock, taken together under the change lock.
+    public var syncState: (timestamp: Int64, keyspaces: [KeyspaceMetadata], clock: SchemaClock) {
+        (try? withChangeLock { (timestamp.withLock { $0 }, Array(snapshot.keyspaces.values), clock.withLock { $0 }) })
+            ?? (0, [], SchemaClock())
+    }
+
+    public var schemaClock: SchemaClock { clock.withLock { $0 } }
+
+    /// What a schema push carries: timestamp, clock and the schema file's encoding.
+    public var syncParts: (timestamp: Int64, clock: SchemaClock, bytes: [UInt8]) {
+        let (ts, ks, c) = syncState
+        return (ts, c, (try? SchemaFile.encode(ks)) ?? [])
+    }
+
+    static let clockFileName = "schema-clock.txt"
+
+    /// Persists the clock (temporary file, fsync, rename, directory fsync). Caller holds the
+    /// change lock.
+    func saveClock(_ c: SchemaClock) throws {
+        let fs = engine.fileSystem
+        let path = dataDirectory + "/" + Self.clockFileName
+        let f = try fs.createForWriting(path + ".tmp")
+        do {
+            try f.append(c.encoded)
+            try f.sync()
+            try f.close()
+        } catch {
+            try? f.close()
+            throw error
+        }
+        try fs.rename(path + ".tmp", to: path)
+        try fs.syncDirectory(dataDirectory)
+        clock.withLock { $0 = c }
+    }
+
+    static func readClock(directory: String, fileSystem fs: any FileSystem) -> SchemaClock? {
+        let path = directory + "/" + clockFileName
+        guard fs.fileExists(path), let size = try? fs.fileSize(path), let f = try? fs.openForReading(path) else { return nil }
+        defer { f.close() }
+        guard let bytes = try? f.read(at: 0, count: Int(size)) else { return nil }
+        return SchemaClock.decode(bytes)
+    }
+
+    /// Merges a peer's schema object by object (`SchemaClock.merge`): installs the result
+    /// if it differs from ours (tables that lose keep their files), keeps the later clock,
+    /// and says whether the peer lacks something of the result (then it gets ours).
+    public func merge(_ bytes: [UInt8], clock remoteClock: SchemaClock, timestamp remote: Int64,
+                      from peer: String) throws -> (changes: [SchemaChangePlan], peerIsBehind: Bool) {
+        let keyspaces = try SchemaFile.decode(bytes, path: "schema from \(peer)")
+        let theirs = InMemorySchema(keyspaces)
+        return try withChangeLock { () -> ([SchemaChangePlan], Bool) in
+            let old = snapshot
+            let ours = clock.withLock { $0 }
+            let (merged, mergedClock) = SchemaClock.merge(old, ours, theirs, remoteClock)
+            let peerIsBehind = merged != theirs || mergedClock != remoteClock
+            var changes: [SchemaChangePlan] = []
+            if merged != old {
+                try install(merged, replacing: old, keepDroppedFiles: true)
+                changes = Self.changes(from: old, to: merged)
+            }
+            if mergedClock != ours { try saveClock(mergedClock) }
+            if remote > schemaTimestamp { _ = try advanceTimestamp(to: remote) }
+            for listener in listenersSnapshot { for c in changes { listener(c, old) } }
+            return (changes, peerIsBehind)
+        }
     }
 
     public var schemaTimestamp: Int64 { timestamp.withLock { $0 } }
@@ -47,6 +113,7 @@ extension SchemaManager {
             // cluster with tables of its own loses no data to the merge.
             try install(new, replacing: old, keepDroppedFiles: true)
             _ = try advanceTimestamp(to: remote)
+            try saveClock(SchemaClock.uniform(new, at: remote))
             let changes = Self.changes(from: old, to: new)
             for listener in listenersSnapshot { for c in changes { listener(c, old) } }
             return changes

@@ -38,6 +38,9 @@ public final class SchemaManager: SchemaView, @unchecked Sendable {
     /// When the schema last changed (µs), kept in `schema-timestamp.txt`: between nodes
     /// the newer schema wins (`SchemaManager+Sync.swift`).
     let timestamp = Mutex<Int64>(0)
+    /// When each schema object last changed or was dropped (`schema-clock.txt`): nodes
+    /// merge schemas object by object with it (`SchemaClock`).
+    let clock = Mutex(SchemaClock())
 
     public init(engine: StorageEngine, dataDirectory: String, memtableLimitBytes: Int = 64 << 20) throws {
         self.engine = engine
@@ -51,7 +54,11 @@ public final class SchemaManager: SchemaView, @unchecked Sendable {
         }
         let version = try Self.version(of: keyspaces)
         state.withLock { $0.schema = schema; $0.version = version }
-        timestamp.withLock { $0 = Self.readTimestamp(directory: dataDirectory, fileSystem: engine.fileSystem) }
+        let ts = Self.readTimestamp(directory: dataDirectory, fileSystem: engine.fileSystem)
+        timestamp.withLock { $0 = ts }
+        // A schema from before per-object clocks: every object as of the schema's time.
+        let stored = Self.readClock(directory: dataDirectory, fileSystem: engine.fileSystem)
+        clock.withLock { $0 = stored ?? SchemaClock.uniform(schema, at: ts) }
     }
 
     // MARK: SchemaView
@@ -91,6 +98,9 @@ public final class SchemaManager: SchemaView, @unchecked Sendable {
         guard try new.apply(change) else { return false }
         try install(new, replacing: old)
         let timestamp = try advanceTimestamp(to: nil)
+        var c = clock.withLock { $0 }
+        c.stamp(changesFrom: old, to: new, at: timestamp)
+        try saveClock(c)
         for listener in listeners.withLock({ $0 }) { listener(change, old) }
         for listener in localListeners.withLock({ $0 }) { listener(timestamp) }
         return true

@@ -1,5 +1,6 @@
 import Foundation
 import HyadesCluster
+import HyadesCQL
 import HyadesService
 import Logging
 
@@ -38,13 +39,25 @@ final class SchemaSync: @unchecked Sendable {
         for peer in livePeers() { push(to: peer) }
     }
 
+    /// Marks a payload that carries the per-object clock after the timestamp.
+    static let clockMagic: [UInt8] = Array("SCK1".utf8)
+
     func push(to peer: InternodeAddress) {
-        let (timestamp, bytes) = processor.schema.syncSnapshot
+        messaging.send(.schemaPushReq, payload: Self.payload(processor.schema), to: peer)
+    }
+
+    /// timestamp (u64) | "SCK1" | clock length (u32) | clock (SchemaClock.encoded) | schema file bytes
+    static func payload(_ schema: SchemaManager) -> [UInt8] {
+        let (timestamp, clock, bytes) = schema.syncParts
+        let c = clock.encoded
         var payload: [UInt8] = []
-        payload.reserveCapacity(8 + bytes.count)
+        payload.reserveCapacity(16 + c.count + bytes.count)
         for i in 0..<8 { payload.append(UInt8(truncatingIfNeeded: UInt64(bitPattern: timestamp) >> (56 - 8 * UInt64(i)))) }
-        payload.append(contentsOf: bytes)
-        messaging.send(.schemaPushReq, payload: payload, to: peer)
+        payload += clockMagic
+        for i in 0..<4 { payload.append(UInt8(truncatingIfNeeded: UInt32(c.count) >> (24 - 8 * UInt32(i)))) }
+        payload += c
+        payload += bytes
+        return payload
     }
 
     /// Asks `peer` for its schema (gossip saw another schema version there).
@@ -58,6 +71,16 @@ final class SchemaSync: @unchecked Sendable {
         if due { messaging.send(.schemaPullReq, payload: [], to: peer) }
     }
 
+    /// Tells registered drivers what a merge changed (SCHEMA_CHANGE events).
+    private func announce(_ changes: [SchemaChangePlan]) {
+        for change in changes {
+            let e = change.event
+            if let event = ResultMapping.schemaChange(change: e.change, target: e.target, keyspace: e.keyspace, name: e.name) {
+                events.broadcast(.schemaChange(event))
+            }
+        }
+    }
+
     private func received(_ payload: [UInt8], from peer: InternodeAddress) {
         guard payload.count >= 8 else {
             logger.warning("schema push from \(peer) too short (\(payload.count) bytes): ignored")
@@ -66,6 +89,25 @@ final class SchemaSync: @unchecked Sendable {
         var ts: UInt64 = 0
         for i in 0..<8 { ts = ts << 8 | UInt64(payload[i]) }
         let remote = Int64(bitPattern: ts)
+        if payload.count >= 16, Array(payload[8..<12]) == Self.clockMagic {
+            let n = payload[12..<16].reduce(0) { $0 << 8 | Int($1) }
+            guard payload.count >= 16 + n, let clock = SchemaClock.decode(Array(payload[16..<(16 + n)])) else {
+                logger.warning("schema push from \(peer) with a damaged clock: ignored")
+                return
+            }
+            do {
+                let (changes, peerIsBehind) = try processor.schema.merge(Array(payload[(16 + n)...]), clock: clock,
+                                                                         timestamp: remote, from: "\(peer)")
+                if !changes.isEmpty {
+                    logger.info("schema from \(peer) merged (version \(processor.schema.schemaVersion))")
+                    announce(changes)
+                }
+                if peerIsBehind { push(to: peer) }
+            } catch {
+                logger.error("schema from \(peer) not merged: \(error)")
+            }
+            return
+        }
         do {
             if let changes = try processor.schema.adoptChanges(Array(payload[8...]), timestamp: remote, from: "\(peer)") {
                 logger.info("schema from \(peer) adopted (version \(processor.schema.schemaVersion))")
