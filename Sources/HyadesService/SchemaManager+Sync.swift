@@ -18,10 +18,12 @@ extension SchemaManager {
         return (ts, (try? SchemaFile.encode(ks)) ?? [])
     }
 
-    /// The schema, its timestamp and its clock, taken together under the change lock.
+    /// The schema, its timestamp and its clock. Not under the change lock: pushes are sent
+    /// from the change listeners, which run holding it. A push read while a change lands
+    /// may pair the new schema with the old clock; the next push (every change pushes)
+    /// carries both, and the merge converges.
     public var syncState: (timestamp: Int64, keyspaces: [KeyspaceMetadata], clock: SchemaClock) {
-        (try? withChangeLock { (timestamp.withLock { $0 }, Array(snapshot.keyspaces.values), clock.withLock { $0 }) })
-            ?? (0, [], SchemaClock())
+        (timestamp.withLock { $0 }, Array(snapshot.keyspaces.values), clock.withLock { $0 })
     }
 
     public var schemaClock: SchemaClock { clock.withLock { $0 } }
