@@ -307,3 +307,41 @@ def test_driver_token_map_matches_where_10000_keys_are_stored(ring):
             stored |= {int(p["partition"]["key"][0]) for p in json.loads(out.stdout)}
         assert stored == expected[n.host], (n.host, len(stored), len(expected[n.host]))
         assert 1000 < len(stored) < 6000
+
+
+def test_concurrent_ddl_on_two_nodes_keeps_both_tables_and_agrees(ring):
+    """Different tables created at the same moment through two coordinators both survive;
+    the same table created on two nodes ends as one definition everywhere."""
+    import threading
+    nodes, pins = ring
+    ddl(pins, "CREATE KEYSPACE IF NOT EXISTS race WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 3}")
+    start = threading.Barrier(2)
+
+    def create(p, statements):
+        from cassandra import AlreadyExists
+        start.wait()
+        for s in statements:
+            try:
+                p.run(s)
+            except AlreadyExists:
+                pass   # the other node's version arrived first: also a correct outcome
+    threads = [threading.Thread(target=create, args=(pins[0], ["CREATE TABLE race.a (k int PRIMARY KEY)",
+                                                               "CREATE TABLE race.same (k int PRIMARY KEY, x int)"])),
+               threading.Thread(target=create, args=(pins[1], ["CREATE TABLE race.b (k int PRIMARY KEY)",
+                                                               "CREATE TABLE race.same (k int PRIMARY KEY, y int)"]))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    def agreed():
+        seen = []
+        for p in pins:
+            tables = sorted(r.table_name for r in p.run(
+                "SELECT table_name FROM system_schema.tables WHERE keyspace_name = 'race'"))
+            columns = sorted(r.column_name for r in p.run(
+                "SELECT column_name FROM system_schema.columns WHERE keyspace_name = 'race' AND table_name = 'same'"))
+            version = p.run("SELECT schema_version FROM system.local").one().schema_version
+            seen.append((tables, columns, version))
+        return all(s == seen[0] for s in seen) and seen[0][0] == ["a", "b", "same"] and len(seen[0][1]) == 2
+    wait_for("both tables on every node and one definition of race.same", agreed)
