@@ -405,25 +405,36 @@ public final class StorageProxy: Sendable {
             }
             var digestCommand = command
             digestCommand.digest = true
-            let mine = ReplicaMessages.digest(local)
-            let others = Array(targets.dropFirst())
-            let agreed = CompletionGroup(count: others.count) { [self] mismatch in
-                if mismatch == nil {
-                    completion(.success(local))
-                } else {
-                    metrics.add(\.digestMismatches)
-                    readRangeData(table, split: split, targets: targets, slices: slices, limit: limit,
-                                  consistency: consistency, topology: t, completion: completion)
+            let digestPayload = ReplicaMessages.encode(digestCommand)
+            let round = RangeDigestRound(local: local, digest: ReplicaMessages.digest(local), needed: targets.count - 1,
+                                         asked: Array(targets.dropFirst()))
+            let fallback: @Sendable ([HostID]) -> Void = { [self] answered in
+                metrics.add(\.digestMismatches)
+                readRangeData(table, split: split, targets: [t.local] + answered, slices: slices, limit: limit,
+                              consistency: consistency, topology: t, completion: completion)
+            }
+            let ask: @Sendable (HostID) -> Void = { [self] host in
+                metrics.add(\.rangesSent)
+                transport.send(.rangeReq, payload: digestPayload, to: host,
+                               timeoutMillis: timeouts.rangeRequestMillis) { reply in
+                    switch round.answered(host, reply) {
+                    case .wait: break
+                    case .agreed: completion(.success(local))
+                    case .mismatch(let answered): fallback(answered)
+                    case .hopeless(let received):
+                        completion(.failure(.readTimeout(consistency, received: received + 1, blockFor: targets.count,
+                                                         dataPresent: true)))
+                    }
                 }
             }
-            for host in others {
-                metrics.add(\.rangesSent)
-                transport.send(.rangeReq, payload: ReplicaMessages.encode(digestCommand), to: host,
-                               timeoutMillis: timeouts.rangeRequestMillis) { reply in
-                    if case .response(let d) = reply, d == mine {
-                        agreed.complete(nil)
-                    } else {
-                        agreed.complete(.server("range digest mismatch"))
+            for host in targets.dropFirst() { ask(host) }
+            // A digest replica silent for a moment may be dead before the failure detector
+            // says so: one more live replica is asked (speculative retry).
+            if let extra = split.replicas.first(where: { t.isAlive($0) && !targets.contains($0) }) {
+                transport.schedule(afterMillis: speculativeRetryMillis) { [self] in
+                    if round.speculating(extra) {
+                        metrics.add(\.speculativeRetries)
+                        ask(extra)
                     }
                 }
             }
@@ -466,6 +477,69 @@ public final class StorageProxy: Sendable {
                     metrics.add(\.speculativeRetries)
                     ask(extra)
                 }
+            }
+        }
+    }
+}
+
+/// The digest half of a range chunk read: this node's chunk is the answer once `needed`
+/// other replicas sent the same digest; a different digest falls back to data from this
+/// node and the replicas that answered; too many silent replicas end the read.
+final class RangeDigestRound: Sendable {
+    enum Next { case wait, agreed, mismatch([HostID]), hopeless(received: Int) }
+    private struct State {
+        var asked: [HostID]
+        var answered: [HostID] = []
+        var agreed = 0
+        var failed: Set<HostID> = []
+        var done = false
+    }
+    private let state: Mutex<State>
+    let local: ReplicaMessages.RangeResponse
+    let digest: [UInt8]
+    let needed: Int
+
+    init(local: ReplicaMessages.RangeResponse, digest: [UInt8], needed: Int, asked: [HostID]) {
+        self.local = local
+        self.digest = digest
+        self.needed = needed
+        state = Mutex(State(asked: asked))
+    }
+
+    func speculating(_ host: HostID) -> Bool {
+        state.withLock { s in
+            guard !s.done, s.agreed < needed, !s.asked.contains(host) else { return false }
+            s.asked.append(host)
+            return true
+        }
+    }
+
+    func answered(_ host: HostID, _ reply: ReplicaReply) -> Next {
+        state.withLock { s -> Next in
+            guard !s.done else { return .wait }
+            switch reply {
+            case .response(let d) where d == digest:
+                s.answered.append(host)
+                s.agreed += 1
+                if s.agreed >= needed {
+                    s.done = true
+                    return .agreed
+                }
+                return .wait
+            case .response:
+                s.answered.append(host)
+                s.done = true
+                // The full read asks as many replicas as the level needs: those that
+                // answered first, then the others asked that have not failed.
+                let rest = s.asked.filter { !s.answered.contains($0) && !s.failed.contains($0) }
+                return .mismatch(Array((s.answered + rest).prefix(needed)))
+            case .failure, .timeout:
+                s.failed.insert(host)
+                if s.asked.count - s.failed.count < needed {
+                    s.done = true
+                    return .hopeless(received: s.agreed)
+                }
+                return .wait
             }
         }
     }
