@@ -28,6 +28,8 @@ struct SimOp {
         case write(Int64)
         case delete
         case read
+        /// A scan of the whole table, piece by piece in ring order, paged.
+        case scan
     }
     var id: Int
     var kind: Kind
@@ -45,7 +47,7 @@ struct SimOp {
     /// differ about it until a read repairs them (no hint was written).
     var orphaned = false
 
-    var isWrite: Bool { kind != .read }
+    var isWrite: Bool { kind != .read && kind != .scan }
 }
 
 /// A cell's resolved state on a replica or in an answer: the newest write or deletion.
@@ -224,9 +226,22 @@ final class Simulation: @unchecked Sendable {
         }
     }
 
+    /// Coordinator counters of every incarnation so far.
+    var metrics = (digestMismatches: 0, readRepairs: 0, hintsWritten: 0, hintsDropped: 0, hintsReplayed: 0)
+
+    func collectMetrics(_ node: SimNode) {
+        guard let c = node.proxy?.metrics.snapshot else { return }
+        metrics.digestMismatches += c.digestMismatches
+        metrics.readRepairs += c.readRepairs
+        metrics.hintsWritten += c.hintsWritten
+        metrics.hintsDropped += c.hintsDropped
+        metrics.hintsReplayed += c.hintsReplayed
+    }
+
     func crash(_ i: Int) {
         let node = nodes[i]
         guard node.isUp else { return }
+        collectMetrics(node)
         crashes += 1
         log("CRASH n\(i)")
         // Writes it coordinated within a write timeout may have reached only some replicas,
@@ -300,7 +315,7 @@ final class Simulation: @unchecked Sendable {
         guard !live.isEmpty else { return }
         let node = live[rng.below(live.count)]
         let r = rng.below(100)
-        let kind: SimOp.Kind = r < 55 ? .write(Int64(ops.count + 1)) : (r < 70 ? .delete : .read)
+        let kind: SimOp.Kind = r < 50 ? .write(Int64(ops.count + 1)) : (r < 65 ? .delete : (r < 90 ? .read : .scan))
         let key = rng.below(config.keys), clustering = rng.below(config.clusterings)
         let c = rng.below(100)
         let consistency: ConsistencyLevel = c < 70 ? .quorum : (c < 85 ? .one : .all)
@@ -308,6 +323,19 @@ final class Simulation: @unchecked Sendable {
                        coordinator: node.index, startTime: now, startStep: nextStep())
         guard let proxy = node.proxy, let engine = node.engine, let topology = node.topology.current else { return }
         let id = op.id
+        if kind == .scan {
+            ops.append(op)
+            log("op \(id): n\(node.index) scans the table at \(consistency)")
+            do {
+                let splits = proxy.splits(.all, params: SimSchema.replication, topology: topology)
+                for split in splits { _ = try proxy.rangeTargets(split, params: SimSchema.replication, consistency: consistency, topology: topology) }
+                scanNext(id, node: node, incarnation: node.incarnation, splits: splits[...], topology: topology, found: [])
+            } catch {
+                ops[id].outcome = "\(error.code)"
+                log("op \(id): \(error)")
+            }
+            return
+        }
         if case .read = kind {
             ops.append(op)
             log("op \(id): n\(node.index) reads k\(key) at \(consistency)")
@@ -358,6 +386,66 @@ final class Simulation: @unchecked Sendable {
         }
     }
 
+    /// The scan's next piece (as DistributedRangeSource reads them): from the local engine
+    /// when this node alone meets the level, else chunks of a few partitions from the
+    /// replicas, reconciled and repaired, resuming after each chunk's last partition.
+    func scanNext(_ id: Int, node: SimNode, incarnation: Int, splits: ArraySlice<StorageProxy.RangeSplit>,
+                  topology: ClusterTopology, found: [PartitionUpdate]) {
+        guard node.isUp, node.incarnation == incarnation, let proxy = node.proxy, let engine = node.engine else { return }
+        guard let split = splits.first else {
+            ops[id].outcome = "ok"
+            var byKey: [Int: PartitionUpdate] = [:]
+            for p in found {
+                guard let k = (0..<config.keys).first(where: { SimSchema.partitionKey($0) == p.key }) else {
+                    violation("op \(id) (scan) returned a partition no operation wrote: \(p.key)")
+                    continue
+                }
+                if byKey[k] != nil { violation("op \(id) (scan) returned k\(k) twice") }
+                byKey[k] = p
+            }
+            let order = found.map(\.key)
+            if order != order.sorted() { violation("op \(id) (scan) returned partitions out of ring order") }
+            log("op \(id) scanned \(found.count) partitions")
+            for k in 0..<config.keys { checkRead(id, key: k, byKey[k]) }
+            return
+        }
+        let targets: [HostID]
+        do {
+            targets = try proxy.rangeTargets(split, params: SimSchema.replication, consistency: ops[id].consistency, topology: topology)
+        } catch {
+            ops[id].outcome = "\(error.code)"
+            log("op \(id) failed: \(error)")
+            return
+        }
+        if targets == [topology.local] {
+            do {
+                let command = ReplicaMessages.RangeCommand(table: SimSchema.table, range: split.range, slices: .all, limit: Int.max)
+                let r = try ReplicaVerbHandler.readRange(engine, command, maxBytes: Int.max)
+                scanNext(id, node: node, incarnation: incarnation, splits: splits.dropFirst(), topology: topology, found: found + r.partitions)
+            } catch {
+                violation("op \(id) (scan): local range read failed: \(error)")
+            }
+            return
+        }
+        let limit = rng.int(in: 1...3)
+        proxy.readRange(SimSchema.table, split: split, targets: targets, slices: .all, limit: limit,
+                        consistency: ops[id].consistency, topology: topology) { [unowned self] result in
+            switch result {
+            case .failure(let error):
+                ops[id].outcome = "\(error.code)"
+                log("op \(id) failed: \(error)")
+            case .success(let response):
+                var rest = splits
+                if !response.complete, let last = response.partitions.last {
+                    rest[rest.startIndex].range = PartitionRange.after(last.key, upper: split.range.upper)
+                } else {
+                    rest = rest.dropFirst()
+                }
+                scanNext(id, node: node, incarnation: incarnation, splits: rest, topology: topology, found: found + response.partitions)
+            }
+        }
+    }
+
     func readDone(_ id: Int, _ result: Result<PartitionUpdate?, QueryError>) {
         switch result {
         case .failure(let error):
@@ -365,19 +453,27 @@ final class Simulation: @unchecked Sendable {
             log("op \(id) failed: \(error)")
         case .success(let partition):
             ops[id].outcome = "ok"
-            let op = ops[id]
+            checkRead(id, key: ops[id].key, partition)
+        }
+    }
+
+    /// A read's answer for one partition against the history.
+    func checkRead(_ id: Int, key: Int, _ partition: PartitionUpdate?) {
+        do {
+            var op = ops[id]
+            op.key = key
             let state = resolve(partition)
             log("op \(id) read k\(op.key): " + (0..<config.clusterings).map { "c\($0)=\(state[$0].map(\.description) ?? "-")" }.joined(separator: " "))
             readsChecked += 1
             for c in 0..<config.clusterings {
                 let seen = state[c]
                 if let why = invalid(seen, key: op.key, clustering: c) {
-                    violation("op \(id) (read k\(op.key) at \(op.consistency) via n\(op.coordinator)) saw c\(c) = \(seen!): \(why)")
+                    violation("op \(id) (\(op.kind == .scan ? "scan" : "read") k\(op.key) at \(op.consistency) via n\(op.coordinator)) saw c\(c) = \(seen!): \(why)")
                 }
                 guard let needed = newestAcknowledged(key: op.key, clustering: c, before: op.startStep,
                                                       readBlock: blockFor(op.consistency)) else { continue }
                 if (seen?.timestamp ?? Int64.min) < needed.timestamp {
-                    violation("op \(id) (read k\(op.key) at \(op.consistency) via n\(op.coordinator), started \(op.startTime) ms) "
+                    violation("op \(id) (\(op.kind == .scan ? "scan" : "read") k\(op.key) at \(op.consistency) via n\(op.coordinator), started \(op.startTime) ms) "
                               + "saw c\(c) = \(seen.map(\.description) ?? "nothing") but op \(needed.id) "
                               + "(\(needed.kind == .delete ? "delete" : "write") ts \(needed.timestamp) at \(needed.consistency) via n\(needed.coordinator)) "
                               + "was acknowledged before it started")
@@ -419,7 +515,7 @@ final class Simulation: @unchecked Sendable {
             if !v.live || v.value != value { return "op \(id) wrote live value \(value) at that timestamp" }
         case .delete:
             if v.live { return "op \(id) deleted the row at that timestamp" }
-        case .read: return "a read"
+        case .read, .scan: return "a read"
         }
         return nil
     }
@@ -560,8 +656,11 @@ final class Simulation: @unchecked Sendable {
     func run() throws -> SimReport {
         defer { tearDown() }
         try setUp()
-        for _ in 0..<config.operations {
-            schedule(at: Int64(rng.int(in: 0...Int(config.durationMillis)))) { [unowned self] in startOperation() }
+        // Half the operations spread out, half in bursts of concurrent requests.
+        let bursts = (0..<rng.int(in: 2...6)).map { _ in rng.int(in: 0...Int(config.durationMillis)) }
+        for i in 0..<config.operations {
+            let at = i % 2 == 0 ? rng.int(in: 0...Int(config.durationMillis)) : bursts[rng.below(bursts.count)] + rng.int(in: 0...300)
+            schedule(at: Int64(at)) { [unowned self] in startOperation() }
         }
         scheduleFaults()
         run(to: config.durationMillis)
@@ -602,12 +701,15 @@ final class Simulation: @unchecked Sendable {
         run(to: now + 30_000) { finalReads == config.keys }
         if finalReads < config.keys { violation("final reads at ALL did not finish") }
         try checkFinalState()
+        for n in nodes { collectMetrics(n) }
 
         let writes = ops.filter(\.isWrite), reads = ops.filter { !$0.isWrite }
-        let summary = "seed \(seed): \(writes.count) writes (\(writes.filter { $0.outcome == "ok" }.count) acknowledged), "
-            + "\(reads.count) reads (\(readsChecked) answered and checked), \(crashes) crashes, \(partitions) partitions, "
-            + "\(network.messagesSent) messages (\(network.messagesLost) lost), \(divergencesFromOrphans) divergences from crashed coordinators, "
-            + "\(violations.count) violations"
+        let acknowledged = writes.filter { $0.outcome == "ok" }.count
+        var summary = "seed \(seed): \(writes.count) writes (\(acknowledged) acknowledged), "
+        summary += "\(reads.count) reads (\(readsChecked) partitions checked), \(crashes) crashes, \(partitions) partitions, "
+        summary += "\(network.messagesSent) messages (\(network.messagesLost) lost), \(metrics.hintsWritten) hints written, "
+        summary += "\(metrics.hintsReplayed) replayed, \(metrics.digestMismatches) digest mismatches, \(metrics.readRepairs) read repairs, "
+        summary += "\(divergencesFromOrphans) divergences from crashed coordinators, \(violations.count) violations"
         return SimReport(seed: seed, violations: violations, summary: summary, trace: trace)
     }
 }
