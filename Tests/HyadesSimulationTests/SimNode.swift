@@ -48,7 +48,7 @@ final class SimNode: @unchecked Sendable {
         let engine = try StorageEngine(commitLogDirectory: directory + "/commitlog", fileSystem: PosixFileSystem(),
                                        options: options, logger: logger)
         var tableOptions = TableOptions()
-        tableOptions.memtableLimitBytes = sim.config.memtableLimitBytes
+        tableOptions.memtableLimitBytes = sim.memtableLimitBytes
         _ = try engine.openTable(SimSchema.table, directory: directory + "/data/sim-kv", options: tableOptions)
         try engine.replayCommitLog()
         let hints = try HintStore(directory: directory + "/hints", fileSystem: engine.fileSystem,

@@ -14,8 +14,10 @@ struct SimConfig {
     var operations = 120
     var durationMillis: Int64 = 30_000
     /// Crashes, partitions and loss bursts injected while clients run.
-    var faults = 1...6
-    var memtableLimitBytes = 64 << 20
+    var faults = 2...10
+    /// nil: chosen by the seed, small enough on most seeds that memtables flush to
+    /// SSTables (in the engine's background) and crashes replay past flushed positions.
+    var memtableLimitBytes: Int?
     /// Checker self-test: node 0 acknowledges mutations, hints and read repairs without
     /// applying them. Every
     /// run with it must report violations, or the checks cannot fail.
@@ -94,6 +96,7 @@ final class Simulation: @unchecked Sendable {
     /// Calm network for the final phase: no loss, short delays.
     var calm = false
     private var finalReads = 0
+    var memtableLimitBytes = 64 << 20
     private var crashes = 0, partitions = 0, readsChecked = 0, divergencesFromOrphans = 0
 
     init(seed: UInt64, config: SimConfig = SimConfig()) {
@@ -150,6 +153,10 @@ final class Simulation: @unchecked Sendable {
             members.append((Endpoint(hostID: host, address: "10.0.0.\(i + 1)", location: location), tokens))
         }
         ring = try TokenMetadata(members)
+        memtableLimitBytes = config.memtableLimitBytes ?? [1 << 10, 4 << 10, 64 << 20][rng.below(3)]
+        // Now and then one node's clock is far off (last write wins by timestamp, so its
+        // writes shadow newer ones: allowed, the checks go by timestamps).
+        if rng.chance(0.2) { nodes[rng.below(config.nodes)].skewMillis = Int64(rng.int(in: -5000...5000)) }
         network.lossRate = [0.0, 0.01, 0.03][rng.below(3)]
         for node in nodes {
             try node.open(sim: self)
@@ -157,7 +164,7 @@ final class Simulation: @unchecked Sendable {
             publish(node)
             startHintTicks(node)
         }
-        log("ring of \(config.nodes) nodes x \(config.tokensPerNode) tokens, loss \(network.lossRate), skews "
+        log("ring of \(config.nodes) nodes x \(config.tokensPerNode) tokens, memtables \(memtableLimitBytes) B, loss \(network.lossRate), skews "
             + nodes.map { "n\($0.index):\($0.skewMillis)ms" }.joined(separator: " "))
     }
 
@@ -702,6 +709,7 @@ final class Simulation: @unchecked Sendable {
         if finalReads < config.keys { violation("final reads at ALL did not finish") }
         try checkFinalState()
         for n in nodes { collectMetrics(n) }
+        let sstables = nodes.reduce(0) { $0 + ($1.engine?.table(SimSchema.table)?.liveSSTables.count ?? 0) }
 
         let writes = ops.filter(\.isWrite), reads = ops.filter { !$0.isWrite }
         let acknowledged = writes.filter { $0.outcome == "ok" }.count
@@ -709,7 +717,7 @@ final class Simulation: @unchecked Sendable {
         summary += "\(reads.count) reads (\(readsChecked) partitions checked), \(crashes) crashes, \(partitions) partitions, "
         summary += "\(network.messagesSent) messages (\(network.messagesLost) lost), \(metrics.hintsWritten) hints written, "
         summary += "\(metrics.hintsReplayed) replayed, \(metrics.digestMismatches) digest mismatches, \(metrics.readRepairs) read repairs, "
-        summary += "\(divergencesFromOrphans) divergences from crashed coordinators, \(violations.count) violations"
+        summary += "\(sstables) SSTables at the end, \(divergencesFromOrphans) divergences from crashed coordinators, \(violations.count) violations"
         return SimReport(seed: seed, violations: violations, summary: summary, trace: trace)
     }
 }
