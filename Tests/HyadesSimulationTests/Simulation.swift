@@ -486,8 +486,26 @@ final class Simulation: @unchecked Sendable {
                               + "was acknowledged before it started")
                 }
             }
+            // Blocking read repair makes reads monotonic: what a read returned is on as many
+            // replicas as it read, so a later overlapping read sees it or something newer.
+            let done = nextStep()
+            for c in 0..<config.clusterings {
+                let seen = state[c]
+                for earlier in observations where earlier.key == key && earlier.clustering == c && earlier.step < op.startStep
+                    && earlier.block + blockFor(op.consistency) > SimSchema.replicationFactor
+                    && (seen?.timestamp ?? Int64.min) < earlier.version.timestamp {
+                    violation("op \(id) (\(op.kind == .scan ? "scan" : "read") k\(key) at \(op.consistency) via n\(op.coordinator), started \(op.startTime) ms) "
+                              + "saw c\(c) = \(seen.map(\.description) ?? "nothing") but op \(earlier.op), which finished before it started, "
+                              + "read \(earlier.version) (reads went back in time)")
+                    break
+                }
+                if let seen { observations.append((key, c, seen, done, blockFor(op.consistency), id)) }
+            }
         }
     }
+
+    /// What each finished read returned (for the monotonic-read check).
+    var observations: [(key: Int, clustering: Int, version: SimVersion, step: Int, block: Int, op: Int)] = []
 
     // MARK: checks
 
