@@ -357,40 +357,66 @@ final class Simulation: @unchecked Sendable {
             }
             return
         }
-        op.timestamp = uniqueTimestamp(node)
-        var row = Row(clustering: SimSchema.clustering(clustering))
-        switch kind {
-        case .write(let v):
-            row.liveness = LivenessInfo(timestamp: op.timestamp)
-            row.columns = [.simple(SimSchema.valueColumn, .live(timestamp: op.timestamp, value: SimSchema.value(v)))]
-        default:
-            row.deletion = DeletionTime(markedForDeleteAt: op.timestamp, localDeletionTime: clock.nowSeconds)
+        // Now and then a batch: rows of two or three partitions in one mutation (each row
+        // its own operation in the history, acknowledged together).
+        var keys = [key]
+        if rng.chance(0.15) {
+            let size = rng.int(in: 2...3)
+            while keys.count < size {
+                let k = rng.below(config.keys)
+                if !keys.contains(k) { keys.append(k) }
+            }
         }
-        ops.append(op)
-        opByTimestamp[op.timestamp] = id
-        log("op \(id): n\(node.index) \(kind == .delete ? "deletes" : "writes \(kind)") k\(key) c\(clustering) ts \(op.timestamp) at \(consistency)")
-        let mutation = Mutation([PartitionUpdate(table: SimSchema.table, key: SimSchema.partitionKey(key), rows: [row])])
+        var ids: [Int] = []
+        var updates: [PartitionUpdate] = []
+        for (n, k) in keys.enumerated() {
+            var rowOp = op
+            rowOp.id = ops.count
+            rowOp.key = k
+            if n > 0 {
+                rowOp.clustering = rng.below(config.clusterings)
+                rowOp.kind = rng.chance(0.75) ? .write(Int64(rowOp.id + 1)) : .delete
+            }
+            rowOp.timestamp = uniqueTimestamp(node)
+            var row = Row(clustering: SimSchema.clustering(rowOp.clustering))
+            switch rowOp.kind {
+            case .write(let v):
+                row.liveness = LivenessInfo(timestamp: rowOp.timestamp)
+                row.columns = [.simple(SimSchema.valueColumn, .live(timestamp: rowOp.timestamp, value: SimSchema.value(v)))]
+            default:
+                row.deletion = DeletionTime(markedForDeleteAt: rowOp.timestamp, localDeletionTime: clock.nowSeconds)
+            }
+            ops.append(rowOp)
+            opByTimestamp[rowOp.timestamp] = rowOp.id
+            ids.append(rowOp.id)
+            updates.append(PartitionUpdate(table: SimSchema.table, key: SimSchema.partitionKey(k), rows: [row]))
+            log("op \(rowOp.id): n\(node.index) \(rowOp.kind == .delete ? "deletes" : "writes \(rowOp.kind)") k\(k) c\(rowOp.clustering) "
+                + "ts \(rowOp.timestamp) at \(consistency)" + (keys.count > 1 ? " (batch of ops \(ids.first!)...)" : ""))
+        }
         do {
-            try proxy.mutate(mutation, consistency: consistency, writeType: "SIMPLE", topology: topology,
+            try proxy.mutate(Mutation(updates), consistency: consistency, writeType: keys.count > 1 ? "UNLOGGED_BATCH" : "SIMPLE",
+                             topology: topology,
                              applyLocally: { (m: Mutation) throws(QueryError) in
                                  do { try engine.apply(m) } catch { throw QueryError(.serverError, "local write failed: \(error)") }
                              },
-                             completion: { [unowned self] error in writeDone(id, error) })
+                             completion: { [unowned self, ids] error in writeDone(ids, error) })
         } catch {
-            ops[id].outcome = "\(error.code)"
-            log("op \(id): \(error)")
+            for id in ids { ops[id].outcome = "\(error.code)" }
+            log("ops \(ids): \(error)")
         }
     }
 
-    func writeDone(_ id: Int, _ error: QueryError?) {
-        if let error {
-            ops[id].outcome = "\(error.code)"
-            log("op \(id) failed: \(error)")
-        } else {
-            ops[id].outcome = "ok"
-            ops[id].ackStep = nextStep()
-            log("op \(id) acknowledged")
+    func writeDone(_ ids: [Int], _ error: QueryError?) {
+        let step = nextStep()
+        for id in ids {
+            if let error {
+                ops[id].outcome = "\(error.code)"
+            } else {
+                ops[id].outcome = "ok"
+                ops[id].ackStep = step
+            }
         }
+        log("op\(ids.count > 1 ? "s \(ids)" : " \(ids[0])") " + (error.map { "failed: \($0)" } ?? "acknowledged"))
     }
 
     /// The scan's next piece (as DistributedRangeSource reads them): from the local engine
