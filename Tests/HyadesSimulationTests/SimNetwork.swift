@@ -34,9 +34,14 @@ final class SimNetwork: @unchecked Sendable {
 
     func submit(_ message: Outgoing) { outbox.append(message) }
 
+    /// One-way partition: messages from `from` to `to` are dropped, the other way pass.
+    var oneWay: (from: Set<Int>, to: Set<Int>)?
+
+    /// Whether a message from node `a` reaches node `b` now.
     func connected(_ a: Int, _ b: Int) -> Bool {
-        guard let sides else { return true }
-        return sides[a] == sides[b]
+        if let sides, sides[a] != sides[b] { return false }
+        if let oneWay, oneWay.from.contains(a), oneWay.to.contains(b) { return false }
+        return true
     }
 
     /// Releases the sends of the event that just ran.
