@@ -128,6 +128,17 @@ final class SimTransport: ReplicaTransport, @unchecked Sendable {
         sim.network.submit(SimNetwork.Outgoing(from: from, incarnation: incarnation, verb: verb, payload: payload,
                                                to: replica, timeoutMillis: timeoutMillis, reply: reply))
     }
+
+    /// Timers of the coordinator (speculative retries): an event in simulated time, dropped
+    /// if this incarnation crashed meanwhile.
+    func schedule(afterMillis: Int64, _ body: @escaping @Sendable () -> Void) {
+        guard let sim else { return }
+        let from = from, incarnation = incarnation
+        sim.schedule(at: sim.now + afterMillis) { [weak sim] in
+            guard let sim, sim.nodes[from].isUp, sim.nodes[from].incarnation == incarnation else { return }
+            body()
+        }
+    }
 }
 
 /// The simulation's clock, read by engines and hint stores (possibly from their own

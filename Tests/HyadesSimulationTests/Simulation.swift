@@ -397,9 +397,7 @@ final class Simulation: @unchecked Sendable {
         do {
             try proxy.mutate(Mutation(updates), consistency: consistency, writeType: keys.count > 1 ? "UNLOGGED_BATCH" : "SIMPLE",
                              topology: topology,
-                             applyLocally: { (m: Mutation) throws(QueryError) in
-                                 do { try engine.apply(m) } catch { throw QueryError(.serverError, "local write failed: \(error)") }
-                             },
+                             applyLocally: { (m: Mutation) throws(QueryError) in try SimLocalWrite.apply(engine, m) },
                              completion: { [unowned self, ids] error in writeDone(ids, error) })
         } catch {
             for id in ids { ops[id].outcome = "\(error.code)" }
@@ -796,5 +794,21 @@ final class Simulation: @unchecked Sendable {
         summary += "\(metrics.hintsReplayed) replayed, \(metrics.digestMismatches) digest mismatches, \(metrics.readRepairs) read repairs, "
         summary += "\(sstables) SSTables at the end, \(digestDifferences) keys with differing digests after repair, \(divergencesFromOrphans) divergences from crashed coordinators, \(violations.count) violations"
         return SimReport(seed: seed, violations: violations, summary: summary, trace: trace)
+    }
+}
+
+/// The coordinator's local write, for either form of `StorageProxy.mutate`'s
+/// `applyLocally`: returning the commit-log append (the proxy waits for it to be
+/// acknowledgeable) or returning once it is (the overload the closure's type selects).
+enum SimLocalWrite {
+    @_disfavoredOverload
+    static func apply(_ engine: StorageEngine, _ m: Mutation) throws(QueryError) -> CommitLogAppend {
+        do { return try engine.applyDeferringAcknowledgement(m) } catch {
+            throw QueryError(.serverError, "local write failed: \(error)")
+        }
+    }
+
+    static func apply(_ engine: StorageEngine, _ m: Mutation) throws(QueryError) {
+        do { try engine.apply(m) } catch { throw QueryError(.serverError, "local write failed: \(error)") }
     }
 }
