@@ -103,6 +103,11 @@ let package = Package(
         .testTarget(name: "HyadesClusterTests", dependencies: ["HyadesCluster", "HyadesCore"], exclude: ["testdata"]),
         .testTarget(name: "HyadesCQLTests", dependencies: ["HyadesCQL", "HyadesCore"]),
         .testTarget(name: "HyadesServiceTests", dependencies: ["HyadesService", "HyadesCore", "HyadesStorage", "HyadesCQL", "HyadesCluster"]),
+        // Deterministic simulation: five in-process nodes (real engines, real coordinators) over a
+        // seeded, simulated network with partitions, crashes and clock skew.
+        .testTarget(name: "HyadesSimulationTests", dependencies: [
+            "HyadesService", "HyadesCluster", "HyadesStorage", "HyadesCore", .product(name: "Logging", package: "swift-log"),
+        ]),
         .testTarget(name: "HyadesProtocolTests", dependencies: [
             "HyadesProtocol", "HyadesCore",
             .product(name: "NIOCore", package: "swift-nio"),
