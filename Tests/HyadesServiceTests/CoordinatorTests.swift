@@ -2,6 +2,7 @@ import Foundation
 import HyadesCluster
 import HyadesCore
 import HyadesStorage
+import Synchronization
 import Testing
 @testable import HyadesService
 
@@ -266,5 +267,57 @@ func update(_ key: Int32, table: TableID = TableID(high: 9, low: 9), rows: [(Int
         try Data(bytes).write(to: URL(fileURLWithPath: path))
         #expect(log.due(createdBeforeMillis: 9_000).isEmpty)
         #expect(FileManager.default.fileExists(atPath: path + ".corrupt"))
+    }
+}
+
+/// A batch logged here whose coordinator died before writing it is applied by the replay,
+/// on every replica, then removed; a batch not yet due is left alone.
+@Suite struct BatchlogReplayTests {
+    @Test func aBatchWhoseCoordinatorDiedIsAppliedByItsBatchlogNode() throws {
+        let node = try TestNode()
+        try node.run("CREATE KEYSPACE ks WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 2}")
+        try node.run("CREATE TABLE ks.t (k int PRIMARY KEY, v int)")
+        let table = try #require(node.schema.table(keyspace: "ks", name: "t"))
+        // A two-node ring: this node and a peer that records what it is sent.
+        let me = HostID(high: 1, low: 1), peer = HostID(high: 2, low: 2)
+        var ring = TokenMetadata()
+        try ring.add(Endpoint(hostID: me, address: "127.0.0.1", location: .default), tokens: [Token(0)])
+        try ring.add(Endpoint(hostID: peer, address: "127.0.0.2", location: .default), tokens: [Token(1 << 62)])
+        let topology = ClusterTopology(local: me, localLocation: .default, ring: ring, alive: [me, peer])
+        let holder = ClusterTopologyHolder()
+        holder.update(topology)
+        final class Recorder: ReplicaTransport, @unchecked Sendable {
+            let lock = NSLock()
+            var sent: [(InternodeVerb, [UInt8])] = []
+            func send(_ verb: InternodeVerb, payload: [UInt8], to replica: HostID, timeoutMillis: Int64,
+                      reply: @escaping @Sendable (ReplicaReply) -> Void) {
+                lock.withLock { sent.append((verb, payload)) }
+                reply(.response([]))
+            }
+        }
+        let transport = Recorder()
+        let rf2 = try #require(node.schema.keyspace(named: "ks")).replication
+        let proxy = StorageProxy(engine: node.engine, topology: holder, transport: transport, hints: nil,
+                                 replicationOf: { _ in rf2 })
+        let log = try BatchlogStore(directory: node.root + "/batchlog", fileSystem: PosixFileSystem())
+        func row(_ k: Int32) -> PartitionUpdate {
+            var u = PartitionUpdate(table: table.id, key: DecoratedKey(key: withUnsafeBytes(of: k.bigEndian, Array.init)))
+            u.rows = [Row(clustering: [], liveness: LivenessInfo(timestamp: 10))]
+            return u
+        }
+        let dead = UUID(), fresh = UUID()
+        try log.store(id: dead, mutation: Mutation([row(1), row(2)]), createdMillis: 1_000)
+        try log.store(id: fresh, mutation: Mutation([row(3)]), createdMillis: 9_000)
+        let replayed = Mutex<[UUID]>([])
+        proxy.replayBatchlog(log, createdBeforeMillis: 5_000, topology: topology) { id, error in
+            if error == nil { replayed.withLock { $0.append(id) } }
+        }
+        #expect(replayed.withLock { $0 } == [dead])
+        #expect(log.due(createdBeforeMillis: .max).map(\.id) == [fresh])
+        // Both partitions are on this node, and went to the peer (RF 2 of 2 nodes).
+        #expect(try node.rows("SELECT k FROM ks.t").rowCount == 2)
+        let toPeer = transport.lock.withLock { transport.sent }.filter { $0.0 == .mutationReq }
+        let keys = Set(try toPeer.flatMap { try MutationSerializer.deserialize($0.1).updates.map(\.key) })
+        #expect(keys == [row(1).key, row(2).key])
     }
 }

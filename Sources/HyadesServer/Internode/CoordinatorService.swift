@@ -89,23 +89,8 @@ final class CoordinatorService: @unchecked Sendable {
     private func replayBatchlog() {
         guard let t = proxy.clustered else { return }
         let before = Self.nowMillis() - 2 * Int64(node.config.writeRequestTimeoutMs)
-        let engine = node.engine
-        for (id, mutation) in batchlog.due(createdBeforeMillis: before) {
-            do {
-                try proxy.mutate(mutation, consistency: .one, writeType: "BATCH", topology: t,
-                                 applyLocally: { m throws(QueryError) in
-                                     do { return try engine.applyDeferringAcknowledgement(m) } catch {
-                                         throw QueryError(.serverError, "batchlog replay: \(error)")
-                                     }
-                                 }) { [batchlog, logger] error in
-                    if error == nil {
-                        batchlog.remove(id: id)
-                        logger.info("batch \(id) replayed from the batchlog")
-                    }
-                }
-            } catch {
-                logger.info("batch \(id) not replayed yet: \(error)")
-            }
+        proxy.replayBatchlog(batchlog, createdBeforeMillis: before, topology: t) { [logger] id, error in
+            if let error { logger.info("batch \(id) not replayed yet: \(error)") } else { logger.info("batch \(id) replayed from the batchlog") }
         }
     }
 

@@ -157,6 +157,31 @@ extension StorageProxy {
     }
 }
 
+extension StorageProxy {
+    /// Replays the batches `store` holds that were logged before `createdBeforeMillis` and
+    /// never removed (their coordinator died, or its removal was lost): each is written to
+    /// every replica at ONE (hints for those down), then removed; `done` hears of each.
+    public func replayBatchlog(_ store: BatchlogStore, createdBeforeMillis: Int64, topology t: ClusterTopology,
+                               done: @escaping @Sendable (UUID, QueryError?) -> Void = { _, _ in }) {
+        let engine = self.engine
+        for (id, mutation) in store.due(createdBeforeMillis: createdBeforeMillis) {
+            do {
+                try mutate(mutation, consistency: .one, writeType: "BATCH", topology: t,
+                           applyLocally: { m throws(QueryError) in
+                               do { return try engine.applyDeferringAcknowledgement(m) } catch {
+                                   throw QueryError(.serverError, "batchlog replay: \(error)")
+                               }
+                           }) { error in
+                    if error == nil { store.remove(id: id) }
+                    done(id, error)
+                }
+            } catch {
+                done(id, error)
+            }
+        }
+    }
+}
+
 /// Carries the caller's local-apply closure to the thread that finishes the batchlog step.
 private final class UncheckedApply: @unchecked Sendable {
     let apply: (Mutation) throws(QueryError) -> CommitLogAppend
