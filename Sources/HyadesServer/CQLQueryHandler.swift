@@ -329,7 +329,6 @@ final class CQLQueryHandler: ChannelInboundHandler {
                         allocator: ByteBufferAllocator, prefetch: ReplicaPrefetch? = nil) -> Outcome {
         // Point reads that need other replicas are deferred, not waited for (see
         // `ReplicaPrefetch`); on a re-run the fetched partitions come along.
-        let prefetch = prefetch ?? ReplicaPrefetch()
         var state = state
         let acknowledgement = WriteAcknowledgement()
         // Cassandra's ClientWarn for this request (batch size, aggregation, tombstones...).
@@ -343,6 +342,7 @@ final class CQLQueryHandler: ChannelInboundHandler {
                 var options = ResultMapping.options(params)
                 options.acknowledgement = acknowledgement
                 options.warnings = warnings
+                options.defersReads = true
                 options.prefetch = prefetch
                 result = try processor.execute(text, state: &state, values: ResultMapping.boundValues(params.values),
                                                options: options)
@@ -351,6 +351,7 @@ final class CQLQueryHandler: ChannelInboundHandler {
                 var options = ResultMapping.options(params)
                 options.acknowledgement = acknowledgement
                 options.warnings = warnings
+                options.defersReads = true
                 options.prefetch = prefetch
                 result = try processor.executePrepared(id: id, state: &state, values: ResultMapping.boundValues(params.values),
                                                        options: options)

@@ -27,8 +27,6 @@ extension QueryProcessor {
         return map[table]
     }
 
-    func replication(of table: TableID) -> ReplicationParams? { replicationOf(table) }
-
     /// Whether `keyspace` is placed by its strategy (not the node-local system keyspaces).
     func isDistributed(_ keyspace: String) -> Bool {
         !SystemKeyspaces.names.contains(keyspace)
@@ -65,7 +63,7 @@ extension QueryProcessor {
     func requireLocalReplica(_ mutation: Mutation, what: String) throws(QueryError) {
         guard let (proxy, t) = coordinating() else { return }
         for u in mutation.updates {
-            guard let params = replication(of: u.table) else { continue }
+            guard let params = replicationOf(u.table) else { continue }
             let replicas = proxy.naturalReplicas(params, u.key.token, t)
             if replicas != [t.local] {
                 let owner = replicas.first.flatMap { t.ring.endpoint($0)?.address } ?? "another node"

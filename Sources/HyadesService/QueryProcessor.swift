@@ -312,6 +312,8 @@ public final class QueryProcessor: @unchecked Sendable {
         let isSystem = SystemKeyspaces.names.contains(plan.table.keyspace)
         let local = isSystem || readsEverythingLocally(plan.table.keyspace, options.consistency)
         if !isSystem, !local, let (proxy, t) = coordinating() {
+            var options = options
+            if options.defersReads && options.prefetch == nil { options.prefetch = ReplicaPrefetch() }
             guard let store = schema.tableStore(plan.table.id) else {
                 throw QueryError.invalid("unconfigured table \(plan.table.name)")
             }

@@ -173,8 +173,10 @@ public struct QueryOptions: Sendable, Hashable {
     /// Set by the server: writes record what they must reach before the answer
     /// (`WriteAcknowledgement`) instead of blocking this thread until then.
     public var acknowledgement: WriteAcknowledgement? = nil
-    /// Point reads that need other replicas record them here instead of waiting (the
-    /// server's requests); on the re-run it holds the fetched partitions.
+    /// Point reads that need other replicas record them instead of waiting (the server's
+    /// requests set this; the request then ends `.deferred` and is run again).
+    public var defersReads = false
+    /// On the re-run of a deferred request: the partitions fetched from the replicas.
     public var prefetch: ReplicaPrefetch? = nil
 
     public init(consistency: ConsistencyLevel = .one, pageSize: Int? = nil, pagingState: [UInt8]? = nil,

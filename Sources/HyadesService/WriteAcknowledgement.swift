@@ -43,14 +43,21 @@ public final class WriteAcknowledgement: Sendable, Hashable {
 }
 
 extension QueryProcessor {
+    /// `StorageEngine.whenAcknowledgeable` on this node's engine.
+    public func whenAcknowledgeable(_ requirement: CommitLogAppend, _ callback: @escaping @Sendable (QueryError?) -> Void) {
+        schema.engine.whenAcknowledgeable(requirement, callback)
+    }
+}
 
+extension StorageEngine {
     /// Makes the writes described by `requirement` acknowledgeable, then calls `callback`:
     /// at once on this thread after a write syscall when only the kernel must have them
     /// (one call covers every write before it), else from the commit log's sync thread
     /// after the fsync (the callback must only hand the answer over). An error means the
-    /// writes must not be acknowledged.
+    /// writes must not be acknowledged. Client writes and a coordinator's local replica
+    /// both wait through here.
     public func whenAcknowledgeable(_ requirement: CommitLogAppend, _ callback: @escaping @Sendable (QueryError?) -> Void) {
-        let engine = schema.engine
+        let engine = self
         do {
             try engine.write(upTo: requirement.position)
         } catch {

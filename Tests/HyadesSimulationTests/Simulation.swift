@@ -327,7 +327,7 @@ final class Simulation: @unchecked Sendable {
         let key = rng.below(config.keys), clustering = rng.below(config.clusterings)
         let c = rng.below(100)
         let consistency: ConsistencyLevel = c < 70 ? .quorum : (c < 85 ? .one : .all)
-        var op = SimOp(id: ops.count, kind: kind, key: key, clustering: clustering, consistency: consistency,
+        let op = SimOp(id: ops.count, kind: kind, key: key, clustering: clustering, consistency: consistency,
                        coordinator: node.index, startTime: now, startStep: nextStep())
         guard let proxy = node.proxy, let engine = node.engine, let topology = node.topology.current else { return }
         let id = op.id

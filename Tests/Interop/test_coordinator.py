@@ -7,6 +7,7 @@ import signal
 import time
 
 import pytest
+from cluster_support import node_config, wait_for
 from cassandra import ConsistencyLevel as CL
 from cassandra import Unavailable, WriteTimeout
 from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile
@@ -18,27 +19,9 @@ HOSTS = ["127.0.0.61", "127.0.0.62", "127.0.0.63"]
 
 
 def config(host):
-    return ("cluster_name: 'coordinator-test'\n"
-            "storage_port: %d\n"
-            "listen_address: %s\n"
-            "write_request_timeout: 1000ms\n"
-            "read_request_timeout: 2000ms\n"
-            "seed_provider:\n"
-            "  - class_name: org.apache.cassandra.locator.SimpleSeedProvider\n"
-            "    parameters:\n"
-            "      - seeds: \"%s:%d\"\n" % (STORAGE_PORT, host, HOSTS[0], STORAGE_PORT))
-
-
-def wait_for(what, predicate, seconds=40):
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        try:
-            if predicate():
-                return
-        except Exception:
-            pass
-        time.sleep(0.2)
-    raise AssertionError("timed out waiting for " + what)
+    return node_config("coordinator-test", host, HOSTS[0], STORAGE_PORT,
+                       "write_request_timeout: 1000ms\n"
+                       "read_request_timeout: 2000ms\n")
 
 
 class Pinned:

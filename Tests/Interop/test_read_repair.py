@@ -2,9 +2,9 @@
 (127.0.0.64-66), so a replica that was down during writes keeps missing them until a read
 at ALL finds the difference: the coordinator merges the replicas' answers and writes the
 result back to the stale one before answering (point reads and range scans alike)."""
-import time
 
 import pytest
+from cluster_support import node_config, wait_for
 from cassandra import ConsistencyLevel as CL
 from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile
 from cassandra.policies import FallthroughRetryPolicy, WhiteListRoundRobinPolicy
@@ -15,26 +15,8 @@ HOSTS = ["127.0.0.64", "127.0.0.65", "127.0.0.66"]
 
 
 def config(host):
-    return ("cluster_name: 'repair-test'\n"
-            "storage_port: %d\n"
-            "listen_address: %s\n"
-            "hinted_handoff_enabled: false\n"
-            "seed_provider:\n"
-            "  - class_name: org.apache.cassandra.locator.SimpleSeedProvider\n"
-            "    parameters:\n"
-            "      - seeds: \"%s:%d\"\n" % (STORAGE_PORT, host, HOSTS[0], STORAGE_PORT))
-
-
-def wait_for(what, predicate, seconds=40):
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        try:
-            if predicate():
-                return
-        except Exception:
-            pass
-        time.sleep(0.2)
-    raise AssertionError("timed out waiting for " + what)
+    return node_config("repair-test", host, HOSTS[0], STORAGE_PORT,
+                       "hinted_handoff_enabled: false\n")
 
 
 def session(node):

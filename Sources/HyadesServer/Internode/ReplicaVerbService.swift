@@ -85,7 +85,7 @@ final class ReplicaVerbService: @unchecked Sendable {
         }
         let apply: @Sendable () -> Void = { [self] in
             do {
-                let appended = try processor.schema.engine.applyDeferringAcknowledgement(mutation)
+                let appended = try handler.apply(mutation)
                 processor.whenAcknowledgeable(appended) { [self] error in
                     if let error { fail(frame, to: peer, error) } else { respond(frame, to: peer, response, []) }
                 }

@@ -46,15 +46,7 @@ public final class HintStore: HintSink, Sendable {
         guard enabled else { return false }
         let now = nowMillis()
         if let since = downSinceMillis, now - since > maxWindowMillis { return false }
-        var body: [UInt8] = []
-        for i in 0..<8 { body.append(UInt8(truncatingIfNeeded: UInt64(bitPattern: now) >> (56 - 8 * UInt64(i)))) }
-        MutationSerializer.serialize(mutation, into: &body)
-        var record: [UInt8] = []
-        record.reserveCapacity(body.count + 8)
-        for v in [UInt32(body.count), CRC32C.checksum(body)] {
-            for i in 0..<4 { record.append(UInt8(truncatingIfNeeded: v >> (24 - 8 * UInt32(i)))) }
-        }
-        record.append(contentsOf: body)
+        let record = Self.record(now, mutation)
         return state.withLock { s -> Bool in
             do {
                 let file: any WritableFile

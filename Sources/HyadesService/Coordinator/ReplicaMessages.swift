@@ -1,3 +1,4 @@
+import HyadesCluster
 import HyadesCore
 import HyadesStorage
 
@@ -63,26 +64,25 @@ public enum ReplicaMessages {
     // MARK: encoding
 
     public static func encode(_ c: ReadCommand) -> [UInt8] {
-        var w = Writer()
+        var w = InternodeWriter()
         w.u8(c.kind.rawValue)
         w.table(c.table)
         w.bytes(c.key.key)
         w.slices(c.slices)
-        return w.out
+        return w.bytes
     }
 
     public static func decodeRead(_ b: [UInt8]) throws(DecodeError) -> ReadCommand {
-        var r = Reader(b)
-        guard let kind = ReadKind(rawValue: try r.u8()) else { throw DecodeError(description: "unknown read kind") }
-        let table = try r.table()
-        let key = DecoratedKey(key: try r.bytes())
-        let slices = try r.slices()
-        try r.end()
-        return ReadCommand(kind: kind, table: table, key: key, slices: slices)
+        try decoding(b) { r throws(InternodePayloadError) in
+            guard let kind = ReadKind(rawValue: try r.u8()) else { throw InternodePayloadError(.invalidValue("unknown read kind")) }
+            let table = try r.table()
+            let key = DecoratedKey(key: try r.bytes())
+            return ReadCommand(kind: kind, table: table, key: key, slices: try r.slices())
+        }
     }
 
     public static func encode(_ c: RangeCommand) -> [UInt8] {
-        var w = Writer()
+        var w = InternodeWriter()
         w.u8(c.digest ? 1 : 0)
         w.table(c.table)
         w.bytes(c.range.lower)
@@ -94,21 +94,21 @@ public enum ReplicaMessages {
         }
         w.slices(c.slices)
         w.u32(UInt32(clamping: c.limit))
-        return w.out
+        return w.bytes
     }
 
     public static func decodeRange(_ b: [UInt8]) throws(DecodeError) -> RangeCommand {
-        var r = Reader(b)
-        let kind = try r.u8()
-        guard kind <= 1 else { throw DecodeError(description: "unknown range read kind \(kind)") }
-        let table = try r.table()
-        let lower = try r.bytes()
-        let upper: [UInt8]? = try r.u8() == 1 ? try r.bytes() : nil
-        let slices = try r.slices()
-        let limit = Int(try r.u32())
-        try r.end()
-        return RangeCommand(table: table, range: PartitionRange(lower: lower, upper: upper), slices: slices, limit: max(1, limit),
-                            digest: kind == 1)
+        try decoding(b) { r throws(InternodePayloadError) in
+            let kind = try r.u8()
+            guard kind <= 1 else { throw InternodePayloadError(.invalidValue("unknown range read kind \(kind)")) }
+            let table = try r.table()
+            let lower = try r.bytes()
+            let upper: [UInt8]? = try r.u8() == 1 ? try r.bytes() : nil
+            let slices = try r.slices()
+            let limit = Int(try r.u32())
+            return RangeCommand(table: table, range: PartitionRange(lower: lower, upper: upper), slices: slices,
+                                limit: max(1, limit), digest: kind == 1)
+        }
     }
 
     /// A data answer: the partition with its tombstones, or nothing stored.
@@ -166,81 +166,59 @@ public enum ReplicaMessages {
         return out
     }
 
-    // MARK: bytes
-
-    struct Writer {
-        var out: [UInt8] = []
-        mutating func u8(_ v: UInt8) { out.append(v) }
-        mutating func u32(_ v: UInt32) { for i in 0..<4 { out.append(UInt8(truncatingIfNeeded: v >> (24 - 8 * UInt32(i)))) } }
-        mutating func u64(_ v: UInt64) { for i in 0..<8 { out.append(UInt8(truncatingIfNeeded: v >> (56 - 8 * UInt64(i)))) } }
-        mutating func bytes(_ b: [UInt8]) {
-            u32(UInt32(b.count))
-            out.append(contentsOf: b)
-        }
-        mutating func table(_ t: TableID) {
-            u64(t.high)
-            u64(t.low)
-        }
-        mutating func slices(_ s: Slices) {
-            u32(UInt32(s.slices.count))
-            for x in s.slices {
-                bytes(x.start)
-                bytes(x.end)
-            }
+    /// Runs a decoder over the internode reader, its errors as `DecodeError`.
+    static func decoding<T>(_ b: [UInt8], _ body: (inout InternodeReader) throws(InternodePayloadError) -> T)
+        throws(DecodeError) -> T {
+        var r = InternodeReader(b)
+        do {
+            let value = try body(&r)
+            try r.finish()
+            return value
+        } catch {
+            throw DecodeError(description: error.description)
         }
     }
+}
 
-    struct Reader {
-        let b: [UInt8]
-        var i = 0
-        init(_ b: [UInt8]) { self.b = b }
+/// The coordinator's field shapes on the internode byte codec (docs/formats/internode.md,
+/// "Replica verbs"): `bytes` = u32 length + bytes, table ids as two u64, slices counted.
+extension InternodeWriter {
+    mutating func bytes(_ b: [UInt8]) {
+        u32(UInt32(b.count))
+        raw(b)
+    }
 
-        mutating func need(_ n: Int) throws(DecodeError) {
-            guard n >= 0, b.count - i >= n else { throw DecodeError(description: "truncated at byte \(i)") }
+    mutating func table(_ t: TableID) {
+        u64(t.high)
+        u64(t.low)
+    }
+
+    mutating func slices(_ s: Slices) {
+        u32(UInt32(s.slices.count))
+        for x in s.slices {
+            bytes(x.start)
+            bytes(x.end)
         }
-        mutating func u8() throws(DecodeError) -> UInt8 {
-            try need(1)
-            defer { i += 1 }
-            return b[i]
+    }
+}
+
+extension InternodeReader {
+    mutating func bytes() throws(InternodePayloadError) -> [UInt8] { try raw(Int(try u32())) }
+
+    mutating func table() throws(InternodePayloadError) -> TableID {
+        let high = try u64()
+        return TableID(high: high, low: try u64())
+    }
+
+    mutating func slices() throws(InternodePayloadError) -> Slices {
+        // Every slice takes at least 8 bytes: a count that cannot fit is refused first.
+        let n = try count(minimumEntryBytes: 8)
+        var out: [ClusteringSlice] = []
+        out.reserveCapacity(n)
+        for _ in 0..<n {
+            let start = try bytes()
+            out.append(ClusteringSlice(start: start, end: try bytes()))
         }
-        mutating func u32() throws(DecodeError) -> UInt32 {
-            try need(4)
-            var v: UInt32 = 0
-            for k in 0..<4 { v = v << 8 | UInt32(b[i + k]) }
-            i += 4
-            return v
-        }
-        mutating func u64() throws(DecodeError) -> UInt64 {
-            try need(8)
-            var v: UInt64 = 0
-            for k in 0..<8 { v = v << 8 | UInt64(b[i + k]) }
-            i += 8
-            return v
-        }
-        mutating func bytes() throws(DecodeError) -> [UInt8] {
-            let n = Int(try u32())
-            try need(n)
-            defer { i += n }
-            return Array(b[i..<i + n])
-        }
-        mutating func table() throws(DecodeError) -> TableID {
-            let high = try u64()
-            return TableID(high: high, low: try u64())
-        }
-        mutating func slices() throws(DecodeError) -> Slices {
-            let n = Int(try u32())
-            // Every slice takes at least 8 bytes: a count that cannot fit is refused first.
-            try need(n * 8)
-            var out: [ClusteringSlice] = []
-            out.reserveCapacity(n)
-            for _ in 0..<n {
-                let start = try bytes()
-                out.append(ClusteringSlice(start: start, end: try bytes()))
-            }
-            return Slices(out)
-        }
-        func end() throws(DecodeError) {
-            guard i == b.count else { throw DecodeError(description: "\(b.count - i) trailing bytes") }
-        }
+        return Slices(out)
     }
 }

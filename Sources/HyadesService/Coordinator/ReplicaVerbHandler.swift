@@ -18,8 +18,12 @@ public struct ReplicaVerbHandler: Sendable {
     /// MUTATION_REQ, READ_REPAIR_REQ, HINT_REQ: applies the mutation; the answer may be sent
     /// once the returned commit-log position is acknowledgeable.
     public func applyMutation(_ payload: [UInt8]) throws -> CommitLogAppend {
-        let mutation = try MutationSerializer.deserialize(payload)
-        return try engine.applyDeferringAcknowledgement(mutation)
+        try apply(try MutationSerializer.deserialize(payload))
+    }
+
+    /// Applies a decoded mutation (the server decodes first to choose its thread).
+    public func apply(_ mutation: Mutation) throws -> CommitLogAppend {
+        try engine.applyDeferringAcknowledgement(mutation)
     }
 
     /// READ_REQ: the partition (data) or its digest.

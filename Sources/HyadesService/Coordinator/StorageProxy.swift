@@ -122,7 +122,7 @@ public final class StorageProxy: Sendable {
                     // The local replica counts once its commit log has the write as the
                     // sync mode requires (written; fsynced in batch and group modes).
                     let appended = try applyLocally(mutation)
-                    whenAcknowledgeable(appended) { error in
+                    engine.whenAcknowledgeable(appended) { error in
                         if let error {
                             handler.localError(error)
                             handler.update { $0.failed(at: host) }
@@ -155,23 +155,6 @@ public final class StorageProxy: Sendable {
         }
     }
 
-    /// Calls `done` once a local write may be acknowledged (the commit log's rule).
-    func whenAcknowledgeable(_ appended: CommitLogAppend, _ done: @escaping @Sendable (QueryError?) -> Void) {
-        do {
-            try engine.write(upTo: appended.position)
-        } catch {
-            done(.server("Write failed: \(error)"))
-            return
-        }
-        guard appended.needsSync else {
-            done(nil)
-            return
-        }
-        engine.whenDurable(appended.position) { error in
-            done(error.map { QueryError.server("Write failed: commit log sync failed: \($0)") })
-        }
-    }
-
     func storeHint(_ mutation: Mutation, for host: HostID, _ t: ClusterTopology) -> Bool {
         guard let hints else { return false }
         let stored = hints.store(mutation, for: host, downSinceMillis: t.downSinceMillis[host])
@@ -180,6 +163,14 @@ public final class StorageProxy: Sendable {
     }
 
     // MARK: reads
+
+    /// This node first, then its data centre, then the others (Cassandra's snitch sort,
+    /// without dynamic scores); stable within each group.
+    func closestFirst(_ hosts: [HostID], _ t: ClusterTopology) -> [HostID] {
+        let localDC = t.localLocation.dataCenter
+        func distance(_ h: HostID) -> Int { h == t.local ? 0 : (t.dataCenter(of: h) == localDC ? 1 : 2) }
+        return hosts.sorted { distance($0) < distance($1) }
+    }
 
     /// The replicas a read at `consistency` asks, closest first: this node, then its data
     /// centre, then the others (Cassandra's snitch sort, without dynamic scores).
@@ -190,11 +181,7 @@ public final class StorageProxy: Sendable {
         let a = availability(params, live: live, t)
         try a.check(consistency)
         let localDC = t.localLocation.dataCenter
-        let sorted = live.sorted { x, y in
-            let kx = x == t.local ? 0 : (t.dataCenter(of: x) == localDC ? 1 : 2)
-            let ky = y == t.local ? 0 : (t.dataCenter(of: y) == localDC ? 1 : 2)
-            return kx < ky
-        }
+        let sorted = closestFirst(live, t)
         switch consistency {
         case .localOne, .localQuorum, .localSerial:
             return Array(sorted.filter { t.dataCenter(of: $0) == localDC }.prefix(a.blockFor(consistency)))
@@ -291,7 +278,7 @@ public final class StorageProxy: Sendable {
             let mutation = Mutation(updates)
             if host == t.local {
                 do {
-                    whenAcknowledgeable(try engine.applyDeferringAcknowledgement(mutation), group.complete)
+                    engine.whenAcknowledgeable(try engine.applyDeferringAcknowledgement(mutation), group.complete)
                 } catch {
                     group.complete(.server("Read repair failed: \(error)"))
                 }
@@ -377,11 +364,7 @@ public final class StorageProxy: Sendable {
         let a = availability(params, live: live, t)
         try a.check(consistency)
         let localDC = t.localLocation.dataCenter
-        var sorted = live.sorted { x, y in
-            let kx = x == t.local ? 0 : (t.dataCenter(of: x) == localDC ? 1 : 2)
-            let ky = y == t.local ? 0 : (t.dataCenter(of: y) == localDC ? 1 : 2)
-            return kx < ky
-        }
+        var sorted = closestFirst(live, t)
         if [.localOne, .localQuorum].contains(consistency) { sorted = sorted.filter { t.dataCenter(of: $0) == localDC } }
         return Array(sorted.prefix(a.blockFor(consistency)))
     }
